@@ -1,0 +1,53 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command accepts, before or after the subcommand name. */
+export const GLOBAL_OPTIONS = {
+  profile: { type: 'string', short: 'p' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export type GlobalValues = {
+  profile?: string | undefined;
+  config?: string | undefined;
+  json?: boolean | undefined;
+  debug?: boolean | undefined;
+  'no-color'?: boolean | undefined;
+  help?: boolean | undefined;
+};
+
+/**
+ * Strict parsing with one-line errors. Everything after `--` is returned untouched in `rest`.
+ */
+export function parse<O extends Options>(
+  argv: readonly string[],
+  options: O,
+): {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  rest: string[];
+} {
+  const dashdash = argv.indexOf('--');
+  const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const rest = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...head],
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals, rest };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // node's messages are multi-line and mention `--` tricks; keep the first sentence.
+    const first = message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(first.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
+  }
+}

@@ -1,0 +1,15 @@
+import type { Command } from './context.js';
+
+/** Subcommands, loaded lazily so that each pays only for the packages it uses. */
+export const COMMANDS: Readonly<
+  Record<string, { summary: string; load: () => Promise<{ command: Command }> }>
+> = {
+  profile: {
+    summary: 'List security profiles or show the sandbox policy of one',
+    load: () => import('./commands/profile.js'),
+  },
+  config: {
+    summary: 'Show the effective configuration and where it came from',
+    load: () => import('./commands/config.js'),
+  },
+};

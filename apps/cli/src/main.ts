@@ -1,0 +1,180 @@
+import { CodexError, parseProfile, type SecurityProfile } from '@codex/security-profile';
+import { type GlobalValues, parse } from './args.js';
+import { COMMANDS } from './commands.js';
+import { codexHome, loadConfig } from './config.js';
+import type { CliContext } from './context.js';
+import { EXIT, UsageError } from './errors.js';
+import { line, type Output, table, wantColor } from './output.js';
+
+export interface MainIO {
+  readonly stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr?: NodeJS.WritableStream;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+function helpText(version: string): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => [`  ${name}`, c.summary]);
+  return `codex ${version}: run agent commands under a security profile, inside a real OS sandbox.
+
+Usage: codex [global options] <command> [options] [-- args…]
+
+Commands:
+${table(rows)}
+
+Global options:
+  -p, --profile <name>  offline (default), net-read-only, workspace-write, workspace-net, trusted
+      --config <file>   config file (default: $CODEX_HOME/config.toml, CODEX_HOME=~/.codex)
+      --json            machine-readable output on stdout; errors as JSON on stderr
+      --no-color        no ANSI colour (also NO_COLOR=1)
+      --debug           print stack traces on errors
+  -h, --help            help for codex or a command
+  -V, --version         print the version
+
+Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+Commands document further codes in their own help. Docs: docs/cli.md`;
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggest(name: string): string {
+  const best = Object.keys(COMMANDS)
+    .map((c) => [c, distance(name, c)] as const)
+    .sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= 2 ? `; did you mean "${best[0]}"?` : '; run "codex --help" for the list';
+}
+
+/** Splits leading global options from the subcommand and its arguments. */
+function splitCommand(argv: readonly string[]): { globals: string[]; name?: string; rest: string[] } {
+  const valueFlags = new Set(['--profile', '-p', '--config']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return { globals: argv.slice(0, i), rest: argv.slice(i) };
+    if (!arg.startsWith('-')) return { globals: argv.slice(0, i), name: arg, rest: argv.slice(i + 1) };
+    if (valueFlags.has(arg)) i++;
+  }
+  return { globals: [...argv], rest: [] };
+}
+
+export async function main(argv: readonly string[], version: string, io: MainIO = {}): Promise<number> {
+  const stdout = (io.stdout ?? process.stdout) as Output['stdout'] & { isTTY?: boolean };
+  const stderr = (io.stderr ?? process.stderr) as Output['stderr'];
+  const env = io.env ?? process.env;
+  const debug = argv.includes('--debug');
+  const jsonErrors = argv.includes('--json');
+  const color = wantColor(env, argv.includes('--no-color'), stdout.isTTY === true);
+  const code = await run(argv, version, { stdout, stderr, color }, env, io.cwd ?? process.cwd()).catch(
+    (error: unknown) => {
+      const usage = error instanceof UsageError;
+      const known = error instanceof CodexError;
+      const message = error instanceof Error ? error.message : String(error);
+      if (jsonErrors) {
+        const errorCode = known ? error.code : 'INTERNAL';
+        line(stderr, JSON.stringify({ error: { code: errorCode, message } }));
+      } else {
+        line(stderr, `codex: error: ${message}`);
+      }
+      if (debug && error instanceof Error && error.stack) line(stderr, error.stack);
+      else if (!known && !jsonErrors) line(stderr, 'codex: run with --debug for the stack trace');
+      if (usage) return EXIT.USAGE;
+      if (known && (error.code === 'INVALID_CONFIG' || error.code === 'UNKNOWN_PROFILE')) return EXIT.USAGE;
+      return EXIT.FAILURE;
+    },
+  );
+  if (io.stdout === undefined) process.exitCode = code;
+  return code;
+}
+
+async function run(
+  argv: readonly string[],
+  version: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<number> {
+  const { globals, name, rest } = splitCommand(argv);
+  if (globals.includes('--version') || globals.includes('-V')) {
+    line(out.stdout, `codex ${version}`);
+    return EXIT.OK;
+  }
+  const parsed = parse(globals, {});
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  if (name === undefined || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined) return run([topic, '--help'], version, out, env, cwd);
+    if (name === undefined && !parsed.values.help) {
+      line(out.stderr, helpText(version));
+      return EXIT.USAGE;
+    }
+    line(out.stdout, helpText(version));
+    return EXIT.OK;
+  }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) throw new UsageError(`unknown command "${name}"${suggest(name)}`);
+
+  const { command } = await entry.load();
+  // Global flags may also follow the subcommand name; the subcommand re-parses its own argv.
+  const dashdash = rest.indexOf('--');
+  const own = dashdash === -1 ? rest : rest.slice(0, dashdash);
+  if (own.includes('--help') || own.includes('-h') || parsed.values.help) {
+    line(out.stdout, `${command.usage}\n\n${command.summary}`);
+    return EXIT.OK;
+  }
+  const g = { ...(parsed.values as GlobalValues), ...(globalValuesFrom(own) as GlobalValues) };
+  const home = codexHome(env);
+  const loaded = loadConfig(g.config ?? `${home}/config.toml`);
+  let profile: SecurityProfile = loaded.config.profile;
+  let profileSource: CliContext['profileSource'] = loaded.setsProfile ? 'config' : 'default';
+  if (env.CODEX_PROFILE) {
+    profile = parseProfile(env.CODEX_PROFILE);
+    profileSource = 'env';
+  }
+  if (g.profile !== undefined) {
+    profile = parseProfile(g.profile);
+    profileSource = 'flag';
+  }
+  const ctx: CliContext = {
+    ...out,
+    color: out.color && !g['no-color'],
+    version,
+    env,
+    cwd,
+    codexHome: home,
+    config: loaded.config,
+    configPath: loaded.path,
+    configExists: loaded.exists,
+    profile,
+    profileSource,
+    json: g.json === true,
+    debug: g.debug === true,
+  };
+  return command.run(ctx, rest);
+}
+
+/** Reads global flags that appear after the subcommand name, without judging the others. */
+function globalValuesFrom(argv: readonly string[]): Partial<GlobalValues> {
+  const values: Partial<GlobalValues> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
+    if (flag === '--profile' || flag === '-p') values.profile = inline ?? argv[++i];
+    else if (flag === '--config') values.config = inline ?? argv[++i];
+    else if (flag === '--json') values.json = true;
+    else if (flag === '--debug') values.debug = true;
+    else if (flag === '--no-color') values['no-color'] = true;
+  }
+  return values;
+}

@@ -1,0 +1,45 @@
+import type { Writable } from 'node:stream';
+
+export interface Output {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly color: boolean;
+}
+
+/**
+ * Colour follows the usual conventions: `--no-color` or a non-empty `NO_COLOR` turns it off,
+ * a non-empty `FORCE_COLOR` (other than `0`) turns it on, otherwise only when stdout is a TTY.
+ */
+export function wantColor(env: NodeJS.ProcessEnv, flagNoColor: boolean, isTTY: boolean): boolean {
+  if (flagNoColor) return false;
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true;
+  return isTTY && env.TERM !== 'dumb';
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+export type Style = keyof typeof CODES;
+
+export function paint(out: Output, style: Style, text: string): string {
+  return out.color ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;
+}
+
+export function line(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`);
+}
+
+/** Renders rows as an aligned plain-text table. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { CodexError, ConfigError, type ConfigIssue } from './errors.js';
+import { DEFAULT_PROFILE, parseProfile, type SecurityProfile } from './profiles.js';
+
+/** A profile name or alias, normalised to the canonical {@link SecurityProfile}. */
+export const profileSchema = z.string().transform((value, ctx): SecurityProfile => {
+  try {
+    return parseProfile(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof CodexError ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
+const absolutePath = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}[^\\/]/.test(p), {
+    message: 'must be an absolute path',
+  });
+
+export const sandboxConfigSchema = z.strictObject({
+  /** Workspace roots; the CLI defaults to the current directory. */
+  workspace_roots: z.array(absolutePath).optional(),
+  /** More writable roots under the workspace-* profiles. */
+  extra_writable_roots: z.array(absolutePath).default([]),
+  /** Refuse to run when the strongest sandbox for this OS is unavailable, instead of degrading. */
+  require_full_isolation: z.boolean().default(false),
+});
+
+export const auditConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** JSON-lines file; relative paths are resolved against CODEX_HOME. */
+  path: z.string().min(1).default('audit/audit.jsonl'),
+  durability: z.enum(['none', 'batch', 'every']).default('batch'),
+  /** Name of an environment variable holding an HMAC key for a keyed hash chain. */
+  hmac_key_env: z.string().min(1).optional(),
+});
+
+export const policyConfigSchema = z.strictObject({
+  /** Extra exec-policy layers (user layer), applied after the built-in defaults. */
+  files: z.array(z.string().min(1)).default([]),
+});
+
+/** Schema of `$CODEX_HOME/config.toml`. Unknown keys are errors, so typos do not silently weaken anything. */
+export const codexConfigSchema = z.strictObject({
+  profile: profileSchema.default(DEFAULT_PROFILE),
+  sandbox: sandboxConfigSchema.prefault({}),
+  audit: auditConfigSchema.prefault({}),
+  policy: policyConfigSchema.prefault({}),
+});
+
+export type CodexConfig = z.output<typeof codexConfigSchema>;
+export type CodexConfigInput = z.input<typeof codexConfigSchema>;
+
+/** Converts zod issues into dotted-path {@link ConfigIssue}s. */
+export function toConfigIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+      return {
+        path: keys[0] ?? path,
+        message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`,
+      };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+/**
+ * Validates a parsed config object (from TOML, JSON…). `source` names the file in errors.
+ * Throws {@link ConfigError} naming the file, the key and the problem.
+ */
+export function parseConfig(value: unknown, source = 'config'): CodexConfig {
+  const result = codexConfigSchema.safeParse(value ?? {});
+  if (!result.success) throw new ConfigError(source, toConfigIssues(result.error));
+  return result.data;
+}
+
+/** The configuration used when there is no config file. */
+export function defaultConfig(): CodexConfig {
+  return codexConfigSchema.parse({});
+}

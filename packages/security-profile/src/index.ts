@@ -1,0 +1,44 @@
+export {
+  CodexError,
+  ConfigError,
+  type ConfigIssue,
+  InvalidPathError,
+  PolicyConflictError,
+  UnknownProfileError,
+} from './errors.js';
+export {
+  CAPABILITIES,
+  capabilitiesOf,
+  DEFAULT_PROFILE,
+  isSecurityProfile,
+  type NetworkAccess,
+  type ProfileCapabilities,
+  parseProfile,
+  profileAliases,
+  SECURITY_PROFILES,
+  type SecurityProfile,
+  type SpawnScope,
+  type WriteScope,
+} from './profiles.js';
+export {
+  isWritable,
+  type NetworkPolicy,
+  PROTECTED_SUBPATHS,
+  type SandboxPolicy,
+  type SandboxPolicyOptions,
+  toSandboxPolicy,
+  type WritableRoot,
+} from './policy.js';
+export { isAbsolutePath, isWindowsPath, isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
+export {
+  auditConfigSchema,
+  type CodexConfig,
+  type CodexConfigInput,
+  codexConfigSchema,
+  defaultConfig,
+  parseConfig,
+  policyConfigSchema,
+  profileSchema,
+  sandboxConfigSchema,
+  toConfigIssues,
+} from './config.js';

@@ -1,0 +1,120 @@
+import { PolicyConflictError } from './errors.js';
+import { isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
+import { CAPABILITIES, type SecurityProfile } from './profiles.js';
+
+/**
+ * Names that stay read-only inside every writable root, so a sandboxed command cannot rewrite
+ * history, git hooks, or the agent's own configuration. Backends also resolve a `.git` file's
+ * `gitdir:` target and protect it the same way.
+ */
+export const PROTECTED_SUBPATHS = ['.git', '.codex', '.agents'] as const;
+
+/**
+ * How the network is treated. A plain object so that a future `{ mode: 'proxied', … }` can be
+ * added without breaking callers; backends must refuse modes they do not understand.
+ */
+export interface NetworkPolicy {
+  readonly mode: 'none' | 'full';
+}
+
+export interface WritableRoot {
+  /** Normalised absolute path that may be written. */
+  readonly root: string;
+  /** Absolute paths beneath `root` that must stay read-only (from {@link PROTECTED_SUBPATHS}). */
+  readonly readOnlySubpaths: readonly string[];
+}
+
+/** A plain, serialisable description of what a sandbox must enforce. */
+export interface SandboxPolicy {
+  readonly profile: SecurityProfile;
+  /** Absolute roots that may be read. `['/']` (or every drive on Windows) means the whole disk. */
+  readonly readableRoots: readonly string[];
+  /** True when the whole disk is readable; sandboxes may then skip enumerating `readableRoots`. */
+  readonly fullDiskRead: boolean;
+  readonly writableRoots: readonly WritableRoot[];
+  /** True when writes are allowed everywhere (only `trusted`). */
+  readonly fullDiskWrite: boolean;
+  readonly network: NetworkPolicy;
+  /**
+   * Give the command an empty, private `/tmp` that is discarded on exit. Backends that cannot do
+   * this must leave `/tmp` read-only (never shared and writable) and report the difference.
+   */
+  readonly privateTmp: boolean;
+  /** The sandbox may be skipped entirely. Only `trusted`, and only when asked for explicitly. */
+  readonly skipSandbox: boolean;
+}
+
+export interface SandboxPolicyOptions {
+  /** Absolute paths of the workspace(s); writable under `workspace-*` profiles. */
+  readonly workspaceRoots?: readonly string[];
+  /** More absolute paths to make writable. Rejected under profiles that write nothing. */
+  readonly extraWritableRoots?: readonly string[];
+  /**
+   * Set when a person chose the profile by name (CLI flag, config file). Without it, `trusted`
+   * still yields a full sandbox policy with `skipSandbox: false`.
+   */
+  readonly explicit?: boolean;
+  /** Root(s) used for `readableRoots`/`trusted` writes. Defaults to `/`. */
+  readonly filesystemRoots?: readonly string[];
+}
+
+function dedupeRoots(paths: readonly string[]): string[] {
+  const normalised = [...new Set(paths.map(normalizeAbsolutePath))].sort((a, b) => a.length - b.length);
+  const kept: string[] = [];
+  for (const p of normalised) if (!kept.some((k) => isWithin(p, k))) kept.push(p);
+  return kept.sort();
+}
+
+/**
+ * Turns a profile into the concrete policy a sandbox enforces.
+ *
+ * - Read-only profiles (`offline`, `net-read-only`) have no writable roots; asking for
+ *   `extraWritableRoots` under them is a {@link PolicyConflictError}, never silently ignored.
+ * - Nested writable roots are merged into their outermost ancestor.
+ * - Every writable root carries its protected subpaths (`.git`, `.codex`, `.agents`).
+ */
+export function toSandboxPolicy(profile: SecurityProfile, options: SandboxPolicyOptions = {}): SandboxPolicy {
+  const caps = CAPABILITIES[profile];
+  const fsRoots = dedupeRoots(options.filesystemRoots ?? ['/']);
+  const workspace = options.workspaceRoots ?? [];
+  const extra = options.extraWritableRoots ?? [];
+
+  if (caps.write === 'none' && extra.length > 0) {
+    throw new PolicyConflictError(
+      `profile "${profile}" writes nothing, so extra writable roots (${extra.join(', ')}) cannot be granted; ` +
+        'choose workspace-write or workspace-net',
+    );
+  }
+
+  let writableRoots: WritableRoot[] = [];
+  if (caps.write === 'workspace') {
+    writableRoots = dedupeRoots([...workspace, ...extra]).map((root) => ({
+      root,
+      readOnlySubpaths: PROTECTED_SUBPATHS.map((name) => joinPath(root, name)),
+    }));
+  } else if (caps.write === 'everywhere') {
+    writableRoots = fsRoots.map((root) => ({ root, readOnlySubpaths: [] }));
+  } else {
+    // Validate the workspace paths even when nothing is writable, so a typo is caught early.
+    dedupeRoots(workspace);
+  }
+
+  return {
+    profile,
+    readableRoots: fsRoots,
+    fullDiskRead: caps.read === 'everywhere',
+    writableRoots,
+    fullDiskWrite: caps.write === 'everywhere',
+    network: { mode: caps.network },
+    privateTmp: caps.spawn === 'sandboxed',
+    skipSandbox: caps.requiresExplicitOptIn && options.explicit === true,
+  };
+}
+
+/** True when the policy lets `path` (absolute) be written: inside a writable root and not protected. */
+export function isWritable(policy: SandboxPolicy, path: string): boolean {
+  const p = normalizeAbsolutePath(path);
+  return policy.writableRoots.some(
+    (w) => isWithin(p, w.root) && !w.readOnlySubpaths.some((ro) => isWithin(p, ro)),
+  );
+}

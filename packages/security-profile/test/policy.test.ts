@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidPathError,
+  isWithin,
+  isWritable,
+  normalizeAbsolutePath,
+  PolicyConflictError,
+  SECURITY_PROFILES,
+  toSandboxPolicy,
+} from '../src/index.js';
+
+describe('toSandboxPolicy', () => {
+  it('offline: nothing writable, no network, full read, private tmp', () => {
+    const p = toSandboxPolicy('offline', { workspaceRoots: ['/w'] });
+    expect(p).toEqual({
+      profile: 'offline',
+      readableRoots: ['/'],
+      fullDiskRead: true,
+      writableRoots: [],
+      fullDiskWrite: false,
+      network: { mode: 'none' },
+      privateTmp: true,
+      skipSandbox: false,
+    });
+    expect(isWritable(p, '/w/file')).toBe(false);
+  });
+
+  it('workspace-write: workspace writable except protected subpaths', () => {
+    const p = toSandboxPolicy('workspace-write', { workspaceRoots: ['/home/me/proj/'] });
+    expect(p.network.mode).toBe('none');
+    expect(p.writableRoots).toEqual([
+      {
+        root: '/home/me/proj',
+        readOnlySubpaths: ['/home/me/proj/.git', '/home/me/proj/.codex', '/home/me/proj/.agents'],
+      },
+    ]);
+    expect(isWritable(p, '/home/me/proj/src/a.ts')).toBe(true);
+    expect(isWritable(p, '/home/me/proj/.git/hooks/pre-commit')).toBe(false);
+    expect(isWritable(p, '/home/me/proj/.gitignore')).toBe(true);
+    expect(isWritable(p, '/home/me/proj/../other/x')).toBe(false);
+    expect(isWritable(p, '/home/me/project2/x')).toBe(false);
+    expect(isWritable(p, '/etc/passwd')).toBe(false);
+  });
+
+  it('workspace-net: same writes, network on', () => {
+    const p = toSandboxPolicy('workspace-net', { workspaceRoots: ['/w'], extraWritableRoots: ['/cache'] });
+    expect(p.network.mode).toBe('full');
+    expect(p.writableRoots.map((w) => w.root)).toEqual(['/cache', '/w']);
+  });
+
+  it('merges nested and duplicate writable roots', () => {
+    const p = toSandboxPolicy('workspace-write', {
+      workspaceRoots: ['/w', '/w/sub', '/w/'],
+      extraWritableRoots: ['/w/./sub/deeper', '/x'],
+    });
+    expect(p.writableRoots.map((w) => w.root)).toEqual(['/w', '/x']);
+  });
+
+  it.each(['offline', 'net-read-only'] as const)('%s refuses extra writable roots', (profile) => {
+    expect(() => toSandboxPolicy(profile, { extraWritableRoots: ['/tmp/x'] })).toThrow(PolicyConflictError);
+  });
+
+  it('net-read-only: network on, disk read-only', () => {
+    const p = toSandboxPolicy('net-read-only', { workspaceRoots: ['/w'] });
+    expect(p.network.mode).toBe('full');
+    expect(p.writableRoots).toEqual([]);
+  });
+
+  it('trusted skips the sandbox only when explicit', () => {
+    expect(toSandboxPolicy('trusted').skipSandbox).toBe(false);
+    const p = toSandboxPolicy('trusted', { explicit: true });
+    expect(p.skipSandbox).toBe(true);
+    expect(p.fullDiskWrite).toBe(true);
+    expect(isWritable(p, '/etc/hosts')).toBe(true);
+    for (const other of SECURITY_PROFILES.filter((x) => x !== 'trusted')) {
+      expect(toSandboxPolicy(other, { explicit: true }).skipSandbox).toBe(false);
+    }
+  });
+
+  it('rejects relative and malformed paths', () => {
+    expect(() => toSandboxPolicy('workspace-write', { workspaceRoots: ['proj'] })).toThrow(InvalidPathError);
+    expect(() => toSandboxPolicy('offline', { workspaceRoots: ['./x'] })).toThrow(/must be absolute/);
+    expect(() => toSandboxPolicy('workspace-write', { workspaceRoots: ['/a\0b'] })).toThrow(/NUL/);
+    expect(() => toSandboxPolicy('workspace-write', { workspaceRoots: ['/..'] })).toThrow(/above the root/);
+  });
+
+  it('is a plain JSON-serialisable value', () => {
+    const p = toSandboxPolicy('workspace-net', { workspaceRoots: ['/w'] });
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+});
+
+describe('paths', () => {
+  it.each([
+    ['/a/b/../c/./d//', '/a/c/d'],
+    ['/', '/'],
+    ['C:\\Users\\me\\..\\you', 'C:\\Users\\you'],
+    ['c:/Users/me/proj/', 'C:\\Users\\me\\proj'],
+    ['\\\\server\\share\\dir\\..\\x', '\\\\server\\share\\x'],
+  ])('normalises %j', (input, expected) => {
+    expect(normalizeAbsolutePath(input)).toBe(expected);
+  });
+
+  it('isWithin respects component boundaries and Windows case', () => {
+    expect(isWithin('/a/bc', '/a/b')).toBe(false);
+    expect(isWithin('/a/b/c', '/a/b')).toBe(true);
+    expect(isWithin('/anything', '/')).toBe(true);
+    expect(isWithin('C:\\USERS\\me', 'C:\\Users')).toBe(true);
+  });
+
+  it('Windows workspace roots protect .git too', () => {
+    const p = toSandboxPolicy('workspace-write', { workspaceRoots: ['C:\\src\\proj'] });
+    expect(p.writableRoots[0]!.readOnlySubpaths).toContain('C:\\src\\proj\\.git');
+    expect(isWritable(p, 'c:\\src\\proj\\.GIT\\config')).toBe(false);
+    expect(isWritable(p, 'C:\\src\\proj\\main.c')).toBe(true);
+  });
+});
