@@ -42,3 +42,11 @@ export {
   sandboxConfigSchema,
   toConfigIssues,
 } from './config.js';
+export {
+  AUDIT_DECISIONS,
+  AUDIT_OPERATIONS,
+  type AuditDecision,
+  type AuditEventInput,
+  type AuditOperation,
+  type AuditSink,
+} from './audit-sink.js';
