@@ -57,13 +57,19 @@ export async function runSuite({ packageDir, name, tasks, targets = [], time, ex
     Object.fromEntries(
       Object.entries(results).map(([k, v]) => [
         k,
-        { 'ops/s': Math.round(v.opsPerSec), 'mean µs': +(v.meanMs * 1000).toFixed(2), 'rme %': +v.rmePercent.toFixed(2) },
+        {
+          'ops/s': Math.round(v.opsPerSec),
+          'mean µs': +(v.meanMs * 1000).toFixed(2),
+          'rme %': +v.rmePercent.toFixed(2),
+        },
       ]),
     ),
   );
   for (const c of checks) {
     const ratio = c.ratio === undefined ? '' : ` = ${c.ratio.toFixed(2)}× ${c.baseline}`;
-    console.log(`${c.pass ? 'PASS' : 'MISS'} ${c.task}: ${Math.round(c.opsPerSec)} ops/s${ratio}${c.note ? ` (${c.note})` : ''}`);
+    console.log(
+      `${c.pass ? 'PASS' : 'MISS'} ${c.task}: ${Math.round(c.opsPerSec)} ops/s${ratio}${c.note ? ` (${c.note})` : ''}`,
+    );
   }
   return out;
 }

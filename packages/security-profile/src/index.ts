@@ -1,4 +1,24 @@
 export {
+  AUDIT_DECISIONS,
+  AUDIT_OPERATIONS,
+  type AuditDecision,
+  type AuditEventInput,
+  type AuditOperation,
+  type AuditSink,
+} from './audit-sink.js';
+export {
+  auditConfigSchema,
+  type CodexConfig,
+  type CodexConfigInput,
+  codexConfigSchema,
+  defaultConfig,
+  parseConfig,
+  policyConfigSchema,
+  profileSchema,
+  sandboxConfigSchema,
+  toConfigIssues,
+} from './config.js';
+export {
   CodexError,
   ConfigError,
   type ConfigIssue,
@@ -6,6 +26,16 @@ export {
   PolicyConflictError,
   UnknownProfileError,
 } from './errors.js';
+export { isAbsolutePath, isWindowsPath, isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
+export {
+  isWritable,
+  type NetworkPolicy,
+  PROTECTED_SUBPATHS,
+  type SandboxPolicy,
+  type SandboxPolicyOptions,
+  toSandboxPolicy,
+  type WritableRoot,
+} from './policy.js';
 export {
   CAPABILITIES,
   capabilitiesOf,
@@ -20,33 +50,3 @@ export {
   type SpawnScope,
   type WriteScope,
 } from './profiles.js';
-export {
-  isWritable,
-  type NetworkPolicy,
-  PROTECTED_SUBPATHS,
-  type SandboxPolicy,
-  type SandboxPolicyOptions,
-  toSandboxPolicy,
-  type WritableRoot,
-} from './policy.js';
-export { isAbsolutePath, isWindowsPath, isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
-export {
-  auditConfigSchema,
-  type CodexConfig,
-  type CodexConfigInput,
-  codexConfigSchema,
-  defaultConfig,
-  parseConfig,
-  policyConfigSchema,
-  profileSchema,
-  sandboxConfigSchema,
-  toConfigIssues,
-} from './config.js';
-export {
-  AUDIT_DECISIONS,
-  AUDIT_OPERATIONS,
-  type AuditDecision,
-  type AuditEventInput,
-  type AuditOperation,
-  type AuditSink,
-} from './audit-sink.js';

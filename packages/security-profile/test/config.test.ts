@@ -18,7 +18,10 @@ describe('config schema', () => {
     const cases: [unknown, RegExp][] = [
       [{ profile: 'yolo' }, /^cfg\.toml: profile: unknown security profile "yolo"; valid profiles: offline/],
       [{ profil: 'offline' }, /^cfg\.toml: profil: unknown key profil/],
-      [{ sandbox: { extra_writable_roots: ['rel'] } }, /^cfg\.toml: sandbox\.extra_writable_roots\.0: must be an absolute path/],
+      [
+        { sandbox: { extra_writable_roots: ['rel'] } },
+        /^cfg\.toml: sandbox\.extra_writable_roots\.0: must be an absolute path/,
+      ],
       [{ audit: { durability: 'sometimes' } }, /^cfg\.toml: audit\.durability: /],
       [{ sandbox: { bogus: 1 } }, /^cfg\.toml: sandbox\.bogus: unknown key/],
       [{ profile: 3 }, /^cfg\.toml: profile: /],
@@ -37,6 +40,8 @@ describe('config schema', () => {
   });
 
   it('reports how many further problems exist', () => {
-    expect(() => parseConfig({ a: 1, profile: 'x', audit: { enabled: 'yes' } }, 'f')).toThrow(/and \d more problem/);
+    expect(() => parseConfig({ a: 1, profile: 'x', audit: { enabled: 'yes' } }, 'f')).toThrow(
+      /and \d more problem/,
+    );
   });
 });
