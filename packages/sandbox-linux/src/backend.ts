@@ -1,0 +1,29 @@
+import type { SandboxPolicy } from '@codex/security-profile';
+import type { Assessment, BackendStatus, SandboxBackend, SandboxRequest, SandboxResult } from './contract.js';
+import { probeLinux } from './probe.js';
+import { assessLinux, runLinux } from './run.js';
+
+/**
+ * The Linux backend: bubblewrap + Landlock + seccomp-BPF + cgroup pids, degrading rung by rung
+ * and reporting it. `env` overrides the environment used for probing (e.g. CODEX_SANDBOX_RUNG).
+ */
+export function createLinuxSandbox(options: { readonly env?: NodeJS.ProcessEnv } = {}): SandboxBackend {
+  const probeEnv = options.env;
+  const get = (refresh = false) =>
+    probeLinux({ ...(refresh ? { refresh } : {}), ...(probeEnv ? { env: probeEnv } : {}) });
+  return {
+    id: 'linux',
+    async probe(o = {}): Promise<BackendStatus> {
+      return (await get(o.refresh === true)).status;
+    },
+    assess(policy: SandboxPolicy, status: BackendStatus, rung?: string): Assessment {
+      return assessLinux(policy, status, rung);
+    },
+    async run(request: SandboxRequest): Promise<SandboxResult> {
+      return runLinux(request, await get());
+    },
+  };
+}
+
+/** The default backend instance (probes `process.env`). */
+export const linuxSandbox: SandboxBackend = createLinuxSandbox();

@@ -1,0 +1,44 @@
+export { createLinuxSandbox, linuxSandbox } from './backend.js';
+export {
+  type Assessment,
+  assessRung,
+  type BackendStatus,
+  describeAssessment,
+  type EnvHygieneOptions,
+  GUARANTEES,
+  type Guarantee,
+  HARD_GUARANTEES,
+  type MechanismStatus,
+  type ObservedDenial,
+  type OutputStream,
+  type RungStatus,
+  requiredGuarantees,
+  type SandboxBackend,
+  type SandboxRequest,
+  type SandboxResult,
+} from './contract.js';
+export { findObservedDenials } from './denials.js';
+export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
+export {
+  InvalidCommandError,
+  InvalidRungError,
+  SandboxDegradedError,
+  SandboxSetupError,
+  SandboxUnavailableError,
+  UnsupportedPolicyError,
+} from './errors.js';
+export {
+  expandWithExclusions,
+  type LaunchPlan,
+  planLaunch,
+  protectedPaths,
+  WRITABLE_DEVICES,
+} from './plan.js';
+export { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe, probeLinux } from './probe.js';
+export {
+  admit,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_TIMEOUT_MS,
+  HELPER_SETUP_EXIT,
+} from './run.js';

@@ -1,0 +1,345 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from './contract.js';
+import { InvalidRungError } from './errors.js';
+
+/** Environment switch that forces a rung (tests run the escape suite against every rung). */
+export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
+
+export const MECHANISMS = ['bwrap', 'landlock', 'seccomp', 'cgroup-pids'] as const;
+export type LinuxMechanism = (typeof MECHANISMS)[number];
+
+interface RungDef {
+  readonly id: string;
+  readonly label: string;
+  readonly core: readonly LinuxMechanism[];
+  /** Single-layer rungs exist to prove each layer enforces on its own; never chosen automatically. */
+  readonly diagnostic?: boolean;
+}
+
+/** The degradation chain, strongest first. `cgroup-pids` joins every rung except `none` when available. */
+export const LINUX_RUNGS: readonly RungDef[] = [
+  { id: 'full', label: 'bubblewrap + Landlock + seccomp', core: ['bwrap', 'landlock', 'seccomp'] },
+  {
+    id: 'landlock-seccomp',
+    label: 'Landlock + seccomp (no user namespaces)',
+    core: ['landlock', 'seccomp'],
+  },
+  { id: 'bwrap-seccomp', label: 'bubblewrap + seccomp (no Landlock)', core: ['bwrap', 'seccomp'] },
+  { id: 'seccomp', label: 'seccomp only', core: ['seccomp'] },
+  { id: 'none', label: 'no sandbox', core: [] },
+  { id: 'landlock-only', label: 'Landlock alone (diagnostic)', core: ['landlock'], diagnostic: true },
+  { id: 'bwrap-only', label: 'bubblewrap alone (diagnostic)', core: ['bwrap'], diagnostic: true },
+];
+
+export interface LinuxProbe {
+  readonly status: BackendStatus;
+  readonly helperPath: string | null;
+  readonly bwrapPath: string | null;
+  readonly landlockAbi: number;
+  /** cgroup directory under which per-run cgroups are created, and its version. */
+  readonly cgroup: { readonly parent: string; readonly version: 1 | 2 } | null;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function which(name: string, env: NodeJS.ProcessEnv): string | null {
+  if (name.includes('/')) return isExecutable(name) ? name : null;
+  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+/** Where the compiled helper lives: `CODEX_SANDBOX_HELPER`, else next to the bundle (dist/). */
+export function findHelper(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.CODEX_SANDBOX_HELPER)
+    return isExecutable(env.CODEX_SANDBOX_HELPER) ? env.CODEX_SANDBOX_HELPER : null;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [
+    join(here, 'codex-sandbox-helper'),
+    join(here, '..', 'dist', 'codex-sandbox-helper'),
+  ]) {
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  );
+}
+
+function probeBwrap(env: NodeJS.ProcessEnv): { status: MechanismStatus; path: string | null } {
+  const provides: Guarantee[] = [
+    'filesystem-write',
+    'protected-paths',
+    'network',
+    'private-tmp',
+    'process-isolation',
+  ];
+  const base = { id: 'bwrap', label: 'bubblewrap namespaces (user, pid, net, mount)', provides };
+  const path = which(env.CODEX_BWRAP ?? 'bwrap', env);
+  if (!path) {
+    return {
+      status: { ...base, available: false, reason: 'bwrap not found in PATH (Debian package: bubblewrap)' },
+      path: null,
+    };
+  }
+  const version = firstLine(spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '');
+  // A functional check: distributions (Ubuntu 24.04 AppArmor, containers) often ship bwrap but
+  // forbid the user namespace it needs. Only a real launch tells.
+  const r = spawnSync(
+    path,
+    [
+      '--unshare-user',
+      '--unshare-pid',
+      '--unshare-net',
+      '--die-with-parent',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--',
+      'true',
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (r.status !== 0) {
+    const why = firstLine(r.stderr ?? '') || (r.error ? String(r.error.message) : `exit ${r.status}`);
+    return {
+      status: {
+        ...base,
+        available: false,
+        reason: `${version || 'bwrap'} cannot create namespaces here: ${why}`,
+        details: { path },
+      },
+      path,
+    };
+  }
+  return {
+    status: {
+      ...base,
+      available: true,
+      reason: `${version || 'bwrap'} (user, pid and net namespaces work)`,
+      details: { path },
+    },
+    path,
+  };
+}
+
+interface HelperProbe {
+  arch: string;
+  landlockAbi: number;
+  landlockError: string;
+  seccompMode: number;
+  seccompFilter: boolean;
+  seccompError: string;
+}
+
+function probeHelper(helperPath: string | null): HelperProbe | { error: string } {
+  if (!helperPath) {
+    return {
+      error:
+        'the native helper is not built (no C compiler when @codex/sandbox-linux was built; run its build script with cc installed)',
+    };
+  }
+  const r = spawnSync(helperPath, ['--probe'], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0)
+    return { error: `helper --probe failed: ${firstLine(r.stderr ?? '') || `exit ${r.status}`}` };
+  try {
+    return JSON.parse(r.stdout) as HelperProbe;
+  } catch {
+    return { error: `helper --probe printed unreadable output: ${firstLine(r.stdout)}` };
+  }
+}
+
+function probeCgroup(): { status: MechanismStatus; cgroup: LinuxProbe['cgroup'] } {
+  const base = {
+    id: 'cgroup-pids',
+    label: 'cgroup pids limit (process count, whole-tree kill)',
+    provides: ['process-limit'] as Guarantee[],
+  };
+  const tryDir = (parent: string, version: 1 | 2): LinuxProbe['cgroup'] | string => {
+    const probeDir = join(parent, `codex-sbx-probe-${process.pid}`);
+    try {
+      mkdirSync(probeDir);
+    } catch (e) {
+      return `cannot create a cgroup under ${parent}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    const ok = existsSync(join(probeDir, 'pids.max'));
+    try {
+      rmdirSync(probeDir);
+    } catch {
+      /* an empty cgroup we just made; removal failure only leaks an empty directory */
+    }
+    return ok ? { parent, version } : `pids controller not enabled for ${parent}`;
+  };
+  const reasons: string[] = [];
+  // cgroup v2: a child of our own cgroup.
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    const own = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'))
+      ?.slice(3);
+    if (own !== undefined) {
+      const r = tryDir(join('/sys/fs/cgroup', own), 2);
+      if (typeof r !== 'string')
+        return { status: { ...base, available: true, reason: `cgroup v2 at ${r?.parent}` }, cgroup: r };
+      reasons.push(r);
+    }
+  }
+  // cgroup v1 pids hierarchy.
+  if (existsSync('/sys/fs/cgroup/pids/cgroup.procs')) {
+    const own =
+      readFileSync('/proc/self/cgroup', 'utf8')
+        .split('\n')
+        .map((l) => l.split(':'))
+        .find((p) => p[1]?.split(',').includes('pids'))?.[2] ?? '/';
+    const r = tryDir(join('/sys/fs/cgroup/pids', own), 1);
+    if (typeof r !== 'string')
+      return { status: { ...base, available: true, reason: `cgroup v1 pids at ${r?.parent}` }, cgroup: r };
+    reasons.push(r);
+  }
+  if (reasons.length === 0) reasons.push('no writable cgroup v1 pids or v2 hierarchy');
+  return { status: { ...base, available: false, reason: reasons.join('; ') }, cgroup: null };
+}
+
+let cached: Promise<LinuxProbe> | undefined;
+
+/** Probes bubblewrap, Landlock, seccomp and cgroups. Cached; `refresh` re-probes. */
+export function probeLinux(
+  options: { refresh?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<LinuxProbe> {
+  const env = options.env ?? process.env;
+  if (options.refresh || options.env || !cached) {
+    const p = Promise.resolve().then(() => doProbe(env));
+    if (!options.env) cached = p;
+    return p;
+  }
+  return cached;
+}
+
+function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
+  const mechanisms: MechanismStatus[] = [];
+  let bwrapPath: string | null = null;
+  let helperPath: string | null = null;
+  let landlockAbi = 0;
+  let cgroup: LinuxProbe['cgroup'] = null;
+
+  if (process.platform !== 'linux') {
+    for (const id of MECHANISMS) {
+      mechanisms.push({
+        id,
+        label: id,
+        available: false,
+        reason: `not Linux (${process.platform})`,
+        provides: [],
+      });
+    }
+  } else {
+    const bw = probeBwrap(env);
+    bwrapPath = bw.path;
+    mechanisms.push(bw.status);
+    helperPath = findHelper(env);
+    const hp = probeHelper(helperPath);
+    const llProvides: Guarantee[] = ['filesystem-write', 'protected-paths'];
+    if ('error' in hp) {
+      mechanisms.push({
+        id: 'landlock',
+        label: 'Landlock LSM',
+        available: false,
+        reason: hp.error,
+        provides: llProvides,
+      });
+      mechanisms.push({
+        id: 'seccomp',
+        label: 'seccomp-BPF',
+        available: false,
+        reason: hp.error,
+        provides: ['network', 'syscall-filter'],
+      });
+    } else {
+      landlockAbi = hp.landlockAbi;
+      if (hp.landlockAbi >= 4) llProvides.push('network-tcp');
+      mechanisms.push({
+        id: 'landlock',
+        label: 'Landlock LSM',
+        available: hp.landlockAbi >= 1,
+        reason:
+          hp.landlockAbi >= 1
+            ? `ABI ${hp.landlockAbi}${hp.landlockAbi >= 4 ? ' (filesystem + TCP)' : ' (filesystem only; TCP rules need ABI 4)'}${hp.landlockAbi >= 6 ? ' + signal/abstract-socket scoping' : ''}`
+            : `kernel refuses Landlock: ${hp.landlockError || 'unsupported'} (needs Linux ≥ 5.13 with landlock in the lsm= list)`,
+        provides: llProvides,
+        details: { abi: hp.landlockAbi, helper: helperPath },
+      });
+      const seccompOk = hp.seccompFilter;
+      mechanisms.push({
+        id: 'seccomp',
+        label: 'seccomp-BPF',
+        available: seccompOk,
+        reason: seccompOk
+          ? `filter mode with SECCOMP_RET_ERRNO (${hp.arch}; foreign/x32 ABIs killed)`
+          : `seccomp filters unavailable: ${hp.seccompError || 'unknown'}`,
+        provides: ['network', 'syscall-filter'],
+        details: { arch: hp.arch, helper: helperPath },
+      });
+    }
+    const cg = probeCgroup();
+    cgroup = cg.cgroup;
+    mechanisms.push(cg.status);
+  }
+
+  const available = (id: string) => mechanisms.find((m) => m.id === id)?.available === true;
+  const rungs: RungStatus[] = LINUX_RUNGS.map((r) => {
+    const all = r.core.length > 0 ? [...r.core, 'cgroup-pids'] : [];
+    return {
+      id: r.id,
+      label: r.label,
+      mechanisms: all,
+      available: r.core.every(available),
+      missing: all.filter((m) => !available(m)),
+      ...(r.diagnostic ? { diagnostic: true } : {}),
+    };
+  });
+  const best =
+    rungs.find((r) => r.available && !LINUX_RUNGS.find((d) => d.id === r.id)?.diagnostic)?.id ?? 'none';
+  const forcedRaw = env[FORCE_RUNG_ENV]?.trim();
+  const forced = forcedRaw ? forcedRaw : null;
+  if (forced !== null && !LINUX_RUNGS.some((r) => r.id === forced)) {
+    throw new InvalidRungError(
+      `${FORCE_RUNG_ENV}="${forced}" is not a rung; use one of ${LINUX_RUNGS.map((r) => r.id).join(', ')}`,
+    );
+  }
+  return {
+    status: {
+      backend: 'linux',
+      platform: `${process.platform}-${process.arch}`,
+      mechanisms,
+      rungs,
+      best,
+      forced,
+      selected: forced ?? best,
+    },
+    helperPath,
+    bwrapPath,
+    landlockAbi,
+    cgroup,
+  };
+}

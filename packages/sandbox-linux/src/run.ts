@@ -1,0 +1,304 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SandboxPolicy } from '@codex/security-profile';
+import {
+  type Assessment,
+  assessRung,
+  type BackendStatus,
+  describeAssessment,
+  type SandboxRequest,
+  type SandboxResult,
+} from './contract.js';
+import { findObservedDenials } from './denials.js';
+import { sanitizeEnv } from './env.js';
+import {
+  InvalidCommandError,
+  InvalidRungError,
+  SandboxDegradedError,
+  SandboxSetupError,
+  SandboxUnavailableError,
+  UnsupportedPolicyError,
+} from './errors.js';
+import { planLaunch } from './plan.js';
+import type { LinuxProbe } from './probe.js';
+
+export const DEFAULT_TIMEOUT_MS = 600_000;
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_PROCESSES = 256;
+/** Exit status of the helper when it could not apply a layer (the command never ran). */
+export const HELPER_SETUP_EXIT = 121;
+
+let runCounter = 0;
+
+/** Assessment of `rung` (default: the selected rung) for `policy`. */
+export function assessLinux(policy: SandboxPolicy, status: BackendStatus, rung?: string): Assessment {
+  return assessRung(policy, status, rung ?? status.selected);
+}
+
+/**
+ * Decides whether the run may start. Throws typed errors (fail-closed); returns the assessment.
+ */
+export function admit(request: SandboxRequest, status: BackendStatus): Assessment {
+  const { policy } = request;
+  if (policy.network.mode !== 'none' && policy.network.mode !== 'full') {
+    throw new UnsupportedPolicyError(
+      `network mode "${(policy.network as { mode: string }).mode}" is not supported by the linux backend`,
+    );
+  }
+  if (request.command.length === 0 || !request.command[0]) throw new InvalidCommandError('empty command');
+  const rungId = request.rung ?? status.selected;
+  const rung = status.rungs.find((r) => r.id === rungId);
+  if (!rung) {
+    throw new InvalidRungError(
+      `unknown rung "${rungId}"; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
+    );
+  }
+  if (!policy.skipSandbox && !rung.available) {
+    throw new InvalidRungError(
+      `rung "${rung.id}" cannot run here: ${rung.missing.join(', ')} unavailable (see codex sandbox status)`,
+    );
+  }
+  const a = assessRung(policy, status, rung.id);
+  if (a.skipped) return a;
+  if (request.requireFullIsolation && !a.full) {
+    const best = status.rungs[0]!;
+    throw new SandboxDegradedError(
+      `full isolation is required but ${describeAssessment(a)}; missing: ${
+        best.missing.join(', ') || `rung "${rung.id}" instead of "${best.id}"`
+      }`,
+      rung.id,
+      best.missing,
+    );
+  }
+  if (a.unenforced.length > 0 && !request.allowDegraded) {
+    throw new SandboxUnavailableError(
+      `profile ${policy.profile} cannot be enforced with rung "${rung.id}": nothing here enforces ${a.unenforced.join(
+        ', ',
+      )}; refusing (pass --allow-degraded to run anyway, which is audited)`,
+      rung.id,
+      a.unenforced,
+    );
+  }
+  return a;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Kills every process in the cgroup until it is empty (a fork bomb cannot outrun pids.max). */
+async function killCgroup(dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    let pids: number[];
+    try {
+      pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    if (pids.length === 0) return;
+    try {
+      writeFileSync(join(dir, 'cgroup.kill'), '1');
+    } catch {
+      /* cgroup v1 has no cgroup.kill */
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* raced with exit */
+      }
+    }
+    await sleep(i < 10 ? 5 : 20);
+  }
+}
+
+async function removeCgroup(dir: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await killCgroup(dir);
+      await sleep(10);
+    }
+  }
+}
+
+/** Runs a request once admitted. */
+export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Promise<SandboxResult> {
+  const assessment = admit(request, probe.status);
+  const { policy } = request;
+  const cwd = request.cwd ?? process.cwd();
+  const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const cap = request.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const maxProcesses = request.maxProcesses ?? DEFAULT_MAX_PROCESSES;
+  const hygiene =
+    request.envHygiene === false
+      ? {
+          env: Object.fromEntries(
+            Object.entries(request.env ?? process.env).filter(([, v]) => v !== undefined),
+          ) as Record<string, string>,
+          stripped: [],
+        }
+      : sanitizeEnv(request.env ?? process.env, request.envHygiene);
+
+  const mechanisms = assessment.mechanisms;
+  let cgroupDir: string | null = null;
+  let privateTmpDir: string | null = null;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    if (mechanisms.includes('cgroup-pids') && probe.cgroup) {
+      cgroupDir = join(
+        probe.cgroup.parent,
+        `codex-sbx-${process.pid}-${++runCounter}-${Date.now().toString(36)}`,
+      );
+      mkdirSync(cgroupDir);
+      const dir = cgroupDir;
+      cleanups.push(() => removeCgroup(dir));
+      writeFileSync(join(cgroupDir, 'pids.max'), String(maxProcesses));
+    }
+    if (
+      !assessment.skipped &&
+      policy.privateTmp &&
+      !mechanisms.includes('bwrap') &&
+      mechanisms.includes('landlock')
+    ) {
+      privateTmpDir = mkdtempSync(join(tmpdir(), 'codex-sbx-tmp-'));
+      const dir = privateTmpDir;
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    }
+    const plan = planLaunch({
+      policy,
+      mechanisms,
+      command: request.command,
+      cwd,
+      helperPath: probe.helperPath,
+      bwrapPath: probe.bwrapPath,
+      cgroupDir,
+      privateTmpDir,
+    });
+    const env = { ...hygiene.env, ...plan.env };
+    return await execute(plan.argv, {
+      ...request,
+      cwd,
+      timeoutMs,
+      cap,
+      env,
+      cgroupDir,
+      assessment,
+      stripped: hygiene.stripped,
+      processLimit: cgroupDir ? `cgroup-v${probe.cgroup?.version} pids.max=${maxProcesses}` : 'none',
+    });
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+}
+
+interface ExecOptions extends SandboxRequest {
+  readonly cwd: string;
+  readonly timeoutMs: number;
+  readonly cap: number;
+  readonly env: Record<string, string>;
+  readonly cgroupDir: string | null;
+  readonly assessment: Assessment;
+  readonly stripped: readonly string[];
+  readonly processLimit: string;
+}
+
+async function execute(argv: readonly string[], o: ExecOptions): Promise<SandboxResult> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+    cwd: o.cwd,
+    env: o.env,
+    detached: true, // own process group and session: the whole tree can be killed
+    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
+  });
+  const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const size = { stdout: 0, stderr: 0 };
+  const truncated = { stdout: false, stderr: false };
+  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const room = o.cap - size[stream];
+    if (room <= 0) {
+      truncated[stream] = true;
+      return;
+    }
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (chunk.length > room) truncated[stream] = true;
+    kept[stream].push(part);
+    size[stream] += part.length;
+    o.onOutput?.(stream, part);
+  };
+  child.stdout?.on('data', collect('stdout'));
+  child.stderr?.on('data', collect('stderr'));
+
+  let timedOut = false;
+  const killAll = async () => {
+    killGroup(child.pid);
+    if (o.cgroupDir) await killCgroup(o.cgroupDir);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void killAll();
+  }, o.timeoutMs);
+  const onAbort = () => void killAll();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (resolveExit) => {
+      child.once('error', (error) => resolveExit({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    },
+  );
+  const { code, signal, error } = await exited;
+  clearTimeout(timer);
+  o.signal?.removeEventListener('abort', onAbort);
+  // The command is done: nothing it started may outlive it.
+  await killAll();
+  await Promise.race([
+    Promise.all([
+      new Promise((r) => (child.stdout?.readableEnded ? r(null) : child.stdout?.once('close', r))),
+      new Promise((r) => (child.stderr?.readableEnded ? r(null) : child.stderr?.once('close', r))),
+    ]),
+    sleep(2000),
+  ]);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);
+
+  const stdout = Buffer.concat(kept.stdout).toString('utf8');
+  const stderr = Buffer.concat(kept.stderr).toString('utf8');
+  const setupFailure = /^(codex-sandbox-helper|bwrap): /m.exec(stderr);
+  if (
+    setupFailure &&
+    ((code === HELPER_SETUP_EXIT && stderr.includes('codex-sandbox-helper: ')) ||
+      (code === 1 && /^bwrap: /.test(stderr)))
+  ) {
+    throw new SandboxSetupError(
+      `sandbox setup failed: ${stderr.split('\n').find((l) => /^(codex-sandbox-helper|bwrap): /.test(l))}`,
+      stderr,
+    );
+  }
+  return {
+    exitCode: code,
+    signal,
+    stdout,
+    stderr,
+    stdoutTruncated: truncated.stdout,
+    stderrTruncated: truncated.stderr,
+    timedOut,
+    durationMs: performance.now() - started,
+    assessment: o.assessment,
+    strippedEnv: o.stripped,
+    observedDenials: findObservedDenials(stderr),
+    processLimit: o.processLimit,
+  };
+}
