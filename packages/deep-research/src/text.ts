@@ -1,0 +1,94 @@
+/** Text utilities shared by dedup, ranking and contradiction checks. Pure and deterministic. */
+
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+
+/** Lower-cased word tokens (letters and digits; apostrophes inside words kept). */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().match(WORD) ?? [];
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `s`. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** MurmurHash3's 32-bit finaliser: a bijective avalanche mix. */
+export function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Deterministic 32-bit PRNG (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** English function words, ignored by query building, ranking and contradiction checks. */
+export const STOPWORDS: ReadonlySet<string> = new Set(
+  `a about above after again against all am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her here
+hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
+on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves also may might must shall
+upon via vs versus`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+/** Content words of `text` (tokens minus stopwords and 1-character tokens). */
+export function keywords(text: string): string[] {
+  return tokenize(text).filter((t) => t.length > 1 && !STOPWORDS.has(t));
+}
+
+/** Splits text into sentences (on `.`, `!`, `?` followed by space and a capital/digit, and on blank lines). */
+export function sentences(text: string): string[] {
+  return text
+    .split(/\n\s*\n|(?<=[.!?])\s+(?=["'(\p{Lu}\p{N}])/u)
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Splits a document into passages of roughly `target` characters, on paragraph boundaries where
+ * possible (a paragraph longer than `2 * target` is cut on sentence boundaries).
+ */
+export function passages(text: string, target = 600): string[] {
+  const paragraphs = text
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s+/g, ' ').trim())
+    .filter((p) => p.length > 0);
+  const out: string[] = [];
+  let current = '';
+  const flush = () => {
+    if (current.length > 0) out.push(current);
+    current = '';
+  };
+  for (const p of paragraphs) {
+    const pieces = p.length > 2 * target ? sentences(p) : [p];
+    for (const piece of pieces) {
+      if (current.length > 0 && current.length + piece.length + 1 > target) flush();
+      current = current.length > 0 ? `${current} ${piece}` : piece;
+    }
+    if (current.length >= target / 2) flush();
+  }
+  flush();
+  return out;
+}
