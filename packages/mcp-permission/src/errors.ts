@@ -1,0 +1,39 @@
+import { CodexError } from '@codex/security-profile';
+
+export { ConfigError } from '@codex/security-profile';
+
+/** A message that is not valid JSON-RPC 2.0, or not a valid MCP message of its kind. */
+export class McpProtocolError extends CodexError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MCP_PROTOCOL', message, options);
+  }
+}
+
+/** A single message larger than the proxy's size cap. */
+export class McpMessageTooLargeError extends CodexError {
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(bytes: number, limit: number, from: string) {
+    super('MCP_MESSAGE_TOO_LARGE', `message from ${from} is ${bytes} bytes, over the ${limit}-byte cap`);
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** The pin store could not be read or written. */
+export class PinStoreError extends CodexError {
+  readonly path: string;
+
+  constructor(path: string, problem: string, options?: { cause?: unknown }) {
+    super('MCP_PIN_STORE', `${path}: ${problem}`, options);
+    this.path = path;
+  }
+}
+
+/** The upstream server could not be started or its connection failed. */
+export class UpstreamError extends CodexError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MCP_UPSTREAM', message, options);
+  }
+}

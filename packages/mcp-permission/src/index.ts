@@ -1,0 +1,54 @@
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  defaultMcpProxyConfig,
+  type McpProxyConfig,
+  type McpProxyConfigInput,
+  mcpProxyConfigSchema,
+  parseMcpProxyConfig,
+  type ResolvedRule,
+  resolveRule,
+  serverRuleSchema,
+  type ToolRule,
+  toolRuleSchema,
+} from './config.js';
+export {
+  ConfigError,
+  McpMessageTooLargeError,
+  McpProtocolError,
+  PinStoreError,
+  UpstreamError,
+} from './errors.js';
+export { type FramingProblem, LineDecoder, scanId } from './framing.js';
+export { globToRegExp } from './glob.js';
+export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
+export {
+  type CallDecision,
+  type CallVerdict,
+  McpPermissionProxy,
+  type McpPermissionProxyOptions,
+  PERMISSION_META_KEY,
+} from './proxy.js';
+export {
+  type Classification,
+  classifyTool,
+  defaultRequiresApproval,
+  type McpPermission,
+  maxRisk,
+  RISK_LEVELS,
+  type RiskLevel,
+  type RiskReading,
+  type RiskSource,
+  readAnnotations,
+  readHeuristics,
+  requiresUserApproval,
+  riskRank,
+  type ToolDescription,
+} from './risk.js';
+export { redactText, summariseArguments } from './summary.js';
+export {
+  ChildProcessTransport,
+  type ChildProcessTransportOptions,
+  defaultServerEnvironment,
+  type FramedTransport,
+  StreamTransport,
+} from './transport.js';
