@@ -1,0 +1,178 @@
+import { CodexError } from '@codex/security-profile';
+
+/** One problem found in a plan: the dotted key path and what is wrong there. */
+export interface PlanIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * A plan failed validation (schema, duplicate ids, unknown dependencies, cycles, unknown agent
+ * types). The message names the source, the key and the problem on one line.
+ */
+export class PlanError extends CodexError {
+  readonly source: string;
+  readonly issues: readonly PlanIssue[];
+
+  constructor(source: string, issues: readonly PlanIssue[], code = 'INVALID_PLAN') {
+    const first = issues[0];
+    const where = first ? `${first.path || '(root)'}: ${first.message}` : 'invalid plan';
+    const more =
+      issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+    super(code, `${source}: ${where}${more}`);
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+/** The plan's dependencies form a cycle; `cycle` lists the task ids along it, first id repeated last. */
+export class PlanCycleError extends PlanError {
+  readonly cycle: readonly string[];
+
+  constructor(source: string, cycle: readonly string[]) {
+    super(
+      source,
+      [{ path: 'tasks', message: `dependency cycle ${cycle.join(' -> ')} ("a -> b": a depends on b)` }],
+      'PLAN_CYCLE',
+    );
+    this.cycle = cycle;
+  }
+}
+
+/** A `drop-new` mailbox was full, so the new message was rejected. */
+export class MailboxFullError extends CodexError {
+  readonly mailbox: string;
+  readonly capacity: number;
+
+  constructor(mailbox: string, capacity: number) {
+    super('MAILBOX_FULL', `mailbox "${mailbox}" is full (capacity ${capacity}); message rejected (drop-new)`);
+    this.mailbox = mailbox;
+    this.capacity = capacity;
+  }
+}
+
+/** A queued message was evicted by a newer one from a `drop-oldest` mailbox. */
+export class MessageDroppedError extends CodexError {
+  readonly mailbox: string;
+
+  constructor(mailbox: string) {
+    super(
+      'MESSAGE_DROPPED',
+      `message dropped from mailbox "${mailbox}" to make room for a newer one (drop-oldest)`,
+    );
+    this.mailbox = mailbox;
+  }
+}
+
+/** The mailbox was closed: no more sends, and receives end once it is drained. */
+export class MailboxClosedError extends CodexError {
+  readonly mailbox: string;
+
+  constructor(mailbox: string) {
+    super('MAILBOX_CLOSED', `mailbox "${mailbox}" is closed`);
+    this.mailbox = mailbox;
+  }
+}
+
+/** An agent was asked to move between two states the state machine does not connect. */
+export class InvalidTransitionError extends CodexError {
+  readonly from: string;
+  readonly to: string;
+
+  constructor(agent: string, from: string, to: string) {
+    super('INVALID_TRANSITION', `agent "${agent}" cannot go from ${from} to ${to}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** A task ran past its own timeout and was aborted. */
+export class TaskTimeoutError extends CodexError {
+  readonly taskId: string;
+  readonly timeoutMs: number;
+
+  constructor(taskId: string, timeoutMs: number) {
+    super('TASK_TIMEOUT', `task "${taskId}" timed out after ${timeoutMs} ms`);
+    this.taskId = taskId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The task or the whole run was cancelled. */
+export class CancelledError extends CodexError {
+  constructor(message = 'cancelled', options?: { cause?: unknown }) {
+    super('CANCELLED', message, options);
+  }
+}
+
+/** A task did not run because one of its dependencies failed (skip-dependents policy). */
+export class DependencyFailedError extends CodexError {
+  readonly taskId: string;
+  readonly dependency: string;
+
+  constructor(taskId: string, dependency: string) {
+    super('DEPENDENCY_FAILED', `task "${taskId}" skipped: dependency "${dependency}" did not succeed`);
+    this.taskId = taskId;
+    this.dependency = dependency;
+  }
+}
+
+/** A handler reported that a security policy denied what it was asked to do. */
+export class TaskDeniedError extends CodexError {
+  readonly reason: string;
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('TASK_DENIED', `denied: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** A task's handler threw something that is not a CodexError; the original is the `cause`. */
+export class TaskFailedError extends CodexError {
+  readonly taskId: string;
+
+  constructor(taskId: string, cause: unknown) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super('TASK_FAILED', `task "${taskId}" failed: ${message}`, { cause });
+    this.taskId = taskId;
+  }
+}
+
+/** A plan names an agent type no handler was registered for. */
+export class UnknownAgentError extends CodexError {
+  readonly agentType: string;
+
+  constructor(agentType: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_AGENT',
+      `no agent registered for type "${agentType}"; registered: ${known.length ? known.join(', ') : '(none)'}`,
+    );
+    this.agentType = agentType;
+  }
+}
+
+/** A merge strategy could not produce a result (no successful inputs, no scores…). */
+export class MergeError extends CodexError {
+  constructor(message: string) {
+    super('MERGE_FAILED', message);
+  }
+}
+
+/** Bad options passed to a constructor (capacity < 1, maxConcurrent < 1…). */
+export class SupervisorConfigError extends CodexError {
+  constructor(message: string) {
+    super('INVALID_SUPERVISOR_CONFIG', message);
+  }
+}
+
+/** The supervisor was shut down; it accepts no more runs. */
+export class SupervisorClosedError extends CodexError {
+  constructor() {
+    super('SUPERVISOR_CLOSED', 'the supervisor has been shut down');
+  }
+}
+
+/** Normalises anything thrown into a CodexError, keeping CodexErrors as they are. */
+export function toCodexError(taskId: string, error: unknown): CodexError {
+  return error instanceof CodexError ? error : new TaskFailedError(taskId, error);
+}

@@ -1,0 +1,81 @@
+export {
+  AGENT_STATES,
+  AGENT_TRANSITIONS,
+  Agent,
+  type AgentEvent,
+  type AgentHandler,
+  type AgentOptions,
+  type AgentState,
+  type SubmitOptions,
+  type TaskContext,
+  type TaskResult,
+  type TaskStatus,
+} from './agent.js';
+export {
+  CancelledError,
+  DependencyFailedError,
+  InvalidTransitionError,
+  MailboxClosedError,
+  MailboxFullError,
+  MergeError,
+  MessageDroppedError,
+  PlanCycleError,
+  PlanError,
+  type PlanIssue,
+  SupervisorClosedError,
+  SupervisorConfigError,
+  TaskDeniedError,
+  TaskFailedError,
+  TaskTimeoutError,
+  UnknownAgentError,
+} from './errors.js';
+export {
+  DEFAULT_MAILBOX_CAPACITY,
+  MAILBOX_FULL_POLICIES,
+  Mailbox,
+  type MailboxFullPolicy,
+  type MailboxOptions,
+  type MailboxStats,
+  type SendOutcome,
+} from './mailbox.js';
+export {
+  MERGE_STRATEGIES,
+  type MergeCandidate,
+  type MergeOptions,
+  type MergeResult,
+  type MergeStrategy,
+  merge,
+  normalizeText,
+  outputText,
+  type VoteCount,
+} from './merge.js';
+export { createLogger, type Logger, METRIC_NAMES, SupervisorMetrics, silentLogger } from './observability.js';
+export { type OtlpMetricsHandle, type OtlpMetricsOptions, startOtlpMetrics } from './otlp.js';
+export {
+  EXECUTION_STRATEGIES,
+  type ExecutionStrategy,
+  FAILURE_POLICIES,
+  type FailurePolicy,
+  findCycle,
+  levels,
+  type MergeSpec,
+  type Plan,
+  type PlanInput,
+  parsePlan,
+  parsePlanText,
+  planSchema,
+  type TaskSpec,
+  type TaskSpecInput,
+  topologicalOrder,
+} from './plan.js';
+export { type ProcessResult, type RunProcessOptions, runProcess } from './process.js';
+export { type Permit, Semaphore } from './semaphore.js';
+export {
+  type RunHandle,
+  type RunOptions,
+  type RunReport,
+  type RunStatus,
+  Supervisor,
+  type SupervisorEvent,
+  type SupervisorOptions,
+} from './supervisor.js';
