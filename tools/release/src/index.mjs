@@ -1,0 +1,24 @@
+export { releaseCheck } from './check.mjs';
+export { checkTarball, entryPoints, packPackage, tarEntries, tarRead } from './pack.mjs';
+export {
+  canIsolateNetwork,
+  closure,
+  componentLicenses,
+  indexBom,
+  packageBom,
+  refName,
+  releaseBom,
+  workspaceBom,
+} from './sbom.mjs';
+export {
+  BundleVerificationError,
+  ephemeralKey,
+  keyHint,
+  publicKeyPem,
+  shippedTrustedRoot,
+  signBlob,
+  signBlobKeyless,
+  verifyKeyless,
+  verifyWithKey,
+} from './sigstore.mjs';
+export { fileStem, listWorkspacePackages, publishablePackages } from './workspace.mjs';
