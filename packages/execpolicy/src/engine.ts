@@ -1,0 +1,925 @@
+import {
+  CAPABILITIES,
+  CodexError,
+  isWithin,
+  isWritable,
+  joinPath,
+  normalizeAbsolutePath,
+  parseProfile,
+  type SandboxPolicy,
+  type SecurityProfile,
+  toSandboxPolicy,
+} from '@codex/security-profile';
+import type { Parser } from 'web-tree-sitter';
+import { DEFAULT_POLICY } from './default-policy.js';
+import { PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
+import { createBashParser } from './parser.js';
+import { type CompiledRule, compileRule, type MatchEnv, operandsOf, ruleMatches } from './rules.js';
+import { type PolicyInput, type PolicySpec, parsePolicyObject, parsePolicyText } from './schema.js';
+import { type RawSegment, SegmentCollector, type Word } from './shell.js';
+import {
+  type CommandInput,
+  type Decision,
+  type Evaluation,
+  type EvaluationContext,
+  LAYER_KINDS,
+  type LayerKind,
+  type MatchedRule,
+  rank,
+  type SegmentEvaluation,
+  stricter,
+} from './types.js';
+
+/** A policy layer handed to {@link createPolicyEngine}. */
+export interface PolicyLayer {
+  readonly kind: Exclude<LayerKind, 'default'>;
+  /** Names the layer in errors and explanations (a file path, `project`, …). */
+  readonly source: string;
+  /** Policy text (TOML, or JSON when `format: 'json'` or the source ends in `.json`) or an object. */
+  readonly policy: string | PolicyInput;
+  readonly format?: 'toml' | 'json';
+}
+
+export interface PolicyEngineOptions {
+  /** Extra layers; their order does not matter, precedence is default < user < project < admin. */
+  readonly layers?: readonly PolicyLayer[];
+  /** Include the built-in default layer (default true). */
+  readonly defaults?: boolean;
+}
+
+/** Limits that keep evaluation bounded on hostile input. Beyond them the answer is `prompt`. */
+export const LIMITS = { maxScriptLength: 100_000, maxShellDepth: 4, maxSegments: 1_000 } as const;
+
+const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'ash', 'busybox-sh']);
+const STANDARD_BIN = /^\/(usr\/(local\/)?)?s?bin\/[^/]+$/;
+/** Environment variables that change what a later command runs or loads. */
+const DANGEROUS_ENV =
+  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|GIT_[A-Z_]*|PAGER|MANPAGER|EDITOR|VISUAL|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|NODE_PATH|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|BROWSER|LESSOPEN|LESSCLOSE|SSH_ASKPASS|SUDO_ASKPASS|HOME|ZDOTDIR)$/;
+const SAFE_DEVICES = /^\/dev\/(null|zero|stdout|stderr|stdin|tty|fd\/[0-9]+|full|random|urandom)$/;
+const NET_DEVICES = /^\/dev\/(tcp|udp)\//;
+const POSIX_SYSTEM = [
+  '/etc',
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/boot',
+  '/sys',
+  '/proc',
+  '/dev',
+  '/opt',
+  '/var',
+  '/root',
+  '/snap',
+  '/System',
+  '/Library',
+  '/Applications',
+  '/private/etc',
+  '/private/var',
+];
+const WINDOWS_SYSTEM = ['C:\\Windows', 'C:\\Program Files', 'C:\\Program Files (x86)', 'C:\\ProgramData'];
+
+interface Finding {
+  decision: Decision;
+  reason: string;
+}
+
+interface ResolvedContext {
+  readonly profile: SecurityProfile;
+  readonly cwd: string;
+  /** Every directory the script may be in at this point (after `cd`), or undefined when unknown. */
+  readonly cwds: readonly string[] | undefined;
+  readonly workspaceRoots: readonly string[];
+  readonly sandbox: SandboxPolicy;
+  readonly systemPaths: readonly string[];
+  readonly home: string | undefined;
+  readonly network: boolean;
+  readonly trusted: boolean;
+  readonly matchEnv: MatchEnv;
+}
+
+interface Layer {
+  readonly kind: LayerKind;
+  readonly source: string;
+  readonly rules: readonly CompiledRule[];
+  readonly byName: ReadonlyMap<string, readonly CompiledRule[]>;
+  readonly dynamic: readonly CompiledRule[];
+}
+
+function buildLayer(kind: LayerKind, source: string, spec: PolicySpec): Layer {
+  const seen = new Set<string>();
+  const rules = spec.rule.map((r, i) => {
+    if (seen.has(r.id))
+      throw new PolicyLoadError(source, `rule[${JSON.stringify(r.id)}]`, 'duplicate rule id');
+    seen.add(r.id);
+    return compileRule(r, kind, source, i);
+  });
+  const byName = new Map<string, CompiledRule[]>();
+  const dynamic: CompiledRule[] = [];
+  for (const rule of rules) {
+    if (rule.names === undefined) dynamic.push(rule);
+    else for (const n of rule.names) byName.set(n, [...(byName.get(n) ?? []), rule]);
+  }
+  return { kind, source, rules, byName, dynamic };
+}
+
+/** Splits a shell word list out of an example string with the real parser. */
+function exampleWords(parser: Parser, example: string | readonly string[]): Word[] | undefined {
+  if (typeof example !== 'string') {
+    return example.map((value) => ({ value, literal: true, tilde: false, source: value }));
+  }
+  const tree = parser.parse(example);
+  if (!tree) return undefined;
+  try {
+    if (tree.rootNode.hasError) return undefined;
+    const collector = new SegmentCollector();
+    collector.walk(tree.rootNode);
+    const segs = collector.segments;
+    if (segs.length !== 1 || segs[0]!.kind !== 'command' || segs[0]!.words.length === 0) return undefined;
+    return segs[0]!.words;
+  } finally {
+    tree.delete();
+  }
+}
+
+const EXAMPLE_CONTEXT: EvaluationContext = {
+  cwd: '/workspace',
+  workspaceRoots: ['/workspace'],
+  home: '/home/user',
+};
+
+/**
+ * A loaded, validated set of policy layers with a bash parser. Create it once with
+ * {@link createPolicyEngine}; {@link PolicyEngine.evaluate} is synchronous and never throws for
+ * any command input (only for an invalid context).
+ */
+export class PolicyEngine {
+  /** Layers from highest to lowest precedence. */
+  private readonly layers: readonly Layer[];
+  private readonly parser: Parser;
+  private readonly contexts = new WeakMap<EvaluationContext, ResolvedContext>();
+
+  /** @internal use {@link createPolicyEngine}. */
+  constructor(parser: Parser, layers: readonly Layer[]) {
+    this.parser = parser;
+    this.layers = [...layers].sort((a, b) => LAYER_KINDS.indexOf(b.kind) - LAYER_KINDS.indexOf(a.kind));
+  }
+
+  /** Every rule, highest-precedence layer first. */
+  get rules(): readonly { id: string; layer: LayerKind; source: string; justification: string }[] {
+    return this.layers.flatMap((l) =>
+      l.rules.map((r) => ({ id: r.id, layer: r.layer, source: r.source, justification: r.justification })),
+    );
+  }
+
+  /** @internal Checks every rule's `match` / `not_match` examples. */
+  checkExamples(layer: Layer): void {
+    const ctx = this.resolveContext(EXAMPLE_CONTEXT);
+    for (const rule of layer.rules) {
+      const check = (examples: readonly (string | readonly string[])[] | undefined, expected: boolean) => {
+        for (const example of examples ?? []) {
+          const shown = typeof example === 'string' ? example : example.join(' ');
+          const words = exampleWords(this.parser, example);
+          if (!words)
+            throw new PolicyExampleError(
+              layer.source,
+              rule.id,
+              shown,
+              'is not a single simple command with literal words',
+            );
+          const first = words[0]!;
+          const normalised = [{ ...first, value: commandName(first.value) }, ...words.slice(1)];
+          if (ruleMatches(rule, normalised, ctx.matchEnv) !== expected) {
+            throw new PolicyExampleError(
+              layer.source,
+              rule.id,
+              shown,
+              expected
+                ? 'does not match the rule (listed in match)'
+                : 'matches the rule (listed in not_match)',
+            );
+          }
+        }
+      };
+      check(rule.spec.match, true);
+      check(rule.spec.not_match, false);
+    }
+  }
+
+  /**
+   * Decides whether `command` may run under `context`. The strictest segment decision wins;
+   * unparseable input, unsupported constructs and unknown commands are never `allow`.
+   */
+  evaluate(command: CommandInput, context: EvaluationContext): Evaluation {
+    const ctx = this.resolveContext(context);
+    const segments: SegmentEvaluation[] = [];
+    try {
+      if (Array.isArray(command)) {
+        const argv = command as readonly string[];
+        if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
+          segments.push(problemSegment('', 0, 'forbidden', 'empty or malformed argv'));
+        } else {
+          const words = argv.map((value) => ({ value, literal: true, tilde: false, source: value }));
+          this.evaluateWords(words, argv.join(' '), [], [], 0, true, ctx, segments);
+        }
+      } else if (command && typeof (command as { script?: unknown }).script === 'string') {
+        this.evaluateScript((command as { script: string }).script, 0, ctx, segments);
+      } else {
+        segments.push(problemSegment('', 0, 'forbidden', 'command must be an argv array or { script }'));
+      }
+    } catch (error) {
+      // Fail-safe: an internal error is never allow.
+      const message = error instanceof Error ? error.message : String(error);
+      segments.push(problemSegment('', 0, 'forbidden', `internal error while evaluating: ${message}`));
+    }
+    return summarise(segments, ctx.profile);
+  }
+
+  private resolveContext(context: EvaluationContext): ResolvedContext {
+    const cached = this.contexts.get(context);
+    if (cached) return cached;
+    if (!context || typeof context.cwd !== 'string')
+      throw new PolicyContextError('context.cwd must be an absolute path');
+    let resolved: ResolvedContext;
+    try {
+      const profile = parseProfile(context.profile ?? 'offline');
+      const cwd = normalizeAbsolutePath(context.cwd);
+      const workspaceRoots = (context.workspaceRoots ?? [cwd]).map(normalizeAbsolutePath);
+      const caps = CAPABILITIES[profile];
+      const sandbox = toSandboxPolicy(profile, {
+        workspaceRoots,
+        extraWritableRoots: caps.write === 'workspace' ? (context.extraWritableRoots ?? []) : [],
+      });
+      const home = context.home === undefined ? undefined : normalizeAbsolutePath(context.home);
+      const systemPaths = context.platform === 'win32' ? WINDOWS_SYSTEM : POSIX_SYSTEM;
+      resolved = withCwds(
+        {
+          profile,
+          cwd,
+          workspaceRoots,
+          sandbox,
+          systemPaths,
+          home,
+          network: caps.network !== 'none',
+          trusted: profile === 'trusted',
+        },
+        [cwd],
+      );
+    } catch (error) {
+      if (error instanceof PolicyContextError) throw error;
+      throw new PolicyContextError(
+        `invalid evaluation context: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    this.contexts.set(context, resolved);
+    return resolved;
+  }
+
+  private evaluateScript(
+    script: string,
+    depth: number,
+    ctx: ResolvedContext,
+    out: SegmentEvaluation[],
+  ): void {
+    if (script.length > LIMITS.maxScriptLength) {
+      out.push(
+        problemSegment(
+          script.slice(0, 80),
+          depth,
+          'prompt',
+          `script longer than ${LIMITS.maxScriptLength} characters is not analysed`,
+        ),
+      );
+      return;
+    }
+    const tree = this.parser.parse(script);
+    if (!tree) {
+      out.push(problemSegment(script, depth, 'prompt', 'the parser gave up on this script'));
+      return;
+    }
+    let raw: RawSegment[];
+    try {
+      const collector = new SegmentCollector();
+      collector.walk(tree.rootNode);
+      raw = collector.segments;
+    } finally {
+      tree.delete();
+    }
+    if (raw.length === 0) {
+      out.push(problemSegment(script, depth, 'prompt', 'empty script: nothing to run'));
+      return;
+    }
+    if (raw.length > LIMITS.maxSegments) {
+      out.push(
+        problemSegment(
+          script.slice(0, 80),
+          depth,
+          'prompt',
+          `more than ${LIMITS.maxSegments} commands are not analysed`,
+        ),
+      );
+      return;
+    }
+    let scope = ctx;
+    for (const seg of raw) {
+      const ctx = scope;
+      if (seg.kind === 'construct' && seg.words.length === 0) {
+        const findings: Finding[] = [...seg.problems];
+        const writes: string[] = [];
+        this.checkRedirects(seg, ctx, findings, writes);
+        if (findings.length === 0)
+          findings.push({
+            decision: 'allow',
+            reason: 'redirects of a compound command stay within the rules',
+          });
+        out.push(makeSegment([], seg.text, depth, findings, [], writes));
+        continue;
+      }
+      this.evaluateWords(
+        seg.words,
+        seg.text,
+        seg.assignments,
+        seg.redirects,
+        depth,
+        false,
+        ctx,
+        out,
+        seg.problems,
+      );
+      scope = afterCd(unwrap(seg.words, []), scope);
+    }
+  }
+
+  private checkRedirects(
+    seg: Pick<RawSegment, 'redirects'>,
+    ctx: ResolvedContext,
+    findings: Finding[],
+    writes: string[],
+  ): void {
+    for (const r of seg.redirects) {
+      const target = r.target;
+      if (r.op === '<<' || r.op === '<<-' || r.op === '<<<' || r.op === '>&-' || r.op === '<&-') continue;
+      if (!target) {
+        findings.push({ decision: 'prompt', reason: `redirect ${r.op} without a target` });
+        continue;
+      }
+      if ((r.op === '>&' || r.op === '<&') && target.literal && /^([0-9]+-?|-)$/.test(target.value)) continue;
+      const reading = r.op === '<' || r.op === '<&';
+      if (reading) {
+        if (target.literal && NET_DEVICES.test(target.value))
+          this.network(ctx, findings, `reads from ${target.value}`);
+        continue;
+      }
+      this.checkWrite(target, ctx, findings, writes, `redirect ${r.op}`);
+    }
+  }
+
+  private network(ctx: ResolvedContext, findings: Finding[], what: string): void {
+    if (!ctx.network)
+      findings.push({
+        decision: 'prompt',
+        reason: `${what}: uses the network, which profile ${ctx.profile} does not allow`,
+      });
+    else
+      findings.push({
+        decision: 'allow',
+        reason: `${what}: network access is allowed by profile ${ctx.profile}`,
+      });
+  }
+
+  private checkWrite(
+    target: Word,
+    ctx: ResolvedContext,
+    findings: Finding[],
+    writes: string[],
+    what: string,
+  ): void {
+    if (!target.literal) {
+      findings.push({
+        decision: 'prompt',
+        reason: `${what} writes to ${target.source}, which is not a literal path`,
+      });
+      return;
+    }
+    if (target.literal && NET_DEVICES.test(target.value)) {
+      this.network(ctx, findings, `${what} to ${target.value}`);
+      return;
+    }
+    const paths = resolvePaths(target, ctx);
+    if (paths === undefined) {
+      findings.push({
+        decision: 'prompt',
+        reason: `${what} writes to ${target.source}, which cannot be resolved (unknown home or directory)`,
+      });
+      return;
+    }
+    for (const path of paths) this.checkWritePath(path, ctx, findings, writes, what);
+  }
+
+  private checkWritePath(
+    path: string,
+    ctx: ResolvedContext,
+    findings: Finding[],
+    writes: string[],
+    what: string,
+  ): void {
+    if (SAFE_DEVICES.test(path)) return;
+    writes.push(path);
+    const dir = globDir(path);
+    const system = ctx.systemPaths.some((s) => isWithin(dir, s)) || dir === '/';
+    if (ctx.trusted) {
+      if (system) findings.push({ decision: 'prompt', reason: `${what} writes to system path ${path}` });
+      return;
+    }
+    if (system) {
+      findings.push({ decision: 'forbidden', reason: `${what} writes to system path ${path}` });
+      return;
+    }
+    if (!isWritable(ctx.sandbox, dir)) {
+      findings.push({
+        decision: 'forbidden',
+        reason: `${what} writes ${path}, outside the writable roots of profile ${ctx.profile}`,
+      });
+    }
+  }
+
+  private evaluateWords(
+    input: readonly Word[],
+    text: string,
+    assignments: RawSegment['assignments'],
+    redirects: RawSegment['redirects'],
+    depth: number,
+    topLevelArgv: boolean,
+    ctx: ResolvedContext,
+    out: SegmentEvaluation[],
+    problems: readonly Finding[] = [],
+  ): void {
+    const findings: Finding[] = [...problems];
+    const writes: string[] = [];
+    const matched: MatchedRule[] = [];
+    for (const a of assignments) {
+      if (DANGEROUS_ENV.test(a.name))
+        findings.push({
+          decision: 'prompt',
+          reason: `sets ${a.name}, which changes what later commands run`,
+        });
+    }
+    this.checkRedirects({ redirects }, ctx, findings, writes);
+    let words = unwrap(input, findings);
+    if (words.length === 0) {
+      if (findings.length === 0)
+        findings.push({
+          decision: 'allow',
+          reason: input.length === 0 ? 'only sets variables or redirects' : 'wrapper without a command',
+        });
+      out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+      return;
+    }
+    const name = words[0]!;
+    if (!name.literal) {
+      findings.push({
+        decision: 'prompt',
+        reason: `command name ${name.source} is not a literal (expansion in command position)`,
+      });
+      out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+      return;
+    }
+    const cmd = commandName(name.value);
+    words = [{ ...name, value: cmd }, ...words.slice(1)];
+
+    if (SHELLS.has(cmd)) {
+      const nested = shellScript(words);
+      if (nested.kind === 'script') {
+        if (!topLevelArgv || depth > 0)
+          findings.push({ decision: 'prompt', reason: `nested shell: ${cmd} -c inside a command` });
+        else findings.push({ decision: 'allow', reason: `${cmd} -c script: decided by its commands` });
+        out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+        if (depth + 1 > LIMITS.maxShellDepth) {
+          out.push(
+            problemSegment(
+              nested.script,
+              depth + 1,
+              'prompt',
+              `shell nesting deeper than ${LIMITS.maxShellDepth}`,
+            ),
+          );
+        } else {
+          this.evaluateScript(nested.script, depth + 1, ctx, out);
+        }
+        return;
+      }
+      findings.push({ decision: 'prompt', reason: nested.reason });
+      out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+      return;
+    }
+
+    // Rules: the highest-precedence layer with a matching rule decides (strictest within it);
+    // network and write effects of every matching rule in every layer always apply.
+    let decided: Decision | undefined;
+    let deciding: CompiledRule[] = [];
+    let network = false;
+    const writeRules: CompiledRule[] = [];
+    for (const layer of this.layers) {
+      const candidates = layer.byName.get(cmd);
+      const hits: CompiledRule[] = [];
+      if (candidates) for (const r of candidates) if (ruleMatches(r, words, ctx.matchEnv)) hits.push(r);
+      for (const r of layer.dynamic) if (ruleMatches(r, words, ctx.matchEnv)) hits.push(r);
+      if (hits.length === 0) continue;
+      for (const r of hits) {
+        const d = r.decisions[ctx.profile];
+        matched.push(r.matched[ctx.profile]);
+        if (r.network) network = true;
+        if (r.writes !== undefined || r.writeOptions.length > 0) writeRules.push(r);
+        if (layer.kind === 'admin' && d === 'forbidden') decided = 'forbidden';
+      }
+      if (deciding.length === 0) {
+        deciding = hits;
+        for (const r of hits)
+          decided =
+            decided === undefined ? r.decisions[ctx.profile] : stricter(decided, r.decisions[ctx.profile]);
+      }
+    }
+    if (decided === undefined) {
+      const known = this.layers.some((l) => l.byName.has(cmd));
+      findings.push({
+        decision: 'prompt',
+        reason: known ? `no rule covers "${cmd}" with these arguments` : `unknown command "${cmd}"`,
+      });
+    } else {
+      for (const r of deciding) {
+        const d = r.decisions[ctx.profile];
+        if (d === decided) findings.push({ decision: d, reason: r.reason });
+      }
+      if (decided === 'allow' && !deciding.every((r) => r.anyArguments)) {
+        const dynamic = words.find((w, i) => i > 0 && !w.literal);
+        if (dynamic)
+          findings.push({
+            decision: 'prompt',
+            reason: `argument ${dynamic.source} is not literal, so the rule cannot be proven to apply`,
+          });
+      }
+    }
+    if (network) this.network(ctx, findings, cmd);
+    for (const r of writeRules) this.ruleWrites(r, words, ctx, findings, writes);
+    out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+  }
+
+  private ruleWrites(
+    rule: CompiledRule,
+    words: readonly Word[],
+    ctx: ResolvedContext,
+    findings: Finding[],
+    writes: string[],
+  ): void {
+    const args = words.slice(rule.prefix.length);
+    const what = `${words[0]!.value} (${rule.id})`;
+    const remote = rule.network;
+    const check = (w: Word) => {
+      if (w.literal && w.value === '-') return;
+      if (remote && w.literal && /^[^/]*:/.test(w.value)) return; // host:path of scp/rsync
+      this.checkWrite(w, ctx, findings, writes, what);
+    };
+    if (rule.writes !== undefined) {
+      const ops = operandsOf(args);
+      if (rule.writes === 'operands') ops.forEach(check);
+      else if (ops.length > 0) check(ops[ops.length - 1]!);
+    }
+    for (const opt of rule.writeOptions) {
+      for (let i = 0; i < args.length; i++) {
+        const w = args[i]!;
+        if (!w.literal) continue;
+        const v = w.value;
+        if (opt.endsWith('=')) {
+          if (v.startsWith(opt))
+            check({ ...w, value: v.slice(opt.length), tilde: v.slice(opt.length).startsWith('~') });
+        } else if (v === opt) {
+          const next = args[i + 1];
+          if (next) check(next);
+          else findings.push({ decision: 'prompt', reason: `${what}: ${opt} without a value` });
+        } else if (opt.startsWith('--') && v.startsWith(`${opt}=`)) {
+          const value = v.slice(opt.length + 1);
+          check({ ...w, value, tilde: value.startsWith('~') });
+        } else if (/^-[A-Za-z]$/.test(opt) && v.startsWith(opt) && v.length > 2 && !v.startsWith('--')) {
+          check({ ...w, value: v.slice(2), tilde: false });
+        }
+      }
+    }
+  }
+}
+
+type BaseContext = Omit<ResolvedContext, 'matchEnv' | 'cwds'>;
+
+function withCwds(base: BaseContext, cwds: readonly string[] | undefined): ResolvedContext {
+  const { matchEnv: _m, cwds: _c, ...rest } = base as ResolvedContext;
+  const ctx: BaseContext & { cwds: readonly string[] | undefined } = { ...rest, cwds };
+  return {
+    ...ctx,
+    matchEnv: {
+      outsideWorkspace: (w: Word) => {
+        if (!w.literal) return false; // unresolvable operands are handled by the non-literal rule (prompt)
+        const paths = resolvePaths(w, ctx);
+        if (paths === undefined) return true; // `~` without a known home, `~user`, unknown cwd: outside
+        return paths.some((path) => !ctx.workspaceRoots.some((root) => isWithin(path, root)));
+      },
+    },
+  };
+}
+
+/** Tracks `cd` / `pushd` / `popd` so later relative paths resolve against every possible directory. */
+function afterCd(words: readonly Word[], ctx: ResolvedContext): ResolvedContext {
+  const name = words[0]?.literal ? words[0].value : undefined;
+  if (name !== 'cd' && name !== 'pushd' && name !== 'popd') return ctx;
+  if (ctx.cwds === undefined) return ctx;
+  const args = words.slice(1).filter((w) => !(w.literal && /^-[LPe@]+$/.test(w.value)));
+  if (name === 'popd' || args.length !== 1) {
+    if (name !== 'popd' && args.length === 0 && ctx.home !== undefined)
+      return withCwds(ctx, [...new Set([...ctx.cwds, ctx.home])]);
+    return withCwds(ctx, undefined);
+  }
+  const target = args[0]!;
+  if (!target.literal || target.value === '-') return withCwds(ctx, undefined);
+  const next = resolvePaths(target, ctx);
+  if (next === undefined) return withCwds(ctx, undefined);
+  return withCwds(ctx, [...new Set([...ctx.cwds, ...next])]);
+}
+
+const WRAPPERS = new Set([
+  'env',
+  'time',
+  'nohup',
+  'command',
+  'builtin',
+  'exec',
+  'nice',
+  'stdbuf',
+  'timeout',
+  'xargs',
+]);
+
+/** Strips wrappers that run their argument as a command (env, time, nice, nohup, timeout, command, exec, xargs, stdbuf). */
+function unwrap(words: readonly Word[], findings: Finding[]): readonly Word[] {
+  let w = words;
+  for (let guard = 0; guard < 16 && w.length > 0; guard++) {
+    const head = w[0]!;
+    if (!head.literal) return w;
+    const name = commandName(head.value);
+    if (!WRAPPERS.has(name)) return w;
+    let i = 1;
+    const skipOptions = (withValue: RegExp = /^$/) => {
+      while (i < w.length && w[i]!.literal && w[i]!.value.startsWith('-') && w[i]!.value !== '-') {
+        const v = w[i]!.value;
+        i++;
+        if (v === '--') break;
+        if (withValue.test(v)) i++;
+      }
+    };
+    switch (name) {
+      case 'env':
+        skipOptions(/^(-u|--unset|-C|--chdir|-S|--split-string)$/);
+        if (w.slice(1, i).some((x) => /^(-S|--split-string)/.test(x.value))) {
+          findings.push({
+            decision: 'prompt',
+            reason: 'env -S splits a string into a command the engine does not parse',
+          });
+          return [];
+        }
+        while (i < w.length && w[i]!.literal && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[i]!.value)) {
+          const varName = w[i]!.value.split('=')[0]!;
+          if (DANGEROUS_ENV.test(varName))
+            findings.push({
+              decision: 'prompt',
+              reason: `env sets ${varName}, which changes what the command runs`,
+            });
+          i++;
+        }
+        break;
+      case 'time':
+      case 'nohup':
+      case 'command':
+      case 'builtin':
+      case 'exec':
+        if (name === 'command' && w.slice(1).some((x) => x.value === '-v' || x.value === '-V')) {
+          findings.push({ decision: 'allow', reason: 'command -v only looks a name up' });
+          return [];
+        }
+        skipOptions(/^(-a)$/);
+        break;
+      case 'nice':
+        skipOptions(/^(-n|--adjustment)$/);
+        break;
+      case 'stdbuf':
+        skipOptions(/^(-i|-o|-e)$/);
+        break;
+      case 'timeout':
+        skipOptions(/^(-s|--signal|-k|--kill-after)$/);
+        i++; // duration
+        break;
+      case 'xargs':
+        skipOptions(/^(-I|-L|-n|-P|-d|-E|-s|-a|--arg-file|--delimiter|--max-args|--max-procs|--replace)$/);
+        if (i >= w.length) return [{ value: 'echo', literal: true, tilde: false, source: 'xargs' }];
+        return [
+          ...w.slice(i),
+          { value: '{xargs input}', literal: false, tilde: false, source: '{xargs input}' },
+        ];
+      default:
+        return w;
+    }
+    w = w.slice(i);
+  }
+  return w;
+}
+
+type NestedShell = { kind: 'script'; script: string } | { kind: 'other'; reason: string };
+
+/** Finds the script of `bash -c 'script'`, `sh -lc …`, `zsh -e -c …`. */
+function shellScript(words: readonly Word[]): NestedShell {
+  const name = words[0]!.value;
+  let hasC = false;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (!w.literal) return { kind: 'other', reason: `${name} with a non-literal argument ${w.source}` };
+    const v = w.value;
+    if (v === '--' || v === '-') continue;
+    if (/^-[a-zA-Z]+$/.test(v)) {
+      if (v.includes('o') || v.includes('O')) i++; // -o option / -O shopt take a value
+      if (v.includes('c')) hasC = true;
+      if (v.includes('s') || v.includes('i'))
+        return { kind: 'other', reason: `${name} ${v} reads commands from stdin or runs interactively` };
+      continue;
+    }
+    if (/^\+[a-zA-Z]+$/.test(v)) continue;
+    if (v === '--login' || v === '--noprofile' || v === '--norc' || v === '--posix' || v === '--restricted')
+      continue;
+    if (v.startsWith('--')) return { kind: 'other', reason: `${name} ${v} is not understood` };
+    if (hasC) return { kind: 'script', script: v };
+    return { kind: 'other', reason: `${name} runs the script file ${v}, which the engine cannot see` };
+  }
+  if (hasC) return { kind: 'other', reason: `${name} -c without a script` };
+  return { kind: 'other', reason: `${name} reads commands from stdin` };
+}
+
+/** `/usr/bin/rm` → `rm`; other paths (`./rm`) stay as written, so they are unknown commands. */
+function commandName(value: string): string {
+  if (!value.includes('/')) return value;
+  return STANDARD_BIN.test(value) ? value.slice(value.lastIndexOf('/') + 1) : value;
+}
+
+/** Absolute path(s) a literal word names: one per possible cwd for relative paths; undefined when unknown. */
+function resolvePaths(
+  w: Word,
+  ctx: { cwds: readonly string[] | undefined; home: string | undefined },
+): string[] | undefined {
+  let p = w.value;
+  if (p.length === 0 || p.includes('\0')) return undefined;
+  if (w.tilde) {
+    if (p !== '~' && !p.startsWith('~/')) return undefined; // ~user
+    if (ctx.home === undefined) return undefined;
+    p = ctx.home + p.slice(1);
+  }
+  const absolute = p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}/.test(p);
+  try {
+    if (absolute) return [normalizeAbsolutePath(p)];
+    if (ctx.cwds === undefined) return undefined;
+    return ctx.cwds.map((cwd) => joinPath(cwd, p));
+  } catch (error) {
+    if (error instanceof CodexError) return absolute && p.startsWith('/') ? ['/'] : undefined; // `/..` climbs to /
+    throw error;
+  }
+}
+
+/** For a path with glob characters, the deepest directory without them. */
+function globDir(path: string): string {
+  const i = path.search(/[*?[]/);
+  if (i === -1) return path;
+  const cut = path.slice(0, i);
+  const sep = Math.max(cut.lastIndexOf('/'), cut.lastIndexOf('\\'));
+  return sep <= 0 ? path.slice(0, 1) : path.slice(0, sep);
+}
+
+function shown(w: Word): string {
+  return w.literal ? w.value : w.source;
+}
+
+function problemSegment(text: string, depth: number, decision: Decision, reason: string): SegmentEvaluation {
+  return { argv: [], text, depth, decision, reasons: [reason], rules: [], writes: [] };
+}
+
+function makeSegment(
+  argv: readonly string[],
+  text: string,
+  depth: number,
+  findings: readonly Finding[],
+  rules: readonly MatchedRule[],
+  writes: readonly string[],
+): SegmentEvaluation {
+  let decision: Decision = 'allow';
+  for (const f of findings) decision = stricter(decision, f.decision);
+  if (findings.length === 0) decision = 'prompt';
+  const reasons = findings.filter((f) => f.decision === decision).map((f) => f.reason);
+  return {
+    argv,
+    text,
+    depth,
+    decision,
+    reasons: reasons.length > 0 ? reasons : ['no rule decided this command'],
+    rules,
+    writes,
+  };
+}
+
+function summarise(segments: readonly SegmentEvaluation[], profile: SecurityProfile): Evaluation {
+  if (segments.length === 1) {
+    const s = segments[0]!;
+    const reasons =
+      s.text && s.decision !== 'allow' ? s.reasons.map((r) => `${r} [${clip(s.text)}]`) : s.reasons;
+    return { decision: s.decision, reasons, matchedRules: s.rules, segments, profile };
+  }
+  let decision: Decision = segments.length === 0 ? 'prompt' : 'allow';
+  for (const s of segments) decision = stricter(decision, s.decision);
+  const reasons: string[] = [];
+  const seen = new Set<string>();
+  for (const s of segments) {
+    if (s.decision !== decision) continue;
+    for (const r of s.reasons) {
+      const line = s.text && decision !== 'allow' ? `${r} [${clip(s.text)}]` : r;
+      if (!seen.has(line)) {
+        seen.add(line);
+        reasons.push(line);
+      }
+    }
+  }
+  const rules: MatchedRule[] = [];
+  const ruleKeys = new Set<string>();
+  for (const s of segments) {
+    for (const r of s.rules) {
+      const key = `${r.layer}:${r.source}:${r.id}`;
+      if (!ruleKeys.has(key)) {
+        ruleKeys.add(key);
+        rules.push(r);
+      }
+    }
+  }
+  rules.sort((a, b) => rank(b.decision) - rank(a.decision));
+  return { decision, reasons, matchedRules: rules, segments, profile };
+}
+
+function clip(text: string): string {
+  const one = text.replace(/\s+/g, ' ');
+  return one.length > 60 ? `${one.slice(0, 60)}…` : one;
+}
+
+/** Loads and validates the layers, checks every rule's examples, and returns a ready engine. */
+export async function createPolicyEngine(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
+  const parser = await createBashParser();
+  const layers: Layer[] = [];
+  if (options.defaults !== false)
+    layers.push(buildLayer('default', 'builtin', parsePolicyObject(DEFAULT_POLICY, 'builtin')));
+  for (const layer of options.layers ?? []) {
+    if (!LAYER_KINDS.includes(layer.kind) || layer.kind === ('default' as LayerKind)) {
+      throw new PolicyLoadError(
+        layer.source,
+        'layer',
+        `unknown layer kind ${JSON.stringify(layer.kind)}; use user, project or admin`,
+      );
+    }
+    const spec =
+      typeof layer.policy === 'string'
+        ? parsePolicyText(layer.policy, layer.source, layer.format)
+        : parsePolicyObject(layer.policy, layer.source);
+    if (spec.layer !== undefined && spec.layer !== layer.kind) {
+      throw new PolicyLoadError(
+        layer.source,
+        'layer',
+        `file declares layer "${spec.layer}" but is loaded as "${layer.kind}"`,
+      );
+    }
+    layers.push(buildLayer(layer.kind, layer.source, spec));
+  }
+  const engine = new PolicyEngine(parser, layers);
+  for (const layer of layers) engine.checkExamples(layer);
+  return engine;
+}
+
+let defaultEngine: Promise<PolicyEngine> | undefined;
+
+/**
+ * Convenience: evaluates with the built-in defaults only (plus `options.layers`, which creates a
+ * fresh engine). For many evaluations, create an engine once and call its synchronous `evaluate`.
+ */
+export async function evaluate(
+  command: CommandInput,
+  context: EvaluationContext,
+  options?: PolicyEngineOptions,
+): Promise<Evaluation> {
+  if (options?.layers?.length || options?.defaults === false)
+    return (await createPolicyEngine(options)).evaluate(command, context);
+  defaultEngine ??= createPolicyEngine().catch((error: unknown) => {
+    defaultEngine = undefined;
+    throw error;
+  });
+  return (await defaultEngine).evaluate(command, context);
+}

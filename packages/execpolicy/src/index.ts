@@ -1,0 +1,32 @@
+export { DEFAULT_POLICY } from './default-policy.js';
+export {
+  createPolicyEngine,
+  evaluate,
+  LIMITS,
+  PolicyEngine,
+  type PolicyEngineOptions,
+  type PolicyLayer,
+} from './engine.js';
+export { ParserInitError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
+export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/wasm.js';
+export {
+  type PolicyInput,
+  type PolicySpec,
+  parsePolicyObject,
+  parsePolicyText,
+  policySchema,
+  type RuleSpec,
+  ruleSchema,
+} from './schema.js';
+export {
+  type CommandInput,
+  DECISIONS,
+  type Decision,
+  type Evaluation,
+  type EvaluationContext,
+  LAYER_KINDS,
+  type LayerKind,
+  type MatchedRule,
+  type SegmentEvaluation,
+  stricter,
+} from './types.js';

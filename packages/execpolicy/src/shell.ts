@@ -1,0 +1,421 @@
+import type { Node } from './parser.js';
+import type { Decision } from './types.js';
+
+/** One shell word after quote removal. `literal` is false when its value depends on expansion. */
+export interface Word {
+  readonly value: string;
+  readonly literal: boolean;
+  /** Unquoted leading `~` (tilde expansion applies). */
+  readonly tilde: boolean;
+  /** Source text of the word as written. */
+  readonly source: string;
+}
+
+export interface Redirect {
+  /** Operator as written: `>`, `>>`, `&>`, `&>>`, `>|`, `<`, `<>`, `>&`, `<&`, `<<`, `<<<`. */
+  readonly op: string;
+  readonly fd: string | undefined;
+  readonly target: Word | undefined;
+}
+
+/** A simple command (or a construct the engine reports on its own) found in a script. */
+export interface RawSegment {
+  readonly kind: 'command' | 'construct';
+  readonly text: string;
+  readonly words: Word[];
+  readonly assignments: { readonly name: string; readonly value: Word | undefined }[];
+  readonly redirects: Redirect[];
+  /** Findings made while reading the syntax (unparseable pieces, unsupported constructs). */
+  readonly problems: { readonly decision: Decision; readonly reason: string }[];
+}
+
+/** Node types that are statements (contain commands). */
+const CONTAINERS = new Set([
+  'program',
+  'list',
+  'pipeline',
+  'subshell',
+  'compound_statement',
+  'negated_command',
+  'do_group',
+  'else_clause',
+  'elif_clause',
+  'if_statement',
+  'while_statement',
+  'for_statement',
+  'c_style_for_statement',
+  'case_statement',
+  'case_item',
+]);
+
+/** Non-statement children of containers that are only scanned for substitutions. */
+const EXPRESSIONS = new Set([
+  'word',
+  'string',
+  'raw_string',
+  'ansi_c_string',
+  'translated_string',
+  'concatenation',
+  'number',
+  'simple_expansion',
+  'expansion',
+  'command_substitution',
+  'process_substitution',
+  'arithmetic_expansion',
+  'brace_expression',
+  'variable_name',
+  'special_variable_name',
+  'test_operator',
+  'binary_expression',
+  'unary_expression',
+  'parenthesized_expression',
+  'ternary_expression',
+  'postfix_expression',
+  'extglob_pattern',
+  'regex',
+  'heredoc_body',
+]);
+
+/** Node types that never run anything by themselves. */
+const INERT = new Set(['comment', 'heredoc_start', 'heredoc_end', 'file_descriptor']);
+
+const EXPANSIONS = new Set([
+  'simple_expansion',
+  'expansion',
+  'command_substitution',
+  'process_substitution',
+  'arithmetic_expansion',
+  'brace_expression',
+  'extglob_pattern',
+]);
+
+function unescapeUnquoted(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\\r?\n/g, '').replace(/\\(.)/gs, '$1');
+}
+
+function unescapeDouble(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\\r?\n/g, '').replace(/\\([$`"\\])/g, '$1');
+}
+
+const ANSI_C: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+function decodeAnsiC(body: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const next = body[++i];
+    if (next === undefined) return undefined;
+    const simple = ANSI_C[next];
+    if (simple !== undefined) {
+      out += simple;
+      continue;
+    }
+    const hex = next === 'x' ? /^[0-9a-fA-F]{1,2}/.exec(body.slice(i + 1)) : null;
+    if (hex) {
+      out += String.fromCharCode(Number.parseInt(hex[0], 16));
+      i += hex[0].length;
+      continue;
+    }
+    const oct = /^[0-7]{1,3}/.exec(body.slice(i));
+    if (oct) {
+      out += String.fromCharCode(Number.parseInt(oct[0], 8));
+      i += oct[0].length - 1;
+      continue;
+    }
+    return undefined; // \u, \c… : not decoded, so the word is treated as dynamic
+  }
+  return out;
+}
+
+/**
+ * Walks a tree-sitter-bash tree and flattens it into the simple commands that would run,
+ * including those inside `$(…)`, backticks, `<(…)`, here-doc bodies, control structures and
+ * subshells. Anything it does not model becomes a `construct` segment with a `prompt` problem.
+ */
+export class SegmentCollector {
+  readonly segments: RawSegment[] = [];
+
+  walk(node: Node): void {
+    const type = node.type;
+    if (node.isMissing) {
+      this.construct(node, 'prompt', `incomplete script: missing ${JSON.stringify(type)}`);
+      return;
+    }
+    if (type === 'ERROR') {
+      this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(node.text))}`);
+      for (const child of node.children) if (child) this.scan(child);
+      return;
+    }
+    if (CONTAINERS.has(type)) {
+      for (const child of node.namedChildren) {
+        if (!child) continue;
+        if (isStatement(child) || !EXPRESSIONS.has(child.type)) this.walk(child);
+        else this.scan(child);
+      }
+      if (node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
+        this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(node.text))}`);
+      }
+      return;
+    }
+    switch (type) {
+      case 'command':
+        this.command(node, []);
+        return;
+      case 'redirected_statement': {
+        const body = node.childForFieldName('body');
+        const redirects: Node[] = [];
+        for (const child of node.namedChildren)
+          if (child && child !== body && child.type.endsWith('redirect')) redirects.push(child);
+        for (const child of node.namedChildren) {
+          if (child && child.id !== body?.id && !child.type.endsWith('redirect') && !INERT.has(child.type))
+            this.walk(child);
+        }
+        if (body?.type === 'command') {
+          this.command(body, redirects);
+        } else {
+          if (body) this.walk(body);
+          const seg = this.newSegment(node, 'construct');
+          for (const r of redirects) this.redirect(r, seg);
+          this.segments.push(seg);
+        }
+        return;
+      }
+      case 'variable_assignment':
+      case 'variable_assignments': {
+        const seg = this.newSegment(node, 'command');
+        this.assignments(node, seg);
+        this.segments.push(seg);
+        return;
+      }
+      case 'declaration_command': {
+        // export / declare / local / readonly / typeset: the words are names or assignments.
+        const seg = this.newSegment(node, 'command');
+        const keyword = node.child(0)?.text ?? 'declare';
+        seg.words.push({ value: keyword, literal: true, tilde: false, source: keyword });
+        for (const child of node.namedChildren) {
+          if (!child) continue;
+          if (child.type === 'variable_assignment') this.assignments(child, seg);
+          else seg.words.push(this.word(child));
+        }
+        this.segments.push(seg);
+        return;
+      }
+      case 'unset_command': {
+        const seg = this.newSegment(node, 'command');
+        seg.words.push({ value: 'unset', literal: true, tilde: false, source: 'unset' });
+        for (const child of node.namedChildren) if (child) seg.words.push(this.word(child));
+        this.segments.push(seg);
+        return;
+      }
+      case 'test_command':
+        // [[ … ]] and [ … ] only test; what they contain may still run via substitutions.
+        this.scan(node);
+        return;
+      case 'function_definition': {
+        this.construct(node, 'prompt', 'defines a shell function, which can shadow any command name');
+        for (const child of node.namedChildren) if (child && isStatement(child)) this.walk(child);
+        return;
+      }
+      case 'comment':
+        return;
+      default:
+        this.construct(node, 'prompt', `unsupported shell construct "${type}"`);
+        this.scan(node);
+    }
+  }
+
+  /** Finds command substitutions and parse errors inside a non-statement node. */
+  scan(node: Node): void {
+    const type = node.type;
+    if (type === 'command_substitution' || type === 'process_substitution') {
+      for (const child of node.namedChildren) if (child) this.walk(child);
+      if (node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
+        this.construct(node, 'prompt', `substitution does not parse: ${JSON.stringify(clip(node.text))}`);
+      }
+      return;
+    }
+    if (node.isMissing || type === 'ERROR') {
+      this.walk(node);
+      return;
+    }
+    if (!node.hasError && node.childCount === 0) return;
+    for (const child of node.children) if (child) this.scan(child);
+  }
+
+  private newSegment(node: Node, kind: RawSegment['kind']): RawSegment & { words: Word[] } {
+    return { kind, text: node.text, words: [], assignments: [], redirects: [], problems: [] };
+  }
+
+  private construct(node: Node, decision: Decision, reason: string): void {
+    const seg = this.newSegment(node, 'construct');
+    seg.problems.push({ decision, reason });
+    this.segments.push(seg);
+  }
+
+  private assignments(node: Node, seg: RawSegment): void {
+    if (node.type === 'variable_assignments') {
+      for (const child of node.namedChildren) if (child) this.assignments(child, seg);
+      return;
+    }
+    const name = node.childForFieldName('name')?.text ?? node.text;
+    const valueNode = node.childForFieldName('value');
+    seg.assignments.push({ name, value: valueNode ? this.word(valueNode) : undefined });
+  }
+
+  private command(node: Node, extraRedirects: Node[]): void {
+    const seg = this.newSegment(node, 'command');
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      const t = child.type;
+      if (t === 'variable_assignment') this.assignments(child, seg);
+      else if (t === 'command_name') {
+        const inner = child.namedChild(0);
+        seg.words.push(inner ? this.word(inner) : this.word(child));
+      } else if (t.endsWith('redirect')) this.redirect(child, seg);
+      else if (t === 'comment') continue;
+      else seg.words.push(this.word(child));
+    }
+    for (const r of extraRedirects) this.redirect(r, seg);
+    if (node.hasError)
+      seg.problems.push({
+        decision: 'prompt',
+        reason: `command does not parse: ${JSON.stringify(clip(node.text))}`,
+      });
+    this.segments.push(seg);
+  }
+
+  private redirect(node: Node, seg: RawSegment): void {
+    let op = '';
+    let fd: string | undefined;
+    let target: Word | undefined;
+    for (const child of node.children) {
+      if (!child) continue;
+      if (!child.isNamed) {
+        if (!op) op = child.type;
+        continue;
+      }
+      if (child.type === 'file_descriptor') fd = child.text;
+      else if (
+        child.type === 'heredoc_body' ||
+        child.type === 'heredoc_start' ||
+        child.type === 'heredoc_end'
+      ) {
+        this.scan(child);
+      } else if (child.type.endsWith('redirect')) {
+        this.redirect(child, seg); // a file redirect nested in a here-doc redirect
+      } else if (target === undefined) target = this.word(child);
+      else this.scan(child);
+    }
+    if (node.type === 'heredoc_redirect') op = op || '<<';
+    if (node.type === 'herestring_redirect') op = '<<<';
+    seg.redirects.push({ op, fd, target });
+  }
+
+  /** Resolves a word node to its value after quote removal; scans nested substitutions. */
+  word(node: Node): Word {
+    const source = node.text;
+    const type = node.type;
+    if (
+      type === 'word' ||
+      type === 'number' ||
+      type === 'test_operator' ||
+      type === 'variable_name' ||
+      type === 'special_variable_name'
+    ) {
+      const tilde = type === 'word' && source.startsWith('~');
+      return { value: unescapeUnquoted(source), literal: true, tilde, source };
+    }
+    if (type === 'raw_string') return { value: source.slice(1, -1), literal: true, tilde: false, source };
+    if (type === 'ansi_c_string') {
+      const decoded = decodeAnsiC(source.slice(2, -1));
+      return { value: decoded ?? source, literal: decoded !== undefined, tilde: false, source };
+    }
+    if (type === 'string' || type === 'translated_string') {
+      let value = '';
+      let literal = true;
+      const inner = type === 'translated_string' ? (node.namedChild(0) ?? node) : node;
+      for (const child of inner.children) {
+        if (!child) continue;
+        if (!child.isNamed) continue; // the quotes
+        if (child.type === 'string_content') value += unescapeDouble(child.text);
+        else {
+          literal = false;
+          value += child.text;
+          this.scan(child);
+        }
+      }
+      if (inner.hasError) literal = false;
+      return { value, literal, tilde: false, source };
+    }
+    if (type === 'concatenation') {
+      let value = '';
+      let literal = true;
+      let tilde = false;
+      let first = true;
+      let braceOpen = false;
+      for (const child of node.namedChildren) {
+        if (!child) continue;
+        const w = this.word(child);
+        if (first) tilde = w.tilde;
+        first = false;
+        value += w.value;
+        literal &&= w.literal;
+        // tree-sitter-bash splits brace expansion {a,b} into the words "{", "a,b", "}".
+        if (child.type === 'word' && child.text === '{') braceOpen = true;
+        else if (braceOpen && /,|\.\./.test(child.text)) literal = false;
+      }
+      return { value, literal, tilde, source };
+    }
+    if (type === 'process_substitution') {
+      // bash passes a pipe path such as /dev/fd/63; the commands inside are evaluated on their own.
+      this.scan(node);
+      return { value: '/dev/fd/63', literal: true, tilde: false, source };
+    }
+    if (EXPANSIONS.has(type)) {
+      this.scan(node);
+      return { value: source, literal: false, tilde: false, source };
+    }
+    this.scan(node);
+    return { value: source, literal: false, tilde: false, source };
+  }
+}
+
+export function isStatement(node: Node): boolean {
+  const t = node.type;
+  return (
+    CONTAINERS.has(t) ||
+    t === 'command' ||
+    t === 'redirected_statement' ||
+    t === 'variable_assignment' ||
+    t === 'variable_assignments' ||
+    t === 'declaration_command' ||
+    t === 'unset_command' ||
+    t === 'test_command' ||
+    t === 'function_definition' ||
+    t === 'ERROR'
+  );
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
