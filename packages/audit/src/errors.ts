@@ -1,0 +1,110 @@
+/**
+ * Errors thrown or rejected by `@codex/audit`. `code` is stable across releases and is what
+ * callers branch on; messages may change.
+ *
+ * `@codex/audit` may use only the *types* of `@codex/security-profile`, so it has its own base
+ * class rather than `CodexError`; the shape (`name`, `code`, `message`, `cause`) is the same.
+ */
+export class AuditError extends Error {
+  readonly code: AuditErrorCode;
+
+  constructor(code: AuditErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export type AuditErrorCode =
+  | 'AUDIT_INVALID_EVENT'
+  | 'AUDIT_INVALID_OPTIONS'
+  | 'AUDIT_CLOSED'
+  | 'AUDIT_BUFFER_FULL'
+  | 'AUDIT_LOCK_TIMEOUT'
+  | 'AUDIT_CORRUPT_TAIL'
+  | 'AUDIT_IO'
+  | 'AUDIT_INVALID_TIME'
+  | 'AUDIT_MISSING_KEY';
+
+/** `log()` was given an event that does not match `AuditEventInput` (bad operation, decision…). */
+export class InvalidAuditEventError extends AuditError {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super('AUDIT_INVALID_EVENT', `invalid audit event: ${field}: ${problem}`);
+    this.field = field;
+  }
+}
+
+/** Logger options that make no sense (negative sizes, empty path…). */
+export class InvalidAuditOptionsError extends AuditError {
+  constructor(message: string) {
+    super('AUDIT_INVALID_OPTIONS', message);
+  }
+}
+
+/** `log()` after `close()`. */
+export class AuditClosedError extends AuditError {
+  constructor(path: string) {
+    super('AUDIT_CLOSED', `audit logger for ${path} is closed`);
+  }
+}
+
+/** The bounded in-memory buffer is full: the disk cannot keep up. Fail-safe callers deny. */
+export class AuditBufferFullError extends AuditError {
+  readonly limit: number;
+  constructor(path: string, limit: number) {
+    super('AUDIT_BUFFER_FULL', `audit buffer for ${path} is full (${limit} entries waiting to be written)`);
+    this.limit = limit;
+  }
+}
+
+/** The cross-process lock could not be taken in time. */
+export class AuditLockTimeoutError extends AuditError {
+  readonly lockPath: string;
+  constructor(lockPath: string, waitedMs: number, holder: string) {
+    super(
+      'AUDIT_LOCK_TIMEOUT',
+      `could not lock ${lockPath} within ${waitedMs} ms (held by ${holder || 'unknown'})`,
+    );
+    this.lockPath = lockPath;
+  }
+}
+
+/** The last complete line of the log is not an audit entry, so the chain cannot be continued. */
+export class AuditCorruptTailError extends AuditError {
+  readonly file: string;
+  constructor(file: string, problem: string) {
+    super(
+      'AUDIT_CORRUPT_TAIL',
+      `${file}: cannot continue the hash chain: the last line ${problem}; run "codex audit verify" and move the file aside`,
+    );
+    this.file = file;
+  }
+}
+
+/** Reading or writing the log failed. `cause` holds the system error. */
+export class AuditIoError extends AuditError {
+  readonly file: string;
+  constructor(file: string, action: string, cause: unknown) {
+    const sys = (cause as NodeJS.ErrnoException | undefined)?.code ?? String(cause);
+    super('AUDIT_IO', `${file}: cannot ${action} (${sys})`, { cause });
+    this.file = file;
+  }
+}
+
+/** A time such as `--since 1h` or an ISO date that cannot be parsed. */
+export class InvalidTimeSpecError extends AuditError {
+  constructor(input: string) {
+    super(
+      'AUDIT_INVALID_TIME',
+      `invalid time "${input}": use an ISO 8601 date or a duration such as 90s, 15m, 1h, 2d, 1w`,
+    );
+  }
+}
+
+/** The config names an HMAC key variable that is not set. Fail-safe: no silent downgrade. */
+export class AuditMissingKeyError extends AuditError {
+  constructor(envName: string) {
+    super('AUDIT_MISSING_KEY', `audit.hmac_key_env names ${envName}, but ${envName} is not set or empty`);
+  }
+}
