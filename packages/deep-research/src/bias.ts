@@ -5,7 +5,14 @@ import { parseOptions } from './options.js';
 const domainPattern = z
   .string()
   .min(1)
-  .transform((s) => s.trim().toLowerCase().replace(/^\*\./, '').replace(/^www\./, '').replace(/\.$/, ''));
+  .transform((s) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/^\*\./, '')
+      .replace(/^www\./, '')
+      .replace(/\.$/, ''),
+  );
 
 export const domainListsSchema = z
   .object({
@@ -51,7 +58,10 @@ export function domainOf(url: string, corpusRoot?: string): string {
     const parts = path.split('/').filter(Boolean);
     return `local:${parts[parts.length - 2] ?? '.'}`;
   }
-  return u.hostname.toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
+  return u.hostname
+    .toLowerCase()
+    .replace(/^www\./, '')
+    .replace(/\.$/, '');
 }
 
 /** True when `domain` is `pattern` or a subdomain of it. */

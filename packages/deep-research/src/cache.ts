@@ -10,9 +10,17 @@ export const cacheOptionsSchema = z
     /** Folder of the cache (created on first write). */
     dir: z.string().min(1),
     /** Lifetime of a successful fetch. Default 1 h (the plan's value). */
-    ttlMs: z.number().int().positive().default(60 * 60 * 1000),
+    ttlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60 * 1000),
     /** Lifetime of a cached failure (timeout, HTTP error, robots denial). Default 60 s (the plan's value). */
-    failureTtlMs: z.number().int().positive().default(60 * 1000),
+    failureTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 1000),
     /** Most entries kept; least recently used are evicted beyond it. Default 2,000. */
     maxEntries: z.number().int().positive().default(2000),
     /** Most body bytes kept; least recently used are evicted beyond it. Default 64 MiB. */
@@ -69,6 +77,15 @@ export class ResearchCache {
   private readonly now: () => number;
   private entries: Map<string, Entry> | undefined;
   private dirty = false;
+  private tmpCounter = 0;
+  /** Writes are serialised so concurrent fetches never interleave index updates. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   constructor(options: CacheOptionsInput, clock: { now?: () => number } = {}) {
     const o = parseOptions(cacheOptionsSchema, options, 'cache options');
@@ -138,7 +155,11 @@ export class ResearchCache {
   }
 
   /** Stores an outcome; successes for `ttlMs`, failures for `failureTtlMs`. Evicts LRU entries over the bounds. */
-  async set(url: string, value: CachedValue): Promise<void> {
+  set(url: string, value: CachedValue): Promise<void> {
+    return this.serial(() => this.setNow(url, value));
+  }
+
+  private async setNow(url: string, value: CachedValue): Promise<void> {
     const entries = await this.load();
     const key = ResearchCache.key(url);
     const file = `${createHash('sha256').update(key).digest('hex')}.json`;
@@ -161,7 +182,7 @@ export class ResearchCache {
     this.stats.writes++;
     await this.evict();
     this.dirty = true;
-    await this.flush();
+    await this.flushNow();
   }
 
   private async remove(key: string, entry: Entry): Promise<void> {
@@ -190,9 +211,13 @@ export class ResearchCache {
   }
 
   /** Writes the index (atomically) if anything changed. Call when done with the cache. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.serial(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     if (!this.dirty || !this.entries) return;
-    const tmp = `${this.indexPath}.${process.pid}.tmp`;
+    const tmp = `${this.indexPath}.${process.pid}.${++this.tmpCounter}.tmp`;
     try {
       await mkdir(this.dir, { recursive: true });
       await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));

@@ -21,7 +21,18 @@ export interface ContradictionOptions {
   readonly max?: number;
 }
 
-const NEGATIONS = new Set(['not', 'no', 'never', 'cannot', 'none', 'neither', 'nor', 'without', 'nothing', 'nobody']);
+const NEGATIONS = new Set([
+  'not',
+  'no',
+  'never',
+  'cannot',
+  'none',
+  'neither',
+  'nor',
+  'without',
+  'nothing',
+  'nobody',
+]);
 const ANTONYMS: readonly (readonly [string, string])[] = [
   ['enabled', 'disabled'],
   ['enable', 'disable'],
@@ -55,7 +66,8 @@ function negated(tokens: readonly string[]): boolean {
 function quantities(tokens: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (/^\d+(?:[.,]\d+)?$/.test(tokens[i]!) && !/^\d/.test(tokens[i + 1]!)) out.set(tokens[i + 1]!, tokens[i]!);
+    if (/^\d+(?:[.,]\d+)?$/.test(tokens[i]!) && !/^\d/.test(tokens[i + 1]!))
+      out.set(tokens[i + 1]!, tokens[i]!);
   }
   return out;
 }
@@ -111,7 +123,10 @@ export function findContradictions(
           const tx = new Set(x.tokens);
           const ty = new Set(y.tokens);
           for (const [p, q] of ANTONYMS) {
-            if ((tx.has(p) && !tx.has(q) && ty.has(q) && !ty.has(p)) || (tx.has(q) && !tx.has(p) && ty.has(p) && !ty.has(q))) {
+            if (
+              (tx.has(p) && !tx.has(q) && ty.has(q) && !ty.has(p)) ||
+              (tx.has(q) && !tx.has(p) && ty.has(p) && !ty.has(q))
+            ) {
               kind = 'antonym';
               detail = `"${tx.has(p) ? p : q}" vs "${tx.has(p) ? q : p}"`;
               break;

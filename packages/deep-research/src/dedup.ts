@@ -156,7 +156,8 @@ function popcount32(x: number): number {
 /** Hamming distance of the 64-bit SimHashes of documents i and j. */
 export function simhashDistance(f: Fingerprints, i: number, j: number): number {
   return (
-    popcount32(f.simhash[2 * i]! ^ f.simhash[2 * j]!) + popcount32(f.simhash[2 * i + 1]! ^ f.simhash[2 * j + 1]!)
+    popcount32(f.simhash[2 * i]! ^ f.simhash[2 * j]!) +
+    popcount32(f.simhash[2 * i + 1]! ^ f.simhash[2 * j + 1]!)
   );
 }
 
@@ -273,7 +274,13 @@ function check(
   }
 }
 
-function finish(uf: UnionFind, n: number, pairs: DuplicatePair[], stats: DedupStats, method: 'lsh' | 'naive') {
+function finish(
+  uf: UnionFind,
+  n: number,
+  pairs: DuplicatePair[],
+  stats: DedupStats,
+  method: 'lsh' | 'naive',
+) {
   const representative = new Int32Array(n);
   const kept: number[] = [];
   for (let i = 0; i < n; i++) {

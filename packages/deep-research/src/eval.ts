@@ -77,17 +77,29 @@ export function makeNearDuplicateSet(
     out.push({ text, family: own, kind: 'original', editRate: 0 });
     for (let v = 0; v < lightVariants; v++) {
       const rate = lightLo + rnd() * (lightHi - lightLo);
-      out.push({ text: editWords(text, rate, rnd, vocabulary), family: own, kind: 'light-edit', editRate: rate });
+      out.push({
+        text: editWords(text, rate, rnd, vocabulary),
+        family: own,
+        kind: 'light-edit',
+        editRate: rate,
+      });
     }
     const next = base[(i + 1) % base.length]!;
     if (next !== text) {
       const a = text.split(/\s+/);
       const b = next.split(/\s+/);
-      const spliced = [...a.slice(0, Math.floor(a.length / 2)), ...b.slice(Math.floor(b.length / 2))].join(' ');
+      const spliced = [...a.slice(0, Math.floor(a.length / 2)), ...b.slice(Math.floor(b.length / 2))].join(
+        ' ',
+      );
       out.push({ text: spliced, family: family++, kind: 'splice', editRate: 0 });
     }
     const rate = heavyLo + rnd() * (heavyHi - heavyLo);
-    out.push({ text: editWords(text, rate, rnd, vocabulary), family: family++, kind: 'heavy-edit', editRate: rate });
+    out.push({
+      text: editWords(text, rate, rnd, vocabulary),
+      family: family++,
+      kind: 'heavy-edit',
+      editRate: rate,
+    });
   });
   // Interleave deterministically so duplicates are not adjacent in input order.
   const order = out.map((_, i) => i);
@@ -113,7 +125,10 @@ export interface DedupEvaluation {
 }
 
 /** Runs {@link dedupe} on a labelled set and scores its clusters pairwise against the families. */
-export function evaluateDedup(set: readonly LabelledDocument[], options?: DedupOptionsInput): DedupEvaluation {
+export function evaluateDedup(
+  set: readonly LabelledDocument[],
+  options?: DedupOptionsInput,
+): DedupEvaluation {
   const result = dedupe(
     set.map((d) => d.text),
     options,

@@ -57,7 +57,20 @@ const BLOCK_TAGS = new Set([
   'figcaption',
   'address',
 ]);
-const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'wbr']);
+const VOID_TAGS = new Set([
+  'br',
+  'hr',
+  'img',
+  'input',
+  'meta',
+  'link',
+  'area',
+  'base',
+  'col',
+  'embed',
+  'source',
+  'wbr',
+]);
 const BOILERPLATE =
   /(^|[\s_-])(nav|navbar|navigation|menu|footer|header|sidebar|breadcrumbs?|cookie|banner|advert|ads|share|social|comments?|skip-link)($|[\s_-])/i;
 const BOILERPLATE_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search']);
@@ -107,7 +120,8 @@ export function extractMainText(html: string, options: { maxLinkDensity?: number
           (parent?.main ?? false) || name === 'main' || name === 'article' || attrs.role === 'main';
         if (BLOCK_TAGS.has(name)) flush();
         if (name === 'pre') inPre++;
-        if (!VOID_TAGS.has(name)) stack.push({ name, skip, main, link: (parent?.link ?? false) || name === 'a' });
+        if (!VOID_TAGS.has(name))
+          stack.push({ name, skip, main, link: (parent?.link ?? false) || name === 'a' });
         current.inMain = current.inMain || main;
       },
       ontext(data) {

@@ -2,8 +2,8 @@ import {
   type AuditDecision,
   type AuditSink,
   capabilitiesOf,
-  type SecurityProfile,
   SECURITY_PROFILES,
+  type SecurityProfile,
 } from '@codex/security-profile';
 import robotsParserModule from 'robots-parser';
 import { z } from 'zod';
@@ -12,7 +12,8 @@ import type { CachedValue, ResearchCache } from './cache.js';
 import { FetchError, NetworkDeniedError, RobotsDisallowedError } from './errors.js';
 import { parseOptions } from './options.js';
 
-export const DEFAULT_USER_AGENT = 'codex-deep-research/0.1 (+https://www.npmjs.com/package/@codex/deep-research)';
+export const DEFAULT_USER_AGENT =
+  'codex-deep-research/0.1 (+https://www.npmjs.com/package/@codex/deep-research)';
 
 export const httpOptionsSchema = z
   .object({
@@ -112,7 +113,10 @@ export class HttpClient {
   }
 
   /** GETs `url`, from the cache when fresh. Failures are thrown as typed errors (and cached). */
-  async get(url: string, accept = 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5'): Promise<HttpResponse> {
+  async get(
+    url: string,
+    accept = 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5',
+  ): Promise<HttpResponse> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -173,7 +177,12 @@ export class HttpClient {
     try {
       text = (await this.get(robotsUrl, 'text/plain')).body;
     } catch (error) {
-      if (error instanceof FetchError && error.status !== undefined && error.status >= 400 && error.status < 500) {
+      if (
+        error instanceof FetchError &&
+        error.status !== undefined &&
+        error.status >= 400 &&
+        error.status < 500
+      ) {
         return () => true;
       }
       return () => false;
@@ -221,7 +230,9 @@ export class HttpClient {
       }
       if (!response.ok) {
         await response.body?.cancel();
-        throw new FetchError('RESEARCH_HTTP_STATUS', href, `HTTP ${response.status}`, { status: response.status });
+        throw new FetchError('RESEARCH_HTTP_STATUS', href, `HTTP ${response.status}`, {
+          status: response.status,
+        });
       }
       const body = await readLimited(response, this.options.maxBytes, href);
       return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
@@ -230,7 +241,8 @@ export class HttpClient {
       if (controller.signal.aborted) {
         throw new FetchError('RESEARCH_FETCH_TIMEOUT', href, `timed out after ${this.options.timeoutMs} ms`);
       }
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      const cause =
+        error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new FetchError('RESEARCH_FETCH_FAILED', href, cause, { cause: error });
     } finally {
       clearTimeout(timer);
@@ -257,7 +269,8 @@ async function readLimited(response: Response, maxBytes: number, url: string): P
 }
 
 function fromCached(url: string, value: CachedValue): HttpResponse {
-  if (value.ok) return { url, status: value.status, contentType: value.contentType, body: value.body, fromCache: true };
+  if (value.ok)
+    return { url, status: value.status, contentType: value.contentType, body: value.body, fromCache: true };
   const code = value.code;
   if (code === 'RESEARCH_ROBOTS_DISALLOWED') throw new RobotsDisallowedError(url);
   const known =
@@ -265,5 +278,10 @@ function fromCached(url: string, value: CachedValue): HttpResponse {
       ? code
       : 'RESEARCH_FETCH_FAILED';
   const message = value.message.startsWith(`${url}: `) ? value.message.slice(url.length + 2) : value.message;
-  throw new FetchError(known, url, `${message} (cached failure)`, value.status === undefined ? {} : { status: value.status });
+  throw new FetchError(
+    known,
+    url,
+    `${message} (cached failure)`,
+    value.status === undefined ? {} : { status: value.status },
+  );
 }

@@ -72,7 +72,11 @@ export {
   httpOptionsSchema,
 } from './http.js';
 export { type ResearchOptions, type ResearchStage, research } from './pipeline.js';
-export { LocalProvider, type LocalProviderOptionsInput, localProviderOptionsSchema } from './providers/local.js';
+export {
+  LocalProvider,
+  type LocalProviderOptionsInput,
+  localProviderOptionsSchema,
+} from './providers/local.js';
 export { SearxngProvider, searxngResponseSchema } from './providers/searxng.js';
 export type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './providers/types.js';
 export { type RankedPassage, type RankOptions, rankPassages } from './rank.js';

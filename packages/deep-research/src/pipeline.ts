@@ -1,6 +1,6 @@
 import { CodexError } from '@codex/security-profile';
 import { assessBias, type BiasOptionsInput, checkDomain, type DomainListsInput } from './bias.js';
-import { findContradictions, type ContradictionOptions } from './contradictions.js';
+import { type ContradictionOptions, findContradictions } from './contradictions.js';
 import { type DedupOptionsInput, dedupe } from './dedup.js';
 import { NoSourcesError } from './errors.js';
 import type { SearchHit, SearchProvider, SourceDocument } from './providers/types.js';
@@ -53,7 +53,11 @@ function normaliseUrl(url: string): string {
 
 function skipOf(url: string, error: unknown): ReportSkip {
   if (error instanceof CodexError) return { url, code: error.code, message: error.message };
-  return { url, code: 'RESEARCH_FETCH_FAILED', message: error instanceof Error ? error.message : String(error) };
+  return {
+    url,
+    code: 'RESEARCH_FETCH_FAILED',
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 /**
@@ -129,7 +133,8 @@ export async function research(question: string, options: ResearchOptions): Prom
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   const fetched = docs.filter((d): d is SourceDocument => d !== undefined);
   if (fetched.length === 0) {
-    const why = skipped.length > 0 ? `${skipped.length} failed (first: ${skipped[0]!.message})` : 'no search hits';
+    const why =
+      skipped.length > 0 ? `${skipped.length} failed (first: ${skipped[0]!.message})` : 'no search hits';
     throw new NoSourcesError(question, why);
   }
 

@@ -1,5 +1,5 @@
 import MiniSearch from 'minisearch';
-import { STOPWORDS, keywords, passages } from './text.js';
+import { keywords, passages, STOPWORDS } from './text.js';
 
 export interface RankedPassage {
   /** Index of the source in the list handed to {@link rankPassages}. */
@@ -24,7 +24,11 @@ export interface RankOptions {
  * Splits sources into passages and ranks them against the question with BM25+ (MiniSearch), keeping
  * at most `perSource` per source so one long document cannot fill the report.
  */
-export function rankPassages(question: string, texts: readonly string[], options: RankOptions = {}): RankedPassage[] {
+export function rankPassages(
+  question: string,
+  texts: readonly string[],
+  options: RankOptions = {},
+): RankedPassage[] {
   const maxPassages = options.maxPassages ?? 8;
   const perSource = options.perSource ?? 2;
   const all: { id: number; source: number; text: string }[] = [];

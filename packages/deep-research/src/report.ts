@@ -79,7 +79,10 @@ export function renderMarkdown(r: ResearchReport): string {
   if (r.findings.length > 0) lines.push('');
   lines.push('## Possible contradictions', '');
   if (r.contradictions.length === 0) {
-    lines.push('None found by the lexical check (negation, numbers, antonyms); that is not proof of agreement.', '');
+    lines.push(
+      'None found by the lexical check (negation, numbers, antonyms); that is not proof of agreement.',
+      '',
+    );
   } else {
     for (const c of r.contradictions) {
       lines.push(`- **${c.kind}** (${escapeMd(c.detail)}):`);
@@ -97,7 +100,8 @@ export function renderMarkdown(r: ResearchReport): string {
   );
   for (const w of r.bias.warnings) lines.push(`> **Warning:** ${escapeMd(w)}`, '');
   lines.push('| Domain | Sources | Share |', '| --- | ---: | ---: |');
-  for (const d of r.bias.domains) lines.push(`| ${d.domain} | ${d.count} | ${(d.share * 100).toFixed(1)} % |`);
+  for (const d of r.bias.domains)
+    lines.push(`| ${d.domain} | ${d.count} | ${(d.share * 100).toFixed(1)} % |`);
   lines.push('');
   lines.push('## Sources', '');
   for (const s of r.sources) {

@@ -15,7 +15,9 @@ export const localProviderOptionsSchema = z
     /** Folder to index (recursively). */
     dir: z.string().min(1),
     /** File extensions indexed. Default: text, Markdown and HTML. */
-    extensions: z.array(z.string().regex(/^\.[a-z0-9]+$/i)).default(['.txt', '.md', '.markdown', '.html', '.htm']),
+    extensions: z
+      .array(z.string().regex(/^\.[a-z0-9]+$/i))
+      .default(['.txt', '.md', '.markdown', '.html', '.htm']),
     /** Files larger than this are skipped. Default 5 MiB. */
     maxFileBytes: z
       .number()

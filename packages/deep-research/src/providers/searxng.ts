@@ -41,7 +41,9 @@ export class SearxngProvider implements SearchProvider {
     try {
       url = new URL(endpoint);
     } catch {
-      throw new ResearchConfigError('searxng provider', [{ path: 'endpoint', message: `not a URL: "${endpoint}"` }]);
+      throw new ResearchConfigError('searxng provider', [
+        { path: 'endpoint', message: `not a URL: "${endpoint}"` },
+      ]);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new ResearchConfigError('searxng provider', [

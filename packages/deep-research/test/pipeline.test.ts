@@ -1,0 +1,124 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CorpusError,
+  editWords,
+  LocalProvider,
+  NoSourcesError,
+  type ResearchStage,
+  renderMarkdown,
+  research,
+} from '../src/index.js';
+import { mulberry32 } from '../src/text.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+let corpus: string;
+
+beforeAll(() => {
+  // A corpus of real files in three folders, plus a lightly edited copy of one page (a near-duplicate).
+  corpus = mkdtempSync(join(tmpdir(), 'dr-corpus-'));
+  cpSync(join(fixtures, 'pages'), join(corpus, 'libffi'), { recursive: true });
+  cpSync(join(fixtures, 'corpus'), join(corpus, 'git'), { recursive: true });
+  mkdirSync(join(corpus, 'mirror'));
+  const original = readFileSync(join(fixtures, 'pages', 'libffi-Memory-Usage.html'), 'utf8');
+  const body = original.slice(original.indexOf('<body'));
+  const rnd = mulberry32(3);
+  const edited = body.replace(
+    /<p>([^<]{200,})<\/p>/g,
+    (_m, t: string) => `<p>${editWords(t, 0.02, rnd, ['also'])}</p>`,
+  );
+  writeFileSync(
+    join(corpus, 'mirror', 'memory-usage-copy.html'),
+    `<title>Memory usage (mirror)</title>${edited}`,
+  );
+  writeFileSync(join(corpus, 'mirror', 'notes.md'), '# Notes\n\nShort.\n');
+  writeFileSync(join(corpus, 'mirror', 'ignored.pdf'), 'binary');
+});
+afterAll(() => rmSync(corpus, { recursive: true, force: true }));
+
+describe('local provider', () => {
+  it('indexes text, Markdown and HTML files and ranks with BM25', async () => {
+    const p = await LocalProvider.open({ dir: corpus });
+    expect(p.files).toBe(7 + 7 + 2);
+    const hits = await p.search('closure memory allocation', { limit: 3 });
+    expect(hits[0]!.url).toMatch(/[Mm]emory/);
+    expect(hits[0]!.score).toBeGreaterThan(hits[2]!.score!);
+    const doc = await p.fetch(hits[0]!);
+    expect(doc.text).toMatch(/ffi_closure_alloc/);
+    expect(doc.domain).toMatch(/^local:(libffi|mirror)$/);
+  });
+
+  it('reports a missing or empty corpus with a typed error', async () => {
+    await expect(LocalProvider.open({ dir: join(corpus, 'nope') })).rejects.toThrow(CorpusError);
+    const empty = mkdtempSync(join(tmpdir(), 'dr-empty-'));
+    await expect(LocalProvider.open({ dir: empty })).rejects.toMatchObject({ code: 'RESEARCH_CORPUS' });
+    rmSync(empty, { recursive: true });
+    await expect(LocalProvider.open({ dir: corpus, extensions: ['txt'] })).rejects.toThrow(
+      /local provider options: extensions\.0/,
+    );
+  });
+});
+
+describe('research pipeline (local provider, offline)', () => {
+  it('runs every stage in order and produces a cited report', async () => {
+    const stages: ResearchStage[] = [];
+    const provider = await LocalProvider.open({ dir: corpus });
+    const report = await research('How does libffi allocate memory for closures?', {
+      providers: [provider],
+      maxSources: 6,
+      onProgress: (s) => stages.push(s),
+      now: () => new Date('2026-01-02T03:04:05Z'),
+    });
+    expect([...new Set(stages)]).toEqual([
+      'sub-queries',
+      'search',
+      'fetch',
+      'dedup',
+      'bias',
+      'rank',
+      'contradictions',
+      'report',
+    ]);
+    // the edited mirror copy and the original are one source; the other is listed as a duplicate
+    expect(report.stats.duplicatesRemoved).toBeGreaterThanOrEqual(1);
+    const dup = report.duplicates.find((d) => /memory-usage-copy|Memory-Usage/.test(d.url))!;
+    expect(dup).toBeDefined();
+    const kept = report.sources[dup.duplicateOf - 1]!;
+    expect(kept.url).toMatch(/memory-usage-copy|Memory-Usage/);
+    expect(kept.url).not.toBe(dup.url);
+    expect(dup.jaccard).toBeGreaterThanOrEqual(0.5);
+
+    const md = renderMarkdown(report);
+    expect(md.startsWith('# How does libffi allocate memory for closures?\n')).toBe(true);
+    // every citation in the findings resolves to a numbered source line
+    const cites = [...md.matchAll(/\[(\d+)\]$/gm)].map((m) => Number(m[1]));
+    expect(cites.length).toBe(report.findings.length);
+    for (const n of cites) expect(md).toMatch(new RegExp(`^${n}\\. \\[`, 'm'));
+    expect(report.findings[0]!.text).toMatch(/closure/i);
+    expect(md).toMatch(/## Source diversity/);
+    expect(md).toMatch(/## Left out\n\n- .*near-duplicate of \[\d+\]/);
+    // the JSON form round-trips
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(report.generatedAt).toBe('2026-01-02T03:04:05.000Z');
+  });
+
+  it('domain block list keeps a folder out, and the bias check sees what is left', async () => {
+    const provider = await LocalProvider.open({ dir: corpus });
+    const report = await research('libffi closures', {
+      providers: [provider],
+      maxSources: 5,
+      domains: { block: ['local:mirror'] },
+    });
+    expect(report.sources.every((s) => s.domain !== 'local:mirror')).toBe(true);
+    expect(report.skipped.some((s) => s.code === 'RESEARCH_DOMAIN_BLOCKED')).toBe(true);
+    expect(report.bias.domains.map((d) => d.domain)).not.toContain('local:mirror');
+  });
+
+  it('no matching text is a typed error, not an empty report', async () => {
+    const provider = await LocalProvider.open({ dir: corpus });
+    await expect(research('zzqx qqvv', { providers: [provider] })).rejects.toThrow(NoSourcesError);
+  });
+});
