@@ -1,0 +1,91 @@
+import { CodexError } from '@codex/security-profile';
+
+/** Base class of every error raised by `@codex/wasm-plugin`; branch on `code`. */
+export class WasmPluginError extends CodexError {}
+
+/** The plugin used up its fuel (loop iterations + function calls). */
+export class FuelExhaustedError extends WasmPluginError {
+  readonly fuel: number;
+  constructor(plugin: string, fuel: number) {
+    super('FUEL_EXHAUSTED', `plugin ${plugin} ran out of fuel (limit ${fuel}); raise it with --fuel`);
+    this.fuel = fuel;
+  }
+}
+
+/** The plugin ran past its deadline; its worker thread was terminated. */
+export class TimeoutError extends WasmPluginError {
+  readonly timeoutMs: number;
+  /** Milliseconds from the deadline until the worker had actually stopped. */
+  readonly stoppedAfterDeadlineMs: number;
+  constructor(plugin: string, timeoutMs: number, stoppedAfterDeadlineMs: number) {
+    super('TIMEOUT', `plugin ${plugin} exceeded its time limit of ${timeoutMs} ms and was terminated`);
+    this.timeoutMs = timeoutMs;
+    this.stoppedAfterDeadlineMs = stoppedAfterDeadlineMs;
+  }
+}
+
+/** The plugin's memory would exceed the cap (at load time, or a refused `memory.grow`). */
+export class MemoryLimitError extends WasmPluginError {
+  readonly limitBytes: number;
+  constructor(plugin: string, limitBytes: number, detail: string) {
+    super('MEMORY_LIMIT', `plugin ${plugin} exceeded its memory limit of ${formatMb(limitBytes)}: ${detail}`);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** The plugin needs a capability it was not granted (or one plugins never get). */
+export class CapabilityDeniedError extends WasmPluginError {
+  readonly capability: string;
+  constructor(plugin: string, capability: string, why: string) {
+    super('CAPABILITY_DENIED', `plugin ${plugin}: capability "${capability}" denied: ${why}`);
+    this.capability = capability;
+  }
+}
+
+/** A manifest asks for larger limits than the caller allows. */
+export class LimitDeniedError extends WasmPluginError {
+  constructor(plugin: string, message: string) {
+    super('LIMIT_DENIED', `plugin ${plugin}: ${message}`);
+  }
+}
+
+/** The bytes are not a WebAssembly module or component we can run. */
+export class InvalidPluginError extends WasmPluginError {
+  constructor(plugin: string, problem: string, options?: { cause?: unknown }) {
+    super('INVALID_PLUGIN', `invalid plugin ${plugin}: ${problem}`, options);
+  }
+}
+
+/** A plugin manifest failed validation. The message names the source, the key and the problem. */
+export class InvalidManifestError extends WasmPluginError {
+  readonly source: string;
+  constructor(source: string, message: string) {
+    super('INVALID_MANIFEST', `${source}: ${message}`);
+    this.source = source;
+  }
+}
+
+/** The guest trapped (unreachable, out-of-bounds access, stack overflow…). */
+export class PluginTrapError extends WasmPluginError {
+  constructor(plugin: string, message: string) {
+    super('PLUGIN_TRAP', `plugin ${plugin} trapped: ${message}`);
+  }
+}
+
+/** The plugin wrote more than the output cap to stdout or stderr. */
+export class OutputLimitError extends WasmPluginError {
+  constructor(plugin: string, limitBytes: number) {
+    super('OUTPUT_LIMIT', `plugin ${plugin} wrote more than ${limitBytes} bytes of output`);
+  }
+}
+
+/** The worker thread failed for a reason that is not the guest's (a host bug). */
+export class PluginHostError extends WasmPluginError {
+  constructor(plugin: string, message: string, options?: { cause?: unknown }) {
+    super('PLUGIN_HOST_ERROR', `plugin ${plugin}: host error: ${message}`, options);
+  }
+}
+
+export function formatMb(bytes: number): string {
+  return `${+(bytes / (1024 * 1024)).toFixed(2)} MB`;
+}
