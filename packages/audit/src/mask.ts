@@ -46,7 +46,7 @@ const TOKENS = new RegExp(
 /** `Authorization: Bearer x`, `Cookie: …`, `X-Api-Key: …` → `Authorization: [REDACTED]`. */
 const HEADER_HINT = /authori|api-key|auth-token|cookie/i;
 const HEADER =
-  /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|set-cookie|cookie)(\s*:\s*)(?:(?:bearer|basic|token|digest|bot|negotiate)\s+)?(?:"[^"]*"|'[^']*'|[^\s"',;]+)/gi;
+  /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|set-cookie|cookie)(\s*:\s*)(?:(?:bearer|basic|token|digest|bot|negotiate)\s+)?(?:\[REDACTED\]|"[^"]*"|'[^']*'|[^\s"',;]+)/gi;
 
 /** `scheme://user:password@host` → `scheme://[REDACTED]@host`. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi;
@@ -60,10 +60,11 @@ const SECRET_NAME = new RegExp(SECRET_WORD, 'i');
  * redacted (a following flag is never taken as the value). Linear: names are matched generally
  * and judged in the replacer.
  */
-const FLAG = /(?<=^|[\s"'=])(--[A-Za-z0-9][A-Za-z0-9_-]*)(=|\s+)(?!-)("[^"]*"|'[^']*'|[^\s"']+)/g;
+const FLAG =
+  /(?<=^|[\s"'=])(--[A-Za-z0-9][A-Za-z0-9_-]*)(=|\s+)(?!-)(\[REDACTED\]|"[^"]*"|'[^']*'|[^\s"']+)/g;
 
 /** `NAME=value` where NAME looks secret (`GITHUB_TOKEN=…`, `db.password=…`). */
-const KEY_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)=("[^"]*"|'[^']*'|[^\s"'&;,]+)/g;
+const KEY_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)=(\[REDACTED\]|"[^"]*"|'[^']*'|[^\s"'&;,]+)/g;
 
 /** `"password": "x"` inside JSON-ish text. */
 const JSON_SECRET = /("([A-Za-z0-9_.-]+)"\s*:\s*)"[^"]*"/g;
@@ -71,7 +72,7 @@ const JSON_SECRET = /("([A-Za-z0-9_.-]+)"\s*:\s*)"[^"]*"/g;
 /** mysql-family `-psecret` (attached value) and `sshpass -p secret`. */
 const MYSQL_CMD = /\b(?:mysql\w*|mariadb[\w-]*)\b/i;
 const MYSQL_P = /(^|\s)-p(?!\s|$|\[REDACTED\])(\S+)/g;
-const SSHPASS_P = /(\bsshpass\s+(?:-\w+\s+)*-p)(\s*)(?!-)(\S+)/g;
+const SSHPASS_P = /(\bsshpass\s+(?:-\w+\s+)*-p)(\s*)(?!-)(\[REDACTED\]|\S+)/g;
 
 /** Redacts secrets in `text`. Idempotent. */
 export function redactSecrets(text: string): string {
@@ -108,7 +109,8 @@ export function isSecretKey(key: string): boolean {
 // ---- home directory and user name ----------------------------------------------------------
 
 const PATH_END = `(?=[\\\\/\\s"'\`:;,)\\]}>|]|$)`;
-const NOT_PATH_BEFORE = `(?<![A-Za-z0-9_.~-])`;
+// `]` too: a path right after a placeholder (`[HOME]/home/x`) was not a path start before masking.
+const NOT_PATH_BEFORE = `(?<![A-Za-z0-9_.~\\]-])`;
 /** Names under /home, /Users or C:\Users that are not people. */
 const SHARED_DIRS = new Set(['public', 'default', 'default user', 'all users', 'shared', 'guest']);
 /** Accounts too common as ordinary words to mask outside of paths. */
@@ -118,16 +120,16 @@ function homePattern(home: string): RegExp | undefined {
   const trimmed = home.replace(/[\\/]+$/, '');
   if (trimmed.length < 2) return undefined;
   const windows = /^[A-Za-z]:[\\/]/.test(trimmed) || trimmed.includes('\\');
-  const body = trimmed
-    .split(/[\\/]+/)
-    .map(escapeRe)
-    .join('[\\\\/]+');
+  const parts = trimmed.split(/[\\/]+/);
+  // A leading separator matches exactly one slash, so `file:///home/x` keeps `file://`.
+  const lead = parts[0] === '' ? '[\\\\/]' : '';
+  const body = lead + (parts[0] === '' ? parts.slice(1) : parts).map(escapeRe).join('[\\\\/]+');
   return new RegExp(`${NOT_PATH_BEFORE}${body}${PATH_END}`, windows ? 'gi' : 'g');
 }
 
 /** Any user's home: `/home/NAME`, `/Users/NAME`, `X:\Users\NAME` (either slash). */
 const ANY_HOME =
-  /(?<![A-Za-z0-9_.~-])(\/home\/|\/Users\/|[A-Za-z]:[\\/]+Users[\\/]+)([^\\/\s"'`:;,*?<>|[\]]+)(?=[\\/\s"'`:;,)\]}>|]|$)/g;
+  /(?<![A-Za-z0-9_.~\]-])(\/home\/|\/Users\/|[A-Za-z]:[\\/]+Users[\\/]+)([^\\/\s"'`:;,*?<>|[\]]+)(?=[\\/\s"'`:;,)\]}>|]|$)/g;
 
 /**
  * Builds a masker: secrets become `[REDACTED]`, the home directory `[HOME]`, the user's name

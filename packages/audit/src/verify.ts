@@ -231,15 +231,20 @@ export async function verify(
       good++;
       continue;
     }
-    // The next line continues from the previous one: this line does not belong.
+    // The next line continues from the previous one: this line does not belong here. A genuine
+    // entry whose seq occurs nowhere else was moved (reordered); anything else was inserted.
     if (linked(i + 1, expectedSeq, expectedPrev)) {
+      const moved =
+        p.hashOk && e.seq > expectedSeq && !lines.some((_, j) => j !== i && entryAt(j)?.seq === e.seq);
       return done(
-        at(
-          l,
-          'inserted',
-          `line does not belong: the next line continues the chain from the line before`,
-          e.seq,
-        ),
+        moved
+          ? at(l, 'reordered', `out of order: seq ${e.seq} comes before seq ${expectedSeq}`, e.seq)
+          : at(
+              l,
+              'inserted',
+              'line does not belong: the next line continues the chain from the line before',
+              e.seq,
+            ),
       );
     }
     if (!p.hashOk) {
@@ -279,6 +284,18 @@ export async function verify(
       );
     }
     if (e.seq < expectedSeq) {
+      // Two lines claim the same place; the one the next line links to is genuine.
+      const before = entryAt(i - 1);
+      if (before && before.seq === e.seq && before.prev === e.prev && linked(i + 1, e.seq + 1, e.hash)) {
+        return done(
+          at(
+            lines[i - 1]!,
+            'inserted',
+            `line does not belong: line ${l.line + 1} links to the line after it`,
+            e.seq,
+          ),
+        );
+      }
       return done(at(l, 'inserted', `sequence goes back: seq ${e.seq} after seq ${expectedSeq - 1}`, e.seq));
     }
     // e.seq > expectedSeq: something is missing here, or comes later.
