@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Copies a fixture consumer into a temp dir and links the built package as node_modules/@codex/audit. */
+function consumer(name: string): string {
+  const dir = join(tempDir(), name);
+  cpSync(join(pkgDir, 'test/fixtures', name), dir, { recursive: true });
+  mkdirSync(join(dir, 'node_modules/@codex'), { recursive: true });
+  symlinkSync(pkgDir, join(dir, 'node_modules/@codex/audit'), 'dir');
+  return dir;
+}
+
+describe('packaging', () => {
+  it.each([
+    ['consumer-esm', { format: 'esm', ok: true, entries: 1, errorBase: 'function' }],
+    ['consumer-cjs', { format: 'cjs', ok: true, entries: 1, closedCode: 'AUDIT_CLOSED' }],
+  ])('%s can use the built package by name', (name, expected) => {
+    const dir = consumer(name);
+    const log = join(dir, 'audit.jsonl');
+    const out = execFileSync(process.execPath, ['index.js', log], { cwd: dir, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(expected);
+    expect(readFileSync(log, 'utf8')).toContain(`"reason":"${name.slice(-3)}"`);
+  });
+
+  it('the exports map points at files that exist, for import and require', () => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+    const root = pkg.exports['.'];
+    for (const file of [root.import.default, root.import.types, root.require.default, root.require.types]) {
+      expect(() => readFileSync(join(pkgDir, file))).not.toThrow();
+    }
+  });
+
+  it('the runtime bundle depends on no @codex package (security-profile is types only)', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(join(pkgDir, file), 'utf8');
+      expect(code).not.toMatch(/(from|require\()\s*["']@codex\//);
+    }
+    const src = execFileSync('grep', ['-rhE', "^import .*'@codex/", join(pkgDir, 'src')], {
+      encoding: 'utf8',
+    });
+    for (const line of src.trim().split('\n')) expect(line).toMatch(/^import type /);
+  });
+});
