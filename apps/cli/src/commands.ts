@@ -12,4 +12,5 @@ export const COMMANDS: Readonly<
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),
   },
+  mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
 };

@@ -93,7 +93,7 @@ describe('Streamable HTTP upstream (--url) on loopback', () => {
     const { client, audit } = await connect();
     const { tools } = await client.listTools();
     const risk = Object.fromEntries(
-      tools.map((t) => [t.name, (t._meta?.[PERMISSION_META_KEY] as { risk: string }).risk]),
+      tools.map((t) => [t.name, (t._meta?.[PERMISSION_META_KEY] as { risk: string } | undefined)?.risk]),
     );
     expect(risk).toMatchObject({ echo: 'low', write_note: 'high' });
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'over http' } }))).toBe(
