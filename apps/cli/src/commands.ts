@@ -12,5 +12,8 @@ export const COMMANDS: Readonly<
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),
   },
-  mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
+  verify: {
+    summary: 'Verify a file against a sigstore bundle (key or keyless)',
+    load: () => import('./commands/verify.js'),
+  },
 };

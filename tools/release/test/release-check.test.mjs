@@ -1,5 +1,6 @@
 // The release check end to end on two real workspace packages: pack, SBOMs, sign, verify, and
 // tampering on disk is caught. The full run over every package is `pnpm release:check`.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,34 @@ describe('pnpm release:check (two packages)', () => {
     expect(() => verifyWithKey(Buffer.from(edited), json('sbom.json.sigstore.json'), pub())).toThrow(
       BundleVerificationError,
     );
+  });
+});
+
+describe('codex verify on the release-check output', () => {
+  // The check builds @codex/cli, so its dist/bin.js is current here.
+  const bin = join(root, 'apps/cli/dist/bin.js');
+  const verify = (file, bundle) =>
+    spawnSync(
+      process.execPath,
+      [bin, 'verify', file, '--bundle', bundle, '--key', join(out, 'release-check.pub.pem')],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, CODEX_HOME: out },
+      },
+    );
+
+  it('accepts every artifact and rejects a tampered copy (exit 1)', () => {
+    for (const a of manifest.artifacts) {
+      const r = verify(join(out, a.file), join(out, a.bundle));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    const a = manifest.artifacts.find((x) => x.file.endsWith('.cdx.json'));
+    const copy = join(out, 'tampered.cdx.json');
+    writeFileSync(copy, read(a.file).toString('utf8').replace('"CycloneDX"', '"CycloneDx"'));
+    const r = verify(copy, join(out, a.bundle));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/SIGNATURE_ERROR/);
   });
 });
 

@@ -1,0 +1,262 @@
+// `codex verify`: bundles are written by hand here (node:crypto + openssl), not by sigstore-js, so
+// the command is checked against the bundle format itself rather than against its own library.
+import { execFileSync } from 'node:child_process';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  X509Certificate,
+} from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codex, type RunResult } from './helpers.js';
+
+const IDENTITY = 'https://github.com/codex/codex/.github/workflows/release.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+
+// Created at load time: the it.each table below names files in it.
+const dir = mkdtempSync(join(tmpdir(), 'codex-verify-'));
+const p = (name: string) => join(dir, name);
+
+function keyBundle(data: Buffer, privateKey: KeyObject, publicKey: KeyObject) {
+  const hint = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    verificationMaterial: { publicKey: { hint }, tlogEntries: [] },
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(data).digest('base64') },
+      signature: sign('sha256', data, privateKey).toString('base64'),
+    },
+  };
+}
+
+function openssl(args: string[]) {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A Fulcio-shaped certificate from a throw-away CA, and a bundle with one (fake) tlog entry. */
+function certificateBundle(data: Buffer) {
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-subj',
+    '/O=test/CN=not-fulcio',
+    '-days',
+    '2',
+    '-out',
+    'ca.pem',
+  ]);
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key']);
+  openssl(['req', '-new', '-key', 'leaf.key', '-subj', '/O=test', '-out', 'leaf.csr']);
+  writeFileSync(
+    p('ext.cnf'),
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=critical,URI:${IDENTITY}\n1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}\n`,
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'leaf.pem',
+  ]);
+  const leaf = new X509Certificate(readFileSync(p('leaf.pem')));
+  const ca = new X509Certificate(readFileSync(p('ca.pem')));
+  const fake = Buffer.from('not a real log').toString('base64');
+  const bundle = {
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    verificationMaterial: {
+      certificate: { rawBytes: leaf.raw.toString('base64') },
+      tlogEntries: [
+        {
+          logIndex: '1',
+          logId: { keyId: createHash('sha256').update('not a real log').digest('base64') },
+          kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+          integratedTime: String(Math.floor(Date.now() / 1000)),
+          inclusionPromise: { signedEntryTimestamp: fake },
+          inclusionProof: {
+            logIndex: '1',
+            rootHash: fake,
+            treeSize: '2',
+            hashes: [],
+            checkpoint: { envelope: 'x' },
+          },
+          canonicalizedBody: Buffer.from('{}').toString('base64'),
+        },
+      ],
+    },
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(data).digest('base64') },
+      signature: sign('sha256', data, createPrivateKey(readFileSync(p('leaf.key')))).toString('base64'),
+    },
+  };
+  const root = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'test', commonName: 'not-fulcio' },
+        uri: 'https://ca.invalid',
+        certChain: { certificates: [{ rawBytes: ca.raw.toString('base64') }] },
+        validFor: { start: new Date(Date.now() - 86_400_000).toISOString() },
+      },
+    ],
+    ctlogs: [],
+    timestampAuthorities: [],
+  };
+  return { bundle, root };
+}
+
+function expectOneLine(r: RunResult, status: number, pattern: RegExp) {
+  expect(r.status).toBe(status);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^codex: error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+const data = Buffer.from('codex-cli-0.1.0.tgz, more or less\n');
+
+beforeAll(() => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(p('artifact.tgz'), data);
+  writeFileSync(p('tampered.tgz'), Buffer.concat([data, Buffer.from(' ')]));
+  writeFileSync(p('pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(p('other.pem'), other.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(p('private.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(p('bundle.json'), JSON.stringify(keyBundle(data, privateKey, publicKey)));
+  const { bundle, root } = certificateBundle(data);
+  writeFileSync(p('keyless.json'), JSON.stringify(bundle));
+  writeFileSync(p('test-root.json'), JSON.stringify(root));
+  writeFileSync(p('not-json.json'), '{ nope');
+  writeFileSync(p('not-bundle.json'), JSON.stringify({ hello: 'world' }));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('codex verify --key', () => {
+  it('verifies a key-signed bundle: exit 0', () => {
+    const r = codex(['verify', p('artifact.tgz'), '--bundle', p('bundle.json'), '--key', p('pub.pem')]);
+    expect(r).toEqual({
+      status: 0,
+      stdout: `verified: ${p('artifact.tgz')} signed by key ${p('pub.pem')}\n`,
+      stderr: '',
+    });
+  });
+
+  it('--json reports the result as one JSON object', () => {
+    const r = codex([
+      'verify',
+      p('artifact.tgz'),
+      '--bundle',
+      p('bundle.json'),
+      '--key',
+      p('pub.pem'),
+      '--json',
+    ]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      verified: true,
+      file: p('artifact.tgz'),
+      bundle: p('bundle.json'),
+      mode: 'key',
+    });
+  });
+
+  it('a tampered file: exit 1, one line naming the signature failure', () => {
+    const r = codex(['verify', p('tampered.tgz'), '--bundle', p('bundle.json'), '--key', p('pub.pem')]);
+    expectOneLine(r, 1, /signature verification failed \[SIGNATURE_ERROR\]/);
+  });
+
+  it('another key: exit 1', () => {
+    const r = codex(['verify', p('artifact.tgz'), '--bundle', p('bundle.json'), '--key', p('other.pem')]);
+    expectOneLine(r, 1, /SIGNATURE_ERROR/);
+  });
+
+  it('--json failures are JSON on stderr', () => {
+    const r = codex([
+      'verify',
+      p('tampered.tgz'),
+      '--bundle',
+      p('bundle.json'),
+      '--key',
+      p('pub.pem'),
+      '--json',
+    ]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stderr).error.code).toBe('VERIFICATION_FAILED');
+  });
+});
+
+describe('codex verify --certificate-identity --certificate-oidc-issuer (keyless)', () => {
+  const keyless = (extra: string[] = []) =>
+    codex([
+      'verify',
+      p('artifact.tgz'),
+      '--bundle',
+      p('keyless.json'),
+      '--certificate-identity',
+      IDENTITY,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      ...extra,
+    ]);
+
+  it('a certificate that does not chain to the shipped Fulcio root: exit 1', () => {
+    expectOneLine(keyless(), 1, /Failed to verify certificate chain \[CERTIFICATE_ERROR\]/);
+  });
+
+  it('--trusted-root replaces the shipped root: the chain passes, the missing SCT fails', () => {
+    expectOneLine(keyless(['--trusted-root', p('test-root.json')]), 1, /expected 1 SCTs, got 0/);
+  });
+});
+
+describe('bad input: exit 2, one line', () => {
+  const base = [p('artifact.tgz'), '--bundle', p('bundle.json')];
+  it.each([
+    [['verify'], /missing <file>/],
+    [['verify', p('artifact.tgz'), '--key', p('pub.pem')], /missing --bundle/],
+    [['verify', ...base], /say who must have signed/],
+    [
+      ['verify', p('missing.tgz'), '--bundle', p('bundle.json'), '--key', p('pub.pem')],
+      /cannot read file .*ENOENT/,
+    ],
+    [['verify', p('artifact.tgz'), '--bundle', p('not-json.json'), '--key', p('pub.pem')], /is not JSON/],
+    [
+      ['verify', p('artifact.tgz'), '--bundle', p('not-bundle.json'), '--key', p('pub.pem')],
+      /is not a sigstore bundle/,
+    ],
+    [['verify', ...base, '--key', p('artifact.tgz')], /is not a PEM public key/],
+    [['verify', ...base, '--key', p('private.pem')], /is a private key; pass the public key/],
+    [['verify', ...base, '--key', p('pub.pem'), '--certificate-identity', IDENTITY], /either --key or/],
+    [['verify', ...base, '--certificate-identity', IDENTITY], /needs both/],
+    [
+      ['verify', ...base, '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER],
+      /key-signed/,
+    ],
+    [['verify', p('artifact.tgz'), '--bundle', p('keyless.json'), '--key', p('pub.pem')], /is keyless/],
+    [['verify', ...base, '--key', p('pub.pem'), '--bogus'], /unknown option '--bogus'/],
+  ])('%j', (args, pattern) => {
+    expectOneLine(codex(args as string[]), 2, pattern as RegExp);
+  });
+});
