@@ -16,4 +16,5 @@ export const COMMANDS: Readonly<
     summary: 'Verify a file against a sigstore bundle (key or keyless)',
     load: () => import('./commands/verify.js'),
   },
+  mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
 };
