@@ -444,7 +444,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       prefix: [['eval', 'source', '.']],
       decision: 'prompt',
       justification: 'runs code the engine cannot see (eval, source)',
-      match: ['eval "$X"', 'source ./env.sh'],
+      match: ['eval ls', 'source ./env.sh'],
     },
     {
       id: 'escape.python-code',

@@ -138,6 +138,14 @@ function exampleWords(parser: Parser, example: string | readonly string[]): Word
     const collector = new SegmentCollector();
     collector.walk(tree.rootNode);
     const segs = collector.segments;
+    const only = segs[0];
+    if (!only || only.words.some((w) => !w.literal) || only.redirects.length > 0) return undefined;
+    if (
+      only.assignments.length > 0 &&
+      !/^(export|declare|local|readonly|typeset)$/.test(only.words[0]?.value ?? '')
+    ) {
+      return undefined;
+    }
     if (segs.length !== 1 || segs[0]!.kind !== 'command' || segs[0]!.words.length === 0) return undefined;
     return segs[0]!.words;
   } finally {
@@ -306,6 +314,17 @@ export class PolicyEngine {
       const collector = new SegmentCollector();
       collector.walk(tree.rootNode);
       raw = collector.segments;
+      if (tree.rootNode.hasError && !collector.sawParseError) {
+        // Belt and braces: an error the walker did not attribute to a segment still blocks allow.
+        raw.push({
+          kind: 'construct',
+          text: script,
+          words: [],
+          assignments: [],
+          redirects: [],
+          problems: [{ decision: 'prompt', reason: 'script does not parse' }],
+        });
+      }
     } finally {
       tree.delete();
     }
@@ -435,16 +454,16 @@ export class PolicyEngine {
       if (system) findings.push({ decision: 'prompt', reason: `${what} writes to system path ${path}` });
       return;
     }
+    // Explicit writable roots win (a workspace or extra root may lie under /var or /opt).
+    if (isWritable(ctx.sandbox, dir) && dir !== '/') return;
     if (system) {
       findings.push({ decision: 'forbidden', reason: `${what} writes to system path ${path}` });
       return;
     }
-    if (!isWritable(ctx.sandbox, dir)) {
-      findings.push({
-        decision: 'forbidden',
-        reason: `${what} writes ${path}, outside the writable roots of profile ${ctx.profile}`,
-      });
-    }
+    findings.push({
+      decision: 'forbidden',
+      reason: `${what} writes ${path}, outside the writable roots of profile ${ctx.profile}`,
+    });
   }
 
   private evaluateWords(

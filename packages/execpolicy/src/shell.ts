@@ -154,6 +154,8 @@ function decodeAnsiC(body: string): string | undefined {
  */
 export class SegmentCollector {
   readonly segments: RawSegment[] = [];
+  /** Set once any parse problem (ERROR/MISSING node) was recorded. */
+  sawParseError = false;
 
   walk(node: Node): void {
     const type = node.type;
@@ -267,6 +269,7 @@ export class SegmentCollector {
   }
 
   private construct(node: Node, decision: Decision, reason: string): void {
+    if (/parse|missing/.test(reason)) this.sawParseError = true;
     const seg = this.newSegment(node, 'construct');
     seg.problems.push({ decision, reason });
     this.segments.push(seg);
