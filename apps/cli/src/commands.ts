@@ -17,4 +17,5 @@ export const COMMANDS: Readonly<
     load: () => import('./commands/verify.js'),
   },
   mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
+  plugin: { summary: 'Run or inspect a sandboxed WebAssembly plugin', load: () => import('./commands/plugin.js') },
 };

@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  DEFAULT_LIMITS,
+  inspectPlugin,
+  type PluginManifest,
+  parseCapability,
+  parseManifestJson,
+  runPlugin,
+  sidecarManifestPath,
+} from '@codex/wasm-plugin';
+import { parse } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { line, table } from '../output.js';
+
+const RUN_OPTIONS = {
+  allow: { type: 'string', multiple: true },
+  fuel: { type: 'string' },
+  timeout: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  memory: { type: 'string' },
+  'memory-mb': { type: 'string' },
+  'max-output': { type: 'string' },
+  input: { type: 'string', short: 'i' },
+  manifest: { type: 'string' },
+} as const;
+
+export const command: Command = {
+  summary: 'Run or inspect a sandboxed WebAssembly plugin (fuel, time and memory limits; no fs/network)',
+  usage: `Usage: codex plugin run <plugin.wasm> [--allow stdio,env:NAME,clock,random] [--fuel N]
+                         [--timeout MS] [--memory MB] [--max-output BYTES]
+                         [--input FILE|-] [--manifest FILE] [--json]
+       codex plugin inspect <plugin.wasm> [--manifest FILE] [--json]
+
+The plugin reads --input (default: stdin when it is not a terminal) and its stdout/stderr are
+passed through. Defaults: fuel ${DEFAULT_LIMITS.fuel}, timeout ${DEFAULT_LIMITS.timeoutMs} ms, memory ${DEFAULT_LIMITS.memoryBytes / 1048576} MB.
+Only stdio is granted unless --allow says more; the filesystem, sockets and processes are never
+available to a plugin. A manifest (default: <plugin>.plugin.json next to the file) may ask for
+less, never for more than the grant and limits.
+
+Exit codes: the plugin's own exit code; 1 for a violation (FUEL_EXHAUSTED, TIMEOUT,
+MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin; 2 for usage.`,
+  async run(ctx, argv) {
+    const { values, positionals } = parse(argv, RUN_OPTIONS);
+    const [action, file, extra] = positionals;
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    if (action !== 'run' && action !== 'inspect') {
+      throw new UsageError(
+        action === undefined
+          ? 'missing action for "codex plugin"; use run or inspect'
+          : `unknown action "${action}" for "codex plugin"; use run or inspect`,
+      );
+    }
+    if (file === undefined) throw new UsageError(`missing <plugin.wasm> for "codex plugin ${action}"`);
+    const path = resolve(ctx.cwd, file);
+    const manifest = loadManifest(ctx, path, values.manifest as string | undefined);
+    const cacheDir = join(ctx.codexHome, 'cache', 'wasm-plugin');
+    if (action === 'inspect') {
+      for (const flag of Object.keys(RUN_OPTIONS)) {
+        if (flag !== 'manifest' && values[flag] !== undefined) {
+          throw new UsageError(`--${flag} applies to "codex plugin run" only`);
+        }
+      }
+      return inspect(ctx, path, cacheDir, manifest);
+    }
+
+    const allow = ((values.allow as string[] | undefined) ?? []).flatMap((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    for (const a of allow) {
+      try {
+        parseCapability(a);
+      } catch (error) {
+        throw new UsageError(`--allow: ${(error as Error).message}`);
+      }
+    }
+    const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
+    const fuel = intFlag(values, 'fuel');
+    if (fuel !== undefined) limits.fuel = fuel;
+    const timeout = intFlag(values, 'timeout') ?? intFlag(values, 'timeout-ms');
+    if (timeout !== undefined) limits.timeoutMs = timeout;
+    const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
+    if (memory !== undefined) limits.memoryBytes = Math.floor((memory * 1048576) / 65536) * 65536;
+    const maxOutput = intFlag(values, 'max-output');
+    if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
+
+    const input = readInput(ctx, values.input as string | undefined);
+    const result = await runPlugin(path, {
+      allow: ['stdio', ...allow],
+      limits,
+      input,
+      env: ctx.env,
+      profile: ctx.profile,
+      cacheDir,
+      ...(manifest ? { manifest } : {}),
+    });
+    if (ctx.json) {
+      const decoder = new TextDecoder();
+      line(
+        ctx.stdout,
+        JSON.stringify(
+          {
+            plugin: file,
+            exitCode: result.exitCode,
+            stdout: decoder.decode(result.stdout),
+            stderr: decoder.decode(result.stderr),
+            fuelUsed: result.fuelUsed,
+            durationMs: Math.round(result.durationMs * 10) / 10,
+            capabilities: result.capabilities,
+            limits: result.limits,
+            sha256: result.sha256,
+            cache: result.cache,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      ctx.stdout.write(result.stdout);
+      ctx.stderr.write(result.stderr);
+    }
+    return result.exitCode;
+  },
+};
+
+async function inspect(
+  ctx: CliContext,
+  path: string,
+  cacheDir: string,
+  manifest: PluginManifest | undefined,
+): Promise<number> {
+  const info = await inspectPlugin(path, { cacheDir, ...(manifest ? { manifest } : {}) });
+  if (ctx.json) {
+    line(ctx.stdout, JSON.stringify(info, null, 2));
+    return EXIT.OK;
+  }
+  const rows: string[][] = [
+    ['kind', info.kind],
+    ['sha256', info.sha256],
+    ['exports', info.exports.join(', ') || '-'],
+    ['imports', info.imports.join(', ') || '-'],
+    ['capabilities used', info.capabilities.requested.join(', ')],
+    ['never linked (stubbed to fail)', info.capabilities.stubbed.join(', ') || '-'],
+    ['refused imports', info.capabilities.refused.join(', ') || '-'],
+  ];
+  if (info.coreImports.length > 0) rows.push(['preview1 imports', info.coreImports.join(', ')]);
+  if (manifest) {
+    rows.push(['manifest', `${manifest.name}@${manifest.version}`]);
+    rows.push([
+      'manifest requests',
+      manifest.capabilities
+        .map((c: PluginManifest['capabilities'][number]) => (c.kind === 'env' ? `env:${c.name}` : c.kind))
+        .join(', '),
+    ]);
+  }
+  line(ctx.stdout, table(rows));
+  return EXIT.OK;
+}
+
+function loadManifest(
+  ctx: CliContext,
+  pluginPath: string,
+  flag: string | undefined,
+): PluginManifest | undefined {
+  const path = flag !== undefined ? resolve(ctx.cwd, flag) : sidecarManifestPath(pluginPath);
+  if (flag === undefined && !existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read manifest ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  return parseManifestJson(text, path);
+}
+
+function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
+  if (input === undefined || input === '-') {
+    if (input === undefined && process.stdin.isTTY) return new Uint8Array();
+    return readFileSync(0);
+  }
+  try {
+    return readFileSync(resolve(ctx.cwd, input));
+  } catch (error) {
+    throw new UsageError(`cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+}
+
+function intFlag(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const digits = String(raw).replace(/_/g, '');
+  const n = Number(digits);
+  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${name} must be a positive integer, got "${String(raw)}"`);
+  }
+  return n;
+}
+
+function numberFlag(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--${name} must be a positive number of megabytes, got "${String(raw)}"`);
+  }
+  return n;
+}
