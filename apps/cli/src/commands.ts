@@ -18,4 +18,8 @@ export const COMMANDS: Readonly<
   },
   mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
   plugin: { summary: 'Run or inspect a sandboxed WebAssembly plugin', load: () => import('./commands/plugin.js') },
+  research: {
+    summary: 'Research a question from local files or a SearXNG-style API into a cited report',
+    load: () => import('./commands/research.js'),
+  },
 };

@@ -45,7 +45,7 @@ export function rankPassages(
     },
   });
   index.addAll(all);
-  const results = index.search(terms.join(' '), { combineWith: 'OR', prefix: (t) => t.length > 4 });
+  const results = index.search(terms.join(' '), { combineWith: 'OR' });
   const taken = new Map<number, number>();
   const out: RankedPassage[] = [];
   for (const r of results) {

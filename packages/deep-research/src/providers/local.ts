@@ -24,6 +24,8 @@ export const localProviderOptionsSchema = z
       .int()
       .positive()
       .default(5 * 1024 * 1024),
+    /** Folder names never entered (besides hidden ones). Default: node_modules. */
+    ignoreDirs: z.array(z.string().min(1)).default(['node_modules']),
     /** Most files indexed. Default 20,000. */
     maxFiles: z.number().int().positive().default(20_000),
   })
@@ -91,8 +93,9 @@ export class LocalProvider implements SearchProvider {
         if (docs.length >= o.maxFiles) return;
         if (entry.name.startsWith('.')) continue;
         const path = join(folder, entry.name);
-        if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile() && exts.has(extname(entry.name).toLowerCase())) {
+        if (entry.isDirectory()) {
+          if (!o.ignoreDirs.includes(entry.name)) await walk(path);
+        } else if (entry.isFile() && exts.has(extname(entry.name).toLowerCase())) {
           const size = (await stat(path)).size;
           if (size > o.maxFileBytes) {
             skipped.push({ path, reason: `larger than ${o.maxFileBytes} bytes` });

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, codex } from './helpers.js';
+
+const fixtures = fileURLToPath(new URL('../../../packages/deep-research/fixtures/', import.meta.url));
+const pages = join(fixtures, 'pages');
+
+/** Runs the built CLI without blocking this process, so the loopback server below can answer. */
+function codexAsync(
+  args: readonly string[],
+  home: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('codex research --provider local (offline default)', () => {
+  it('prints a Markdown report with numbered citations; stderr stays quiet when not a TTY', () => {
+    const r = codex([
+      'research',
+      'libffi closure memory allocation',
+      '--corpus',
+      pages,
+      '--max-sources',
+      '4',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^# libffi closure memory allocation\n/);
+    expect(r.stdout).toMatch(/ffi_closure_alloc.*\[\d\]$/m);
+    expect(r.stdout).toMatch(/^1\. \[.+\]\(file:\/\/.+\.html\) \(local:\.\)$/m);
+    expect(r.stdout).toMatch(/## Source diversity/);
+  });
+
+  it('--json prints the JSON form; -o writes the report to a file', () => {
+    const r = codex(['research', 'libffi thread safety', '--corpus', pages, '--json', '--depth', '1']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.question).toBe('libffi thread safety');
+    expect(report.subQueries).toEqual(['libffi thread safety']);
+    expect(report.sources[0].url).toMatch(/Thread-Safety\.html$/);
+    const dir = mkdtempSync(join(tmpdir(), 'codex-research-'));
+    try {
+      const out = join(dir, 'report.md');
+      const w = codex(['research', 'libffi thread safety', '--corpus', pages, '-o', out]);
+      expect(w.status).toBe(0);
+      expect(w.stdout).toBe(
+        `wrote ${out} (${readFileSync(out, 'utf8').match(/^\d+\. \[/gm)?.length} sources)\n`,
+      );
+      expect(readFileSync(out, 'utf8')).toMatch(/^# libffi thread safety/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('usage errors exit 2 with one line', () => {
+    for (const [args, pattern] of [
+      [['research'], /missing the question/],
+      [['research', 'q', '--provider', 'bing'], /unknown provider "bing"/],
+      [['research', 'q', '--provider', 'searxng'], /needs --endpoint/],
+      [['research', 'q', '--max-sources', '0'], /--max-sources must be a positive integer/],
+      [['research', 'q', '--bogus'], /unknown option '--bogus'/],
+    ] as const) {
+      const r = codex(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+    }
+  });
+
+  it('a corpus without matches exits 1 with a typed error', () => {
+    const r = codex(['research', 'zzqx qqvv', '--corpus', pages, '--json']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stderr).error.code).toBe('RESEARCH_NO_SOURCES');
+  });
+});
+
+describe('codex research --provider searxng (loopback server)', () => {
+  let server: Server;
+  let origin = '';
+  const paths: string[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      paths.push(url.pathname);
+      if (url.pathname === '/robots.txt') return res.writeHead(200).end('User-agent: *\nAllow: /\n');
+      if (url.pathname === '/search') {
+        const results = ['libffi-Introduction.html', 'libffi-Thread-Safety.html'].map((p) => ({
+          url: `${origin}/doc/${p}`,
+          title: p,
+          content: '',
+        }));
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
+      }
+      if (url.pathname.startsWith('/doc/')) {
+        const body = readFileSync(join(pages, url.pathname.slice(5)), 'utf8');
+        return res.writeHead(200, { 'content-type': 'text/html' }).end(body);
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('refuses under the default offline profile before any request', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
+    try {
+      const r = await codexAsync(['research', 'libffi', '--provider', 'searxng', '--endpoint', origin], home);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^codex: error: profile "offline" does not allow network access/);
+      expect(paths).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('works under net-read-only; the second run is served from the cache; --no-cache fetches again', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
+    const args = [
+      '--profile',
+      'net-read-only',
+      'research',
+      'libffi thread safety',
+      '--provider',
+      'searxng',
+      '--min-interval-ms',
+      '1',
+    ];
+    try {
+      const first = await codexAsync([...args, '--endpoint', origin, '--json', '--depth', '1'], home);
+      expect(first.stderr).toBe('');
+      expect(first.status).toBe(0);
+      const report = JSON.parse(first.stdout);
+      expect(report.sources.map((s: { url: string }) => s.url)).toContain(
+        `${origin}/doc/libffi-Thread-Safety.html`,
+      );
+      expect(report.stats.cacheHits).toBe(0);
+      expect(existsSync(join(home, 'cache', 'research', 'index.json'))).toBe(true);
+      const pagesFetched = paths.filter((p) => p.startsWith('/doc/')).length;
+      expect(pagesFetched).toBe(2);
+
+      const second = await codexAsync([...args, '--endpoint', origin, '--json', '--depth', '1'], home);
+      expect(JSON.parse(second.stdout).stats.cacheHits).toBe(2);
+      expect(paths.filter((p) => p.startsWith('/doc/')).length).toBe(pagesFetched);
+
+      const third = await codexAsync(
+        [...args, '--endpoint', origin, '--json', '--depth', '1', '--no-cache'],
+        home,
+      );
+      expect(JSON.parse(third.stdout).stats.cacheHits).toBe(0);
+      expect(paths.filter((p) => p.startsWith('/doc/')).length).toBe(pagesFetched + 2);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
