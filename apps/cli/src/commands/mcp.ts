@@ -116,7 +116,13 @@ async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> 
     headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
   }
   const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
+  // at once instead of after the logger's batching delay.
+  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+    home: ctx.codexHome,
+    env: ctx.env,
+    flushIntervalMs: 0,
+  });
   const upstream =
     url !== undefined
       ? httpUpstream(new URL(url), { maxMessageBytes: config.max_message_bytes, headers })
