@@ -55,6 +55,8 @@ export function auditDestination(sink: AuditSink, options: AuditDestinationOptio
 }
 
 export class AuditDestination {
+  /** Marks this object as a stream, so `pino(auditDestination(…))` works without options too. */
+  readonly writable = true;
   /** Lines turned into audit events. */
   accepted = 0;
   /** Lines without audit fields. */
