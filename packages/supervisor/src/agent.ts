@@ -397,7 +397,6 @@ export class Agent<I = unknown, O = unknown> {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onOuterAbort);
     }
-    if (!controller.signal.aborted) controller.abort(new CancelledError(`task "${taskId}" finished`));
     // A handler that ignored its signal still holds its permit until it settles or the grace ends.
     if (status !== 'succeeded')
       await settleWithin(work, this.#graceMs, () => log.warn({}, 'handler ignored abort'));

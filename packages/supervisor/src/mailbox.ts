@@ -119,10 +119,11 @@ export class Mailbox<T> {
   }
 
   /**
-   * Sends without waiting. Under `block` a full mailbox returns `'full'` instead of waiting;
-   * under `drop-new` it throws {@link MailboxFullError}.
+   * Sends without waiting. When full: under `block` returns `'full'` (nothing sent, nothing
+   * counted); under `drop-new` returns `'rejected'` and counts the drop (no exception, so a hot
+   * producer pays nothing for it).
    */
-  trySend(message: T): SendOutcome | 'full' {
+  trySend(message: T): SendOutcome | 'full' | 'rejected' {
     if (this.#closed) throw new MailboxClosedError(this.name);
     const receiver = this.#receivers.shift();
     if (receiver) {
@@ -147,7 +148,7 @@ export class Mailbox<T> {
     }
     if (this.policy === 'drop-new') {
       this.#droppedNew++;
-      throw new MailboxFullError(this.name, this.capacity);
+      return 'rejected';
     }
     return 'full';
   }
@@ -155,14 +156,16 @@ export class Mailbox<T> {
   /**
    * Sends one message, applying the full-mailbox policy. Under `block` the returned promise
    * settles only once the message is queued; `signal` aborts the wait (the message is not sent).
+   * Under `drop-new` a full mailbox rejects with {@link MailboxFullError}.
    */
   send(message: T, signal?: AbortSignal): Promise<SendOutcome> {
-    let outcome: SendOutcome | 'full';
+    let outcome: SendOutcome | 'full' | 'rejected';
     try {
       outcome = this.trySend(message);
     } catch (error) {
       return Promise.reject(error);
     }
+    if (outcome === 'rejected') return Promise.reject(new MailboxFullError(this.name, this.capacity));
     if (outcome !== 'full') return Promise.resolve(outcome);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     this.#blockedSends++;

@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import type { AuditDecision } from '@codex/security-profile';
-import { type Attributes, type Meter, metrics } from '@opentelemetry/api';
-import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import type { Attributes, Meter } from '@opentelemetry/api';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+
+// pino and the OpenTelemetry API are loaded on first use, so importing the package stays cheap.
+const lazyRequire = createRequire(import.meta.url);
 
 /** The subset of a pino logger the supervisor uses; any pino logger fits. */
 export interface Logger {
@@ -28,6 +32,7 @@ export function createLogger(
   options: { level?: string; name?: string; destination?: DestinationStream } = {},
 ): PinoLogger {
   const opts = { name: options.name ?? 'codex-supervisor', level: options.level ?? 'info', base: null };
+  const { pino } = lazyRequire('pino') as typeof import('pino');
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }
 
@@ -52,8 +57,11 @@ export class SupervisorMetrics {
   #active = 0;
   readonly #profile: string;
 
-  constructor(meter: Meter = metrics.getMeter('@codex/supervisor'), profile = 'offline') {
+  constructor(meter?: Meter, profile = 'offline') {
     this.#profile = profile;
+    meter ??= (lazyRequire('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics.getMeter(
+      '@codex/supervisor',
+    );
     this.#tasks = meter.createCounter(METRIC_NAMES.tasks, {
       description: 'Tasks finished, by agent type and final status',
       unit: '{task}',

@@ -1,4 +1,3 @@
-import { metrics } from '@opentelemetry/api';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 export interface OtlpMetricsHandle {
@@ -38,10 +37,12 @@ export async function startOtlpMetrics(
     withPath(options.endpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT);
   if (!url) return undefined;
   const [
+    { metrics },
     { MeterProvider, PeriodicExportingMetricReader },
     { OTLPMetricExporter },
     { resourceFromAttributes },
   ] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/exporter-metrics-otlp-http'),
     import('@opentelemetry/resources'),

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { PlanCycleError, PlanError, type PlanIssue } from './errors.js';
 import { MAILBOX_FULL_POLICIES } from './mailbox.js';
@@ -112,12 +112,17 @@ export function parsePlanText(text: string, source = 'plan'): Plan {
   let value: unknown;
   const json = /\.json$/i.test(source) || (!/\.ya?ml$/i.test(source) && text.trimStart().startsWith('{'));
   try {
-    value = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    value = json ? JSON.parse(text) : loadYaml().parse(text, { prettyErrors: false });
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'parse error';
     throw new PlanError(source, [{ path: '', message: `not valid ${json ? 'JSON' : 'YAML'}: ${message}` }]);
   }
   return parsePlan(value, source);
+}
+
+/** `yaml` is loaded on first use, so importing the package does not pay for it. */
+function loadYaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
 }
 
 /** First cycle found by depth-first search, as ids with the first repeated at the end. */
