@@ -8,6 +8,7 @@ export const COMMANDS: Readonly<
     summary: 'List security profiles or show the sandbox policy of one',
     load: () => import('./commands/profile.js'),
   },
+  audit: { summary: 'Read, query and verify the audit log', load: () => import('./commands/audit.js') },
   config: {
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),
