@@ -2,13 +2,6 @@ import { CodexError } from '@codex/security-profile';
 
 export { ConfigError } from '@codex/security-profile';
 
-/** A message that is not valid JSON-RPC 2.0, or not a valid MCP message of its kind. */
-export class McpProtocolError extends CodexError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('MCP_PROTOCOL', message, options);
-  }
-}
-
 /** A single message larger than the proxy's size cap. */
 export class McpMessageTooLargeError extends CodexError {
   readonly bytes: number;

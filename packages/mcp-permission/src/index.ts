@@ -14,7 +14,6 @@ export {
 export {
   ConfigError,
   McpMessageTooLargeError,
-  McpProtocolError,
   PinStoreError,
   UpstreamError,
 } from './errors.js';
