@@ -1,0 +1,178 @@
+// pnpm --filter @codex/wasm-plugin build && pnpm --filter @codex/wasm-plugin bench
+// Builds the plugins from source (clang/wat2wasm), then measures against baselines taken in the
+// same run:
+//   - call overhead: a small json-format run through the full host (worker thread, jco glue,
+//     capability host, fuel/memory instrumentation) vs WebAssembly.instantiate + _start of the
+//     same *uninstrumented* core module with a minimal in-process preview1 shim;
+//   - fuel metering: the CPU-bound plugin, instrumented vs not, both in-process with the same shim
+//     (target: metered ≥ 0.5× the unmetered ops/s, i.e. at most 2× slower);
+//   - loads: disk-cache hit and in-memory hit as tasks; cold loads (transpile cache miss) are
+//     timed separately (a few samples; each is hundreds of ms) and recorded under `extra`;
+//   - deadline: how long after its deadline an infinite loop is stopped (target ≤ 50 ms).
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSuite } from '../../../scripts/bench-lib.mjs';
+import { buildPlugins } from '../scripts/build-plugins.mjs';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { clearCompiledCache, loadPlugin, TimeoutError } = await import(join(packageDir, 'dist', 'index.js'));
+const instrumentFile = readdirSync(join(packageDir, 'dist')).find((f) => /^instrument-.*\.js$/.test(f));
+const { instrumentCoreModule } = await import(join(packageDir, 'dist', instrumentFile));
+
+const plugins = buildPlugins(mkdtempSync(join(tmpdir(), 'codex-bench-plugins-')));
+const cacheDir = mkdtempSync(join(tmpdir(), 'codex-bench-cache-'));
+
+// --- cold loads: transpile cache miss (fresh cache dir, empty in-process cache) -------------
+const coldMs = [];
+for (let i = 0; i < 3; i++) {
+  clearCompiledCache();
+  const t = performance.now();
+  await loadPlugin(plugins['json-format'], { cacheDir: mkdtempSync(join(tmpdir(), 'codex-bench-cold-')) });
+  coldMs.push(performance.now() - t);
+}
+const diskHitMs = [];
+for (let i = 0; i < 3; i++) {
+  clearCompiledCache();
+  const t = performance.now();
+  await loadPlugin(plugins['json-format'], { cacheDir });
+  diskHitMs.push(performance.now() - t);
+}
+
+// --- minimal preview1 shim for the in-process baselines --------------------------------------
+function preview1(input) {
+  const bytes = new TextEncoder().encode(input);
+  let pos = 0;
+  let memory;
+  let out = 0;
+  const iov = (ptr, n, fn) => {
+    const v = new DataView(memory.buffer);
+    let total = 0;
+    for (let i = 0; i < n; i++)
+      total += fn(v.getUint32(ptr + 8 * i, true), v.getUint32(ptr + 8 * i + 4, true));
+    return total;
+  };
+  const imports = {
+    fd_read: (_fd, iovs, n, nread) => {
+      const total = iov(iovs, n, (p, l) => {
+        const k = Math.min(l, bytes.length - pos);
+        new Uint8Array(memory.buffer, p, k).set(bytes.subarray(pos, pos + k));
+        pos += k;
+        return k;
+      });
+      new DataView(memory.buffer).setUint32(nread, total, true);
+      return 0;
+    },
+    fd_write: (_fd, iovs, n, nwritten) => {
+      const total = iov(iovs, n, (_p, l) => l);
+      out += total;
+      new DataView(memory.buffer).setUint32(nwritten, total, true);
+      return 0;
+    },
+    fd_close: () => 0,
+    fd_seek: () => 0,
+    fd_fdstat_get: () => 0,
+    environ_get: () => 0,
+    environ_sizes_get: (a, b) => {
+      new DataView(memory.buffer).setUint32(a, 0, true);
+      new DataView(memory.buffer).setUint32(b, 0, true);
+      return 0;
+    },
+    proc_exit: (code) => {
+      throw { exit: code };
+    },
+  };
+  return { imports, setMemory: (m) => (memory = m), written: () => out };
+}
+
+async function runInProcess(module, input) {
+  const shim = preview1(input);
+  const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, 10n ** 15n);
+  const instance = await WebAssembly.instantiate(module, {
+    wasi_snapshot_preview1: shim.imports,
+    codex_host: {
+      fuel,
+      fuel_exhausted: () => {
+        throw new Error('fuel');
+      },
+      memory_limit: () => {
+        throw new Error('memory');
+      },
+    },
+  });
+  shim.setMemory(instance.exports.memory);
+  try {
+    instance.exports._start();
+  } catch (e) {
+    if (e?.exit === undefined) throw e;
+  }
+  if (shim.written() === 0) throw new Error('plugin wrote nothing');
+}
+
+const jsonRaw = new WebAssembly.Module(readFileSync(plugins['json-format']));
+const cpuRawBytes = readFileSync(plugins['cpu-bound']);
+const cpuRaw = new WebAssembly.Module(cpuRawBytes);
+const cpuMetered = new WebAssembly.Module(instrumentCoreModule(cpuRawBytes));
+const CPU_ROUNDS = '300000';
+const smallJson = '{"name":"codex","tags":["a","b"],"n":[1,2,3]}';
+
+const jsonPlugin = await loadPlugin(plugins['json-format'], { cacheDir });
+const memoryHit = () => loadPlugin(plugins['json-format'], { cacheDir });
+
+// --- deadline latency --------------------------------------------------------------------------
+const loop = await loadPlugin(plugins['infinite-loop'], { cacheDir, limits: { fuel: 1e15, timeoutMs: 200 } });
+const stopMs = [];
+for (let i = 0; i < 5; i++) {
+  const err = await loop.run().catch((e) => e);
+  if (!(err instanceof TimeoutError)) throw new Error(`expected TIMEOUT, got ${err}`);
+  stopMs.push(err.stoppedAfterDeadlineMs);
+}
+
+const round = (xs) => xs.map((x) => Math.round(x * 10) / 10);
+await runSuite({
+  packageDir,
+  name: '@codex/wasm-plugin',
+  time: 1500,
+  tasks: {
+    'run json-format via host (worker+jco+fuel)': async () => {
+      const r = await jsonPlugin.run({ input: smallJson });
+      if (r.exitCode !== 0) throw new Error('json-format failed');
+    },
+    'direct WebAssembly.instantiate json-format (uninstrumented)': () => runInProcess(jsonRaw, smallJson),
+    'cpu-bound metered (in-process)': () => runInProcess(cpuMetered, CPU_ROUNDS),
+    'cpu-bound unmetered (in-process)': () => runInProcess(cpuRaw, CPU_ROUNDS),
+    'load: in-memory cache hit': memoryHit,
+  },
+  targets: [
+    {
+      task: 'cpu-bound metered (in-process)',
+      baseline: 'cpu-bound unmetered (in-process)',
+      minRatio: 0.5,
+      note: 'fuel metering costs at most 2x on a CPU-bound plugin',
+    },
+    {
+      task: 'run json-format via host (worker+jco+fuel)',
+      baseline: 'direct WebAssembly.instantiate json-format (uninstrumented)',
+      note: 'call overhead: isolation (worker thread) + component glue + instrumentation; informational',
+    },
+  ],
+  extra: {
+    coldLoadMs: { transpileCacheMiss: round(coldMs), diskCacheHit: round(diskHitMs) },
+    deadline: {
+      timeoutMs: 200,
+      stoppedAfterDeadlineMs: round(stopMs),
+      maxMs: Math.max(...round(stopMs)),
+      targetMs: 50,
+      pass: Math.max(...stopMs) <= 50,
+    },
+  },
+}).then((out) => {
+  console.log(
+    `cold load (cache miss) ms: ${round(coldMs).join(', ')}; disk cache hit ms: ${round(diskHitMs).join(', ')}`,
+  );
+  console.log(
+    `${out.deadline.pass ? 'PASS' : 'MISS'} infinite loop stopped ${round(stopMs).join(', ')} ms after its deadline (target <= 50 ms)`,
+  );
+  if (!out.targets.every((t) => t.pass) || !out.deadline.pass) process.exitCode = 1;
+});
