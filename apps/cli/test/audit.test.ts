@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLogger } from '@codex/audit';
+import type { AuditEventInput } from '@codex/security-profile';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, codex } from './helpers.js';
+
+let home: string;
+let log: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'codex-home-'));
+  log = join(home, 'audit', 'audit.jsonl'); // the default [audit].path, under CODEX_HOME
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+const ev = (i: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  profile: 'offline',
+  operation: i % 2 ? 'network_access' : 'file_read',
+  target: `target-${i}`,
+  decision: i % 2 ? 'denied' : 'allowed',
+  reason: `reason ${i}`,
+  session_id: i < 3 ? 'sA' : 'sB',
+  task_id: `t${i}`,
+  ...extra,
+});
+
+/** Writes entries with the real logger. `ageMs` backdates them. */
+async function write(
+  path: string,
+  events: AuditEventInput[],
+  opts: { ageMs?: number; hmacKey?: string; maxFileBytes?: number } = {},
+) {
+  const logger = new AuditLogger({
+    path,
+    ...(opts.ageMs ? { now: () => new Date(Date.now() - opts.ageMs!) } : {}),
+    ...(opts.hmacKey ? { hmacKey: opts.hmacKey } : {}),
+    ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
+  });
+  for (const e of events) await logger.log(e);
+  await logger.close();
+}
+
+const jsonLines = (s: string) =>
+  s
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('codex audit verify', () => {
+  it('exits 0 for an intact log (default file under CODEX_HOME, rotated files included)', async () => {
+    await write(
+      log,
+      Array.from({ length: 20 }, (_, i) => ev(i)),
+      { maxFileBytes: 1500 },
+    );
+    const r = codex(['audit', 'verify'], { home });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^OK: 20 entries intact \(seq 1\.\.20, sha256 chain\) in [3-9] files/);
+    const j = codex(['audit', 'verify', '--json'], { home });
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, entries: 20, exitCode: 0 });
+  });
+
+  it('exits 1 and names file, line and kind for tampering', async () => {
+    await write(log, [ev(0), ev(1), ev(2), ev(3)]);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace('"decision":"allowed"', '"decision":"denied"');
+    writeFileSync(log, lines.join('\n'));
+    const r = codex(['audit', 'verify', log], { home });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`TAMPERED: ${log}:3: edited:`);
+    const j = codex(['audit', 'verify', log, '--json'], { home });
+    expect(j.status).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ status: 'tampered', problem: { kind: 'edited', line: 3 } });
+  });
+
+  it('exits 3 for only a torn final line, 4 for a missing file', async () => {
+    await write(log, [ev(0), ev(1)]);
+    writeFileSync(log, `${readFileSync(log, 'utf8')}{"v":1,"seq":3,"ti`);
+    const r = codex(['audit', 'verify'], { home });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/TORN TAIL: .*:3: .*not tampering/);
+    const missing = codex(['audit', 'verify', join(home, 'nope.jsonl')], { home });
+    expect(missing.status).toBe(4);
+    expect(codex(['audit', 'verify'], { home: mkdtempSync(join(tmpdir(), 'codex-empty-')) }).status).toBe(4);
+  });
+
+  it('uses the HMAC key named by [audit].hmac_key_env, and fails as a config error when it is unset', async () => {
+    writeFileSync(join(home, 'config.toml'), '[audit]\nhmac_key_env = "AUDIT_KEY"\n');
+    await write(log, [ev(0), ev(1)], { hmacKey: 'k3y' });
+    expect(codex(['audit', 'verify'], { home, env: { AUDIT_KEY: 'k3y' } }).status).toBe(0);
+    expect(codex(['audit', 'verify'], { home, env: { AUDIT_KEY: 'wrong' } }).status).toBe(1);
+    const unset = codex(['audit', 'verify'], { home });
+    expect(unset.status).toBe(2);
+    expect(unset.stderr).toMatch(/AUDIT_KEY is not set/);
+    expect(codex(['audit', 'verify', '--key-env', 'OTHER'], { home, env: { OTHER: 'k3y' } }).status).toBe(0);
+  });
+
+  it('--partial verifies a suffix of a rotated log', async () => {
+    await write(
+      log,
+      Array.from({ length: 20 }, (_, i) => ev(i)),
+      { maxFileBytes: 1500 },
+    );
+    expect(codex(['audit', 'verify', log], { home }).status).toBe(1);
+    expect(codex(['audit', 'verify', log, '--partial'], { home }).status).toBe(0);
+  });
+});
+
+describe('codex audit query', () => {
+  it('--decision denied --since 1h --json prints only recent denials, one JSON per line', async () => {
+    await write(log, [ev(1, { target: 'old-denied' })], { ageMs: 3 * 3_600_000 });
+    await write(log, [ev(0), ev(1), ev(2), ev(3)]);
+    const r = codex(['audit', 'query', '--decision', 'denied', '--since', '1h', '--json'], { home });
+    expect(r.status).toBe(0);
+    const entries = jsonLines(r.stdout);
+    expect(entries.map((e) => e.target)).toEqual(['target-1', 'target-3']);
+    expect(entries.every((e) => e.decision === 'denied')).toBe(true);
+    // Without --since the old denial is there too.
+    const all = jsonLines(codex(['audit', 'query', '--decision', 'denied', '--json'], { home }).stdout);
+    expect(all.map((e) => e.target)).toEqual(['old-denied', 'target-1', 'target-3']);
+  });
+
+  it('filters by operation, session and task; prints a readable line per entry', async () => {
+    await write(log, [ev(0), ev(1), ev(2), ev(3), ev(4)]);
+    const r = codex(['audit', 'query', '--session', 'sB', '--operation', 'file_read'], { home });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toMatch(/#5 +allowed +file_read +offline +sB\/t4 +target-4 +\(reason 4\)/);
+    expect(r.stderr).toContain('1 entry');
+    const t = jsonLines(codex(['audit', 'query', '--task', 't1', '--task', 't2', '--json'], { home }).stdout);
+    expect(t.map((e) => e.task_id)).toEqual(['t1', 't2']);
+  });
+
+  it('--file reads another log; corrupt lines are warned about with their line number and skipped', async () => {
+    const other = join(home, 'elsewhere.jsonl');
+    await write(other, [ev(0), ev(1)]);
+    writeFileSync(other, `${readFileSync(other, 'utf8')}not json\n`);
+    const r = codex(['audit', 'query', '--file', other, '--json'], { home });
+    expect(r.status).toBe(0);
+    expect(jsonLines(r.stdout)).toHaveLength(2);
+    expect(r.stderr).toContain(`${other}:3: bad-json`);
+  });
+
+  it('rejects bad values as usage errors (exit 2)', () => {
+    for (const args of [
+      ['audit', 'query', '--decision', 'maybe'],
+      ['audit', 'query', '--since', 'yesterday'],
+      ['audit', 'query', '--bogus'],
+      ['audit', 'frobnicate'],
+      ['audit'],
+      ['audit', 'tail', '-n', 'x'],
+    ]) {
+      const r = codex(args, { home });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^codex: error: /);
+    }
+  });
+});
+
+describe('codex audit stats and tail', () => {
+  it('stats counts by decision, operation and profile', async () => {
+    await write(log, [ev(0), ev(1), ev(2), ev(3, { profile: 'trusted' })]);
+    const r = codex(['audit', 'stats', '--json'], { home });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      entries: 4,
+      byDecision: { allowed: 2, denied: 2 },
+      byOperation: { file_read: 2, network_access: 2 },
+      byProfile: { offline: 3, trusted: 1 },
+      sessions: 2,
+    });
+    expect(codex(['audit', 'stats'], { home }).stdout).toMatch(/decision denied\s+2/);
+  });
+
+  it('tail -n N prints the last N entries', async () => {
+    await write(
+      log,
+      Array.from({ length: 6 }, (_, i) => ev(i)),
+    );
+    const r = codex(['audit', 'tail', '-n', '2', '--json'], { home });
+    expect(r.status).toBe(0);
+    expect(jsonLines(r.stdout).map((e) => e.seq)).toEqual([5, 6]);
+    expect(jsonLines(codex(['audit', 'tail', '--json'], { home }).stdout)).toHaveLength(6);
+  });
+
+  it('tail -f prints new entries as they are written and exits 130 on SIGINT', async () => {
+    await write(log, [ev(0)]);
+    const child = spawn(process.execPath, [BIN, 'audit', 'tail', '-f', '-n', '1', '--json'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const waitFor = async (n: number) => {
+      const deadline = Date.now() + 20_000;
+      while (jsonLines(out).length < n) {
+        if (Date.now() > deadline) throw new Error(`timeout; got ${out}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    await waitFor(1);
+    await write(log, [ev(1), ev(2)]);
+    await waitFor(3);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(jsonLines(out).map((e) => `${e.seq}:${e.target}`)).toEqual([
+      '1:target-0',
+      '2:target-1',
+      '3:target-2',
+    ]);
+  }, 40_000);
+});
