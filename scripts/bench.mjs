@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // `pnpm bench`: every package's tinybench suite (via turbo), then whole-process figures for the
-// `codex` binary against `node -e 0` measured in the same run. Writes bench/results.json.
+// `codex` binary against `node -e 0` measured in the same run. Writes bench/results.json and the
+// dashboard (docs/benchmarks.md + docs/benchmarks.svg, A/B against bench/baseline.json).
+//
+// Whole-process subjects: `codex --version` and, when @codex/execpolicy has registered it in the
+// CLI, `codex policy check -- ls -la` (cold start of the policy engine: config, policy load,
+// evaluation). Each is reported as a ratio to `node -e 0` for wall time and for peak RSS.
 //
 // Wall time: median over RUNS interleaved runs of each command (no preload).
 // Peak RSS: separate runs with a tiny `--require` preload that reports
@@ -19,6 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDashboard } from './bench-regression.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -46,6 +52,25 @@ const subjects = {
   'node -e 0': [process.execPath, ['-e', '0']],
   'codex --version': [process.execPath, [bin, '--version']],
 };
+// `codex policy check` exits 0/…/… for allow/prompt/forbidden; `ls -la` is a plain allow. Measure it
+// only when the subcommand exists in this build (it comes with @codex/execpolicy).
+const POLICY = 'codex policy check -- ls -la';
+const notes = [];
+const codexHome = mkdtempSync(join(tmpdir(), 'codex-bench-home-'));
+const policyProbe = spawnSync(process.execPath, [bin, 'policy', '--help'], {
+  env: { ...process.env, CODEX_HOME: codexHome, NODE_OPTIONS: '' },
+  encoding: 'utf8',
+});
+if (policyProbe.status === 0) {
+  subjects[POLICY] = [process.execPath, [bin, 'policy', 'check', '--', 'ls', '-la']];
+} else {
+  notes.push(
+    `\`${POLICY}\` was not measured: \`codex policy\` is not registered in this build of the CLI (apps/cli/src/commands.ts).`,
+  );
+}
+// exit codes that mean "ran and answered" per subject (policy check encodes its verdict)
+const okStatus = (name, status) =>
+  name === POLICY ? status !== null && status !== 2 && status < 64 : status === 0;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,25 +80,26 @@ function median(xs) {
 
 const wall = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 const rss = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
-const env = { ...process.env, NODE_OPTIONS: '' };
+const env = { ...process.env, NODE_OPTIONS: '', CODEX_HOME: codexHome };
 for (let i = 0; i < 3; i++) for (const [cmd, args] of Object.values(subjects)) spawnSync(cmd, args, { env }); // warm the page cache
 for (let i = 0; i < RUNS; i++) {
   for (const [name, [cmd, args]] of Object.entries(subjects)) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
+    if (!okStatus(name, r.status)) throw new Error(`${name} exited ${r.status}`);
     wall[name].push(ms);
     const file = join(work, `rss-${i}`);
     const r2 = spawnSync(cmd, ['--require', preload, ...args], {
       env: { ...env, CODEX_BENCH_RSS_FILE: file },
       stdio: 'ignore',
     });
-    if (r2.status !== 0) throw new Error(`${name} (rss run) exited ${r2.status}`);
+    if (!okStatus(name, r2.status)) throw new Error(`${name} (rss run) exited ${r2.status}`);
     rss[name].push(Number(readFileSync(file, 'utf8')) / 1024); // KiB → MiB
   }
 }
 rmSync(work, { recursive: true, force: true });
+rmSync(codexHome, { recursive: true, force: true });
 
 const base = 'node -e 0';
 const cli = 'codex --version';
@@ -89,6 +115,19 @@ const wholeProcess = {
       { medianWallMs: +median(wall[k]).toFixed(2), peakRssMiB: +Math.max(...rss[k]).toFixed(2) },
     ]),
   ),
+  // every subject as a ratio to `node -e 0` in this run: what bench:regression compares
+  ratios: Object.fromEntries(
+    Object.keys(subjects)
+      .filter((k) => k !== base)
+      .map((k) => [
+        k,
+        {
+          wall: +(median(wall[k]) / median(wall[base])).toFixed(4),
+          rss: +(Math.max(...rss[k]) / Math.max(...rss[base])).toFixed(4),
+        },
+      ]),
+  ),
+  notes,
   targets: [
     {
       name: 'codex --version wall time ≤ 1.15× node -e 0',
@@ -133,3 +172,8 @@ const misses = [
 ];
 console.log(misses.length ? `\n${misses.length} target(s) missed` : '\nall targets met');
 console.log('results: bench/results.json');
+for (const note of notes) console.log(`note: ${note}`);
+const comparison = writeDashboard(root, out);
+console.log(
+  `dashboard: docs/benchmarks.md, docs/benchmarks.svg (${comparison.regressions.length} regression(s) vs bench/baseline.json; check with pnpm bench:regression)`,
+);
