@@ -91,6 +91,8 @@ export interface SubmitOptions {
   /** Cancels this task (queued or running). */
   readonly signal?: AbortSignal;
   readonly deps?: Readonly<Record<string, TaskResult>>;
+  /** Called with the result synchronously, before the concurrency permit is released. */
+  readonly onResult?: (result: TaskResult) => void;
 }
 
 export interface AgentEvent {
@@ -303,6 +305,15 @@ export class Agent<I = unknown, O = unknown> {
           this.#currentTask = undefined;
           return this.#unrun(env, 'cancelled', cancelReason(controller.signal));
         }
+        if (controller.signal.aborted) {
+          // cancelled while the permit was being handed over: do not start
+          permit.release();
+          opts.signal?.removeEventListener('abort', onOuterAbort);
+          this.transition('failed');
+          this.#failed++;
+          this.#currentTask = undefined;
+          return this.#unrun(env, 'cancelled', cancelReason(controller.signal));
+        }
       }
     }
 
@@ -410,7 +421,6 @@ export class Agent<I = unknown, O = unknown> {
     const durationMs = performance.now() - t0;
     if (status === 'succeeded') this.#progress = 1;
     this.#metrics?.agentStopped();
-    permit?.release();
     if (this.#state === 'waiting') this.transition('working');
     this.transition(status === 'succeeded' ? 'completed' : 'failed');
     if (status === 'succeeded') this.#completed++;
@@ -420,7 +430,7 @@ export class Agent<I = unknown, O = unknown> {
     const logFields = { event: 'task_end', status, duration_ms: Math.round(durationMs * 1000) / 1000 };
     if (error) log.warn({ ...logFields, code: error.code }, error.message);
     else log.info(logFields, 'task succeeded');
-    return {
+    const result: TaskResult = {
       taskId,
       agent: this.name,
       agentType: this.type,
@@ -434,6 +444,11 @@ export class Agent<I = unknown, O = unknown> {
       progress: this.#progress,
       decisions,
     };
+    // The owner hears of the result before the permit moves on, so a fail-fast abort it triggers
+    // is already visible to whichever task gets the permit next.
+    opts.onResult?.(result);
+    permit?.release();
+    return result;
   }
 }
 

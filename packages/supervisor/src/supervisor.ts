@@ -399,11 +399,12 @@ export class Supervisor {
               taskId: t.id,
               signal: controller.signal,
               deps,
+              onResult: settle,
               ...(timeoutMs === undefined ? {} : { timeoutMs }),
             })
             .then((r) => {
               running.delete(t.id);
-              settle(r);
+              if (!results.has(r.taskId)) settle(r);
               return r;
             });
           running.set(t.id, p);
