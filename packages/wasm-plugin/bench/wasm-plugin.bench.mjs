@@ -21,7 +21,7 @@ const { clearCompiledCache, loadPlugin, TimeoutError } = await import(join(packa
 const instrumentFile = readdirSync(join(packageDir, 'dist')).find((f) => /^instrument-.*\.js$/.test(f));
 const { instrumentCoreModule } = await import(join(packageDir, 'dist', instrumentFile));
 
-const plugins = buildPlugins(mkdtempSync(join(tmpdir(), 'codex-bench-plugins-')));
+const plugins = await buildPlugins(mkdtempSync(join(tmpdir(), 'codex-bench-plugins-')));
 const cacheDir = mkdtempSync(join(tmpdir(), 'codex-bench-cache-'));
 
 // --- cold loads: transpile cache miss (fresh cache dir, empty in-process cache) -------------

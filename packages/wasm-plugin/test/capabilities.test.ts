@@ -115,6 +115,24 @@ describe('clock and random: on request only', () => {
 });
 
 describe('sockets: never linked', () => {
+  it('a WASI 0.2 component asking for a TCP socket and a DNS lookup is refused inside the guest', async () => {
+    // socket-probe exits 0 only if both calls returned err(access-denied) to the guest.
+    const audit = new MemoryAuditSink();
+    const r = await runPlugin(plugin('socket-probe'), { cacheDir, audit, allow: ['clock', 'random'] });
+    expect(r.exitCode).toBe(0);
+    expect(r.denials).toEqual([
+      { capability: 'sockets', detail: 'wasi:sockets create-tcp-socket' },
+      { capability: 'sockets', detail: 'wasi:sockets resolve-addresses' },
+    ]);
+    expect(
+      audit.events.map((e) => [e.decision, e.details?.code ?? null, e.details?.capability ?? null]),
+    ).toEqual([
+      ['denied', 'CAPABILITY_DENIED', 'sockets'],
+      ['denied', 'CAPABILITY_DENIED', 'sockets'],
+      ['allowed', null, null],
+    ]);
+  });
+
   it('a preview1 socket call fails inside the guest and never reaches the host', async () => {
     // preview1 cannot create sockets; sock_accept on a non-socket fd traps inside the adapter.
     const audit = new MemoryAuditSink();

@@ -246,6 +246,10 @@ describe('inspect', () => {
     expect(probe.capabilities.requested).toEqual(expect.arrayContaining(['stdio', 'env', 'clock', 'random']));
     expect(probe.capabilities.stubbed).toContain('fs');
     expect(probe.coreImports).toContain('wasi_snapshot_preview1.sock_accept');
+    const sockets = await inspectPlugin(plugin('socket-probe'), { cacheDir });
+    expect(sockets.kind).toBe('component');
+    expect(sockets.imports).toContain('wasi:sockets/tcp-create-socket');
+    expect(sockets.capabilities.stubbed).toEqual(['sockets']);
     const json = await inspectPlugin(plugin('json-format'), { cacheDir });
     expect(json.capabilities.requested).not.toContain('clock');
     expect(json.capabilities.requested).not.toContain('random');
