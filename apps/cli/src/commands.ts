@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<
   },
   mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
   plugin: { summary: 'Run or inspect a sandboxed WebAssembly plugin', load: () => import('./commands/plugin.js') },
+  policy: { summary: 'Check a command against the exec policy', load: () => import('./commands/policy.js') },
   research: {
     summary: 'Research a question from local files or a SearXNG-style API into a cited report',
     load: () => import('./commands/research.js'),

@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  createPolicyEngine,
+  type Decision,
+  type Evaluation,
+  type EvaluationContext,
+  type PolicyLayer,
+  PolicyLoadError,
+} from '@codex/execpolicy';
+import { CAPABILITIES } from '@codex/security-profile';
+import { parse } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+import { UsageError } from '../errors.js';
+import { line, paint } from '../output.js';
+
+/** Exit codes of `codex policy check|explain`, one per decision (documented in docs/execpolicy.md). */
+export const POLICY_EXIT: Readonly<Record<Decision, number>> = { allow: 0, prompt: 10, forbidden: 20 };
+
+/** Admin layer read when present; user and project layers cannot loosen what it forbids. */
+const ADMIN_POLICY = '/etc/codex/policy.toml';
+
+const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
+       codex policy explain [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
+
+  check     print the decision (allow, prompt, forbidden) and why
+  explain   also print every parsed segment, the rules that matched it and their justifications
+  --script  a shell string (parsed with tree-sitter-bash); otherwise the argv after --
+  --policy  add a policy layer (TOML, or JSON by .json extension); LAYER is user (default),
+            project or admin. Layers also come from config [policy] files (user),
+            <workspace>/.codex/policy.toml (project) and ${ADMIN_POLICY} (admin).
+
+Exit codes: 0 allow, 10 prompt, 20 forbidden, 1 a policy file failed to load or the
+evaluation failed (never allow), 2 usage error.`;
+
+function readLayer(spec: string, cwd: string, fallbackKind: PolicyLayer['kind']): PolicyLayer {
+  const m = /^(user|project|admin):(.+)$/s.exec(spec);
+  const kind = (m?.[1] as PolicyLayer['kind'] | undefined) ?? fallbackKind;
+  const path = resolve(cwd, m?.[2] ?? spec);
+  let policy: string;
+  try {
+    policy = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new PolicyLoadError(path, '', `cannot read policy file (${code})`);
+  }
+  return { kind, source: path, policy };
+}
+
+function collectLayers(ctx: CliContext, extra: readonly string[]): PolicyLayer[] {
+  const layers: PolicyLayer[] = [];
+  for (const file of ctx.config.policy.files) {
+    layers.push(readLayer(isAbsolute(file) ? file : resolve(ctx.codexHome, file), ctx.cwd, 'user'));
+  }
+  const workspace = ctx.config.sandbox.workspace_roots?.[0] ?? ctx.cwd;
+  const project = resolve(workspace, '.codex', 'policy.toml');
+  if (existsSync(project)) layers.push(readLayer(project, ctx.cwd, 'project'));
+  if (existsSync(ADMIN_POLICY)) layers.push(readLayer(ADMIN_POLICY, ctx.cwd, 'admin'));
+  for (const spec of extra) layers.push(readLayer(spec, ctx.cwd, 'user'));
+  return layers;
+}
+
+const MARK: Record<Decision, string> = { allow: '✓', prompt: '?', forbidden: '✗' };
+const COLOR = { allow: 'green', prompt: 'yellow', forbidden: 'red' } as const;
+
+function render(ctx: CliContext, r: Evaluation, explain: boolean): void {
+  line(ctx.stdout, `${paint(ctx, COLOR[r.decision], r.decision)} (profile ${r.profile})`);
+  for (const reason of r.reasons) line(ctx.stdout, `  ${reason}`);
+  if (!explain) return;
+  line(ctx.stdout);
+  line(ctx.stdout, 'Segments:');
+  for (const s of r.segments) {
+    const indent = '  '.repeat(s.depth + 1);
+    const shown =
+      s.argv.length > 0
+        ? s.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')
+        : s.text;
+    line(
+      ctx.stdout,
+      `${indent}${MARK[s.decision]} ${paint(ctx, COLOR[s.decision], s.decision.padEnd(9))} ${shown.replace(/\s+/g, ' ')}`,
+    );
+    for (const reason of s.reasons) line(ctx.stdout, `${indent}    ${paint(ctx, 'dim', reason)}`);
+    for (const w of s.writes) line(ctx.stdout, `${indent}    writes ${w}`);
+  }
+  line(ctx.stdout);
+  if (r.matchedRules.length === 0) {
+    line(ctx.stdout, 'Matched rules: none');
+    return;
+  }
+  line(ctx.stdout, 'Matched rules:');
+  for (const m of r.matchedRules) {
+    line(ctx.stdout, `  ${m.id} [${m.layer}: ${m.source}] → ${m.decision}`);
+    line(ctx.stdout, `    ${m.justification}`);
+  }
+}
+
+export const command: Command = {
+  summary: 'Decide whether a command may run (allow / prompt / forbidden) and explain why',
+  usage: USAGE,
+  async run(ctx, argv) {
+    const { values, positionals, rest } = parse(argv, {
+      policy: { type: 'string', multiple: true },
+      script: { type: 'string' },
+    });
+    const [action, extra] = positionals;
+    if (action !== 'check' && action !== 'explain') {
+      throw new UsageError(
+        action === undefined
+          ? 'missing action: use "codex policy check" or "codex policy explain"'
+          : `unknown action "${action}" for "codex policy"; use check or explain`,
+      );
+    }
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"; put the command after --`);
+    const script = values.script as string | undefined;
+    if (script !== undefined && rest.length > 0)
+      throw new UsageError('give either --script or a command after --, not both');
+    if (script === undefined && rest.length === 0)
+      throw new UsageError("nothing to check: give --script '<shell>' or -- <argv…>");
+
+    const engine = await createPolicyEngine({
+      layers: collectLayers(ctx, (values.policy as string[] | undefined) ?? []),
+    });
+    const writesWorkspace = CAPABILITIES[ctx.profile].write === 'workspace';
+    const context: EvaluationContext = {
+      profile: ctx.profile,
+      cwd: ctx.cwd,
+      workspaceRoots: ctx.config.sandbox.workspace_roots ?? [ctx.cwd],
+      extraWritableRoots: writesWorkspace ? ctx.config.sandbox.extra_writable_roots : [],
+      platform: process.platform,
+      home: ctx.env.HOME || homedir(),
+    };
+    const result = engine.evaluate(script !== undefined ? { script } : rest, context);
+    const exitCode = POLICY_EXIT[result.decision];
+    if (ctx.json) line(ctx.stdout, JSON.stringify({ ...result, exitCode }, null, 2));
+    else render(ctx, result, action === 'explain');
+    return exitCode;
+  },
+};
