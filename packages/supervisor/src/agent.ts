@@ -2,6 +2,7 @@ import type { AuditDecision, CodexError, SecurityProfile } from '@codex/security
 import {
   CancelledError,
   InvalidTransitionError,
+  MailboxFullError,
   MessageDroppedError,
   TaskDeniedError,
   TaskTimeoutError,
@@ -218,7 +219,7 @@ export class Agent<I = unknown, O = unknown> {
       this.mailbox.send(env, opts.signal).then(
         () => this.#pump(),
         (error: unknown) => {
-          const status = error instanceof CancelledError ? 'cancelled' : 'dropped';
+          const status = error instanceof MailboxFullError ? 'dropped' : 'cancelled';
           resolve(this.#unrun(env, status, toCodexError(taskId, error)) as TaskResult<O>);
         },
       );

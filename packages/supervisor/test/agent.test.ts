@@ -182,3 +182,37 @@ describe('Agent', () => {
     expect((r.error as Error).cause).toBeInstanceOf(RangeError);
   });
 });
+
+describe('Supervisor.spawn and shutdown', () => {
+  it('long-lived agents share the supervisor cap; shutdown settles queued work and refuses new runs', async () => {
+    const { Supervisor, SupervisorClosedError } = await import('../src/index.js');
+    const gate = deferred();
+    let active = 0;
+    let peak = 0;
+    const sup = new Supervisor({ maxConcurrent: 1, mailbox: { capacity: 4 } });
+    sup.register<string, string>('upper', async (s) => {
+      active++;
+      peak = Math.max(peak, active);
+      await gate.promise;
+      active--;
+      return s.toUpperCase();
+    });
+    const a = sup.spawn<string, string>('a', 'upper');
+    const b = sup.spawn<string, string>('b', 'upper');
+    expect(() => sup.spawn('a', 'upper')).toThrow(/agent "a" already exists/);
+    expect(() => sup.spawn('c', 'nope')).toThrow(expect.objectContaining({ code: 'UNKNOWN_AGENT' }));
+    const ra = a.submit('x');
+    const rb = b.submit('y');
+    const queued = a.submit('z');
+    await ticks();
+    expect([a.state, b.state]).toEqual(['working', 'waiting']);
+    gate.resolve();
+    expect((await Promise.all([ra, rb, queued])).map((r) => r.output)).toEqual(['X', 'Y', 'Z']);
+    expect(peak).toBe(1);
+    expect(sup.agents.map((x) => x.name)).toEqual(['a', 'b']);
+    await sup.shutdown();
+    expect(a.mailbox.closed).toBe(true);
+    expect(await a.submit('late')).toMatchObject({ status: 'cancelled', error: { code: 'MAILBOX_CLOSED' } });
+    expect(() => sup.start({ tasks: [{ id: 't', agent: 'upper' }] })).toThrow(SupervisorClosedError);
+  });
+});
