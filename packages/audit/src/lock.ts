@@ -7,9 +7,9 @@ export interface LockOptions {
   /** Give up after this long (ms). Default 10 000. */
   readonly timeoutMs?: number;
   /**
-   * A lock older than this (ms) whose owner cannot be checked (another host, unreadable file) is
-   * considered abandoned. Default 30 000. A lock whose owner is a dead process on this host is
-   * broken at once.
+   * A lock older than this (ms) is abandoned, whoever owns it: writers hold it only for
+   * synchronous work lasting milliseconds. Default 30 000. A lock whose owner is a dead process
+   * on this host is broken at once.
    */
   readonly staleMs?: number;
 }
@@ -23,7 +23,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * `pid\nhost\nnonce\n`. Release deletes it, but only if it still holds our nonce.
  *
  * Stale locks: if the owner is on this host and `kill(pid, 0)` says it is gone, or the lock is
- * older than `staleMs` and its owner cannot be checked, it is broken. Breaking is itself
+ * older than `staleMs` (the lock is only ever held for synchronous work), it is broken. Breaking is itself
  * serialised by a second O_EXCL file (`.break`): the breaker re-reads the lock under it and
  * deletes it only if the content is still the stale one, so two processes that both saw the
  * same stale lock cannot delete a fresh lock taken in between.
@@ -143,18 +143,18 @@ export class FileLock {
   }
 
   private isStale({ content, ageMs }: { content: string; ageMs: number }): boolean {
+    // Writers hold the lock only for synchronous work (milliseconds), so a lock older than
+    // staleMs is abandoned whoever owns it (covers a dead owner whose pid was reused, or
+    // another host). An empty file is an owner that died between create and write.
+    if (ageMs > (content === '' ? 1_000 : this.staleMs)) return true;
     const [pidText, host] = content.split('\n');
     const pid = Number(pidText);
-    if (host === HOST && Number.isInteger(pid) && pid > 0) {
-      if (pid === process.pid) return false; // ours (another logger in this process): never stale
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === 'ESRCH';
-      }
+    if (host !== HOST || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
     }
-    // Empty (owner died between create and write), foreign host or garbage: go by age.
-    return ageMs > (content === '' ? 1_000 : this.staleMs);
   }
 }

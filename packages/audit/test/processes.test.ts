@@ -153,6 +153,17 @@ describe('lock file', () => {
     expect(readFileSync(`${file}.lock`, 'utf8')).toContain('live'); // never stolen from a live owner
   });
 
+  it('breaks a lock older than staleMs even if its pid is alive on this host (pid reuse)', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    writeFileSync(`${file}.lock`, `${process.ppid}\n${hostname()}\nreused\n`);
+    const old = (Date.now() - 120_000) / 1000;
+    utimesSync(`${file}.lock`, old, old);
+    const logger = new AuditLogger({ path: file, mask: MASK, lock: { timeoutMs: 2_000, staleMs: 60_000 } });
+    await logger.log(event);
+    await logger.close();
+    expect((await verify(file)).entries).toBe(1);
+  });
+
   it('breaks an old lock from another host after staleMs, not before', async () => {
     const file = join(tempDir(), 'a.jsonl');
     writeFileSync(`${file}.lock`, `123\nsome-other-host\nx\n`);
