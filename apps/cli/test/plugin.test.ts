@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -125,6 +125,29 @@ describe('codex plugin run', () => {
       expect(existsSync(plugin)).toBe(true);
     } finally {
       rmSync(manifestDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('codex plugin run: audit log', () => {
+  it('writes a plugin_run entry for a run and a denied entry for a violation', () => {
+    const auditHome = mkdtempSync(join(tmpdir(), 'codex-home-'));
+    try {
+      expect(codex(['plugin', 'run', wasm('json-format')], { home: auditHome, input: '[]' }).status).toBe(0);
+      expect(codex(['plugin', 'run', wasm('infinite-loop')], { home: auditHome, input: '' }).status).toBe(1);
+      const entries = readFileSync(join(auditHome, 'audit', 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(entries.map((e) => [e.operation, e.decision, e.profile])).toEqual([
+        ['plugin_run', 'allowed', 'offline'],
+        ['plugin_run', 'denied', 'offline'],
+      ]);
+      expect(entries[1].reason).toMatch(/ran out of fuel/);
+      const verify = codex(['audit', 'verify'], { home: auditHome });
+      expect(verify.status).toBe(0);
+    } finally {
+      rmSync(auditHome, { recursive: true, force: true });
     }
   });
 });

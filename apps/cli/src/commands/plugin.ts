@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createAuditLoggerFromConfig } from '@codex/audit';
 import {
   DEFAULT_LIMITS,
   inspectPlugin,
@@ -37,7 +38,8 @@ The plugin reads --input (default: stdin when it is not a terminal) and its stdo
 passed through. Defaults: fuel ${DEFAULT_LIMITS.fuel}, timeout ${DEFAULT_LIMITS.timeoutMs} ms, memory ${DEFAULT_LIMITS.memoryBytes / 1048576} MB.
 Only stdio is granted unless --allow says more; the filesystem, sockets and processes are never
 available to a plugin. A manifest (default: <plugin>.plugin.json next to the file) may ask for
-less, never for more than the grant and limits.
+less, never for more than the grant and limits. Each run and each violation is written to the
+audit log ([audit] in config.toml) as operation plugin_run.
 
 Exit codes: the plugin's own exit code; 1 for a violation (FUEL_EXHAUSTED, TIMEOUT,
 MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin; 2 for usage.`,
@@ -89,15 +91,23 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
 
     const input = readInput(ctx, values.input as string | undefined);
-    const result = await runPlugin(path, {
-      allow: ['stdio', ...allow],
-      limits,
-      input,
-      env: ctx.env,
-      profile: ctx.profile,
-      cacheDir,
-      ...(manifest ? { manifest } : {}),
-    });
+    // Every run and every violation goes to the audit log ([audit] in config.toml).
+    const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+    let result: Awaited<ReturnType<typeof runPlugin>>;
+    try {
+      result = await runPlugin(path, {
+        allow: ['stdio', ...allow],
+        limits,
+        input,
+        env: ctx.env,
+        profile: ctx.profile,
+        cacheDir,
+        audit,
+        ...(manifest ? { manifest } : {}),
+      });
+    } finally {
+      await audit.close();
+    }
     if (ctx.json) {
       const decoder = new TextDecoder();
       line(
