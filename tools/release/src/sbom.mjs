@@ -7,7 +7,7 @@
 // (`unshare -n`) so that any attempt would fail instead of leaking. Per-package SBOMs are the
 // production-dependency closure of each package, cut out of that one workspace graph.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,10 +81,38 @@ export function workspaceBom(root, opts = {}) {
       throw new Error(`cdxgen failed (exit ${r.status}): ${(r.stderr || r.stdout || '').slice(-2000)}`);
     }
     const bom = JSON.parse(readFileSync(out, 'utf8'));
+    fillLicenses(bom, root);
     const { version } = cdxgenPackage().manifest;
     return { bom, isolated, version };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * cdxgen leaves `licenses` empty for packages whose pnpm store directory carries a peer suffix
+ * (`node_modules/.pnpm/@scope+name@1.2.3_peer@4.5.6/`). Fill those from the installed
+ * package.json, offline, and say so in a property.
+ */
+export function fillLicenses(bom, root) {
+  const store = join(root, 'node_modules', '.pnpm');
+  if (!existsSync(store)) return;
+  const dirs = readdirSync(store);
+  for (const c of bom.components ?? []) {
+    if ((c.licenses ?? []).length > 0 || !c['bom-ref']?.startsWith('pkg:npm/')) continue;
+    const name = refName(c['bom-ref']);
+    const key = `${name.replace('/', '+')}@${c.version}`;
+    const dir = dirs.find((d) => d === key || d.startsWith(`${key}_`));
+    if (!dir) continue;
+    const manifestFile = join(store, dir, 'node_modules', name, 'package.json');
+    if (!existsSync(manifestFile)) continue;
+    const { license } = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    if (typeof license !== 'string' || license.length === 0) continue;
+    c.licenses = [/[()\s]/.test(license) ? { expression: license } : { license: { id: license } }];
+    c.properties = [
+      ...(c.properties ?? []),
+      { name: 'codex:license:source', value: 'installed package.json' },
+    ];
   }
 }
 
