@@ -186,6 +186,37 @@ describe('codex mcp: errors and pins', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a server that exits on its own ends the proxy with exit 1 and says so', async () => {
+    // stdin stays open: the server, not the client, ends the session.
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'mcp',
+        'proxy',
+        '--name',
+        'quitter',
+        '--',
+        process.execPath,
+        '-e',
+        'setTimeout(() => process.exit(3), 200)',
+      ],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home } },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/codex: error: MCP server "quitter" went away \(exit code 3\)/);
+    expect(out).toBe('');
+  });
+
   it('pins list and forget', async () => {
     const { client } = await connect(['--name', 'fs', '--', process.execPath, FILESYSTEM, work]);
     await client.listTools();

@@ -117,6 +117,7 @@ export class McpPermissionProxy {
   #toolsStale = true;
   #clientCanElicit = false;
   #closed = false;
+  #closeReason: string | undefined;
   #closedResolve!: () => void;
   /** Resolves when either side has gone away and the proxy has shut down. */
   readonly closed: Promise<void>;
@@ -134,6 +135,11 @@ export class McpPermissionProxy {
     this.closed = new Promise((resolve) => {
       this.#closedResolve = resolve;
     });
+  }
+
+  /** Why the proxy shut down: `server closed the connection`, `client closed the connection`… */
+  get closeReason(): string | undefined {
+    return this.#closeReason;
   }
 
   /** Starts the upstream, then the downstream transport. */
@@ -155,6 +161,7 @@ export class McpPermissionProxy {
   async close(why = 'closed'): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeReason = why;
     this.#log(`proxy for "${this.server}" shutting down: ${why}`);
     for (const [upId, p] of this.#pendingUp) {
       if (p.kind === 'client') {

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import spawn from 'cross-spawn';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './config.js';
 import { UpstreamError } from './errors.js';
 import { encodeMessage, type FramingProblem, LineDecoder } from './framing.js';
@@ -113,7 +114,10 @@ export function defaultServerEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return out;
 }
 
-/** Spawns an MCP server and speaks to it over its stdin/stdout. */
+/**
+ * Spawns an MCP server and speaks to it over its stdin/stdout. Uses cross-spawn, so `npx` and other
+ * `.cmd` shims work on Windows without a shell.
+ */
 export class ChildProcessTransport implements FramedTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
@@ -127,6 +131,9 @@ export class ChildProcessTransport implements FramedTransport {
   constructor(options: ChildProcessTransportOptions) {
     this.options = options;
   }
+
+  /** Set when the server process has exited. */
+  exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   get pid(): number | undefined {
     return this.#child?.pid;
@@ -153,7 +160,10 @@ export class ChildProcessTransport implements FramedTransport {
       );
     });
     child.on('error', (error) => this.onerror?.(error));
-    child.on('exit', () => void this.close());
+    child.on('exit', (code, signal) => {
+      this.exitStatus = { code, signal };
+      void this.close();
+    });
     const stream = new StreamTransport(child.stdout!, child.stdin!, {
       ...(this.options.maxMessageBytes !== undefined
         ? { maxMessageBytes: this.options.maxMessageBytes }

@@ -174,8 +174,14 @@ describe('a hostile or broken client', () => {
     h.toProxy.write('{"jsonrpc":"2.0","id":7,"method":"tools/list",\n');
     h.toProxy.write('{"jsonrpc":"2.0","id":8,"method":42}\n');
     h.toProxy.write('{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":7}}\n');
+    // A JSON-RPC batch (dropped from MCP in 2025-06-18) is refused whole, never forwarded.
+    h.toProxy.write('[{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo"}}]\n');
     await new Promise((r) => setTimeout(r, 300));
     const replies = lines.map((l) => JSON.parse(l));
+    expect(replies).toContainEqual(
+      expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32600 }) }),
+    );
+    expect(replies.find((m) => m.id === 10)).toBeUndefined();
     expect(replies).toContainEqual(
       expect.objectContaining({ id: 7, error: expect.objectContaining({ code: -32700 }) }),
     );

@@ -163,7 +163,14 @@ async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> 
     await audit.close();
     process.stdin.pause();
   }
-  return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+  if (interrupted) return EXIT.INTERRUPTED;
+  if (p.closeReason === 'server closed the connection') {
+    const status = upstream instanceof ChildProcessTransport ? upstream.exitStatus : undefined;
+    const how = status ? ` (exit code ${status.code ?? `signal ${status.signal}`})` : '';
+    line(ctx.stderr, `codex: error: MCP server "${server}" went away${how}`);
+    return EXIT.FAILURE;
+  }
+  return EXIT.OK;
 }
 
 function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
@@ -212,7 +219,7 @@ and starts the server command, or connects to a Streamable HTTP server with --ur
   --pins FILE        tool pin store (default: $CODEX_HOME/mcp-pins.json)
   --env NAME[=VAL]   pass an environment variable to the server (default: HOME, PATH, USER… only)
 Every tools/call is written to the audit log ([audit] in config.toml).
-Exit codes: 0 the client or server closed the session, 1 failure, 2 usage or config error, 130 interrupted.`,
+Exit codes: 0 the client ended the session, 1 failure (including the server exiting first), 2 usage or config error, 130 interrupted.`,
   async run(ctx, argv) {
     const dashdash = argv.indexOf('--');
     const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
