@@ -47,17 +47,21 @@ export function resolveDedupOptions(input?: DedupOptionsInput): DedupOptions {
 export interface Fingerprints {
   readonly count: number;
   readonly numPerm: number;
-  /** `count * numPerm` MinHash values; document i's signature is `[i*numPerm, (i+1)*numPerm)`. */
-  readonly signatures: Uint32Array;
+  /**
+   * `count * numPerm` MinHash values (as signed 32-bit: the minimum is taken in signed order, which
+   * is just another fixed ordering and keeps V8 on small-integer arithmetic); document i's
+   * signature is `[i*numPerm, (i+1)*numPerm)`.
+   */
+  readonly signatures: Int32Array;
   /** `2 * count` words: SimHash of document i is (hi, lo) = (simhash[2i], simhash[2i+1]). */
-  readonly simhash: Uint32Array;
+  readonly simhash: Int32Array;
   /** Token count of each document (0 means empty: never a duplicate). */
   readonly tokens: Uint32Array;
 }
 
 interface Permutations {
-  a: Uint32Array;
-  b: Uint32Array;
+  a: Int32Array;
+  b: Int32Array;
 }
 
 const permCache = new Map<string, Permutations>();
@@ -66,11 +70,11 @@ function permutations(numPerm: number, seed: number): Permutations {
   let p = permCache.get(key);
   if (!p) {
     const rnd = mulberry32(seed);
-    const a = new Uint32Array(numPerm);
-    const b = new Uint32Array(numPerm);
+    const a = new Int32Array(numPerm);
+    const b = new Int32Array(numPerm);
     for (let i = 0; i < numPerm; i++) {
-      a[i] = (Math.floor(rnd() * 4294967296) | 1) >>> 0; // odd multiplier: a bijection mod 2^32
-      b[i] = Math.floor(rnd() * 4294967296) >>> 0;
+      a[i] = Math.floor(rnd() * 4294967296) | 1; // odd multiplier: a bijection mod 2^32
+      b[i] = Math.floor(rnd() * 4294967296) | 0;
     }
     p = { a, b };
     permCache.set(key, p);
@@ -84,20 +88,22 @@ function tokenHash(token: string): number {
   if (h === undefined) {
     h = fnv1a32(token);
     if (tokenHashCache.size > 200_000) tokenHashCache.clear();
+    h = h | 0;
     tokenHashCache.set(token, h);
   }
   return h;
 }
 
 /** 64-bit SimHash of one document over word unigrams weighted by frequency. */
-function simhashInto(hashes: Uint32Array, n: number, out: Uint32Array, at: number, acc: Int32Array): void {
+function simhashInto(hashes: Int32Array, n: number, out: Int32Array, at: number, acc: Int32Array): void {
   acc.fill(0);
   for (let t = 0; t < n; t++) {
-    const lo = fmix32(hashes[t]!);
-    const hi = fmix32(hashes[t]! ^ 0x5bd1e995);
+    const lo = fmix32(hashes[t]!) | 0;
+    const hi = fmix32(hashes[t]! ^ 0x5bd1e995) | 0;
+    // branchless: +1 for a set bit, -1 for a clear one
     for (let bit = 0; bit < 32; bit++) {
-      acc[bit] = acc[bit]! + ((hi >>> bit) & 1 ? 1 : -1);
-      acc[32 + bit] = acc[32 + bit]! + ((lo >>> bit) & 1 ? 1 : -1);
+      acc[bit] = acc[bit]! + (((hi >>> bit) & 1) << 1) - 1;
+      acc[32 + bit] = acc[32 + bit]! + (((lo >>> bit) & 1) << 1) - 1;
     }
   }
   let hi = 0;
@@ -106,8 +112,8 @@ function simhashInto(hashes: Uint32Array, n: number, out: Uint32Array, at: numbe
     if (acc[bit]! > 0) hi |= 1 << bit;
     if (acc[32 + bit]! > 0) lo |= 1 << bit;
   }
-  out[at] = hi >>> 0;
-  out[at + 1] = lo >>> 0;
+  out[at] = hi;
+  out[at + 1] = lo;
 }
 
 /** Computes SimHash and MinHash fingerprints for every text. Linear in total text length. */
@@ -116,31 +122,39 @@ export function fingerprint(texts: readonly string[], input?: DedupOptionsInput)
   const n = texts.length;
   const { numPerm, shingleSize: k } = o;
   const { a, b } = permutations(numPerm, o.seed);
-  const signatures = new Uint32Array(n * numPerm).fill(0xffffffff);
-  const simhash = new Uint32Array(2 * n);
+  const signatures = new Int32Array(n * numPerm).fill(0x7fffffff);
+  const simhash = new Int32Array(2 * n);
   const tokens = new Uint32Array(n);
   const acc = new Int32Array(64);
-  let hashes = new Uint32Array(1024);
-  const sig = new Uint32Array(numPerm);
+  let hashes = new Int32Array(1024);
+  let shingleHashes = new Int32Array(1024);
+  const sig = new Int32Array(numPerm);
   for (let d = 0; d < n; d++) {
     const words = tokenize(texts[d]!);
     const len = words.length;
     tokens[d] = len;
     if (len === 0) continue;
-    if (hashes.length < len) hashes = new Uint32Array(len * 2);
+    if (hashes.length < len) hashes = new Int32Array(len * 2);
     for (let t = 0; t < len; t++) hashes[t] = tokenHash(words[t]!);
     simhashInto(hashes, len, simhash, 2 * d, acc);
-    sig.fill(0xffffffff);
     const shingles = Math.max(1, len - k + 1);
     const width = Math.min(k, len);
+    if (shingleHashes.length < shingles) shingleHashes = new Int32Array(shingles * 2);
     for (let s = 0; s < shingles; s++) {
       let h = hashes[s]!;
       for (let j = 1; j < width; j++) h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ hashes[s + j]!;
-      h = fmix32(h);
-      for (let i = 0; i < numPerm; i++) {
-        const v = (Math.imul(a[i]!, h) + b[i]!) >>> 0;
-        if (v < sig[i]!) sig[i] = v;
+      shingleHashes[s] = fmix32(h) | 0;
+    }
+    // permutation-major: a_i, b_i and the running minimum stay in registers
+    for (let i = 0; i < numPerm; i++) {
+      const ai = a[i]!;
+      const bi = b[i]!;
+      let min = 0x7fffffff;
+      for (let s = 0; s < shingles; s++) {
+        const v = (Math.imul(ai, shingleHashes[s]!) + bi) | 0;
+        if (v < min) min = v;
       }
+      sig[i] = min;
     }
     signatures.set(sig, d * numPerm);
   }

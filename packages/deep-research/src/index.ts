@@ -89,4 +89,4 @@ export {
   renderMarkdown,
 } from './report.js';
 export { subQueries } from './subqueries.js';
-export { keywords, passages, sentences, tokenize } from './text.js';
+export { keywords, passages, sentences, stem, tokenize } from './text.js';

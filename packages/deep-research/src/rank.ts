@@ -1,5 +1,5 @@
 import MiniSearch from 'minisearch';
-import { keywords, passages, STOPWORDS } from './text.js';
+import { keywords, passages, processSearchTerm } from './text.js';
 
 export interface RankedPassage {
   /** Index of the source in the list handed to {@link rankPassages}. */
@@ -39,10 +39,7 @@ export function rankPassages(
   if (terms.length === 0 || all.length === 0) return [];
   const index = new MiniSearch<{ id: number; source: number; text: string }>({
     fields: ['text'],
-    processTerm: (term) => {
-      const t = term.toLowerCase();
-      return STOPWORDS.has(t) ? null : t;
-    },
+    processTerm: processSearchTerm,
   });
   index.addAll(all);
   const results = index.search(terms.join(' '), { combineWith: 'OR' });

@@ -92,3 +92,26 @@ export function passages(text: string, target = 600): string[] {
   flush();
   return out;
 }
+
+/**
+ * A light English suffix stripper for search terms (plural -s/-es/-ies, -ed, -ing, final -e), so
+ * "allocate", "allocated" and "allocating" meet. Deliberately conservative: no Porter rules.
+ */
+export function stem(term: string): string {
+  let t = term;
+  if (t.length > 4 && t.endsWith('ies')) t = `${t.slice(0, -3)}y`;
+  else if (t.length > 4 && t.endsWith('sses')) t = t.slice(0, -2);
+  else if (t.length > 3 && t.endsWith('s') && !t.endsWith('ss') && !t.endsWith('us') && !t.endsWith('is')) {
+    t = t.slice(0, -1);
+  }
+  if (t.length > 5 && t.endsWith('ing')) t = t.slice(0, -3);
+  else if (t.length > 4 && t.endsWith('ed')) t = t.slice(0, -2);
+  if (t.length > 4 && t.endsWith('e')) t = t.slice(0, -1);
+  return t;
+}
+
+/** Term processing shared by the local index and passage ranking: lower case, stopwords out, stemmed. */
+export function processSearchTerm(term: string): string | null {
+  const t = term.toLowerCase();
+  return STOPWORDS.has(t) ? null : stem(t);
+}

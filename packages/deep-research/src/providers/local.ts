@@ -7,7 +7,7 @@ import { domainOf } from '../bias.js';
 import { CorpusError } from '../errors.js';
 import { extractMainText } from '../extract.js';
 import { parseOptions } from '../options.js';
-import { STOPWORDS } from '../text.js';
+import { processSearchTerm } from '../text.js';
 import type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './types.js';
 
 export const localProviderOptionsSchema = z
@@ -61,11 +61,8 @@ export class LocalProvider implements SearchProvider {
     this.index = new MiniSearch<IndexedFile>({
       fields: ['title', 'text'],
       storeFields: [],
-      processTerm: (term) => {
-        const t = term.toLowerCase();
-        return STOPWORDS.has(t) ? null : t;
-      },
-      searchOptions: { boost: { title: 2 }, prefix: (term) => term.length > 4, fuzzy: 0 },
+      processTerm: processSearchTerm,
+      searchOptions: { boost: { title: 2 }, fuzzy: 0 },
     });
     this.index.addAll(docs);
     this.byUrl = new Map(docs.map((d) => [d.url, d]));
