@@ -98,6 +98,60 @@ export function capMemories(bytes: Uint8Array, maxPages: number): MemoryCapResul
 
 export class MemoryCapError extends Error {}
 
+/**
+ * Sets the maximum of every table a core module defines to at most `maxEntries`, so `table.grow`
+ * cannot be used to allocate unbounded host memory (V8 allows 10 million entries per table).
+ * A refused `table.grow` returns -1 to the guest. Tables above the cap initially are refused.
+ */
+export function capTables(bytes: Uint8Array, maxEntries: number): Uint8Array {
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    const [size, contentStart] = readU32(bytes, pos + 1);
+    const end = contentStart + size;
+    if (id === 4) {
+      let p = contentStart;
+      const [count, afterCount] = readU32(bytes, p);
+      p = afterCount;
+      const body: number[] = [...writeU32(count)];
+      for (let i = 0; i < count; i++) {
+        const refType = bytes[p++]!;
+        if (refType === 0x40 || (refType !== 0x70 && refType !== 0x6f)) {
+          throw new MemoryCapError(
+            `table ${i} uses an encoding this host does not support (0x${refType.toString(16)})`,
+          );
+        }
+        const flags = bytes[p++]!;
+        if (flags & ~0x01)
+          throw new MemoryCapError(`table ${i} has unsupported limit flags 0x${flags.toString(16)}`);
+        const [initial, p1] = readU32(bytes, p);
+        p = p1;
+        let max = maxEntries;
+        if (flags & 0x01) {
+          const [declared, p2] = readU32(bytes, p);
+          p = p2;
+          max = Math.min(declared, maxEntries);
+        }
+        if (initial > maxEntries) {
+          throw new MemoryCapError(
+            `table ${i} starts with ${initial} entries, above the cap of ${maxEntries}`,
+          );
+        }
+        body.push(refType, 0x01, ...writeU32(initial), ...writeU32(max));
+      }
+      if (p !== end) throw new Error('malformed table section');
+      const section = [4, ...writeU32(body.length), ...body];
+      const out = new Uint8Array(pos + section.length + (bytes.length - end));
+      out.set(bytes.subarray(0, pos), 0);
+      out.set(section, pos);
+      out.set(bytes.subarray(end), pos + section.length);
+      return out;
+    }
+    pos = end;
+  }
+  return bytes;
+}
+
 /** Imports and exports of a core module, as WebAssembly.Module reports them. */
 export function coreInterface(bytes: Uint8Array): {
   imports: { module: string; name: string; kind: string }[];

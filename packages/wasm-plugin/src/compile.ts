@@ -3,12 +3,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { capMemories, coreInterface, MemoryCapError, wasmKind } from './binary.js';
+import { capMemories, capTables, coreInterface, MemoryCapError, wasmKind } from './binary.js';
 import { InvalidPluginError, MemoryLimitError } from './errors.js';
 import { memoryPages } from './limits.js';
 
 /** Bump when the transpile or instrumentation output changes, to invalidate old cache entries. */
 const PIPELINE_VERSION = 'v1';
+
+/** Largest plugin accepted (compiling and instrumenting run on the caller's thread). */
+export const MAX_PLUGIN_BYTES = 64 * 1024 * 1024;
+/** Cap on every table's size (funcref entries), so table.grow cannot exhaust host memory. */
+export const MAX_TABLE_ENTRIES = 65_536;
 
 /** A plugin ready to run: instrumented, memory-capped, compiled core modules + jco glue. */
 export interface CompiledPlugin {
@@ -92,7 +97,7 @@ export async function compilePlugin(bytes: Uint8Array, options: CompileOptions):
     cache = 'miss';
     t = await transpileToDisk(bytes, kind, entryDir, options.label);
   }
-  const capDir = join(t.dir, `mem-${pages}`);
+  const capDir = join(t.dir, `mem-${pages}-tables-${MAX_TABLE_ENTRIES}`);
   const modules = new Map<string, WebAssembly.Module>();
   for (const file of t.coreFiles) {
     const capped = join(capDir, file);
@@ -104,7 +109,7 @@ export async function compilePlugin(bytes: Uint8Array, options: CompileOptions):
       try {
         // binaryen is large (~10 MB of JS/wasm): load it only when something must be instrumented.
         const { instrumentCoreModule } = await import('./instrument.js');
-        out = capMemories(instrumentCoreModule(raw), pages).bytes;
+        out = capTables(capMemories(instrumentCoreModule(raw), pages).bytes, MAX_TABLE_ENTRIES);
       } catch (error) {
         if (error instanceof MemoryCapError) {
           throw new MemoryLimitError(options.label, pages * 65_536, error.message);

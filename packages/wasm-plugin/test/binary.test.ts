@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { capMemories, MemoryCapError, wasmKind } from '../src/binary.js';
+import { capMemories, capTables, MemoryCapError, wasmKind } from '../src/binary.js';
 import { ROOT } from './helpers.js';
 
 function wat(source: string): Uint8Array {
@@ -84,5 +84,25 @@ describe('vendored preview1 adapter', () => {
     const sum = createHash('sha256').update(bytes).digest('hex');
     expect(recorded).toContain(`${sum}  wasi_snapshot_preview1.command.wasm`);
     expect(wasmKind(bytes)).toBe('module');
+  });
+});
+
+describe('capTables', () => {
+  it('bounds table.grow so it cannot allocate unbounded host memory', () => {
+    const bytes = wat(`(module (table (export "t") 1 funcref)
+      (func (export "grow") (param i32) (result i32) (table.grow 0 (ref.null func) (local.get 0))))`);
+    const uncapped = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {});
+    expect((uncapped.exports.grow as (n: number) => number)(100_000)).toBe(1);
+    const capped = new WebAssembly.Instance(
+      new WebAssembly.Module(capTables(bytes, 1000) as BufferSource),
+      {},
+    );
+    const grow = capped.exports.grow as (n: number) => number;
+    expect(grow(999)).toBe(1);
+    expect(grow(1)).toBe(-1);
+  });
+
+  it('refuses a table that starts above the cap', () => {
+    expect(() => capTables(wat('(module (table 5000 funcref))'), 1000)).toThrow(/starts with 5000 entries/);
   });
 });
