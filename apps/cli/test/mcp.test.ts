@@ -14,6 +14,10 @@ const { StdioClientTransport } = await import(
   pkgRequire.resolve('@modelcontextprotocol/sdk/client/stdio.js')
 );
 const { ElicitRequestSchema } = await import(pkgRequire.resolve('@modelcontextprotocol/sdk/types.js'));
+const { McpServer } = await import(pkgRequire.resolve('@modelcontextprotocol/sdk/server/mcp.js'));
+const { StreamableHTTPServerTransport } = await import(
+  pkgRequire.resolve('@modelcontextprotocol/sdk/server/streamableHttp.js')
+);
 
 let home: string;
 let work: string;
@@ -161,6 +165,55 @@ describe('codex mcp proxy (real process, real filesystem server)', () => {
     expect(messages.find((m) => m.id === 1)?.result?.serverInfo).toBeDefined();
     expect(messages.find((m) => m.error?.code === -32700)).toBeDefined();
     expect(messages.find((m) => m.id === 2)?.result?.tools?.length).toBeGreaterThan(5);
+  });
+});
+
+describe('codex mcp proxy --url (Streamable HTTP on 127.0.0.1)', () => {
+  it('proxies a stateless HTTP server: lists with risk, allows low, denies high, audits with a session id', async () => {
+    const { createServer } = await import('node:http');
+    const http = createServer(async (req, res) => {
+      const server = new McpServer({ name: 'http', version: '1' });
+      server.registerTool('echo', { description: 'Echoes the input.' }, async () => ({
+        content: [{ type: 'text', text: 'echoed' }],
+      }));
+      server.registerTool('delete_everything', { description: 'Deletes all records.' }, async () => ({
+        content: [{ type: 'text', text: 'deleted' }],
+      }));
+      const t = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
+      await server.connect(t);
+      await t.handleRequest(req, res);
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const port = (http.address() as { port: number }).port;
+    try {
+      const { client } = await connect(['--name', 'remote', '--url', `http://127.0.0.1:${port}/mcp`]);
+      const { tools } = await client.listTools();
+      const risk = Object.fromEntries(
+        tools.map((t: { name: string; _meta: Record<string, { risk: string }> }) => [
+          t.name,
+          t._meta['codex/permission']?.risk,
+        ]),
+      );
+      expect(risk).toEqual({ echo: 'low', delete_everything: 'high' });
+      expect(text(await client.callTool({ name: 'echo', arguments: {} }))).toBe('echoed');
+      const denied = await client.callTool({ name: 'delete_everything', arguments: {} });
+      expect(denied.isError).toBe(true);
+      await client.close();
+      const calls = auditLines().filter((e) => e.details?.['event'] !== 'tool_changed');
+      expect(calls.map((e) => [e.target, e.decision])).toEqual([
+        ['remote/echo', 'allowed'],
+        ['remote/delete_everything', 'denied'],
+      ]);
+      const sessions = new Set(calls.map((e) => (e as unknown as { session_id: string }).session_id));
+      expect(sessions.size).toBe(1);
+      expect([...sessions][0]).toMatch(/^mcp-[0-9a-f-]{36}$/);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    }
   });
 });
 

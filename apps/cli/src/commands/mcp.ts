@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
@@ -141,6 +142,8 @@ async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> 
     pins,
     audit,
     log,
+    // One session id per proxy run, so its calls can be grouped in the audit log.
+    sessionId: `mcp-${randomUUID()}`,
     upstream,
     // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
     downstream: new StreamTransport(process.stdin, ctx.stdout, { maxMessageBytes: config.max_message_bytes }),
