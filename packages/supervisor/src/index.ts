@@ -1,3 +1,5 @@
+/** The zod instance the package validates with, for agent input schemas (`register(type, handler, { input })`). */
+export { z } from 'zod';
 export {
   AGENT_STATES,
   AGENT_TRANSITIONS,
@@ -71,6 +73,7 @@ export {
 export { type ProcessResult, type RunProcessOptions, runProcess } from './process.js';
 export { type Permit, Semaphore } from './semaphore.js';
 export {
+  type InputSchema,
   type RunHandle,
   type RunOptions,
   type RunReport,

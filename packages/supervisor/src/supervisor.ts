@@ -83,6 +83,15 @@ export interface RunHandle {
   readonly done: Promise<RunReport>;
 }
 
+/** Anything with zod's `safeParse` (a zod schema fits); validates a task's `input` for an agent type. */
+export interface InputSchema<I> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: I }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
 let runCounter = 0;
 
 /**
@@ -97,6 +106,7 @@ export class Supervisor {
   readonly #handlers = new Map<string, AgentHandler<never, unknown>>();
   readonly #agents = new Map<string, Agent<never, unknown>>();
   readonly #runs = new Set<RunHandle>();
+  readonly #inputSchemas = new Map<string, InputSchema<unknown>>();
   readonly #options: SupervisorOptions;
   readonly #logger: Logger;
   #closed = false;
@@ -111,8 +121,10 @@ export class Supervisor {
   }
 
   /** Registers the handler for an agent type (replacing any previous one). */
-  register<I, O>(type: string, handler: AgentHandler<I, O>): this {
+  register<I, O>(type: string, handler: AgentHandler<I, O>, options: { input?: InputSchema<I> } = {}): this {
     this.#handlers.set(type, handler as AgentHandler<never, unknown>);
+    if (options.input) this.#inputSchemas.set(type, options.input);
+    else this.#inputSchemas.delete(type);
     return this;
   }
 
@@ -161,8 +173,25 @@ export class Supervisor {
   start(planInput: unknown, options: RunOptions = {}): RunHandle {
     if (this.#closed) throw new SupervisorClosedError();
     const source = options.source ?? 'plan';
-    const plan = parsePlan(planInput, source);
+    let plan = parsePlan(planInput, source);
     const issues: PlanIssue[] = [];
+    // Task inputs are checked against their agent's schema before anything runs.
+    plan = {
+      ...plan,
+      tasks: plan.tasks.map((t, i) => {
+        const schema = this.#inputSchemas.get(t.agent);
+        if (!schema) return t;
+        const parsed = schema.safeParse(t.input);
+        if (parsed.success) return { ...t, input: parsed.data };
+        for (const issue of parsed.error.issues) {
+          issues.push({
+            path: ['tasks', i, 'input', ...issue.path].map(String).join('.'),
+            message: issue.message,
+          });
+        }
+        return t;
+      }),
+    };
     const types = new Map<string, string>();
     plan.tasks.forEach((t, i) => {
       if (!this.#handlers.has(t.agent)) {

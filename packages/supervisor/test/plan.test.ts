@@ -113,3 +113,38 @@ function catchErr(fn: () => unknown): Error & { code?: string } {
   }
   throw new Error('expected an error');
 }
+
+describe('agent input schemas', () => {
+  it('task inputs are validated against the agent schema before anything runs, with defaults applied', async () => {
+    const { Supervisor, z } = await import('../src/index.js');
+    const seen: unknown[] = [];
+    const sup = new Supervisor().register(
+      'cmd',
+      async (input: { argv: string[]; retries: number }) => {
+        seen.push(input);
+        return input.argv.join(' ');
+      },
+      { input: z.strictObject({ argv: z.array(z.string()).min(1), retries: z.number().int().default(0) }) },
+    );
+    let error: unknown;
+    try {
+      sup.start(
+        {
+          tasks: [
+            { id: 'ok', agent: 'cmd', input: { argv: ['ls'] } },
+            { id: 'bad', agent: 'cmd', input: { argv: [] } },
+          ],
+        },
+        { source: 'p.yaml' },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'INVALID_PLAN' });
+    expect((error as Error).message).toMatch(/^p\.yaml: tasks\.1\.input\.argv: /);
+    expect(seen).toEqual([]);
+    const report = await sup.run({ tasks: [{ id: 'ok', agent: 'cmd', input: { argv: ['ls', '-l'] } }] });
+    expect(report.tasks[0]?.output).toBe('ls -l');
+    expect(seen).toEqual([{ argv: ['ls', '-l'], retries: 0 }]);
+  });
+});
