@@ -311,10 +311,12 @@ export class PolicyEngine {
     }
     let raw: RawSegment[];
     try {
-      const collector = new SegmentCollector();
-      collector.walk(tree.rootNode);
+      const root = tree.rootNode;
+      const hasError = root.hasError;
+      const collector = new SegmentCollector(hasError);
+      collector.walk(root);
       raw = collector.segments;
-      if (tree.rootNode.hasError && !collector.sawParseError) {
+      if (hasError && !collector.sawParseError) {
         // Belt and braces: an error the walker did not attribute to a segment still blocks allow.
         raw.push({
           kind: 'construct',
@@ -369,7 +371,9 @@ export class PolicyEngine {
         out,
         seg.problems,
       );
-      scope = afterCd(unwrap(seg.words, []), scope);
+      const head = seg.words[0];
+      if (head?.literal && (CD.has(head.value) || WRAPPERS.has(head.value)))
+        scope = afterCd(unwrap(seg.words, []), scope);
     }
   }
 
@@ -508,7 +512,7 @@ export class PolicyEngine {
       return;
     }
     const cmd = commandName(name.value);
-    words = [{ ...name, value: cmd }, ...words.slice(1)];
+    if (cmd !== name.value) words = [{ ...name, value: cmd }, ...words.slice(1)];
 
     if (SHELLS.has(cmd)) {
       const nested = shellScript(words);
@@ -647,6 +651,8 @@ function withCwds(base: BaseContext, cwds: readonly string[] | undefined): Resol
     },
   };
 }
+
+const CD = new Set(['cd', 'pushd', 'popd']);
 
 /** Tracks `cd` / `pushd` / `popd` so later relative paths resolve against every possible directory. */
 function afterCd(words: readonly Word[], ctx: ResolvedContext): ResolvedContext {

@@ -156,10 +156,19 @@ export class SegmentCollector {
   readonly segments: RawSegment[] = [];
   /** Set once any parse problem (ERROR/MISSING node) was recorded. */
   sawParseError = false;
+  /**
+   * Whether the tree has any ERROR/MISSING node. When false (the common case) the per-node error
+   * checks, each a call into wasm, are skipped.
+   */
+  private readonly errors: boolean;
 
-  walk(node: Node): void {
-    const type = node.type;
-    if (node.isMissing) {
+  constructor(treeHasError = true) {
+    this.errors = treeHasError;
+  }
+
+  walk(node: Node, knownType?: string): void {
+    const type = knownType ?? node.type;
+    if (this.errors && node.isMissing) {
       this.construct(node, 'prompt', `incomplete script: missing ${JSON.stringify(type)}`);
       return;
     }
@@ -171,10 +180,11 @@ export class SegmentCollector {
     if (CONTAINERS.has(type)) {
       for (const child of node.namedChildren) {
         if (!child) continue;
-        if (isStatement(child) || !EXPRESSIONS.has(child.type)) this.walk(child);
-        else this.scan(child);
+        const t = child.type;
+        if (STATEMENTS.has(t) || !EXPRESSIONS.has(t)) this.walk(child, t);
+        else this.scan(child, t);
       }
-      if (node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
+      if (this.errors && node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
         this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(node.text))}`);
       }
       return;
@@ -185,12 +195,13 @@ export class SegmentCollector {
         return;
       case 'redirected_statement': {
         const body = node.childForFieldName('body');
+        const bodyId = body?.id;
         const redirects: Node[] = [];
-        for (const child of node.namedChildren)
-          if (child && child !== body && child.type.endsWith('redirect')) redirects.push(child);
         for (const child of node.namedChildren) {
-          if (child && child.id !== body?.id && !child.type.endsWith('redirect') && !INERT.has(child.type))
-            this.walk(child);
+          if (!child || child.id === bodyId) continue;
+          const t = child.type;
+          if (t.endsWith('redirect')) redirects.push(child);
+          else if (!INERT.has(t)) this.walk(child, t);
         }
         if (body?.type === 'command') {
           this.command(body, redirects);
@@ -247,20 +258,21 @@ export class SegmentCollector {
   }
 
   /** Finds command substitutions and parse errors inside a non-statement node. */
-  scan(node: Node): void {
-    const type = node.type;
+  scan(node: Node, knownType?: string): void {
+    const type = knownType ?? node.type;
     if (type === 'command_substitution' || type === 'process_substitution') {
       for (const child of node.namedChildren) if (child) this.walk(child);
-      if (node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
+      if (this.errors && node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
         this.construct(node, 'prompt', `substitution does not parse: ${JSON.stringify(clip(node.text))}`);
       }
       return;
     }
-    if (node.isMissing || type === 'ERROR') {
-      this.walk(node);
+    if (type === 'ERROR' || (this.errors && node.isMissing)) {
+      this.walk(node, type);
       return;
     }
-    if (!node.hasError && node.childCount === 0) return;
+    if (LEAVES.has(type)) return;
+    if (node.childCount === 0) return;
     for (const child of node.children) if (child) this.scan(child);
   }
 
@@ -290,7 +302,8 @@ export class SegmentCollector {
     for (const child of node.namedChildren) {
       if (!child) continue;
       const t = child.type;
-      if (t === 'variable_assignment') this.assignments(child, seg);
+      if (t === 'word') seg.words.push(this.word(child, t));
+      else if (t === 'variable_assignment') this.assignments(child, seg);
       else if (t === 'command_name') {
         const inner = child.namedChild(0);
         seg.words.push(inner ? this.word(inner) : this.word(child));
@@ -299,11 +312,13 @@ export class SegmentCollector {
       else seg.words.push(this.word(child));
     }
     for (const r of extraRedirects) this.redirect(r, seg);
-    if (node.hasError)
+    if (this.errors && node.hasError) {
+      this.sawParseError = true;
       seg.problems.push({
         decision: 'prompt',
         reason: `command does not parse: ${JSON.stringify(clip(node.text))}`,
       });
+    }
     this.segments.push(seg);
   }
 
@@ -335,9 +350,9 @@ export class SegmentCollector {
   }
 
   /** Resolves a word node to its value after quote removal; scans nested substitutions. */
-  word(node: Node): Word {
+  word(node: Node, knownType?: string): Word {
     const source = node.text;
-    const type = node.type;
+    const type = knownType ?? node.type;
     if (
       type === 'word' ||
       type === 'number' ||
@@ -357,17 +372,17 @@ export class SegmentCollector {
       let value = '';
       let literal = true;
       const inner = type === 'translated_string' ? (node.namedChild(0) ?? node) : node;
-      for (const child of inner.children) {
+      for (const child of inner.namedChildren) {
         if (!child) continue;
-        if (!child.isNamed) continue; // the quotes
-        if (child.type === 'string_content') value += unescapeDouble(child.text);
+        const t = child.type;
+        if (t === 'string_content') value += unescapeDouble(child.text);
         else {
           literal = false;
           value += child.text;
-          this.scan(child);
+          this.scan(child, t);
         }
       }
-      if (inner.hasError) literal = false;
+      if (this.errors && inner.hasError) literal = false;
       return { value, literal, tilde: false, source };
     }
     if (type === 'concatenation') {
@@ -403,20 +418,38 @@ export class SegmentCollector {
   }
 }
 
+const STATEMENTS = new Set([
+  ...CONTAINERS,
+  'command',
+  'redirected_statement',
+  'variable_assignment',
+  'variable_assignments',
+  'declaration_command',
+  'unset_command',
+  'test_command',
+  'function_definition',
+  'ERROR',
+]);
+
+/** Leaf-like nodes that can contain no command substitution. */
+const LEAVES = new Set([
+  'word',
+  'number',
+  'raw_string',
+  'string_content',
+  'variable_name',
+  'special_variable_name',
+  'test_operator',
+  'file_descriptor',
+  'heredoc_start',
+  'heredoc_end',
+  'ansi_c_string',
+  'comment',
+  'regex',
+]);
+
 export function isStatement(node: Node): boolean {
-  const t = node.type;
-  return (
-    CONTAINERS.has(t) ||
-    t === 'command' ||
-    t === 'redirected_statement' ||
-    t === 'variable_assignment' ||
-    t === 'variable_assignments' ||
-    t === 'declaration_command' ||
-    t === 'unset_command' ||
-    t === 'test_command' ||
-    t === 'function_definition' ||
-    t === 'ERROR'
-  );
+  return STATEMENTS.has(node.type);
 }
 
 function clip(text: string): string {
