@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capMemories, capTables, coreInterface, MemoryCapError, wasmKind } from './binary.js';
-import { InvalidPluginError, MemoryLimitError } from './errors.js';
+import { InvalidPluginError, MemoryLimitError, PluginHostError } from './errors.js';
 import { memoryPages } from './limits.js';
 
 /** Bump when the transpile or instrumentation output changes, to invalidate old cache entries. */
@@ -32,7 +41,7 @@ export interface CompiledPlugin {
 }
 
 export interface CompileOptions {
-  /** Directory for transpiled output; default `$TMPDIR/codex-wasm-plugin-cache`. */
+  /** Directory for transpiled output; default {@link defaultCacheDir}. */
   readonly cacheDir?: string;
   /** Cap for every linear memory, in bytes. */
   readonly memoryBytes: number;
@@ -40,8 +49,36 @@ export interface CompileOptions {
   readonly label: string;
 }
 
+/**
+ * `$XDG_CACHE_HOME/codex/wasm-plugin` (default `~/.cache/codex/wasm-plugin`). Not a shared temp
+ * directory: the cache holds JavaScript that the worker executes, so it must be private.
+ */
 export function defaultCacheDir(): string {
-  return join(tmpdir(), 'codex-wasm-plugin-cache');
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'codex', 'wasm-plugin');
+}
+
+/**
+ * Creates the cache directory (0700) and refuses one that another user owns or that others can
+ * write to: anyone who can write there could plant JavaScript the worker would execute.
+ */
+export function ensurePrivateCacheDir(dir: string, label: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return;
+  const st = statSync(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new PluginHostError(
+      label,
+      `cache directory ${dir} is owned by uid ${st.uid}, not by this user; refusing to use it`,
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new PluginHostError(
+      label,
+      `cache directory ${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); refusing to use it`,
+    );
+  }
 }
 
 const memoryCache = new Map<string, CompiledPlugin>();
@@ -90,6 +127,7 @@ export async function compilePlugin(bytes: Uint8Array, options: CompileOptions):
     return { ...hit, label: options.label, cache: 'memory' };
   }
   const cacheDir = options.cacheDir ?? defaultCacheDir();
+  ensurePrivateCacheDir(cacheDir, options.label);
   const entryDir = join(cacheDir, `${PIPELINE_VERSION}-${sha256}`);
   let cache: CompiledPlugin['cache'] = 'disk';
   let t = readTranspiled(entryDir);

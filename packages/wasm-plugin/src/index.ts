@@ -5,7 +5,13 @@ export {
   NEVER_GRANTED,
   parseCapability,
 } from './capabilities.js';
-export { cacheEntries, clearCompiledCache, defaultCacheDir } from './compile.js';
+export {
+  cacheEntries,
+  clearCompiledCache,
+  defaultCacheDir,
+  MAX_PLUGIN_BYTES,
+  MAX_TABLE_ENTRIES,
+} from './compile.js';
 export {
   CapabilityDeniedError,
   FuelExhaustedError,

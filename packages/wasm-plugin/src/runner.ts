@@ -41,7 +41,7 @@ export interface LoadOptions {
   readonly profile?: SecurityProfile;
   readonly sessionId?: string;
   readonly taskId?: string;
-  /** Transpile cache directory; default `$TMPDIR/codex-wasm-plugin-cache`. */
+  /** Transpile cache directory (must be private to this user); default `~/.cache/codex/wasm-plugin`. */
   readonly cacheDir?: string;
   /** Name shown in messages and audit entries; default: the file name. */
   readonly label?: string;
@@ -286,6 +286,12 @@ export async function loadPlugin(
       label,
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     });
+    if (!compiled.exports.includes('wasi:cli/run')) {
+      throw new InvalidPluginError(
+        label,
+        `it exports ${compiled.exports.join(', ') || 'nothing'}; a plugin must export wasi:cli/run (a WASI command)`,
+      );
+    }
     const unlinkable = compiled.imports.filter(
       (i) => !(LINKABLE_INTERFACES as readonly string[]).includes(i),
     );

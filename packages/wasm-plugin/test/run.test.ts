@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +11,7 @@ import {
   loadPlugin,
   MemoryLimitError,
   OutputLimitError,
+  PluginHostError,
   PluginTrapError,
   runPlugin,
   TimeoutError,
@@ -192,6 +193,26 @@ describe('other failures', () => {
     expect((err as Error).message).toMatch(
       /imports env\.steal; plugins may import only wasi_snapshot_preview1/,
     );
+  });
+
+  it('refuses a component that is not a WASI command (no wasi:cli/run export)', async () => {
+    const { parse } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+    const empty = await parse('(component)');
+    const err = await runPlugin(empty, { cacheDir, label: 'empty.wasm' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidPluginError);
+    expect((err as Error).message).toMatch(/must export wasi:cli\/run/);
+  });
+
+  it('refuses a cache directory other users can write to (it holds JS the worker executes)', async () => {
+    const shared = freshCacheDir();
+    chmodSync(shared, 0o777);
+    clearCompiledCache(); // the in-process cache would otherwise answer without touching the disk
+    const err = await loadPlugin(plugin('json-format'), { cacheDir: shared }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PluginHostError);
+    expect((err as Error).message).toMatch(/writable by group or others \(mode 777\); refusing/);
+    chmodSync(shared, 0o700);
+    clearCompiledCache();
+    expect((await loadPlugin(plugin('json-format'), { cacheDir: shared })).compiled.cache).toBe('miss');
   });
 
   it('rejects limits outside their range before doing anything', async () => {
