@@ -19,7 +19,7 @@ export {
 } from './errors.js';
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
 export { globToRegExp } from './glob.js';
-export { cappedFetch, httpUpstream } from './http.js';
+export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
 export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
 export {
   type CallDecision,

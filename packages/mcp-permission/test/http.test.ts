@@ -18,6 +18,7 @@ import { MemorySink, textOf } from './helpers.js';
 let dir: string;
 let http: Server;
 let url: URL;
+let jsonResponse = true;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 /** A real MCP server over Streamable HTTP on 127.0.0.1, one SDK transport per session. */
@@ -47,7 +48,7 @@ beforeEach(async () => {
       }));
       const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
+        enableJsonResponse: jsonResponse,
         onsessioninitialized: (sid) => {
           sessions.set(sid, t);
         },
@@ -112,5 +113,20 @@ describe('Streamable HTTP upstream (--url) on loopback', () => {
       /over the 1048576-byte cap/,
     );
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'ok' } }))).toBe('echo: ok');
+  });
+
+  it('the same over server-sent events: the cut stream fails exactly that call', async () => {
+    jsonResponse = false;
+    try {
+      const { client } = await connect(1024 * 1024);
+      await expect(client.callTool({ name: 'echo_huge', arguments: {} })).rejects.toThrow(
+        /over the 1048576-byte cap/,
+      );
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'sse ok' } }))).toBe(
+        'echo: sse ok',
+      );
+    } finally {
+      jsonResponse = true;
+    }
   });
 });
