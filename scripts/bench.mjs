@@ -11,7 +11,7 @@
 // Peak RSS: separate runs with a tiny `--require` preload that reports
 // process.resourceUsage().maxRSS at exit; both commands carry the same preload, so the
 // difference between them is the CLI's own cost.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -30,12 +30,18 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const onlyProcess = process.argv.includes('--process-only');
 
+// --continue: one package's broken bench must not hide every other figure; the run still fails
+// at the end (after writing results and the dashboard) and names what failed.
+let benchFailure;
+const benchStarted = Date.now();
 if (!onlyProcess) {
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'bench', '--concurrency=1', '--output-logs=full'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-  });
+  const r = spawnSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'bench', '--concurrency=1', '--continue', '--output-logs=full'],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+  );
+  if (r.status !== 0)
+    benchFailure = `turbo run bench exited ${r.status}: a package bench failed (see its log above)`;
 }
 
 const bin = join(root, 'apps/cli/dist/bin.js');
@@ -148,7 +154,14 @@ const packages = {};
 for (const dir of ['packages', 'apps']) {
   for (const name of readdirSync(join(root, dir))) {
     const file = join(root, dir, name, 'bench', 'results.json');
-    if (existsSync(file)) packages[name] = JSON.parse(readFileSync(file, 'utf8'));
+    if (!existsSync(file)) continue;
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    // a results file older than this run belongs to an earlier run (its bench failed or is gone)
+    if (!onlyProcess && !(Date.parse(data.date) >= benchStarted - 1000)) {
+      notes.push(`${dir}/${name}/bench/results.json is from an earlier run (${data.date}) and was left out.`);
+      continue;
+    }
+    packages[name] = data;
   }
 }
 mkdirSync(join(root, 'bench'), { recursive: true });
@@ -174,6 +187,10 @@ console.log(misses.length ? `\n${misses.length} target(s) missed` : '\nall targe
 console.log('results: bench/results.json');
 for (const note of notes) console.log(`note: ${note}`);
 const comparison = writeDashboard(root, out);
+if (benchFailure) {
+  console.error(`\nbench: ${benchFailure}`);
+  process.exitCode = 1;
+}
 console.log(
   `dashboard: docs/benchmarks.md, docs/benchmarks.svg (${comparison.regressions.length} regression(s) vs bench/baseline.json; check with pnpm bench:regression)`,
 );

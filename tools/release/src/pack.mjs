@@ -1,6 +1,6 @@
 // Packs a workspace package with `pnpm pack` (which rewrites `workspace:` ranges to real
 // versions, exactly as `pnpm publish` does) and checks the tarball is publishable.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -11,11 +11,19 @@ import { isAbsolute, join } from 'node:path';
  * @returns {{ file: string, sha256: string, sha512: string, size: number, entries: string[] }}
  */
 export function packPackage(pkg, destDir) {
-  const out = execFileSync('pnpm', ['pack', '--json', '--pack-destination', destDir], {
+  const r = spawnSync('pnpm', ['pack', '--json', '--pack-destination', destDir], {
     cwd: pkg.dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (r.status !== 0) {
+    let why = (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' ');
+    try {
+      why = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).error?.message ?? why;
+    } catch {}
+    throw new Error(`${pkg.name}: pnpm pack failed: ${why}`);
+  }
+  const out = r.stdout;
   // pnpm prints lifecycle output before the JSON on some versions; take the last JSON object.
   const json = JSON.parse(out.slice(out.indexOf('{')));
   const file = isAbsolute(json.filename) ? json.filename : join(destDir, json.filename);

@@ -1,0 +1,83 @@
+// The release check is generic over the workspace: a fresh workspace with packages it has never
+// seen (one private) is released as-is, and mixed versions are refused (changesets "fixed").
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseCheck, tarRead, verifyWithKey } from '../src/index.mjs';
+
+let root;
+const pkg = (dir, manifest, files = { 'index.js': 'export const x = 1;\n' }) => {
+  mkdirSync(join(root, dir), { recursive: true });
+  writeFileSync(join(root, dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(root, dir, f), text);
+};
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'codex-ws-'));
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'ws-root', private: true, version: '0.0.0' }),
+  );
+  writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages:\n  - libs/*\n');
+  const base = { version: '1.2.3', type: 'module', main: './index.js', license: 'MIT', files: ['index.js'] };
+  pkg('libs/alpha', { name: '@codex/alpha', ...base });
+  pkg('libs/beta', { name: '@codex/beta', ...base, dependencies: { '@codex/alpha': 'workspace:*' } });
+  pkg('libs/internal', { name: '@codex/internal', ...base, private: true });
+  pkg('libs/other', { name: 'not-codex', ...base });
+  // links only (no registry packages): `pnpm pack` needs the workspace installed to pin ranges
+  execFileSync('pnpm', ['install', '--offline'], { cwd: root, stdio: 'ignore' });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('release check on a workspace it has never seen', () => {
+  it('releases exactly the public @codex/* packages, with workspace ranges pinned', async () => {
+    const out = join(root, 'out');
+    const manifest = await releaseCheck({ root, outDir: out, build: false, isolate: false });
+    expect(manifest.packages.map((p) => p.name)).toEqual(['@codex/alpha', '@codex/beta']);
+    expect(manifest.version).toBe('1.2.3');
+    const beta = manifest.packages.find((p) => p.name === '@codex/beta');
+    expect(JSON.parse(tarRead(join(out, beta.tarball), 'package.json')).dependencies).toEqual({
+      '@codex/alpha': '1.2.3',
+    });
+    const sbom = JSON.parse(readFileSync(join(out, beta.sbom), 'utf8'));
+    expect(sbom.components.map((c) => c['bom-ref'])).toEqual(['pkg:npm/@codex/alpha@1.2.3']);
+    const pub = readFileSync(join(out, 'release-check.pub.pem'), 'utf8');
+    for (const a of manifest.artifacts) {
+      verifyWithKey(
+        readFileSync(join(out, a.file)),
+        JSON.parse(readFileSync(join(out, a.bundle), 'utf8')),
+        pub,
+      );
+    }
+  });
+
+  it('refuses mixed versions', async () => {
+    const file = join(root, 'libs/beta/package.json');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('"version": "1.2.3"', '"version": "1.2.4"'));
+    try {
+      await expect(releaseCheck({ root, outDir: join(root, 'out2'), build: false })).rejects.toThrow(
+        /must share one version .*@codex\/alpha@1\.2\.3, @codex\/beta@1\.2\.4/,
+      );
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  it('refuses a tarball whose entry point was not built', async () => {
+    pkg(
+      'libs/gamma',
+      { name: '@codex/gamma', version: '1.2.3', main: './dist/index.js', files: ['dist'] },
+      {},
+    );
+    try {
+      await expect(
+        releaseCheck({ root, outDir: join(root, 'out3'), build: false, only: ['@codex/gamma'] }),
+      ).rejects.toThrow(/@codex\/gamma: .*entry point \.\/dist\/index\.js is not in the tarball/);
+    } finally {
+      rmSync(join(root, 'libs/gamma'), { recursive: true, force: true });
+    }
+  });
+});
