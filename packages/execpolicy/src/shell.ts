@@ -204,7 +204,7 @@ export class SegmentCollector {
           else if (!INERT.has(t)) this.walk(child, t);
         }
         if (body?.type === 'command') {
-          this.command(body, redirects);
+          this.command(body, redirects, node);
         } else {
           if (body) this.walk(body);
           const seg = this.newSegment(node, 'construct');
@@ -297,8 +297,8 @@ export class SegmentCollector {
     seg.assignments.push({ name, value: valueNode ? this.word(valueNode) : undefined });
   }
 
-  private command(node: Node, extraRedirects: Node[]): void {
-    const seg = this.newSegment(node, 'command');
+  private command(node: Node, extraRedirects: Node[], outer?: Node): void {
+    const seg = this.newSegment(outer ?? node, 'command');
     for (const child of node.namedChildren) {
       if (!child) continue;
       const t = child.type;

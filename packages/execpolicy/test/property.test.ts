@@ -50,6 +50,7 @@ const POOL = [
 /** Constructs the engine does not (or cannot) prove harmless. */
 const NOT_UNDERSTOOD = [
   '$CMD',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
   '${CMD} -x',
   '$(echo ls)',
   '`echo ls` -la',
