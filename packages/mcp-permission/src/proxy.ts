@@ -142,6 +142,11 @@ export class McpPermissionProxy {
     return this.#closeReason;
   }
 
+  /** Requests in flight in either direction (for tests and diagnostics). */
+  get pendingRequests(): number {
+    return this.#pendingUp.size + this.#pendingDown.size + this.#deciding.size;
+  }
+
   /** Starts the upstream, then the downstream transport. */
   async start(): Promise<void> {
     const up = this.#up as FramedTransport;
@@ -243,6 +248,9 @@ export class McpPermissionProxy {
           }
           const upId = this.#clientToUp.get(requestId);
           if (upId === undefined) return;
+          // A cancelled request gets no response; forget it so the maps do not grow.
+          this.#clientToUp.delete(requestId);
+          this.#pendingUp.delete(upId);
           void this.#sendUp({ ...message, params: { ...message.params, requestId: upId } } as JSONRPCMessage);
           return;
         }
@@ -304,6 +312,8 @@ export class McpPermissionProxy {
         const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
         const downId = requestId === undefined ? undefined : this.#serverToDown.get(requestId);
         if (downId === undefined) return;
+        this.#serverToDown.delete(requestId!);
+        this.#pendingDown.delete(downId);
         void this.#sendDown({
           ...message,
           params: { ...message.params, requestId: downId },

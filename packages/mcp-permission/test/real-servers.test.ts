@@ -235,8 +235,15 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     expect(textOf(result)).toContain('Ada Lovelace');
   });
 
-  it('cancellation from the client reaches the server', async () => {
+  it('cancellation from the client reaches the server under the remapped id', async () => {
     h = await harness({ server: 'everything', args: [SERVERS.everything, 'stdio'], profile: 'trusted' });
+    // Observe what the proxy writes to the server.
+    const sent: { method?: string; id?: unknown; params?: { requestId?: unknown; name?: string } }[] = [];
+    const send = h.upstream.send.bind(h.upstream);
+    h.upstream.send = (m) => {
+      sent.push(m as (typeof sent)[number]);
+      return send(m);
+    };
     const ac = new AbortController();
     const call = h.client.callTool(
       { name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 20 } },
@@ -244,8 +251,16 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
       { signal: ac.signal, onprogress: () => ac.abort('enough') },
     );
     await expect(call).rejects.toThrow(/enough|abort/i);
-    // The proxy stays usable after a cancellation.
+    await new Promise((r) => setTimeout(r, 100));
+    const forwarded = sent.find(
+      (m) => m.method === 'tools/call' && m.params?.name === 'trigger-long-running-operation',
+    );
+    const cancel = sent.find((m) => m.method === 'notifications/cancelled');
+    expect(forwarded?.id).toBeDefined();
+    expect(cancel?.params?.requestId).toBe(forwarded?.id);
+    // The proxy stays usable after a cancellation, and forgot the cancelled request.
     const echo = await h.client.callTool({ name: 'echo', arguments: { message: 'after' } });
     expect(textOf(echo)).toContain('after');
+    expect(h.proxy.pendingRequests).toBe(0);
   });
 });
