@@ -1,6 +1,6 @@
 // The release check end to end on two real workspace packages: pack, SBOMs, sign, verify, and
 // tampering on disk is caught. The full run over every package is `pnpm release:check`.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,13 @@ let manifest;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'codex-release-check-'));
-  manifest = await releaseCheck({ root, outDir: out, only: ONLY, build: true });
+  // Build just these two (tsup; no dependency builds), so a half-finished sibling package in a
+  // shared checkout cannot break this test. `pnpm release:check` builds everything through turbo.
+  execFileSync('pnpm', [...ONLY.flatMap((n) => ['--filter', n]), 'run', 'build'], {
+    cwd: root,
+    stdio: 'ignore',
+  });
+  manifest = await releaseCheck({ root, outDir: out, only: ONLY, build: false });
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -98,7 +104,7 @@ describe('pnpm release:check (two packages)', () => {
 });
 
 describe('codex verify on the release-check output', () => {
-  // The check builds @codex/cli, so its dist/bin.js is current here.
+  // beforeAll built @codex/cli, so its dist/bin.js is current here.
   const bin = join(root, 'apps/cli/dist/bin.js');
   const verify = (file, bundle) =>
     spawnSync(
