@@ -11,7 +11,7 @@ import {
   SupervisorClosedError,
 } from './errors.js';
 import type { MailboxFullPolicy } from './mailbox.js';
-import { type MergeResult, merge } from './merge.js';
+import { type MergeOptions, type MergeResult, merge } from './merge.js';
 import { type Logger, SupervisorMetrics, silentLogger } from './observability.js';
 import { levels, type Plan, parsePlan, type TaskSpec } from './plan.js';
 import { Semaphore } from './semaphore.js';
@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   readonly abortGraceMs?: number;
   /** Agent state and progress changes, and task results, as they happen. */
   readonly onEvent?: (event: SupervisorEvent) => void;
+  /** How plan merges turn outputs into text, normalise votes and score (see `merge`). */
+  readonly merge?: Omit<MergeOptions, 'separator'>;
 }
 
 export type SupervisorEvent =
@@ -167,12 +169,10 @@ export class Supervisor {
   }
 
   /**
-   * Validates a plan (throws {@link PlanError} synchronously) and starts it. The handle cancels
-   * it and registers cleanups.
+   * Validates a plan as `start()` would (schema, graph, registered agent types, task inputs)
+   * without running it. Returns the plan with defaults and parsed inputs.
    */
-  start(planInput: unknown, options: RunOptions = {}): RunHandle {
-    if (this.#closed) throw new SupervisorClosedError();
-    const source = options.source ?? 'plan';
+  validate(planInput: unknown, source = 'plan'): Plan {
     let plan = parsePlan(planInput, source);
     const issues: PlanIssue[] = [];
     // Task inputs are checked against their agent's schema before anything runs.
@@ -217,7 +217,16 @@ export class Supervisor {
         issues.some((i) => i.message.startsWith('no agent')) ? 'UNKNOWN_AGENT' : 'INVALID_PLAN',
       );
     }
+    return plan;
+  }
 
+  /**
+   * Validates a plan (throws {@link PlanError} synchronously) and starts it. The handle cancels
+   * it and registers cleanups.
+   */
+  start(planInput: unknown, options: RunOptions = {}): RunHandle {
+    if (this.#closed) throw new SupervisorClosedError();
+    const plan = this.validate(planInput, options.source ?? 'plan');
     const runId = `run-${++runCounter}`;
     const controller = new AbortController();
     // every queued and running task listens to the run's signal
@@ -453,7 +462,10 @@ export class Supervisor {
         merged = merge(
           plan.merge.strategy,
           ids.map((id) => results.get(id) as TaskResult),
-          plan.merge.separator === undefined ? {} : { separator: plan.merge.separator },
+          {
+            ...this.#options.merge,
+            ...(plan.merge.separator === undefined ? {} : { separator: plan.merge.separator }),
+          },
         );
       } catch (error) {
         if (!(error instanceof MergeError)) throw error;

@@ -152,3 +152,18 @@ describe('merge strategies', () => {
     expect(none.mergeError).toMatchObject({ code: 'MERGE_FAILED' });
   });
 });
+
+describe('merge options on the supervisor', () => {
+  it('toText decides what concatenation and voting see', async () => {
+    const sup = new Supervisor({ merge: { toText: (o) => String((o as { stdout: string }).stdout) } });
+    sup.register<string, { stdout: string; exitCode: number }>('proc', async (text, ctx) => {
+      const r = await runProcess('echo', [text], { signal: ctx.signal });
+      return { stdout: r.stdout, exitCode: r.exitCode ?? -1 };
+    });
+    const r = await sup.run({
+      tasks: ['a', 'b'].map((x) => ({ id: x, agent: 'proc', input: x })),
+      merge: { strategy: 'concatenate', separator: '' },
+    });
+    expect(r.merged).toMatchObject({ output: 'a\nb\n' });
+  });
+});
