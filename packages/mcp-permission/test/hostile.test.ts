@@ -176,12 +176,20 @@ describe('a hostile or broken client', () => {
     h.toProxy.write('{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":7}}\n');
     // A JSON-RPC batch (dropped from MCP in 2025-06-18) is refused whole, never forwarded.
     h.toProxy.write('[{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo"}}]\n');
+    // Over the 4 MiB default cap: refused by id, not forwarded, not buffered whole.
+    h.toProxy.write(
+      `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(5 * 1024 * 1024)}"}}}\n`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const replies = lines.map((l) => JSON.parse(l));
     expect(replies).toContainEqual(
       expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32600 }) }),
     );
     expect(replies.find((m) => m.id === 10)).toBeUndefined();
+    expect(replies.find((m) => m.id === 11)?.error).toMatchObject({
+      code: -32600,
+      data: { code: 'MCP_MESSAGE_TOO_LARGE' },
+    });
     expect(replies).toContainEqual(
       expect.objectContaining({ id: 7, error: expect.objectContaining({ code: -32700 }) }),
     );
