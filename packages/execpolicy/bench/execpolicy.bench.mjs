@@ -1,7 +1,8 @@
 // pnpm --filter @codex/execpolicy bench  (build first: it imports ../dist)
 // Throughput of evaluate() for simple argv commands and 5-segment `bash -lc` scripts, beside
-// shell-quote's parse() of the same strings, measured in the same run. No result is cached by
-// the engine; the script task also varies its input on every call.
+// shell-quote's parse() of the same strings, measured in the same run. The target task uses a
+// fresh script string on every call, so the engine's parse cache never hits; a second task shows
+// the cache-hit figure for repeated scripts (no decision is ever cached: contexts differ).
 import { fileURLToPath } from 'node:url';
 import { parse as shellQuoteParse } from 'shell-quote';
 import { runSuite } from '../../../scripts/bench-lib.mjs';
@@ -50,6 +51,8 @@ await runSuite({
     'shell-quote parse (5-segment script)': () => shellQuoteParse(SCRIPTS[n++ & 63]),
     'evaluate bash -lc (5 segments, fresh string each call)': () =>
       engine.evaluate(['bash', '-lc', `${SCRIPTS[n++ & 63]} ${n}`], ctx),
+    'evaluate bash -lc (5 segments, 64 repeated strings: parse-cache hits)': () =>
+      engine.evaluate(['bash', '-lc', SCRIPTS[n++ & 63]], ctx),
   },
   targets: [
     {

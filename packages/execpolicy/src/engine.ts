@@ -45,6 +45,11 @@ export interface PolicyEngineOptions {
   readonly layers?: readonly PolicyLayer[];
   /** Include the built-in default layer (default true). */
   readonly defaults?: boolean;
+  /**
+   * How many parsed scripts (up to 4,096 characters each) to keep, least recently used first out.
+   * Parses do not depend on the context, so a repeated script skips the parser. Default 256; 0 disables.
+   */
+  readonly parseCacheSize?: number;
 }
 
 /** Limits that keep evaluation bounded on hostile input. Beyond them the answer is `prompt`. */
@@ -171,8 +176,12 @@ export class PolicyEngine {
   private readonly contexts = new WeakMap<EvaluationContext, ResolvedContext>();
 
   /** @internal use {@link createPolicyEngine}. */
-  constructor(parser: Parser, layers: readonly Layer[]) {
+  private readonly parseCache = new Map<string, readonly RawSegment[]>();
+  private readonly parseCacheSize: number;
+
+  constructor(parser: Parser, layers: readonly Layer[], parseCacheSize = 256) {
     this.parser = parser;
+    this.parseCacheSize = parseCacheSize;
     this.layers = [...layers].sort((a, b) => LAYER_KINDS.indexOf(b.kind) - LAYER_KINDS.indexOf(a.kind));
   }
 
@@ -304,11 +313,27 @@ export class PolicyEngine {
       );
       return;
     }
-    const tree = this.parser.parse(script);
-    if (!tree) {
+    const raw = this.segmentsOf(script);
+    if (raw === undefined) {
       out.push(problemSegment(script, depth, 'prompt', 'the parser gave up on this script'));
       return;
     }
+    this.evaluateSegments(script, raw, depth, ctx, out);
+  }
+
+  /** Parses a script into raw segments, through the LRU parse cache. */
+  private segmentsOf(script: string): readonly RawSegment[] | undefined {
+    const cacheable = this.parseCacheSize > 0 && script.length <= 4096;
+    if (cacheable) {
+      const hit = this.parseCache.get(script);
+      if (hit !== undefined) {
+        this.parseCache.delete(script);
+        this.parseCache.set(script, hit);
+        return hit;
+      }
+    }
+    const tree = this.parser.parse(script);
+    if (!tree) return undefined;
     let raw: RawSegment[];
     try {
       const root = tree.rootNode;
@@ -330,6 +355,22 @@ export class PolicyEngine {
     } finally {
       tree.delete();
     }
+    if (cacheable) {
+      this.parseCache.set(script, raw);
+      if (this.parseCache.size > this.parseCacheSize) {
+        this.parseCache.delete(this.parseCache.keys().next().value as string);
+      }
+    }
+    return raw;
+  }
+
+  private evaluateSegments(
+    script: string,
+    raw: readonly RawSegment[],
+    depth: number,
+    ctx: ResolvedContext,
+    out: SegmentEvaluation[],
+  ): void {
     if (raw.length === 0) {
       out.push(problemSegment(script, depth, 'prompt', 'empty script: nothing to run'));
       return;
@@ -924,7 +965,7 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
     }
     layers.push(buildLayer(layer.kind, layer.source, spec));
   }
-  const engine = new PolicyEngine(parser, layers);
+  const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256);
   for (const layer of layers) engine.checkExamples(layer);
   return engine;
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Decision, PolicyEngine } from '../src/index.js';
+import { createPolicyEngine, type Decision, type PolicyEngine } from '../src/index.js';
 import { ctx, defaultEngine } from './helpers.js';
 
 type P = 'offline' | 'net-read-only' | 'workspace-write' | 'workspace-net' | 'trusted';
@@ -385,5 +385,23 @@ describe('table-driven decisions', () => {
     const detail = `${result.decision}: ${result.reasons.join(' | ')}`;
     expect(result.decision, detail).toBe(expected);
     if (reason) expect(result.reasons.join('\n'), detail).toContain(reason);
+  });
+
+  it('the parse cache changes nothing: cached, repeated and uncached evaluations agree, per context', async () => {
+    const uncached = await createPolicyEngine({ parseCacheSize: 0 });
+    const tiny = await createPolicyEngine({ parseCacheSize: 2 });
+    for (const [command, profile] of CASES) {
+      const input = typeof command === 'string' ? { script: command } : command;
+      const expected = JSON.stringify(uncached.evaluate(input, ctx(profile)));
+      expect(JSON.stringify(engine.evaluate(input, ctx(profile)))).toBe(expected);
+      expect(JSON.stringify(engine.evaluate(input, ctx(profile)))).toBe(expected);
+      expect(JSON.stringify(tiny.evaluate(input, ctx(profile)))).toBe(expected);
+    }
+    // The same cached parse, different contexts.
+    expect(engine.evaluate({ script: 'echo x > out.txt' }, ctx('offline')).decision).toBe('forbidden');
+    expect(engine.evaluate({ script: 'echo x > out.txt' }, ctx('workspace-write')).decision).toBe('allow');
+    expect(
+      engine.evaluate({ script: 'echo x > out.txt' }, ctx('workspace-write', { cwd: '/srv' })).decision,
+    ).toBe('forbidden');
   });
 });
