@@ -67,8 +67,10 @@ const out = await runSuite({
     {
       task: 'tools/call via proxy (library, no-op audit sink)',
       baseline: 'tools/call direct (baseline)',
-      minRatio: 0.25,
-      note: 'sanity floor only; the target is the added median latency below',
+      // Throughput is mean-based and the mean carries the shared machine's tail; this floor only
+      // catches order-of-magnitude regressions. Issue 7's target is the added median, below.
+      minRatio: 0.1,
+      note: 'regression floor; the target is the added median latency',
     },
   ],
 });

@@ -102,7 +102,7 @@ export function readAnnotations(tool: ToolDescription): RiskReading | undefined 
   return level === undefined ? undefined : { level, reasons };
 }
 
-const WORDS: Readonly<Record<Exclude<RiskLevel, 'low'>, readonly string[]>> & { low: readonly string[] } = {
+const WORDS: Readonly<Record<RiskLevel, readonly string[]>> = {
   critical: [
     'exec',
     'execute',
