@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultServerName } from '../src/commands/mcp.js';
 import { BIN, codex } from './helpers.js';
 
 // The SDK and the real servers are dev dependencies of @codex/mcp-permission; resolve them there.
@@ -214,6 +215,21 @@ describe('codex mcp proxy --url (Streamable HTTP on 127.0.0.1)', () => {
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
     }
+  });
+});
+
+describe('default server names', () => {
+  it('come from the package, script or command, skipping generic names', () => {
+    expect(defaultServerName(['npx', '-y', '@modelcontextprotocol/server-filesystem', '/home/me'])).toBe(
+      'server-filesystem',
+    );
+    expect(defaultServerName(['npx', '-y', '@scope/tool@1.2.3'])).toBe('tool');
+    expect(defaultServerName(['node', '/opt/srv/weather-mcp/dist/index.js'])).toBe('weather-mcp');
+    expect(defaultServerName(['node', 'C:\\mcp\\notes\\build\\main.js'])).toBe('notes');
+    expect(defaultServerName(['uvx', 'mcp-server-fetch'])).toBe('mcp-server-fetch');
+    expect(defaultServerName(['python3', '-m', 'my_server'])).toBe('my_server');
+    expect(defaultServerName(['/usr/local/bin/github-mcp-server', 'stdio'])).toBe('github-mcp-server');
+    expect(defaultServerName([], 'http://127.0.0.1:8931/mcp')).toBe('127.0.0.1:8931');
   });
 });
 
