@@ -154,7 +154,7 @@ describe('codex mcp proxy (real process, real filesystem server)', () => {
     );
     child.stdin.write('not json\n');
     child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n');
-    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 200 && !out.includes('"id":2,'); i++) await new Promise((r) => setTimeout(r, 50));
     child.stdin.end();
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);

@@ -50,7 +50,7 @@ describe('approval edge cases', () => {
         signal: ac.signal,
       }),
     ).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 100 && h.audit.calls().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(target)).toBe(false);
     expect(h.audit.calls()[0]).toMatchObject({
       decision: 'denied',

@@ -180,7 +180,8 @@ describe('a hostile or broken client', () => {
     h.toProxy.write(
       `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(5 * 1024 * 1024)}"}}}\n`,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait for the five replies (bounded), rather than a fixed sleep.
+    for (let i = 0; i < 100 && lines.length < 5; i++) await new Promise((r) => setTimeout(r, 50));
     const replies = lines.map((l) => JSON.parse(l));
     expect(replies).toContainEqual(
       expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32600 }) }),
