@@ -55,9 +55,10 @@ describe('@modelcontextprotocol/server-filesystem through the proxy', () => {
     h = await harness({ server: 'filesystem', args: [SERVERS.filesystem, dir], profile: 'workspace-write' });
     await h.client.listTools();
     const target = join(dir, 'evil.txt');
+    const secret = `ghp_${'Z'.repeat(36)}`;
     const result = await h.client.callTool({
       name: 'write_file',
-      arguments: { path: target, content: 'pwned' },
+      arguments: { path: target, content: `pwned with ${secret}` },
     });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/Denied by codex mcp proxy: .*cannot be asked.*approval_fallback=deny/);
@@ -65,6 +66,9 @@ describe('@modelcontextprotocol/server-filesystem through the proxy', () => {
     const [event] = h.audit.calls();
     expect(event).toMatchObject({ decision: 'denied', target: 'filesystem/write_file' });
     expect(event?.details).toMatchObject({ risk: 'high', approval: 'unavailable' });
+    // Arguments are summarised for the audit log with secrets redacted.
+    expect(String(event?.details?.['arguments'])).toContain('pwned with [REDACTED]');
+    expect(String(event?.details?.['arguments'])).not.toContain(secret);
   });
 
   it('denies a write the user declines through elicitation; no file', async () => {
