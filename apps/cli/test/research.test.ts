@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,20 @@ import { BIN, codex } from './helpers.js';
 
 const fixtures = fileURLToPath(new URL('../../../packages/deep-research/fixtures/', import.meta.url));
 const pages = join(fixtures, 'pages');
+// The real MCP filesystem server, a dev dependency of @codex/deep-research.
+const fsServer = createRequire(join(fixtures, '..', 'package.json')).resolve(
+  '@modelcontextprotocol/server-filesystem/dist/index.js',
+);
+
+function auditEntries(home: string): { operation: string; decision: string; target: string }[] {
+  const path = join(home, 'audit', 'audit.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
 
 /** Runs the built CLI without blocking this process, so the loopback server below can answer. */
 function codexAsync(
@@ -129,6 +144,9 @@ describe('codex research --provider searxng (loopback server)', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^codex: error: profile "offline" does not allow network access/);
       expect(paths).toEqual([]);
+      expect(auditEntries(home)).toEqual([
+        expect.objectContaining({ operation: 'network_access', decision: 'denied', target: `${origin}/` }),
+      ]);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
@@ -158,6 +176,13 @@ describe('codex research --provider searxng (loopback server)', () => {
       expect(existsSync(join(home, 'cache', 'research', 'index.json'))).toBe(true);
       const pagesFetched = paths.filter((p) => p.startsWith('/doc/')).length;
       expect(pagesFetched).toBe(2);
+      // every request of the first run is in the audit log, before it was made
+      const allowed = auditEntries(home).filter(
+        (e) => e.operation === 'network_access' && e.decision === 'allowed',
+      );
+      expect(allowed.map((e) => new URL(e.target).pathname).sort()).toEqual(
+        ['/doc/libffi-Introduction.html', '/doc/libffi-Thread-Safety.html', '/robots.txt', '/search'].sort(),
+      );
 
       const second = await codexAsync([...args, '--endpoint', origin, '--json', '--depth', '1'], home);
       expect(JSON.parse(second.stdout).stats.cacheHits).toBe(2);
@@ -172,5 +197,57 @@ describe('codex research --provider searxng (loopback server)', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+});
+
+describe('codex research --provider mcp (real MCP filesystem server behind the permission proxy)', () => {
+  it('works offline; tool calls are risk-checked and written to the audit log', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
+    try {
+      const r = await codexAsync(
+        [
+          'research',
+          'libffi thread safety',
+          '--provider',
+          'mcp',
+          '--mcp-adapter',
+          'filesystem',
+          '--corpus',
+          pages,
+          '--depth',
+          '1',
+          '--json',
+          '--',
+          process.execPath,
+          fsServer,
+          pages,
+        ],
+        home,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.providers).toEqual(['mcp:filesystem']);
+      expect(decodeURIComponent(report.sources[0].url)).toBe(
+        `mcp://filesystem/${join(pages, 'libffi-Thread-Safety.html')}`,
+      );
+      const calls = auditEntries(home).filter((e) => e.operation === 'mcp_tool_call');
+      expect(calls.map((e) => e.target)).toEqual(
+        expect.arrayContaining(['filesystem/search_files', 'filesystem/read_text_file']),
+      );
+      expect(calls.every((e) => e.decision === 'allowed')).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('usage: needs an adapter and a server command', () => {
+    expect(codex(['research', 'q', '--provider', 'mcp', '--', 'x']).stderr).toMatch(
+      /needs --mcp-adapter filesystem or memory/,
+    );
+    expect(codex(['research', 'q', '--provider', 'mcp', '--mcp-adapter', 'memory']).stderr).toMatch(
+      /needs the server command after "--"/,
+    );
+    expect(codex(['research', 'q', '--mcp-adapter', 'memory']).status).toBe(2);
   });
 });

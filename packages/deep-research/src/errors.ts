@@ -115,4 +115,17 @@ export const ERROR_CODES = [
   'RESEARCH_CORPUS',
   'RESEARCH_NO_SOURCES',
   'RESEARCH_CACHE',
+  'RESEARCH_MCP_TOOL_FAILED',
 ] as const;
+
+/** An MCP tool call failed, or the permission proxy denied it (the message carries the proxy's reason). */
+export class McpToolError extends CodexError {
+  readonly server: string;
+  readonly tool: string;
+
+  constructor(server: string, tool: string, message: string, options?: { cause?: unknown }) {
+    super('RESEARCH_MCP_TOOL_FAILED', `${server}/${tool}: ${message}`, options);
+    this.server = server;
+    this.tool = tool;
+  }
+}

@@ -47,6 +47,7 @@ export {
   DomainBlockedError,
   ERROR_CODES,
   FetchError,
+  McpToolError,
   NetworkDeniedError,
   NoSourcesError,
   ProviderResponseError,
@@ -77,6 +78,18 @@ export {
   type LocalProviderOptionsInput,
   localProviderOptionsSchema,
 } from './providers/local.js';
+export {
+  connectThroughPermissionProxy,
+  filesystemAdapter,
+  type McpCall,
+  type McpItem,
+  McpProvider,
+  type McpSearchAdapter,
+  type McpToolClient,
+  type McpToolText,
+  memoryGraphAdapter,
+  type ProxiedMcpConnection,
+} from './providers/mcp.js';
 export { SearxngProvider, searxngResponseSchema } from './providers/searxng.js';
 export type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './providers/types.js';
 export { type RankedPassage, type RankOptions, rankPassages } from './rank.js';

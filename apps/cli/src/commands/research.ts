@@ -1,8 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createAuditLoggerFromConfig } from '@codex/audit';
 import {
+  connectThroughPermissionProxy,
+  filesystemAdapter,
   HttpClient,
   LocalProvider,
+  McpProvider,
+  memoryGraphAdapter,
+  type ProxiedMcpConnection,
   ResearchCache,
   type ResearchStage,
   renderMarkdown,
@@ -28,13 +34,32 @@ function list(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).filter(Boolean);
 }
 
+/** `NAME=VALUE` sets, `NAME` passes this process's value; nothing else reaches the server. */
+function serverEnv(env: NodeJS.ProcessEnv, items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(item)) {
+      const value = env[item];
+      if (value !== undefined) out[item] = value;
+    } else throw new UsageError(`--mcp-env expects NAME or NAME=VALUE, got "${item}"`);
+  }
+  return out;
+}
+
 export const command: Command = {
   summary: 'Research a question from local files or a SearXNG-style search API; prints a cited report.',
   usage: `Usage: codex research "<question>" [--provider local] [--corpus DIR]
        codex research "<question>" --provider searxng --endpoint URL   (needs a profile with network)
+       codex research "<question>" --provider mcp --mcp-adapter filesystem|memory [--corpus DIR] -- <server command…>
 Options:
   --corpus DIR            folder of .txt/.md/.html files for the local provider (default: current folder)
-  --provider NAME         local (default, works offline) or searxng
+  --provider NAME         local (default, works offline), searxng, or mcp
+  --mcp-adapter NAME      mcp: how to use the server's tools: filesystem (search_files + read_text_file
+                          under --corpus) or memory (search_nodes); calls go through the MCP permission
+                          proxy (risk levels, approval under the profile, audit log)
+  --mcp-env NAME[=VALUE]  environment for the MCP server (repeatable; default: a short harmless list)
   --endpoint URL          SearXNG-style base URL; queries GET <URL>/search?q=…&format=json
   --depth N               most sub-queries (default 3)
   --max-sources N         most sources cited (default 10)
@@ -45,10 +70,11 @@ Options:
   --no-cache              do not read or write the fetch cache ($CODEX_HOME/cache/research)
   -o, --out FILE          write the report to FILE (JSON with --json) instead of stdout
   --json                  the report as JSON
+Network fetches and MCP tool calls are written to the audit log ([audit] in config.toml).
 Progress goes to stderr when it is a terminal. Exit codes: 0 report written, 1 no sources or a
 fetch/provider failure, 2 usage error. The searxng provider refuses under profiles without network.`,
   async run(ctx, argv) {
-    const { values, positionals } = parse(argv, {
+    const { values, positionals, rest } = parse(argv, {
       corpus: { type: 'string' },
       dir: { type: 'string' },
       provider: { type: 'string' },
@@ -61,6 +87,8 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
       'no-cache': { type: 'boolean' },
       'min-interval-ms': { type: 'string' },
       out: { type: 'string', short: 'o' },
+      'mcp-adapter': { type: 'string' },
+      'mcp-env': { type: 'string', multiple: true },
     });
     const [question, extra] = positionals;
     if (question === undefined || question.trim() === '')
@@ -84,6 +112,14 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
 
     let provider: SearchProvider;
     let cache: ResearchCache | undefined;
+    let mcp: ProxiedMcpConnection | undefined;
+    const openAudit = () =>
+      createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+    let audit: ReturnType<typeof openAudit> | undefined;
+    if (providerName !== 'mcp' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    if (providerName !== 'mcp' && values['mcp-adapter'] !== undefined) {
+      throw new UsageError('--mcp-adapter is only for --provider mcp');
+    }
     if (providerName === 'local') {
       if (values.endpoint !== undefined) throw new UsageError('--endpoint is only for --provider searxng');
       const dir = (values.corpus ?? values.dir ?? ctx.cwd) as string;
@@ -92,7 +128,7 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
       const endpoint = values.endpoint as string | undefined;
       if (endpoint === undefined) throw new UsageError('--provider searxng needs --endpoint URL');
       if (values.corpus !== undefined || values.dir !== undefined) {
-        throw new UsageError('--corpus is only for --provider local');
+        throw new UsageError('--corpus is only for --provider local or mcp');
       }
       cache = values['no-cache']
         ? undefined
@@ -101,10 +137,36 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
         values['min-interval-ms'] === undefined
           ? 1000
           : positiveInt('min-interval-ms', values['min-interval-ms'], 1000);
-      const http = new HttpClient({ profile: ctx.profile, minIntervalMs }, { cache });
-      provider = await SearxngProvider.create(endpoint, http);
+      audit = openAudit();
+      const http = new HttpClient({ profile: ctx.profile, minIntervalMs }, { cache, audit });
+      provider = await SearxngProvider.create(endpoint, http).catch(async (error: unknown) => {
+        await audit?.close();
+        throw error;
+      });
+    } else if (providerName === 'mcp') {
+      const adapterName = values['mcp-adapter'] as string | undefined;
+      if (adapterName !== 'filesystem' && adapterName !== 'memory') {
+        throw new UsageError('--provider mcp needs --mcp-adapter filesystem or memory');
+      }
+      if (rest.length === 0) throw new UsageError('--provider mcp needs the server command after "--"');
+      const root = resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string);
+      const server = adapterName;
+      audit = openAudit();
+      mcp = await connectThroughPermissionProxy({
+        server,
+        command: rest[0]!,
+        args: rest.slice(1),
+        env: serverEnv(ctx.env, (values['mcp-env'] as string[] | undefined) ?? []),
+        profile: ctx.profile,
+        audit,
+      });
+      provider = new McpProvider({
+        client: mcp.client,
+        server,
+        adapter: adapterName === 'filesystem' ? filesystemAdapter({ root }) : memoryGraphAdapter(),
+      });
     } else {
-      throw new UsageError(`unknown provider "${providerName}"; use local or searxng`);
+      throw new UsageError(`unknown provider "${providerName}"; use local, searxng or mcp`);
     }
 
     const domains = { allow: list(values['allow-domain']), block: list(values['block-domain']) };
@@ -115,7 +177,11 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
       domains,
       ...(maxDomainShare === undefined ? {} : { bias: { maxDomainShare } }),
       ...(onProgress ? { onProgress } : {}),
-    }).finally(() => cache?.flush());
+    }).finally(async () => {
+      await cache?.flush();
+      await mcp?.close();
+      await audit?.close();
+    });
     const body = ctx.json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report);
     const out = values.out as string | undefined;
     if (out === undefined) {
