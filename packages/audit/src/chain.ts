@@ -14,12 +14,14 @@ import type { ChainAlgorithm } from './schema.js';
  */
 export const HASH_SUFFIX_LENGTH = ',"hash":"'.length + 64 + '"}'.length;
 
-export type Hasher = (prefix: string) => string;
+/** Hashes a line prefix (a string, or its UTF-8 bytes). */
+export type Hasher = (prefix: string | Uint8Array) => string;
 
 export function createHasher(key: Uint8Array | undefined): { algorithm: ChainAlgorithm; hash: Hasher } {
   if (key === undefined) {
     // crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object per call.
-    const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+    const oneShot = (crypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'hex') => string })
+      .hash;
     return {
       algorithm: 'sha256',
       hash: oneShot

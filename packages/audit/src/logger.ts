@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { AuditEventInput, AuditSink } from '@codex/security-profile';
-import { createHasher, keyBytes } from './chain.js';
+import { createHasher, type Hasher, keyBytes } from './chain.js';
 import {
   AuditBufferFullError,
   AuditClosedError,
@@ -126,7 +126,7 @@ export class AuditLogger implements AuditSink {
   readonly durability: Durability;
   readonly chain: ChainAlgorithm;
 
-  private readonly hash: (prefix: string) => string;
+  private readonly hash: Hasher;
   private readonly mask: (text: string) => string;
   private readonly now: () => Date;
   private readonly batchSize: number;
@@ -137,7 +137,7 @@ export class AuditLogger implements AuditSink {
 
   private current: Group = newGroup();
   private inflight: Group | undefined;
-  private draining: Promise<void> | undefined;
+  private draining = false;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -145,6 +145,7 @@ export class AuditLogger implements AuditSink {
   private ino = -1;
   private size = 0;
   private tail = { seq: 0, hash: GENESIS_HASH };
+  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
   private readonly counters = { written: 0, batches: 0, rotations: 0, tornTailsRepaired: 0 };
 
   constructor(options: AuditLoggerOptions) {
@@ -204,7 +205,7 @@ export class AuditLogger implements AuditSink {
     tornTailsRepaired: number;
     queued: number;
   } {
-    return { ...this.counters, queued: this.current.bodies.length + (this.inflight?.bodies.length ?? 0) };
+    return { ...this.counters, queued: this.current.bodies.length + this.unwrittenInflight() };
   }
 
   /**
@@ -222,13 +223,13 @@ export class AuditLogger implements AuditSink {
       return Promise.reject(error);
     }
     const group = this.current;
-    if (group.bodies.length + (this.inflight?.bodies.length ?? 0) >= this.maxBuffered) {
+    if (group.bodies.length + this.unwrittenInflight() >= this.maxBuffered) {
       return Promise.reject(new AuditBufferFullError(this.path, this.maxBuffered));
     }
     group.bodies.push(body);
     group.bytes += body.length + 180;
     if (group.bodies.length >= this.batchSize) this.startFlush();
-    else if (this.timer === undefined && this.draining === undefined) this.schedule();
+    else if (this.timer === undefined && !this.draining) this.schedule();
     return group.promise;
   }
 
@@ -304,6 +305,10 @@ export class AuditLogger implements AuditSink {
     this.timer.unref();
   }
 
+  private unwrittenInflight(): number {
+    return this.inflight !== undefined && !this.inflight.written ? this.inflight.bodies.length : 0;
+  }
+
   private startFlush(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer as NodeJS.Timeout);
@@ -313,26 +318,29 @@ export class AuditLogger implements AuditSink {
     // Resolves when everything queued so far is written: the current group, or the one in flight.
     const target =
       this.current.bodies.length > 0 ? this.current.promise : (this.inflight?.promise ?? RESOLVED);
-    if (this.draining === undefined) {
-      this.draining = this.drain().finally(() => {
-        this.draining = undefined;
-        // Entries logged between the end of the loop and now have no timer yet.
-        if (this.current.bodies.length > 0) this.schedule();
-      });
+    if (!this.draining) {
+      this.draining = true;
+      void this.drain();
     }
     return target;
   }
 
   private async drain(): Promise<void> {
-    while (this.current.bodies.length > 0) {
-      const group = this.current;
-      this.current = newGroup();
-      this.inflight = group;
-      try {
-        await this.writeGroup(group);
-      } finally {
-        this.inflight = undefined;
+    try {
+      while (this.current.bodies.length > 0) {
+        const group = this.current;
+        this.current = newGroup();
+        this.inflight = group;
+        try {
+          await this.writeGroup(group); // never rejects: failures reject the group's promise
+        } finally {
+          this.inflight = undefined;
+        }
       }
+    } finally {
+      // Cleared in the same synchronous step as the last emptiness check, so an entry logged
+      // from here on sees no drain running and schedules (or starts) its own.
+      this.draining = false;
     }
   }
 
@@ -364,16 +372,30 @@ export class AuditLogger implements AuditSink {
     if (this.maxFileBytes > 0 && this.size > 0 && this.size + group.bytes > this.maxFileBytes) {
       fd = this.rotate(fd);
     }
+    // Each line is encoded once, straight into a reused buffer, and its prefix hashed from
+    // those bytes (no second UTF-8 encoding, no per-line strings to join).
     let { seq, hash } = this.tail;
-    const lines: string[] = new Array(group.bodies.length);
     const chainHash = this.hash;
-    for (let i = 0; i < group.bodies.length; i++) {
+    let buf = this.scratch;
+    let end = 0;
+    for (const body of group.bodies) {
       seq++;
-      const prefix = `{"v":${AUDIT_SCHEMA_VERSION},"seq":${seq},${group.bodies[i]},"prev":"${hash}"`;
-      hash = chainHash(prefix);
-      lines[i] = `${prefix},"hash":"${hash}"}\n`;
+      const prefix = `{"v":${AUDIT_SCHEMA_VERSION},"seq":${seq},${body},"prev":"${hash}"`;
+      // UTF-8 needs at most 3 bytes per UTF-16 unit; the suffix is 77 ASCII bytes.
+      const need = end + prefix.length * 3 + 80;
+      if (need > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+        buf.copy(bigger, 0, 0, end);
+        buf = bigger;
+      }
+      const n = buf.write(prefix, end, 'utf8');
+      hash = chainHash(buf.subarray(end, end + n));
+      end += n;
+      end += buf.write(`,"hash":"${hash}"}\n`, end, 'latin1');
     }
-    const data = Buffer.from(lines.join(''), 'utf8');
+    // Keep a moderately sized buffer for the next batch; let a huge one go.
+    this.scratch = buf.length <= 4 * 1024 * 1024 ? buf : Buffer.allocUnsafe(64 * 1024);
+    const data = buf.subarray(0, end);
     let off = 0;
     try {
       while (off < data.length) off += writeSync(fd, data, off, data.length - off);

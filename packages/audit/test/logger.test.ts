@@ -141,6 +141,20 @@ describe('AuditLogger', () => {
     await logger.close();
   });
 
+  it('flush() right after the previous flush resolved never strands entries (regression)', async () => {
+    // The caller's continuation runs between the end of the write loop and its cleanup; entries
+    // logged there must still be written by this flush(), not wait for the (long) window.
+    const path = join(tempDir(), 'a.jsonl');
+    const logger = new AuditLogger({ path, durability: 'none', mask: MASK, flushIntervalMs: 60_000 });
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 20; i++) void logger.log(event(i));
+      await logger.flush();
+    }
+    expect(logger.stats).toMatchObject({ written: 1000, queued: 0 });
+    await logger.close();
+    expect((await verify(path)).entries).toBe(1000);
+  }, 10_000);
+
   it('rejects invalid events with a typed error and writes nothing for them', async () => {
     const path = join(tempDir(), 'a.jsonl');
     const logger = new AuditLogger({ path, mask: MASK });
