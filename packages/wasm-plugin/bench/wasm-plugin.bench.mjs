@@ -118,6 +118,7 @@ const CPU_ROUNDS = '300000';
 const smallJson = '{"name":"codex","tags":["a","b"],"n":[1,2,3]}';
 
 const jsonPlugin = await loadPlugin(plugins['json-format'], { cacheDir });
+const jsonWarm = await loadPlugin(plugins['json-format'], { cacheDir, keepWarm: true });
 const memoryHit = () => loadPlugin(plugins['json-format'], { cacheDir });
 
 // --- deadline latency --------------------------------------------------------------------------
@@ -139,6 +140,10 @@ await runSuite({
       const r = await jsonPlugin.run({ input: smallJson });
       if (r.exitCode !== 0) throw new Error('json-format failed');
     },
+    'run json-format via host, keepWarm spare worker': async () => {
+      const r = await jsonWarm.run({ input: smallJson });
+      if (r.exitCode !== 0) throw new Error('json-format failed');
+    },
     'direct WebAssembly.instantiate json-format (uninstrumented)': () => runInProcess(jsonRaw, smallJson),
     'cpu-bound metered (in-process)': () => runInProcess(cpuMetered, CPU_ROUNDS),
     'cpu-bound unmetered (in-process)': () => runInProcess(cpuRaw, CPU_ROUNDS),
@@ -156,6 +161,11 @@ await runSuite({
       baseline: 'direct WebAssembly.instantiate json-format (uninstrumented)',
       note: 'call overhead: isolation (worker thread) + component glue + instrumentation; informational',
     },
+    {
+      task: 'run json-format via host, keepWarm spare worker',
+      baseline: 'run json-format via host (worker+jco+fuel)',
+      note: 'what a prepared spare worker saves; informational',
+    },
   ],
   extra: {
     coldLoadMs: { transpileCacheMiss: round(coldMs), diskCacheHit: round(diskHitMs) },
@@ -167,7 +177,8 @@ await runSuite({
       pass: Math.max(...stopMs) <= 50,
     },
   },
-}).then((out) => {
+}).then(async (out) => {
+  await jsonWarm.close();
   console.log(
     `cold load (cache miss) ms: ${round(coldMs).join(', ')}; disk cache hit ms: ${round(diskHitMs).join(', ')}`,
   );

@@ -26,7 +26,7 @@ import {
 import { capabilityOfInterface, LINKABLE_INTERFACES } from './host.js';
 import { type PluginLimits, resolveLimits } from './limits.js';
 import { applyManifest, type PluginManifest } from './manifest.js';
-import type { WorkerInput, WorkerResult } from './worker.js';
+import type { WorkerJob, WorkerMessage, WorkerResult, WorkerSetup } from './worker.js';
 
 export interface LoadOptions {
   /** Capabilities granted by the user: `stdio` (always), `env:NAME`, `clock`, `random`. */
@@ -45,6 +45,12 @@ export interface LoadOptions {
   readonly cacheDir?: string;
   /** Name shown in messages and audit entries; default: the file name. */
   readonly label?: string;
+  /**
+   * Keep one worker thread ready (glue loaded, modules attached) so the next `run` skips thread
+   * start-up. Each run still gets a fresh thread and fresh instances; the spare is unref'd and
+   * released by `close()`. Default false (one-shot callers such as the CLI gain nothing).
+   */
+  readonly keepWarm?: boolean;
 }
 
 export interface RunOptions {
@@ -88,12 +94,28 @@ export class LoadedPlugin {
   readonly limits: PluginLimits;
   readonly #options: LoadOptions;
 
+  #spare: SpawnedWorker | undefined;
+  #closed = false;
+
   constructor(compiled: CompiledPlugin, grant: GrantSet, limits: PluginLimits, options: LoadOptions) {
     this.label = compiled.label;
     this.compiled = compiled;
     this.grant = grant;
     this.limits = limits;
     this.#options = options;
+    if (options.keepWarm) this.#spare = spawnWorker(this.#setup());
+  }
+
+  #setup(): WorkerSetup {
+    return { jsPath: this.compiled.jsPath, modules: Object.fromEntries(this.compiled.modules) };
+  }
+
+  /** Releases the warm spare worker (if `keepWarm`). Runs after `close()` start cold. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare) await spare.worker.terminate();
   }
 
   /** Runs the plugin once in a fresh worker thread. Violations throw typed errors (and are audited). */
@@ -108,9 +130,7 @@ export class LoadedPlugin {
       typeof options.input === 'string'
         ? new TextEncoder().encode(options.input)
         : (options.input ?? new Uint8Array());
-    const input: WorkerInput = {
-      jsPath: this.compiled.jsPath,
-      modules: Object.fromEntries(this.compiled.modules),
+    const job: WorkerJob = {
       stdin,
       grant: this.grant,
       env,
@@ -118,7 +138,12 @@ export class LoadedPlugin {
       maxOutputBytes: this.limits.maxOutputBytes,
     };
     const started = performance.now();
-    const outcome = await runInWorker(input, this.limits.timeoutMs);
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (this.#options.keepWarm && !this.#closed) this.#spare = spawnWorker(this.#setup());
+    const outcome = spare
+      ? await runOnWorker(spare, job, this.limits.timeoutMs)
+      : await runOnWorker(spawnWorker({ ...this.#setup(), job }), undefined, this.limits.timeoutMs);
     const durationMs = performance.now() - started;
     if (outcome.kind === 'timeout') {
       const error = new TimeoutError(this.label, this.limits.timeoutMs, outcome.stoppedAfterDeadlineMs);
@@ -218,30 +243,96 @@ type WorkerOutcome =
   | { kind: 'timeout'; stoppedAfterDeadlineMs: number }
   | { kind: 'crash'; message: string };
 
-function runInWorker(input: WorkerInput, timeoutMs: number): Promise<WorkerOutcome> {
+interface SpawnedWorker {
+  readonly worker: Worker;
+  /** Resolves when a prepared worker is ready for its job (or has already failed). */
+  readonly ready: Promise<void>;
+  /** A result posted before any job (the glue failed to load), or a crash before the job. */
+  early?: WorkerOutcome;
+}
+
+function spawnWorker(setup: WorkerSetup): SpawnedWorker {
+  const worker = new Worker(workerUrl(), {
+    workerData: setup,
+    // The worker sees no host environment at all; granted values travel in the job.
+    env: {},
+    execArgv: [],
+    stdout: true,
+    stderr: true,
+    // JS heap of the glue code; wasm linear memory is capped separately in the binary.
+    resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  });
+  // jco's glue may print to console on errors; keep it off the host's stdout/stderr.
+  worker.stdout.resume();
+  worker.stderr.resume();
+  if (setup.job) return { worker, ready: Promise.resolve() };
+  // A warm spare must not keep the process alive while it waits.
+  worker.unref();
+  const spawned: SpawnedWorker = {
+    worker,
+    ready: new Promise<void>((resolve) => {
+      const onMessage = (m: WorkerMessage) => {
+        if (m.type === 'result') spawned.early = { kind: 'done', result: m.result };
+        done();
+      };
+      const onError = (error: Error) => {
+        spawned.early = { kind: 'crash', message: error.message };
+        done();
+      };
+      const onExit = () => {
+        spawned.early ??= { kind: 'crash', message: 'worker exited before it was ready' };
+        done();
+      };
+      const done = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    }),
+  };
+  return spawned;
+}
+
+/**
+ * Runs one job: on a prepared worker (`job` given: it is posted now) or on a worker that got its
+ * job in `workerData`. The deadline starts now; at the deadline the thread is terminated.
+ */
+async function runOnWorker(
+  spawned: SpawnedWorker,
+  job: WorkerJob | undefined,
+  timeoutMs: number,
+): Promise<WorkerOutcome> {
+  const { worker } = spawned;
+  if (job) {
+    const deadline = performance.now() + timeoutMs;
+    worker.ref(); // from here on the run keeps the process alive
+    await spawned.ready;
+    if (spawned.early) {
+      await worker.terminate();
+      return spawned.early;
+    }
+    worker.postMessage(job);
+    return watch(worker, Math.max(0, deadline - performance.now()), deadline);
+  }
+  return watch(worker, timeoutMs, performance.now() + timeoutMs);
+}
+
+function watch(worker: Worker, timeoutMs: number, deadlineAt: number): Promise<WorkerOutcome> {
   return new Promise((resolve) => {
-    const worker = new Worker(workerUrl(), {
-      workerData: input,
-      // The worker sees no host environment at all; granted values travel in workerData.
-      env: {},
-      execArgv: [],
-      stdout: true,
-      stderr: true,
-      // JS heap of the glue code; wasm linear memory is capped separately in the binary.
-      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
-    });
-    // jco's glue may print to console on errors; keep it off the host's stdout/stderr.
-    worker.stdout.resume();
-    worker.stderr.resume();
     let settled: WorkerOutcome | undefined;
-    let deadlineAt = 0;
+    // stoppedAfterDeadlineMs is measured from the intended deadline, not from when the timer
+    // callback ran, so event-loop lag on the host counts against the latency figure.
     const timer = setTimeout(() => {
-      deadlineAt = performance.now();
       settled ??= { kind: 'timeout', stoppedAfterDeadlineMs: 0 };
       void worker.terminate();
     }, timeoutMs);
-    worker.once('message', (result: WorkerResult) => {
-      settled ??= { kind: 'done', result };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type !== 'result') return;
+      settled ??= { kind: 'done', result: m.result };
       void worker.terminate();
     });
     worker.once('error', (error: Error) => {

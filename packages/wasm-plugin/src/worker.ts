@@ -8,15 +8,32 @@ import type { GrantSet } from './capabilities.js';
 import { HOST_MODULE } from './constants.js';
 import { createHost, HostSignalError } from './host.js';
 
-export interface WorkerInput {
+/** What a worker needs to prepare: the jco glue and the compiled core modules. */
+export interface WorkerSetup {
   readonly jsPath: string;
   readonly modules: Record<string, WebAssembly.Module>;
+  /** Present: run at once. Absent: load the glue, post `ready`, then wait for one job message. */
+  readonly job?: WorkerJob;
+}
+
+/** One run: input, grant and fuel. */
+export interface WorkerJob {
   readonly stdin: Uint8Array;
   readonly grant: GrantSet;
   readonly env: Record<string, string>;
   readonly fuel: number;
   readonly maxOutputBytes: number;
 }
+
+export type WorkerMessage = { type: 'ready' } | { type: 'result'; result: WorkerResult };
+
+type Glue = {
+  instantiate: (
+    getCoreModule: (name: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore: (m: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+  ) => Promise<Record<string, { run?: () => unknown }>>;
+};
 
 export type WorkerOutcome =
   | { kind: 'exit'; code: number }
@@ -59,15 +76,18 @@ function classify(error: unknown): WorkerOutcome {
   return { kind: 'host-error', message };
 }
 
-async function main(): Promise<void> {
-  const input = workerData as WorkerInput;
+async function execute(
+  glue: Glue,
+  modules: Record<string, WebAssembly.Module>,
+  job: WorkerJob,
+): Promise<WorkerResult> {
   const startedAt = performance.timeOrigin + performance.now();
-  const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, BigInt(input.fuel));
+  const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, BigInt(job.fuel));
   const host = createHost({
-    grant: input.grant,
-    env: input.env,
-    stdin: input.stdin,
-    maxOutputBytes: input.maxOutputBytes,
+    grant: job.grant,
+    env: job.env,
+    stdin: job.stdin,
+    maxOutputBytes: job.maxOutputBytes,
   });
   const hostModule = {
     fuel,
@@ -80,19 +100,9 @@ async function main(): Promise<void> {
   };
   let outcome: WorkerOutcome;
   try {
-    const glue = (await import(pathToFileURL(input.jsPath).href)) as {
-      instantiate: (
-        getCoreModule: (name: string) => WebAssembly.Module,
-        imports: Record<string, unknown>,
-        instantiateCore: (
-          m: WebAssembly.Module,
-          imports?: WebAssembly.Imports,
-        ) => Promise<WebAssembly.Instance>,
-      ) => Promise<Record<string, { run?: () => unknown }>>;
-    };
     const instance = await glue.instantiate(
       (name) => {
-        const m = input.modules[name];
+        const m = modules[name];
         if (!m) throw new Error(`missing core module ${name}`);
         return m;
       },
@@ -107,8 +117,8 @@ async function main(): Promise<void> {
     outcome = classify(error);
   }
   const left = fuel.value as bigint;
-  const used = BigInt(input.fuel) - (left < 0n ? 0n : left);
-  const result: WorkerResult = {
+  const used = BigInt(job.fuel) - (left < 0n ? 0n : left);
+  return {
     outcome,
     stdout: host.stdout(),
     stderr: host.stderr(),
@@ -116,16 +126,30 @@ async function main(): Promise<void> {
     denials: host.denials,
     startedAt,
   };
-  parentPort!.postMessage(result);
 }
 
-main().catch((error: unknown) => {
-  parentPort!.postMessage({
+function hostError(error: unknown): WorkerResult {
+  return {
     outcome: { kind: 'host-error', message: error instanceof Error ? error.message : String(error) },
     stdout: new Uint8Array(),
     stderr: new Uint8Array(),
     fuelUsed: 0,
     denials: [],
     startedAt: 0,
-  } satisfies WorkerResult);
-});
+  };
+}
+
+const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+
+async function main(): Promise<void> {
+  const setup = workerData as WorkerSetup;
+  const glue = (await import(pathToFileURL(setup.jsPath).href)) as Glue;
+  let job = setup.job;
+  if (!job) {
+    post({ type: 'ready' });
+    job = await new Promise<WorkerJob>((resolve) => parentPort!.once('message', resolve));
+  }
+  post({ type: 'result', result: await execute(glue, setup.modules, job) });
+}
+
+main().catch((error: unknown) => post({ type: 'result', result: hostError(error) }));

@@ -276,3 +276,36 @@ describe('inspect', () => {
     expect(json.capabilities.requested).not.toContain('random');
   });
 });
+
+describe('keepWarm', () => {
+  it('runs on a prepared spare worker with the same results and limits, and releases it on close', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const baseline = ports();
+    const warm = await loadPlugin(plugin('json-format'), { cacheDir, keepWarm: true });
+    const cold = await loadPlugin(plugin('json-format'), { cacheDir });
+    for (const input of ['{"a":1}', '[1,[2,[3]]]', '"s"']) {
+      const [w, c] = [await warm.run({ input }), await cold.run({ input })];
+      expect(text(w.stdout)).toBe(text(c.stdout));
+      expect(w.fuelUsed).toBe(c.fuelUsed);
+    }
+    const loop = await loadPlugin(plugin('infinite-loop'), {
+      cacheDir,
+      keepWarm: true,
+      limits: { fuel: 1e15, timeoutMs: 200 },
+    });
+    await expect(loop.run()).rejects.toBeInstanceOf(TimeoutError);
+    await expect(loop.run()).rejects.toBeInstanceOf(TimeoutError);
+    const fuel = await loadPlugin(plugin('infinite-loop'), { cacheDir, keepWarm: true });
+    await expect(fuel.run()).rejects.toBeInstanceOf(FuelExhaustedError);
+    const before = process
+      .getActiveResourcesInfo()
+      .filter((r) => r === 'Worker' || r === 'MessagePort').length;
+    await Promise.all([warm.close(), loop.close(), fuel.close()]);
+    const after = process
+      .getActiveResourcesInfo()
+      .filter((r) => r === 'Worker' || r === 'MessagePort').length;
+    expect(after).toBeLessThanOrEqual(before);
+    // After close, runs still work (cold).
+    expect(text((await warm.run({ input: '[]' })).stdout)).toBe('[]\n');
+  });
+});
