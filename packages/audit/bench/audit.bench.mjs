@@ -88,19 +88,42 @@ const disabled = new AuditLogger({ path: join(dir, 'disabled.jsonl'), enabled: f
 const resolved = Promise.resolve();
 const noopSink = { log: (_event) => resolved };
 
+// A second view that the machine's load disturbs less: CPU time (user + system) per entry of this
+// process, pino and audit interleaved over several rounds. Recorded in results.json as `cpu`.
+async function cpuPerEntry(fn, ops) {
+  const start = process.cpuUsage();
+  for (let k = 0; k < ops; k++) await fn();
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / ops / PER_OP;
+}
+const pinoOp = async () => {
+  for (let i = 0; i < PER_OP; i++) pinoLogger.info(next());
+  await flushPino();
+};
+const noneOp = async () => {
+  for (let i = 0; i < PER_OP; i++) none.log(next());
+  await none.flush();
+};
+const rounds = [];
+for (let r = 0; r < 7; r++) {
+  const audit = await cpuPerEntry(noneOp, 30);
+  const base = await cpuPerEntry(pinoOp, 30);
+  rounds.push({ auditCpuUsPerEntry: audit, pinoCpuUsPerEntry: base, ratio: base / audit });
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cpu = {
+  note: 'CPU µs per entry (user+system) of this process; ratio = pino CPU / audit CPU, i.e. audit throughput relative to pino per CPU second',
+  medianRatio: median(rounds.map((r) => r.ratio)),
+  rounds,
+};
+
 const BATCH_CONCURRENCY = 100;
 const result = await runSuite({
   packageDir: fileURLToPath(new URL('..', import.meta.url)),
   name: '@codex/audit',
   tasks: {
-    [`pino → file, ${PER_OP} entries (baseline)`]: async () => {
-      for (let i = 0; i < PER_OP; i++) pinoLogger.info(next());
-      await flushPino();
-    },
-    [`audit none (mask + chain + lock), ${PER_OP} entries`]: async () => {
-      for (let i = 0; i < PER_OP; i++) none.log(next());
-      await none.flush();
-    },
+    [`pino → file, ${PER_OP} entries (baseline)`]: pinoOp,
+    [`audit none (mask + chain + lock), ${PER_OP} entries`]: noneOp,
     [`audit batch, ${BATCH_CONCURRENCY} concurrent entries + group fsync`]: async () => {
       const ps = new Array(BATCH_CONCURRENCY);
       for (let i = 0; i < BATCH_CONCURRENCY; i++) ps[i] = batch.log(next());
@@ -124,12 +147,15 @@ const result = await runSuite({
       note: 'a disabled logger costs about as much as a no-op sink',
     },
   ],
-  extra: { entriesPerOp: { none: PER_OP, pino: PER_OP, batch: BATCH_CONCURRENCY, every: 1 } },
+  extra: { entriesPerOp: { none: PER_OP, pino: PER_OP, batch: BATCH_CONCURRENCY, every: 1 }, cpu },
 });
 const r = result.results;
 const per = (name, n) => Math.round(r[name].opsPerSec * n);
 console.log(
   `\nentries/s: pino ${per(`pino → file, ${PER_OP} entries (baseline)`, PER_OP)}, audit none ${per(`audit none (mask + chain + lock), ${PER_OP} entries`, PER_OP)}, batch ${per(`audit batch, ${BATCH_CONCURRENCY} concurrent entries + group fsync`, BATCH_CONCURRENCY)}, every ${per('audit every, 1 entry + fsync', 1)}`,
+);
+console.log(
+  `CPU-time ratio (pino CPU / audit CPU per entry), median of ${rounds.length} rounds: ${cpu.medianRatio.toFixed(2)}`,
 );
 await Promise.all([none.close(), batch.close(), every.close()]);
 pinoDest.end();
