@@ -251,3 +251,47 @@ describe('codex research --provider mcp (real MCP filesystem server behind the p
     expect(codex(['research', 'q', '--mcp-adapter', 'memory']).status).toBe(2);
   });
 });
+
+describe('codex research progress', () => {
+  it('shows every stage on stderr when stderr is a TTY', async () => {
+    const { PassThrough } = await import('node:stream');
+    const mainUrl = new URL('../dist/main.js', import.meta.url).href;
+    const { main } = (await import(mainUrl)) as {
+      main: (argv: string[], version: string, io: object) => Promise<number>;
+    };
+    const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    let out = '';
+    let err = '';
+    stdout.on('data', (d) => {
+      out += d;
+    });
+    stderr.on('data', (d) => {
+      err += d;
+    });
+    try {
+      const code = await main(['research', 'libffi thread safety', '--corpus', pages], '0.0.0', {
+        stdout,
+        stderr,
+        env: { CODEX_HOME: home, PATH: process.env.PATH },
+        cwd: home,
+      });
+      expect(code).toBe(0);
+      expect(out).toMatch(/^# libffi thread safety/);
+      const stages = [...err.matchAll(/^research: ([a-z-]+): /gm)].map((m) => m[1]);
+      expect([...new Set(stages)]).toEqual([
+        'sub-queries',
+        'search',
+        'fetch',
+        'dedup',
+        'bias',
+        'rank',
+        'contradictions',
+        'report',
+      ]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
