@@ -218,6 +218,22 @@ export class McpPermissionProxy {
     });
   }
 
+  /** An unexpected error while handling a client request: answer it with an error, never crash. */
+  #internalFailure(clientId: RequestId, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown }).code;
+    this.#log(`internal error: ${message}`);
+    void this.#sendDown({
+      jsonrpc: '2.0',
+      id: clientId,
+      error: {
+        code: ErrorCode.InternalError,
+        message: `codex mcp proxy: ${message}`,
+        data: { server: this.server, ...(typeof code === 'string' ? { code } : {}) },
+      },
+    });
+  }
+
   // ---- client → server ---------------------------------------------------------------------
 
   #fromClient(message: JSONRPCMessage): void {
@@ -231,7 +247,7 @@ export class McpPermissionProxy {
           (Object.keys(elicitation).length === 0 || (elicitation as { form?: unknown }).form !== undefined);
       }
       if (message.method === 'tools/call') {
-        void this.#handleCall(message);
+        this.#handleCall(message).catch((error: unknown) => this.#internalFailure(message.id, error));
         return;
       }
       this.#forwardRequestUp(message);
@@ -341,7 +357,14 @@ export class McpPermissionProxy {
         if (typeof version === 'string') this.#up.setProtocolVersion?.(version);
       }
       if (p.method === 'tools/list' && 'result' in message) {
-        const filtered = this.#filterToolList(message.result);
+        let filtered: Record<string, unknown> | undefined;
+        try {
+          filtered = this.#filterToolList(message.result);
+        } catch (error) {
+          // Fail safe: a list that could not be checked (e.g. the pin file is unwritable) is not shown.
+          this.#internalFailure(p.clientId, error);
+          return;
+        }
         if (filtered === undefined) {
           out = {
             jsonrpc: '2.0',
@@ -522,6 +545,21 @@ export class McpPermissionProxy {
     let verdict: CallVerdict;
     try {
       verdict = await this.#decide(params.data.name, params.data.arguments, ac.signal);
+    } catch (error) {
+      // Fail safe: anything that goes wrong while deciding is a denial, with the reason.
+      this.#log(`cannot decide on ${params.data.name}: ${(error as Error).message}`);
+      const { permission, classification, forbidden } = this.permissionOf(
+        this.#tools.get(params.data.name) ?? { name: params.data.name },
+      );
+      verdict = {
+        decision: 'deny',
+        permission,
+        classification,
+        forbidden,
+        approval: 'error',
+        pin: 'unknown_tool',
+        reason: `the proxy could not decide (${(error as Error).message})`,
+      };
     } finally {
       this.#deciding.delete(message.id);
     }

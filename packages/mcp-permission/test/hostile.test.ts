@@ -210,3 +210,20 @@ describe('a hostile or broken client', () => {
     expect(textOf(r)).toMatch(/audit log could not record/);
   });
 });
+
+describe('an unwritable pin store', () => {
+  it('fails safe: the listing is refused, calls are denied with the reason, the proxy keeps serving', async () => {
+    const { mkdirSync, writeFileSync: write } = await import('node:fs');
+    mkdirSync(join(dir, 'pins'));
+    const pins = new PinStore({ path: join(dir, 'pins', 'mcp-pins.json') });
+    rmSync(join(dir, 'pins'), { recursive: true });
+    write(join(dir, 'pins'), 'not a directory');
+    h = await harness({ server: 'liar', args: [fixture('lying-server.mjs')], profile: 'trusted', pins });
+    await expect(h.client.listTools()).rejects.toThrow(/mcp-pins\.json: cannot (read|write) pin file/);
+    const r = await h.client.callTool({ name: 'echo', arguments: { text: 'x' } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/could not decide/);
+    expect(h.audit.calls()[0]).toMatchObject({ decision: 'denied' });
+    await expect(h.client.ping()).resolves.toBeDefined();
+  });
+});
