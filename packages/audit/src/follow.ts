@@ -1,4 +1,5 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { type AuditFilter, type AuditRecord, type CorruptLine, matcher, parseEntryLine } from './reader.js';
 
 export interface FollowOptions {
@@ -27,6 +28,8 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
   let offset = 0;
   let lineNo = 0;
   let rest = '';
+  // Keeps a multi-byte character split across two reads intact.
+  let decoder = new StringDecoder('utf8');
   const buf = Buffer.allocUnsafe(256 * 1024);
 
   const openCurrent = async (fromStart: boolean): Promise<void> => {
@@ -41,6 +44,7 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
     offset = 0;
     lineNo = 0;
     rest = '';
+    decoder = new StringDecoder('utf8');
     if (!fromStart) {
       // Count the lines we skip so that reported line numbers stay true.
       while (offset < st.size) {
@@ -58,7 +62,7 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
       const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
       if (bytesRead === 0) return;
       offset += bytesRead;
-      const text = rest + buf.toString('utf8', 0, bytesRead);
+      const text = rest + decoder.write(buf.subarray(0, bytesRead));
       const parts = text.split('\n');
       rest = parts.pop() ?? '';
       for (const part of parts) {
@@ -96,6 +100,7 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
         // Truncated in place (a torn tail cut off by a writer): re-read from the new end.
         offset = st.size;
         rest = '';
+        decoder = new StringDecoder('utf8');
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, interval);

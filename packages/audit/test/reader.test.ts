@@ -178,6 +178,32 @@ describe('followEntries', () => {
   });
 });
 
+describe('followEntries with multi-byte text', () => {
+  it('keeps characters split across read chunks intact', async () => {
+    const path = join(tempDir(), 'u.jsonl');
+    const logger = new AuditLogger({ path, mask: MASK, batchSize: 50 });
+    const targets = Array.from({ length: 400 }, (_, i) => `${i}:${'€'.repeat(700 + (i % 7))}`);
+    await Promise.all(
+      targets.map((target) =>
+        logger.log({ profile: 'offline', operation: 'other', target, decision: 'allowed', reason: 'ü' }),
+      ),
+    );
+    await logger.close();
+    const ac = new AbortController();
+    const got: string[] = [];
+    for await (const r of followEntries(path, {
+      fromStart: true,
+      intervalMs: 10,
+      signal: ac.signal,
+      onCorrupt: () => got.push('CORRUPT'),
+    })) {
+      got.push(r.entry.target);
+      if (got.length === targets.length) ac.abort();
+    }
+    expect(got).toEqual(targets);
+  });
+});
+
 describe('parseTimeSpec', () => {
   const now = Date.parse('2026-03-01T12:00:00Z');
   it.each([
