@@ -9,6 +9,10 @@ export const COMMANDS: Readonly<
     load: () => import('./commands/profile.js'),
   },
   audit: { summary: 'Read, query and verify the audit log', load: () => import('./commands/audit.js') },
+  supervise: {
+    summary: 'Run a plan of sub-agents (DAG): caps, timeouts, cancellation, merged results',
+    load: () => import('./commands/run.js'),
+  },
   config: {
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),

@@ -1,0 +1,322 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CodexError } from '@codex/security-profile';
+import {
+  createLogger,
+  type Logger,
+  levels,
+  type MergeResult,
+  outputText,
+  type Plan,
+  PlanError,
+  parsePlanText,
+  type RunReport,
+  Supervisor,
+  type SupervisorEvent,
+  startOtlpMetrics,
+  type TaskResult,
+} from '@codex/supervisor';
+import { parse } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { line, paint, table } from '../output.js';
+import { AGENT_TYPES, createAgents } from './agents.js';
+
+const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
+                       [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+
+Runs a plan: a DAG of tasks, each handled by an agent, under the effective profile.
+  --max-concurrent N  agents working at once (overrides the plan's maxConcurrent; default 4)
+  --dry-run           validate the plan and print its dependency levels; run nothing
+  --policy FILE       add an exec-policy layer for command tasks (as in "codex policy check");
+                      config [policy] files, <workspace>/.codex/policy.toml and the admin layer apply too
+  --allow-degraded    let command tasks run when the sandbox cannot enforce the profile
+                      (each such run is written to the audit log)
+  --log FILE          structured logs (pino JSON lines) to FILE; with --debug and no --log, to stderr
+
+Agents: ${AGENT_TYPES.join(', ')}.
+  command   {argv: [...]} or {script: "..."}, optional cwd, env: exec policy, then the sandbox,
+            then the audit log; a denial or approval request ends the task as denied
+  plugin    {plugin: file.wasm, input?, allow?: [...], limits?: {...}}: a sandboxed WASM plugin
+  research  {question, corpus: dir, depth?, maxSources?}: deep research over local files
+  mcp       {server: [argv...], tool, arguments?}: one MCP tool call through the permission proxy
+
+Metrics go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+Exit codes: 0 every task succeeded, 1 a task failed, was denied, timed out or was skipped,
+2 usage or invalid plan, 130 interrupted (running tasks are cancelled, their processes killed).`;
+
+export const command: Command = {
+  summary: 'Run a plan of sub-agents (DAG) with a concurrency cap, timeouts and merged results',
+  usage: USAGE,
+  async run(ctx, argv) {
+    const { values, positionals } = parse(argv, {
+      'max-concurrent': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'allow-degraded': { type: 'boolean' },
+      log: { type: 'string' },
+      policy: { type: 'string', multiple: true },
+    });
+    const [file, extra] = positionals;
+    if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    let maxConcurrent: number | undefined;
+    if (values['max-concurrent'] !== undefined) {
+      const raw = String(values['max-concurrent']);
+      maxConcurrent = Number(raw);
+      if (!/^\d+$/.test(raw) || maxConcurrent < 1 || maxConcurrent > 1024) {
+        throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
+      }
+    }
+    const path = resolve(ctx.cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read plan ${file} (${(error as NodeJS.ErrnoException).code ?? error})`);
+    }
+
+    let logger: Logger | undefined;
+    const logFile = values.log as string | undefined;
+    if (logFile !== undefined) {
+      logger = createLogger({ destination: createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }) });
+    } else if (ctx.debug) {
+      logger = createLogger({ destination: ctx.stderr, level: 'debug' });
+    }
+
+    const otlp = values['dry-run']
+      ? undefined
+      : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
+    const agents = await createAgents(ctx, {
+      allowDegraded: values['allow-degraded'] === true,
+      policies: (values.policy as string[] | undefined) ?? [],
+    });
+    const supervisor = new Supervisor({
+      ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
+      profile: ctx.profile,
+      ...(logger ? { logger } : {}),
+      ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
+      onEvent: (event) => progress(ctx, event),
+      // command and plugin outputs merge by what they printed
+      merge: { toText: mergeText },
+    });
+    agents.register(supervisor);
+
+    let interrupted = false;
+    try {
+      let plan: Plan;
+      let handle: ReturnType<Supervisor['start']>;
+      try {
+        plan = supervisor.validate(parsePlanText(text, file), file);
+        if (values['dry-run']) return dryRun(ctx, plan, maxConcurrent);
+        handle = supervisor.start(plan, {
+          source: file,
+          ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
+        });
+      } catch (error) {
+        if (error instanceof PlanError) return planError(ctx, error);
+        throw error;
+      }
+      const stop = () => {
+        interrupted = true;
+        handle.cancel('interrupted');
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      let report: RunReport;
+      try {
+        report = await handle.done;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      if (ctx.json) line(ctx.stdout, JSON.stringify(toJson(report, ctx), null, 2));
+      else render(ctx, report, plan);
+      if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
+      return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
+    } finally {
+      await agents.close();
+      await otlp?.shutdown().catch(() => {});
+    }
+  },
+};
+
+function planError(ctx: CliContext, error: PlanError): number {
+  if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code: error.code, message: error.message } }));
+  else line(ctx.stderr, `codex: error: ${error.message}`);
+  return EXIT.USAGE;
+}
+
+function progress(ctx: CliContext, event: SupervisorEvent): void {
+  if (ctx.json || event.type !== 'task') return;
+  if ((ctx.stderr as { isTTY?: boolean }).isTTY !== true) return;
+  const r = event.result;
+  line(ctx.stderr, paint(ctx, 'dim', `  ${r.taskId}: ${r.status}`));
+}
+
+function dryRun(ctx: CliContext, plan: Plan, maxConcurrent: number | undefined): number {
+  const tiers = levels(plan.tasks);
+  const cap = maxConcurrent ?? plan.maxConcurrent ?? 4;
+  if (ctx.json) {
+    line(
+      ctx.stdout,
+      JSON.stringify(
+        {
+          valid: true,
+          name: plan.name ?? null,
+          strategy: plan.strategy,
+          failure: plan.failure,
+          maxConcurrent: cap,
+          profile: ctx.profile,
+          levels: tiers.map((t) => t.map((x) => x.id)),
+          merge: plan.merge ?? null,
+        },
+        null,
+        2,
+      ),
+    );
+    return EXIT.OK;
+  }
+  line(
+    ctx.stdout,
+    `plan ${plan.name ?? '(unnamed)'} is valid: ${plan.tasks.length} tasks, ${plan.strategy}, ${plan.failure}, max ${cap} concurrent, profile ${ctx.profile}`,
+  );
+  tiers.forEach((tier, i) => {
+    line(ctx.stdout, `  level ${i}: ${tier.map((t) => `${t.id} (${t.agent})`).join(', ')}`);
+  });
+  if (plan.merge) line(ctx.stdout, `  merge: ${plan.merge.strategy}`);
+  return EXIT.OK;
+}
+
+const MARK: Record<TaskResult['status'], string> = {
+  succeeded: '✓',
+  failed: '✗',
+  denied: '⊘',
+  'timed-out': '⏱',
+  cancelled: '✗',
+  skipped: '-',
+  dropped: '-',
+};
+
+function render(ctx: CliContext, report: RunReport, plan: Plan): void {
+  line(
+    ctx.stdout,
+    `${report.name ?? 'plan'}: ${plan.tasks.length} tasks, ${report.strategy}, ${report.failure}, max ${report.maxConcurrent} concurrent, profile ${ctx.profile}`,
+  );
+  const rows = report.tasks.map((t) => [
+    `${MARK[t.status]} ${t.taskId}`,
+    t.agentType,
+    t.status,
+    t.startedAt === undefined ? '' : `${(t.durationMs / 1000).toFixed(2)} s`,
+    t.error ? `${t.error.code}: ${firstLine(t.error.message)}` : '',
+  ]);
+  line(ctx.stdout, table(rows));
+  for (const t of report.tasks) {
+    if (t.status === 'failed' && t.error instanceof CodexError && 'stderrTail' in t.error) {
+      const tail = String((t.error as { stderrTail: unknown }).stderrTail).trim();
+      if (tail) {
+        line(ctx.stdout, paint(ctx, 'dim', `--- ${t.taskId} (stderr, last lines)`));
+        line(ctx.stdout, tail);
+      }
+    }
+  }
+  if (report.merged) renderMerge(ctx, report.merged);
+  if (report.mergeError) line(ctx.stdout, `merge failed: ${report.mergeError.message}`);
+  for (const e of report.cleanupErrors) line(ctx.stdout, `cleanup error: ${e}`);
+  const drops = report.mailboxes;
+  const colour = report.status === 'succeeded' ? 'green' : report.status === 'failed' ? 'red' : 'yellow';
+  line(
+    ctx.stdout,
+    `${paint(ctx, colour, `run ${report.status}`)} in ${(report.durationMs / 1000).toFixed(2)} s (peak ${report.peakConcurrency} concurrent; mailbox drops ${drops.droppedOldest + drops.droppedNew})${report.cancelReason ? `: ${report.cancelReason}` : ''}`,
+  );
+}
+
+function renderMerge(ctx: CliContext, merged: MergeResult): void {
+  switch (merged.strategy) {
+    case 'concatenate':
+      line(ctx.stdout, `--- merged (concatenate: ${merged.sources.join(', ') || 'nothing succeeded'})`);
+      if (merged.output) line(ctx.stdout, merged.output.trimEnd());
+      if (merged.excluded.length) line(ctx.stdout, `(left out: ${merged.excluded.join(', ')})`);
+      return;
+    case 'voting':
+      line(
+        ctx.stdout,
+        `--- merged (voting: ${merged.outcome}, ${merged.voters} voters) ${merged.votes.map((v) => `${JSON.stringify(v.value)}×${v.count}`).join(' ')}`,
+      );
+      if (merged.outcome === 'majority') line(ctx.stdout, asText(merged.output));
+      if (merged.outcome === 'tie')
+        line(ctx.stdout, `tie between ${merged.tied.map((v) => JSON.stringify(v)).join(', ')}`);
+      return;
+    case 'first-success':
+      line(ctx.stdout, `--- merged (first-success: ${merged.source})`);
+      line(ctx.stdout, asText(merged.output));
+      return;
+    case 'highest-score':
+      line(
+        ctx.stdout,
+        `--- merged (highest-score: ${merged.source}, score ${merged.score}${merged.tied.length ? `, tied with ${merged.tied.join(', ')}` : ''})`,
+      );
+      line(ctx.stdout, asText(merged.output));
+  }
+}
+
+/** What a merge sees of an output: what a command or plugin printed, else the value as text. */
+function mergeText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout);
+  return outputText(output);
+}
+
+function asText(output: unknown): string {
+  if (typeof output === 'string') return output.trimEnd();
+  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout).trimEnd();
+  return JSON.stringify(output, null, 2);
+}
+
+function firstLine(s: string): string {
+  const first = s.split('\n')[0] ?? '';
+  return first.length > 160 ? `${first.slice(0, 159)}…` : first;
+}
+
+function errorJson(error: CodexError | undefined) {
+  if (!error) return undefined;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(error)) {
+    if (k !== 'name' && k !== 'code' && k !== 'message' && (typeof v !== 'object' || v === null))
+      extra[k] = v;
+  }
+  return { code: error.code, message: error.message, ...extra };
+}
+
+function toJson(report: RunReport, ctx: CliContext) {
+  return {
+    runId: report.runId,
+    name: report.name ?? null,
+    status: report.status,
+    profile: ctx.profile,
+    strategy: report.strategy,
+    failure: report.failure,
+    maxConcurrent: report.maxConcurrent,
+    peakConcurrency: report.peakConcurrency,
+    durationMs: Math.round(report.durationMs * 10) / 10,
+    startOrder: report.startOrder,
+    tasks: report.tasks.map((t) => ({
+      id: t.taskId,
+      agent: t.agent,
+      agentType: t.agentType,
+      status: t.status,
+      durationMs: Math.round(t.durationMs * 10) / 10,
+      startedAt: t.startedAt === undefined ? null : new Date(t.startedAt).toISOString(),
+      finishedAt: new Date(t.finishedAt).toISOString(),
+      progress: t.progress,
+      ...(t.score === undefined ? {} : { score: t.score }),
+      decisions: t.decisions,
+      output: t.output ?? null,
+      error: errorJson(t.error) ?? null,
+    })),
+    merged: report.merged ?? null,
+    mergeError: errorJson(report.mergeError) ?? null,
+    cancelReason: report.cancelReason ?? null,
+    cleanupErrors: report.cleanupErrors,
+    mailboxes: report.mailboxes,
+  };
+}
