@@ -140,7 +140,7 @@ function exampleWords(parser: Parser, example: string | readonly string[]): Word
   if (!tree) return undefined;
   try {
     if (tree.rootNode.hasError) return undefined;
-    const collector = new SegmentCollector();
+    const collector = new SegmentCollector(example);
     collector.walk(tree.rootNode);
     const segs = collector.segments;
     const only = segs[0];
@@ -338,7 +338,7 @@ export class PolicyEngine {
     try {
       const root = tree.rootNode;
       const hasError = root.hasError;
-      const collector = new SegmentCollector(hasError);
+      const collector = new SegmentCollector(script, hasError);
       collector.walk(root);
       raw = collector.segments;
       if (hasError && !collector.sawParseError) {

@@ -162,8 +162,16 @@ export class SegmentCollector {
    */
   private readonly errors: boolean;
 
-  constructor(treeHasError = true) {
+  /** The parsed text: node text is sliced from it (web-tree-sitter indices are UTF-16 offsets for string input). */
+  private readonly source: string;
+
+  constructor(source: string, treeHasError = true) {
+    this.source = source;
     this.errors = treeHasError;
+  }
+
+  private text(node: Node): string {
+    return this.source.slice(node.startIndex, node.endIndex);
   }
 
   walk(node: Node, knownType?: string): void {
@@ -173,7 +181,7 @@ export class SegmentCollector {
       return;
     }
     if (type === 'ERROR') {
-      this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(node.text))}`);
+      this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(this.text(node)))}`);
       for (const child of node.children) if (child) this.scan(child);
       return;
     }
@@ -185,7 +193,7 @@ export class SegmentCollector {
         else this.scan(child, t);
       }
       if (this.errors && node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
-        this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(node.text))}`);
+        this.construct(node, 'prompt', `script does not parse near ${JSON.stringify(clip(this.text(node)))}`);
       }
       return;
     }
@@ -223,7 +231,7 @@ export class SegmentCollector {
       case 'declaration_command': {
         // export / declare / local / readonly / typeset: the words are names or assignments.
         const seg = this.newSegment(node, 'command');
-        const keyword = node.child(0)?.text ?? 'declare';
+        const keyword = node.child(0) ? this.text(node.child(0)!) : 'declare';
         seg.words.push({ value: keyword, literal: true, tilde: false, source: keyword });
         for (const child of node.namedChildren) {
           if (!child) continue;
@@ -263,7 +271,11 @@ export class SegmentCollector {
     if (type === 'command_substitution' || type === 'process_substitution') {
       for (const child of node.namedChildren) if (child) this.walk(child);
       if (this.errors && node.hasError && !node.namedChildren.some((c) => c?.hasError)) {
-        this.construct(node, 'prompt', `substitution does not parse: ${JSON.stringify(clip(node.text))}`);
+        this.construct(
+          node,
+          'prompt',
+          `substitution does not parse: ${JSON.stringify(clip(this.text(node)))}`,
+        );
       }
       return;
     }
@@ -277,7 +289,7 @@ export class SegmentCollector {
   }
 
   private newSegment(node: Node, kind: RawSegment['kind']): RawSegment & { words: Word[] } {
-    return { kind, text: node.text, words: [], assignments: [], redirects: [], problems: [] };
+    return { kind, text: this.text(node), words: [], assignments: [], redirects: [], problems: [] };
   }
 
   private construct(node: Node, decision: Decision, reason: string): void {
@@ -292,7 +304,10 @@ export class SegmentCollector {
       for (const child of node.namedChildren) if (child) this.assignments(child, seg);
       return;
     }
-    const name = node.childForFieldName('name')?.text ?? node.text;
+    const name = (() => {
+      const n = node.childForFieldName('name');
+      return n ? this.text(n) : this.text(node);
+    })();
     const valueNode = node.childForFieldName('value');
     seg.assignments.push({ name, value: valueNode ? this.word(valueNode) : undefined });
   }
@@ -316,7 +331,7 @@ export class SegmentCollector {
       this.sawParseError = true;
       seg.problems.push({
         decision: 'prompt',
-        reason: `command does not parse: ${JSON.stringify(clip(node.text))}`,
+        reason: `command does not parse: ${JSON.stringify(clip(this.text(node)))}`,
       });
     }
     this.segments.push(seg);
@@ -332,7 +347,7 @@ export class SegmentCollector {
         if (!op) op = child.type;
         continue;
       }
-      if (child.type === 'file_descriptor') fd = child.text;
+      if (child.type === 'file_descriptor') fd = this.text(child);
       else if (
         child.type === 'heredoc_body' ||
         child.type === 'heredoc_start' ||
@@ -351,7 +366,7 @@ export class SegmentCollector {
 
   /** Resolves a word node to its value after quote removal; scans nested substitutions. */
   word(node: Node, knownType?: string): Word {
-    const source = node.text;
+    const source = this.text(node);
     const type = knownType ?? node.type;
     if (
       type === 'word' ||
@@ -375,10 +390,10 @@ export class SegmentCollector {
       for (const child of inner.namedChildren) {
         if (!child) continue;
         const t = child.type;
-        if (t === 'string_content') value += unescapeDouble(child.text);
+        if (t === 'string_content') value += unescapeDouble(this.text(child));
         else {
           literal = false;
-          value += child.text;
+          value += this.text(child);
           this.scan(child, t);
         }
       }
@@ -399,8 +414,8 @@ export class SegmentCollector {
         value += w.value;
         literal &&= w.literal;
         // tree-sitter-bash splits brace expansion {a,b} into the words "{", "a,b", "}".
-        if (child.type === 'word' && child.text === '{') braceOpen = true;
-        else if (braceOpen && /,|\.\./.test(child.text)) literal = false;
+        if (child.type === 'word' && this.text(child) === '{') braceOpen = true;
+        else if (braceOpen && /,|\.\./.test(this.text(child))) literal = false;
       }
       return { value, literal, tilde, source };
     }

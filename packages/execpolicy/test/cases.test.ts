@@ -387,6 +387,23 @@ describe('table-driven decisions', () => {
     if (reason) expect(result.reasons.join('\n'), detail).toContain(reason);
   });
 
+  it('non-ASCII text keeps its offsets (words, writes and segment text)', () => {
+    const r = engine.evaluate(
+      { script: 'echo "héllo 🌍 wörld" > ü/日本.txt; ls -la ñ' },
+      ctx('workspace-write'),
+    );
+    expect(r.decision).toBe('allow');
+    expect(r.segments.map((s) => s.argv)).toEqual([
+      ['echo', 'héllo 🌍 wörld'],
+      ['ls', '-la', 'ñ'],
+    ]);
+    expect(r.segments[0]!.text).toBe('echo "héllo 🌍 wörld" > ü/日本.txt');
+    expect(r.segments[0]!.writes).toEqual(['/home/me/proj/ü/日本.txt']);
+    expect(engine.evaluate({ script: 'echo "🌍🌍" > /etc/ü' }, ctx('workspace-write')).decision).toBe(
+      'forbidden',
+    );
+  });
+
   it('the parse cache changes nothing: cached, repeated and uncached evaluations agree, per context', async () => {
     const uncached = await createPolicyEngine({ parseCacheSize: 0 });
     const tiny = await createPolicyEngine({ parseCacheSize: 2 });
