@@ -10,15 +10,36 @@
 // `node -e 0`, a library call vs the plain-JS equivalent), so a slower or faster machine moves
 // both sides and the ratio stays put. Absolute ops/s and milliseconds are never compared.
 //
-// Threshold (default 25 %, documented in docs/benchmarks.md): a "lower is better" ratio regresses
-// when current > baseline × 1.25; a "higher is better" ratio when current < baseline ÷ 1.25.
+// Thresholds (documented in docs/benchmarks.md): whole-process wall-time ratios 40 %, peak-RSS
+// ratios 15 %, tinybench ratios 25 %. A "lower is better" ratio regresses when
+// current > baseline × (1 + t); a "higher is better" one when current < baseline ÷ (1 + t).
+// `--threshold 0.1` applies one threshold to every figure.
 // Exit codes: 0 no regression; 1 at least one regression; 2 missing or unreadable input.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-export const DEFAULT_THRESHOLD = 0.25;
+/**
+ * Per kind of figure, from the spread measured between two runs on the same shared 2-core
+ * machine (see docs/benchmarks.md): cold-start wall ratios moved up to 23 %, RSS ratios 3 %.
+ */
+export const DEFAULT_THRESHOLDS = Object.freeze({ wall: 0.4, rss: 0.15, ops: 0.25 });
+const KIND_NAMES = { wall: 'whole-process wall time', rss: 'peak RSS', ops: 'tinybench ratios' };
+
+/** `0.25` (every figure) or `{ wall, rss, ops }` → the threshold for one kind. */
+export function thresholdFor(threshold, kind) {
+  return typeof threshold === 'number' ? threshold : (threshold[kind] ?? DEFAULT_THRESHOLDS[kind]);
+}
+
+/** "wall time 40 %, RSS 15 %, tinybench 25 %" or "25 %". */
+export function describeThreshold(threshold) {
+  if (typeof threshold === 'number') return `${Math.round(threshold * 100)} %`;
+  return Object.keys(KIND_NAMES)
+    .map((k) => `${KIND_NAMES[k]} ${Math.round(thresholdFor(threshold, k) * 100)} %`)
+    .join(', ');
+}
 
 /**
  * The comparable figures of one results file: id → { value, better, group, label }.
@@ -31,12 +52,14 @@ export function extractMetrics(results) {
     metrics.set(`process: ${subject} wall time / node -e 0`, {
       value: r.wall,
       better: 'lower',
+      kind: 'wall',
       group: 'whole process',
       label: `${subject}: wall`,
     });
     metrics.set(`process: ${subject} peak RSS / node -e 0`, {
       value: r.rss,
       better: 'lower',
+      kind: 'rss',
       group: 'whole process',
       label: `${subject}: RSS`,
     });
@@ -47,6 +70,7 @@ export function extractMetrics(results) {
       metrics.set(`${suite.suite ?? pkg}: ${t.task} / ${t.baseline}`, {
         value: t.ratio,
         better: 'higher',
+        kind: 'ops',
         group: suite.suite ?? pkg,
         label: t.task,
       });
@@ -60,7 +84,7 @@ export function extractMetrics(results) {
  * @param {any} current
  * @param {number} [threshold]
  */
-export function compare(baseline, current, threshold = DEFAULT_THRESHOLD) {
+export function compare(baseline, current, threshold = DEFAULT_THRESHOLDS) {
   const base = extractMetrics(baseline);
   const cur = extractMetrics(current);
   const rows = [];
@@ -72,8 +96,9 @@ export function compare(baseline, current, threshold = DEFAULT_THRESHOLD) {
     }
     // change > 0 means worse, whatever the direction
     const change = c.better === 'lower' ? c.value / b.value - 1 : b.value / c.value - 1;
-    const status = change > threshold ? 'regressed' : change < -threshold ? 'improved' : 'ok';
-    rows.push({ id, ...c, baseline: b.value, current: c.value, change, status });
+    const t = thresholdFor(threshold, c.kind);
+    const status = change > t ? 'regressed' : change < -t ? 'improved' : 'ok';
+    rows.push({ id, ...c, baseline: b.value, current: c.value, change, threshold: t, status });
   }
   for (const [id, b] of base) {
     if (!cur.has(id))
@@ -151,7 +176,7 @@ export function renderSvg(comparison) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">Benchmark ratios: baseline (A, grey) vs current (B, colour)</text>`,
-    `<text x="10" y="33" fill="#555">log scale; lower-is-better figures in blue, higher-is-better in green; red = regressed beyond ${Math.round(comparison.threshold * 100)} %</text>`,
+    `<text x="10" y="33" fill="#555">log scale; lower-is-better figures in blue, higher-is-better in green; red = regressed beyond its threshold</text>`,
   ];
   rows.forEach((r, i) => {
     const y = top + i * rowH;
@@ -202,7 +227,7 @@ export function renderMarkdown(
     baselineMissing
       ? 'There is no `bench/baseline.json` yet, so A is this run itself. `pnpm bench:regression`'
       : `A is the committed \`bench/baseline.json\`${baselineDate ? ` (${baselineDate})` : ''}, B is this run. \`pnpm bench:regression\``,
-    `fails when a ratio is more than ${Math.round(comparison.threshold * 100)} % worse than A (see "Regression check" below).`,
+    `fails when a ratio is worse than A by more than its threshold (${describeThreshold(comparison.threshold)}; see "Regression check" below).`,
     '',
     `![A/B benchmark ratios](${svgPath})`,
     '',
@@ -226,6 +251,13 @@ export function renderMarkdown(
   for (const t of wp.targets)
     lines.push(`| ${t.name} | ${t.value} | ${t.limit} | ${t.pass ? 'PASS' : 'MISS'} |`);
   lines.push('', '## Packages (tinybench)');
+  if (results.processOnly) {
+    lines.push(
+      '',
+      'This run was `pnpm bench --process-only`: the package figures below were not re-measured; they are',
+      "each package's latest `bench/results.json`.",
+    );
+  }
   for (const [pkg, suite] of Object.entries(results.packages ?? {}).sort()) {
     lines.push(
       '',
@@ -266,20 +298,26 @@ export function renderMarkdown(
     '`pnpm bench:regression` compares `bench/results.json` with `bench/baseline.json`, figure by figure,',
     'as ratios only: the whole-process wall-time and peak-RSS ratios against `node -e 0`, and every',
     'package target that is a ratio against a task of the same suite. A lower-is-better ratio regresses',
-    `when it grows by more than ${Math.round(comparison.threshold * 100)} %; a higher-is-better one when it shrinks by more than that`,
-    '(current < baseline ÷ 1.25). 25 % is wider than the run-to-run spread of these ratios on a shared',
-    '2-core machine (a few percent for RSS, up to ~15 % for cold-start wall time) and far tighter than',
-    'the regressions it exists to catch (an eager import, a sync scan, an accidental O(n²)). New figures',
-    'are listed but never fail; a figure that disappeared is listed as missing. Override with',
-    '`--threshold 0.1` or `BENCH_REGRESSION_THRESHOLD`. Refresh the baseline deliberately with',
-    '`pnpm bench && node scripts/bench-regression.mjs --update-baseline` and commit it.',
+    'when it grows by more than its threshold; a higher-is-better one when it shrinks by more than that',
+    '(current < baseline ÷ (1 + threshold)). Thresholds:',
+    '',
+    '| Figure kind | Threshold | Why |',
+    '| --- | --- | --- |',
+    '| whole-process wall time / `node -e 0` | 40 % | two back-to-back runs on the shared 2-core dev machine moved these by +11.6 % (`codex --version`) and +23.2 % (`codex policy check`) |',
+    '| peak RSS / `node -e 0` | 15 % | the same two runs moved these by 0.1 % and 2.9 % |',
+    '| tinybench ratio targets | 25 % | both sides run in one process seconds apart; an eager import, a sync scan or an O(n²) slip costs far more than 25 % |',
+    '',
+    'New figures are listed but never fail; a figure that disappeared is listed as missing. One',
+    'threshold for everything: `--threshold 0.1` or `BENCH_REGRESSION_THRESHOLD=0.1`. Refresh the',
+    'baseline deliberately with `pnpm bench && node scripts/bench-regression.mjs --update-baseline`',
+    'and commit it with the regenerated docs/benchmarks.md.',
     '',
   );
   return lines.join('\n');
 }
 
 /** Writes docs/benchmarks.md and docs/benchmarks.svg for `results`, against the baseline if any. */
-export function writeDashboard(root, results, threshold = DEFAULT_THRESHOLD) {
+export function writeDashboard(root, results, threshold = DEFAULT_THRESHOLDS) {
   const baselineFile = join(root, 'bench', 'baseline.json');
   const baselineMissing = !existsSync(baselineFile);
   const baseline = baselineMissing ? results : JSON.parse(readFileSync(baselineFile, 'utf8'));
@@ -289,6 +327,11 @@ export function writeDashboard(root, results, threshold = DEFAULT_THRESHOLD) {
     join(root, 'docs', 'benchmarks.md'),
     renderMarkdown(results, comparison, { baselineDate: baseline.date, baselineMissing }),
   );
+  // keep the generated page lint-clean (biome aligns markdown tables); best effort
+  spawnSync('pnpm', ['exec', 'biome', 'format', '--write', 'docs/benchmarks.md'], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   return comparison;
 }
 
@@ -313,8 +356,9 @@ function main() {
   }
   const resultsFile = resolve(values.results ?? join(root, 'bench', 'results.json'));
   const baselineFile = resolve(values.baseline ?? join(root, 'bench', 'baseline.json'));
-  const threshold = Number(values.threshold ?? process.env.BENCH_REGRESSION_THRESHOLD ?? DEFAULT_THRESHOLD);
-  if (!(threshold > 0 && threshold < 10)) {
+  const raw = values.threshold ?? process.env.BENCH_REGRESSION_THRESHOLD;
+  const threshold = raw === undefined ? DEFAULT_THRESHOLDS : Number(raw);
+  if (typeof threshold === 'number' && !(threshold > 0 && threshold < 10)) {
     console.error(`bench-regression: --threshold must be a fraction such as 0.25, got ${values.threshold}`);
     return 2;
   }
@@ -339,7 +383,7 @@ function main() {
   if (!results || !baseline) return 2;
   const comparison = compare(baseline, results, threshold);
   console.log(
-    `bench-regression: ${resultsFile} vs ${baselineFile}, threshold ${Math.round(threshold * 100)} %\n`,
+    `bench-regression: ${resultsFile} vs ${baselineFile}; thresholds: ${describeThreshold(threshold)}\n`,
   );
   console.log(comparisonText(comparison));
   if (process.env.GITHUB_STEP_SUMMARY) {
@@ -353,14 +397,16 @@ function main() {
   }
   if (comparison.regressions.length > 0) {
     console.error(
-      `\nbench-regression: ${comparison.regressions.length} figure(s) regressed by more than ${Math.round(threshold * 100)} %:`,
+      `\nbench-regression: ${comparison.regressions.length} figure(s) regressed beyond their threshold (${describeThreshold(threshold)}):`,
     );
     for (const r of comparison.regressions) {
-      console.error(`  ${r.id}: ${fmt(r.baseline)} → ${fmt(r.current)} (${pct(r.change)})`);
+      console.error(
+        `  ${r.id}: ${fmt(r.baseline)} → ${fmt(r.current)} (${pct(r.change)}; limit ${Math.round(r.threshold * 100)} %)`,
+      );
     }
     return 1;
   }
-  console.log(`\nbench-regression: no regression beyond ${Math.round(threshold * 100)} %`);
+  console.log(`\nbench-regression: no regression beyond the thresholds (${describeThreshold(threshold)})`);
   return 0;
 }
 

@@ -169,6 +169,9 @@ const out = {
   date: new Date().toISOString(),
   node: process.version,
   platform: `${process.platform}-${process.arch}`,
+  // --process-only re-measures the whole-process figures only; package figures are the last ones
+  // written by each package's bench
+  processOnly: onlyProcess,
   wholeProcess,
   packages,
 };

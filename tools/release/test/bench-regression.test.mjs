@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   compare,
-  DEFAULT_THRESHOLD,
+  DEFAULT_THRESHOLDS,
   extractMetrics,
   renderMarkdown,
   renderSvg,
@@ -76,13 +76,17 @@ describe('compare', () => {
     });
   });
 
-  it('lower-is-better ratios regress beyond the threshold only', () => {
-    expect(DEFAULT_THRESHOLD).toBe(0.25);
-    const within = compare(results({ wall: 1.0 }), results({ wall: 1.2 }));
+  it('lower-is-better ratios regress beyond the threshold of their kind only (wall 40 %, RSS 15 %)', () => {
+    expect(DEFAULT_THRESHOLDS).toEqual({ wall: 0.4, rss: 0.15, ops: 0.25 });
+    const within = compare(results({ wall: 1.0, rss: 1.0 }), results({ wall: 1.35, rss: 1.1 }));
     expect(within.regressions).toEqual([]);
-    const beyond = compare(results({ wall: 1.0 }), results({ wall: 1.3 }));
-    expect(beyond.regressions.map((r) => r.id)).toEqual(['process: codex --version wall time / node -e 0']);
-    expect(beyond.regressions[0].change).toBeCloseTo(0.3);
+    const beyond = compare(results({ wall: 1.0, rss: 1.0 }), results({ wall: 1.45, rss: 1.2 }));
+    expect(beyond.regressions.map((r) => r.id)).toEqual([
+      'process: codex --version wall time / node -e 0',
+      'process: codex --version peak RSS / node -e 0',
+    ]);
+    expect(beyond.regressions[0].change).toBeCloseTo(0.45);
+    expect(beyond.regressions.map((r) => r.threshold)).toEqual([0.4, 0.15]);
   });
 
   it('higher-is-better ratios regress when they shrink', () => {
@@ -123,7 +127,7 @@ describe('dashboard', () => {
     expect(md).toContain('| `codex --version` | 42 | 1.050× | 44 | 1.100× |');
     expect(md).toContain('### @codex/lib');
     expect(md).toContain('| fast path | 2.000× plain JS (baseline) | ≥ 1× | PASS |');
-    expect(md).toMatch(/more than 25 % worse/);
+    expect(md).toMatch(/whole-process wall time 40 %, peak RSS 15 %, tinybench ratios 25 %/);
   });
 });
 
@@ -140,7 +144,9 @@ describe('bench-regression CLI', () => {
   it('exit 0 when nothing regressed', () => {
     const r = run('--results', write('a.json', results()), '--baseline', write('b.json', results()));
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/no regression beyond 25 %/);
+    expect(r.stdout).toMatch(
+      /no regression beyond the thresholds \(whole-process wall time 40 %, peak RSS 15 %, tinybench ratios 25 %\)/,
+    );
   });
 
   it('exit 1 with a readable diff naming the figure, both values and the change', () => {
@@ -151,10 +157,19 @@ describe('bench-regression CLI', () => {
       write('base.json', results()),
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/1 figure\(s\) regressed by more than 25 %/);
+    expect(r.stderr).toMatch(/1 figure\(s\) regressed beyond their threshold/);
     expect(r.stderr).toMatch(
-      /process: codex --version wall time \/ node -e 0: 1\.050× → 1\.500× \(\+42\.9 % worse\)/,
+      /process: codex --version wall time \/ node -e 0: 1\.050× → 1\.500× \(\+42\.9 % worse; limit 40 %\)/,
     );
+    const loose = run(
+      '--results',
+      join(dir, 'slow.json'),
+      '--baseline',
+      join(dir, 'base.json'),
+      '--threshold',
+      '0.5',
+    );
+    expect(loose.status).toBe(0);
   });
 
   it('exit 2 on a missing file or a bad threshold', () => {
