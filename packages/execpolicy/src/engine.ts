@@ -372,7 +372,16 @@ export class PolicyEngine {
     out: SegmentEvaluation[],
   ): void {
     if (raw.length === 0) {
-      out.push(problemSegment(script, depth, 'prompt', 'empty script: nothing to run'));
+      out.push(
+        problemSegment(
+          script,
+          depth,
+          'prompt',
+          script.trim() === ''
+            ? 'empty script: nothing to run'
+            : 'no simple command found to check (only comments or arithmetic)',
+        ),
+      );
       return;
     }
     if (raw.length > LIMITS.maxSegments) {
