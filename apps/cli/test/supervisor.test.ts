@@ -267,6 +267,47 @@ merge: { strategy: concatenate, separator: "" }
     );
   });
 
+  it('per-task timeout kills the command; --max-concurrent caps how many run at once', () => {
+    const p = plan('p.json', {
+      failure: 'skip-dependents',
+      tasks: [
+        { id: 'slow', agent: 'command', input: { argv: ['sleep', '30'] }, timeoutMs: 1500 },
+        ...[1, 2, 3, 4].map((i) => ({
+          id: `quick${i}`,
+          agent: 'command',
+          input: { argv: ['sleep', '0.2'] },
+        })),
+      ],
+    });
+    const r = run([p, '--json', '--allow-degraded', '--max-concurrent', '2']);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.maxConcurrent).toBe(2);
+    expect(out.peakConcurrency).toBe(2);
+    expect(out.tasks[0]).toMatchObject({
+      status: 'timed-out',
+      error: { code: 'TASK_TIMEOUT', timeoutMs: 1500 },
+    });
+    expect(out.tasks.slice(1).map((t: { status: string }) => t.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    // codex has exited, and so has every process it started (none is left behind as an orphan)
+    const orphans = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u000030\u0000';
+        } catch {
+          return false;
+        }
+      })
+      .filter((pid) => alive(Number(pid)));
+    expect(orphans).toEqual([]);
+  }, 60_000);
+
   it('SIGINT cancels the run: exit 130, and no process of any task is left running', async () => {
     const p = plan('p.json', {
       tasks: [1, 2, 3].map((i) => ({
