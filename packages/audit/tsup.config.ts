@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/pino-transport.ts'],
   // Both module systems: tools import @codex/audit from ESM and from CommonJS.
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -30,15 +30,19 @@ describe('packaging', () => {
 
   it('the exports map points at files that exist, for import and require', () => {
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-    const root = pkg.exports['.'];
-    for (const file of [root.import.default, root.import.types, root.require.default, root.require.types]) {
-      expect(() => readFileSync(join(pkgDir, file))).not.toThrow();
+    for (const entry of ['.', './pino-transport']) {
+      const e = pkg.exports[entry];
+      for (const file of [e.import.default, e.import.types, e.require.default, e.require.types]) {
+        expect(() => readFileSync(join(pkgDir, file))).not.toThrow();
+      }
     }
   });
 
   it('the runtime bundle depends on no @codex package (security-profile is types only)', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs']) {
-      const code = readFileSync(join(pkgDir, file), 'utf8');
+    const files = readdirSync(join(pkgDir, 'dist')).filter((f) => /\.(c?js)$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) {
+      const code = readFileSync(join(pkgDir, 'dist', file), 'utf8');
       expect(code).not.toMatch(/(from|require\()\s*["']@codex\//);
     }
     const src = execFileSync('grep', ['-rhE', "^import .*'@codex/", join(pkgDir, 'src')], {

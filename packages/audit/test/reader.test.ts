@@ -1,5 +1,6 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuditEventInput } from '@codex/security-profile';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -312,6 +313,52 @@ describe('pino destination', () => {
       reason: 'ask',
     });
   });
+});
+
+describe('pino transport (worker thread)', () => {
+  it.each(['pino-transport.js', 'pino-transport.cjs'])(
+    'pino.transport({ target: dist/%s }) writes audit entries',
+    async (file) => {
+      const path = join(tempDir(), 't.jsonl');
+      const transport = pino.transport({
+        target: fileURLToPath(new URL(`../dist/${file}`, import.meta.url)),
+        options: { path, durability: 'batch', profile: 'offline', mask: MASK },
+      });
+      const log = pino(transport);
+      log.info(
+        { operation: 'file_read', target: '/home/alice/secret.txt', decision: 'denied' },
+        'outside workspace',
+      );
+      log.info('not an audit line');
+      log.info({
+        operation: 'process_spawn',
+        target: 'curl',
+        decision: 'requires_approval',
+        reason: 'network tool',
+      });
+      const closed = new Promise((resolve) => transport.once('close', resolve));
+      transport.end();
+      await closed;
+      const entries = (await readEntries(path).toArray()).map((r) => r.entry);
+      expect(entries).toMatchObject([
+        {
+          seq: 1,
+          operation: 'file_read',
+          target: '[HOME]/secret.txt',
+          decision: 'denied',
+          reason: 'outside workspace',
+        },
+        {
+          seq: 2,
+          operation: 'process_spawn',
+          target: 'curl',
+          decision: 'requires_approval',
+          reason: 'network tool',
+        },
+      ]);
+      expect((await verify(path)).ok).toBe(true);
+    },
+  );
 });
 
 // Keep the type import used: AuditEventInput is what the pino mapping produces.
