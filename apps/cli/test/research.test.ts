@@ -62,7 +62,7 @@ describe('codex research --provider local (offline default)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^# libffi closure memory allocation\n/);
     expect(r.stdout).toMatch(/ffi_closure_alloc.*\[\d\]$/m);
-    expect(r.stdout).toMatch(/^1\. \[.+\]\(file:\/\/.+\.html\) \(local:\.\)$/m);
+    expect(r.stdout).toMatch(/^1\. \[.+\]\(<file:\/\/.+\.html>\) \(local:\.\)$/m);
     expect(r.stdout).toMatch(/## Source diversity/);
   });
 

@@ -33,6 +33,11 @@ export const httpOptionsSchema = z
       .default(2 * 1024 * 1024),
     /** Obey robots.txt (fetched once per origin, cached like any URL). Default true. */
     respectRobots: z.boolean().default(true),
+    /**
+     * Redirects followed. Each hop is checked like a new URL (profile, domain lists, robots.txt,
+     * rate limit, audit), so a redirect cannot lead around a block list. Default 5.
+     */
+    maxRedirects: z.number().int().min(0).max(20).default(5),
     /** Longest Crawl-delay from robots.txt that is honoured (longer ones are capped). Default 10 s. */
     maxCrawlDelayMs: z.number().int().nonnegative().default(10_000),
   })
@@ -116,6 +121,7 @@ export class HttpClient {
   async get(
     url: string,
     accept = 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5',
+    hops = 0,
   ): Promise<HttpResponse> {
     let parsed: URL;
     try {
@@ -144,9 +150,30 @@ export class HttpClient {
       }
     }
     try {
-      const response = await this.request(parsed, accept);
-      await this.deps.cache?.set(url, { ok: true, ...response });
-      return { url, ...response, fromCache: false };
+      const outcome = await this.request(parsed, accept);
+      if ('location' in outcome) {
+        if (hops >= this.options.maxRedirects) {
+          throw new FetchError(
+            'RESEARCH_FETCH_FAILED',
+            url,
+            `more than ${this.options.maxRedirects} redirects`,
+          );
+        }
+        let target: string;
+        try {
+          target = new URL(outcome.location, url).href;
+        } catch (error) {
+          throw new FetchError('RESEARCH_FETCH_FAILED', url, `bad redirect location "${outcome.location}"`, {
+            cause: error,
+          });
+        }
+        const final = await this.get(target, accept, hops + 1);
+        const { status, contentType, body } = final;
+        await this.deps.cache?.set(url, { ok: true, status, contentType, body });
+        return final;
+      }
+      await this.deps.cache?.set(url, { ok: true, ...outcome });
+      return { url, ...outcome, fromCache: false };
     } catch (error) {
       if (error instanceof FetchError) {
         await this.deps.cache?.set(url, {
@@ -208,7 +235,10 @@ export class HttpClient {
     }
   }
 
-  private async request(url: URL, accept: string): Promise<Omit<HttpResponse, 'url' | 'fromCache'>> {
+  private async request(
+    url: URL,
+    accept: string,
+  ): Promise<Omit<HttpResponse, 'url' | 'fromCache'> | { location: string }> {
     const href = url.href;
     await this.throttle(url.host);
     await this.audit(href, 'allowed', `GET under profile ${this.options.profile}`);
@@ -218,7 +248,7 @@ export class HttpClient {
     try {
       const response = await (this.deps.fetch ?? globalThis.fetch)(href, {
         headers: { 'user-agent': this.options.userAgent, accept },
-        redirect: 'follow',
+        redirect: 'manual',
         signal: controller.signal,
       });
       if (response.status === 429 || response.status === 503) {
@@ -227,6 +257,11 @@ export class HttpClient {
           const now = (this.deps.now ?? Date.now)();
           this.nextSlot.set(url.host, Math.max(this.nextSlot.get(url.host) ?? 0, now + retry * 1000));
         }
+      }
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        return { location };
       }
       if (!response.ok) {
         await response.body?.cancel();

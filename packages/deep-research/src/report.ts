@@ -59,8 +59,12 @@ function quote(text: string, max = 400): string {
   return t.length <= max ? t : `${t.slice(0, max - 1).replace(/\s+\S*$/, '')}…`;
 }
 
+/** Escapes what could turn source text into links or raw HTML in a Markdown viewer. */
 function escapeMd(text: string): string {
-  return text.replace(/([[\]])/g, '\\$1');
+  return text
+    .replace(/([[\]])/g, '\\$1')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** Renders a report as Markdown with numbered citations `[n]` resolving to the Sources list. */
@@ -105,7 +109,9 @@ export function renderMarkdown(r: ResearchReport): string {
   lines.push('');
   lines.push('## Sources', '');
   for (const s of r.sources) {
-    lines.push(`${s.n}. [${escapeMd(s.title || s.url)}](${s.url}) (${s.domain})`);
+    lines.push(
+      `${s.n}. [${escapeMd(s.title || s.url)}](<${s.url.replace(/[<>\s]/g, encodeURIComponent)}>) (${s.domain})`,
+    );
   }
   lines.push('');
   if (r.duplicates.length > 0 || r.skipped.length > 0) {

@@ -197,6 +197,37 @@ describe('searxng provider against a loopback server', () => {
     server = await LoopbackServer.start();
   });
 
+  it('redirects are followed hop by hop, each checked like a new URL', async () => {
+    const redirect = (to: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.writeHead(302, { location: to }).end();
+    };
+    server.routes.set('/moved', redirect(`/doc/${PAGES[0]}`));
+    server.routes.set('/to-private', redirect('/private/secret.html'));
+    server.routes.set('/private/secret.html', html('<p>secret</p>'));
+    server.routes.set('/loop', redirect('/loop'));
+    const port = new URL(server.origin).port;
+    server.routes.set('/to-blocked', redirect(`http://localhost:${port}/doc/${PAGES[1]}`));
+    const http = new HttpClient(
+      { profile: 'net-read-only', minIntervalMs: 0 },
+      deps({ domains: { block: ['localhost'] } }),
+    );
+    const moved = await http.get(`${server.origin}/moved`);
+    expect(moved).toMatchObject({ status: 200, url: `${server.origin}/doc/${PAGES[0]}` });
+    expect(moved.body).toMatch(/libffi/);
+    await expect(http.get(`${server.origin}/to-private`)).rejects.toMatchObject({
+      code: 'RESEARCH_ROBOTS_DISALLOWED',
+    });
+    expect(server.count('/private/')).toBe(0);
+    await expect(http.get(`${server.origin}/to-blocked`)).rejects.toMatchObject({
+      code: 'RESEARCH_DOMAIN_BLOCKED',
+    });
+    expect(server.requests.some((r) => r.host.startsWith('localhost'))).toBe(false);
+    await expect(http.get(`${server.origin}/loop`)).rejects.toThrow(/more than 5 redirects/);
+    expect(server.count('/loop')).toBe(6);
+    // every hop was audited before it was requested
+    expect(audit.filter((e) => e.decision === 'allowed' && e.target.endsWith('/loop'))).toHaveLength(6);
+  });
+
   it('malformed provider answers are rejected with a clear error (zod)', async () => {
     const http = new HttpClient({ profile: 'net-read-only', minIntervalMs: 0 }, deps());
     const provider = await SearxngProvider.create(server.origin, http);

@@ -165,12 +165,10 @@ export function filesystemAdapter(options: {
   const exts = options.extensions ?? ['.txt', '.md', '.markdown', '.html', '.htm'];
   return {
     searchCalls: (query) =>
-      [...new Set(keywords(query))]
-        .slice(0, options.maxTerms ?? 5)
-        .map((word) => ({
-          tool: 'search_files',
-          arguments: { path: options.root, pattern: `**/*${anyCase(word)}*` },
-        })),
+      [...new Set(keywords(query))].slice(0, options.maxTerms ?? 5).map((word) => ({
+        tool: 'search_files',
+        arguments: { path: options.root, pattern: `**/*${anyCase(word)}*` },
+      })),
     parseSearch: (result) =>
       result.text
         .split('\n')
