@@ -256,6 +256,25 @@ describe('bad input: exit 2, one line', () => {
     ],
     [['verify', p('artifact.tgz'), '--bundle', p('keyless.json'), '--key', p('pub.pem')], /is keyless/],
     [['verify', ...base, '--key', p('pub.pem'), '--bogus'], /unknown option '--bogus'/],
+    [
+      [
+        'verify',
+        p('artifact.tgz'),
+        '--bundle',
+        p('keyless.json'),
+        '--certificate-identity',
+        IDENTITY,
+        '--certificate-oidc-issuer',
+        ISSUER,
+        '--trusted-root',
+        p('not-json.json'),
+      ],
+      /is not a sigstore trusted_root\.json/,
+    ],
+    [
+      ['verify', ...base, '--key', p('pub.pem'), '--trusted-root', p('test-root.json')],
+      /keyless verification only/,
+    ],
   ])('%j', (args, pattern) => {
     expectOneLine(codex(args as string[]), 2, pattern as RegExp);
   });
