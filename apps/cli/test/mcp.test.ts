@@ -218,6 +218,29 @@ describe('codex mcp proxy --url (Streamable HTTP on 127.0.0.1)', () => {
   });
 });
 
+describe('codex mcp inspect', () => {
+  it('lists the real tools with risk and decision, calls and pins nothing', async () => {
+    const r = codex(['mcp', 'inspect', '--json', '--name', 'fs', '--', process.execPath, FILESYSTEM, work], {
+      home,
+    });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      profile: string;
+      tools: { name: string; risk: string; requiresApproval: boolean }[];
+    };
+    expect(report.profile).toBe('offline');
+    const by = Object.fromEntries(report.tools.map((t) => [t.name, t]));
+    expect(by['write_file']).toMatchObject({ risk: 'high', requiresApproval: true });
+    expect(by['read_text_file']).toMatchObject({ risk: 'medium', requiresApproval: false });
+    expect(existsSync(join(home, 'mcp-pins.json'))).toBe(false);
+    const table = codex(['mcp', 'inspect', '--name', 'fs', '--', process.execPath, FILESYSTEM, work], {
+      home,
+    });
+    expect(table.stdout).toMatch(/^TOOL\s+RISK\s+CALL\s+PIN\s+WHY/);
+    expect(table.stdout).toMatch(/write_file\s+high\s+ask\s+new/);
+  });
+});
+
 describe('default server names', () => {
   it('come from the package, script or command, skipping generic names', () => {
     expect(defaultServerName(['npx', '-y', '@modelcontextprotocol/server-filesystem', '/home/me'])).toBe(

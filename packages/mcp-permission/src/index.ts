@@ -20,13 +20,16 @@ export {
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
 export { globToRegExp } from './glob.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
+export { inspectTools, type ToolReport } from './inspect.js';
 export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
 export {
   type CallDecision,
   type CallVerdict,
+  evaluateTool,
   McpPermissionProxy,
   type McpPermissionProxyOptions,
   PERMISSION_META_KEY,
+  type ToolEvaluation,
 } from './proxy.js';
 export {
   type Classification,

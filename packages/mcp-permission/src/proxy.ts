@@ -23,6 +23,37 @@ import {
 import { summariseArguments } from './summary.js';
 import type { FramedTransport } from './transport.js';
 
+/** Everything the config, the classifier and the profile say about one tool. */
+export interface ToolEvaluation {
+  readonly permission: McpPermission;
+  readonly classification: Classification;
+  /** Forbidden by the config: hidden and refused. */
+  readonly forbidden: boolean;
+  /** Whether a call needs a person's approval under the profile (see requiresUserApproval). */
+  readonly approval: boolean;
+}
+
+/** Evaluates one tool definition for a server under a profile and a proxy config. */
+export function evaluateTool(
+  tool: Pick<Tool, 'name'> & Partial<Tool>,
+  options: { server: string; profile: SecurityProfile; config?: McpProxyConfig },
+): ToolEvaluation {
+  const rule = resolveRule(options.config ?? defaultMcpProxyConfig(), options.server, tool.name);
+  const classification = classifyTool(tool, rule.risk);
+  const permission: McpPermission = {
+    server: options.server,
+    tool: tool.name,
+    riskLevel: classification.level,
+    requiresApproval: rule.requiresApproval ?? defaultRequiresApproval(classification.level),
+  };
+  return {
+    permission,
+    classification,
+    forbidden: rule.forbidden,
+    approval: requiresUserApproval(permission, options.profile),
+  };
+}
+
 /** `_meta` key under which `tools/list` entries carry their permission. */
 export const PERMISSION_META_KEY = 'codex/permission';
 
@@ -402,26 +433,8 @@ export class McpPermissionProxy {
   // ---- tools ---------------------------------------------------------------------------------
 
   /** Permission of one tool definition under this proxy's config and profile. */
-  permissionOf(tool: Pick<Tool, 'name'> & Partial<Tool>): {
-    permission: McpPermission;
-    classification: Classification;
-    forbidden: boolean;
-    approval: boolean;
-  } {
-    const rule = resolveRule(this.config, this.server, tool.name);
-    const classification = classifyTool(tool, rule.risk);
-    const permission: McpPermission = {
-      server: this.server,
-      tool: tool.name,
-      riskLevel: classification.level,
-      requiresApproval: rule.requiresApproval ?? defaultRequiresApproval(classification.level),
-    };
-    return {
-      permission,
-      classification,
-      forbidden: rule.forbidden,
-      approval: requiresUserApproval(permission, this.profile),
-    };
+  permissionOf(tool: Pick<Tool, 'name'> & Partial<Tool>): ToolEvaluation {
+    return evaluateTool(tool, { server: this.server, profile: this.profile, config: this.config });
   }
 
   #filterToolList(result: unknown): Record<string, unknown> | undefined {

@@ -268,3 +268,34 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     expect(h.proxy.pendingRequests).toBe(0);
   });
 });
+
+describe('inspectTools (dry run, nothing pinned)', () => {
+  it('reports what the proxy would decide for each real tool, comparing pins without writing them', async () => {
+    const { ChildProcessTransport, inspectTools, parseMcpProxyConfig, PinStore } = await import(
+      '../src/index.js'
+    );
+    const pins = new PinStore();
+    pins.pin('filesystem', 'write_file', '0'.repeat(64));
+    const report = await inspectTools({
+      server: 'filesystem',
+      upstream: new ChildProcessTransport({
+        command: process.execPath,
+        args: [SERVERS.filesystem, dir],
+        stderr: 'ignore',
+      }),
+      profile: 'workspace-write',
+      config: parseMcpProxyConfig({ servers: { filesystem: { tools: { move_file: { forbidden: true } } } } }),
+      pins,
+    });
+    const by = Object.fromEntries(report.map((r) => [r.name, r]));
+    expect(by['read_text_file']).toMatchObject({
+      risk: 'medium',
+      requiresApproval: false,
+      pin: 'new',
+      forbidden: false,
+    });
+    expect(by['write_file']).toMatchObject({ risk: 'high', requiresApproval: true, pin: 'changed' });
+    expect(by['move_file']?.forbidden).toBe(true);
+    expect(pins.get('filesystem', 'read_text_file')).toBeUndefined();
+  });
+});

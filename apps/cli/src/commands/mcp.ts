@@ -6,6 +6,7 @@ import {
   ChildProcessTransport,
   defaultServerEnvironment,
   httpUpstream,
+  inspectTools,
   McpPermissionProxy,
   type McpProxyConfig,
   PinStore,
@@ -87,7 +88,7 @@ function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<str
   return env;
 }
 
-async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> {
+async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | 'inspect'): Promise<number> {
   const { values, positionals, rest } = parse(argv, {
     'mcp-config': { type: 'string' },
     url: { type: 'string' },
@@ -135,6 +136,23 @@ async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> 
           maxMessageBytes: config.max_message_bytes,
           stderr: 'inherit',
         });
+  if (mode === 'inspect') {
+    const report = await inspectTools({ server, upstream, profile: ctx.profile, config, pins });
+    if (ctx.json) {
+      line(ctx.stdout, JSON.stringify({ server, profile: ctx.profile, tools: report }, null, 2));
+      return EXIT.OK;
+    }
+    const rows = report.map((r) => [
+      r.name,
+      r.risk,
+      r.forbidden ? 'forbidden' : r.requiresApproval ? 'ask' : 'allow',
+      r.pin,
+      `${r.source}: ${r.reasons.join(', ')}`,
+    ]);
+    line(ctx.stdout, table([['TOOL', 'RISK', 'CALL', 'PIN', 'WHY'], ...rows]));
+    line(ctx.stdout, `server "${server}", profile ${ctx.profile}; nothing was pinned or called`);
+    return EXIT.OK;
+  }
   const p = new McpPermissionProxy({
     server,
     profile: ctx.profile,
@@ -212,6 +230,7 @@ export const command: Command = {
   usage: `Usage: codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] [--pins FILE]
                        [--env NAME[=VALUE]]... -- <server command> [args…]
        codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] --url URL [--header "K: V"]...
+       codex mcp inspect [--json] [same options as proxy] -- <server command> [args…]   (or --url URL)
        codex mcp pins list [--json] [--pins FILE]
        codex mcp pins forget <server> [<tool>] [--pins FILE]
 
@@ -221,7 +240,8 @@ and starts the server command, or connects to a Streamable HTTP server with --ur
   --name NAME        server name for rules, pins and the audit log (default: from the command)
   --pins FILE        tool pin store (default: $CODEX_HOME/mcp-pins.json)
   --env NAME[=VAL]   pass an environment variable to the server (default: HOME, PATH, USER… only)
-Every tools/call is written to the audit log ([audit] in config.toml).
+Every tools/call is written to the audit log ([audit] in config.toml). inspect lists the server's
+tools with the risk, decision and pin status the proxy would use, and calls and pins nothing.
 Exit codes: 0 the client ended the session, 1 failure (including the server exiting first), 2 usage or config error, 130 interrupted.`,
   async run(ctx, argv) {
     const dashdash = argv.indexOf('--');
@@ -247,9 +267,10 @@ Exit codes: 0 the client ended the session, 1 failure (including the server exit
     }
     const action = at === -1 ? undefined : head[at];
     const sub = at === -1 ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
-    if (action === 'proxy') return proxy(ctx, sub);
+    if (action === 'proxy' || action === 'inspect') return proxy(ctx, sub, action);
     if (action === 'pins') return pinsCommand(ctx, sub);
-    if (action === undefined) throw new UsageError('missing action for "codex mcp"; use proxy or pins');
-    throw new UsageError(`unknown action "${action}" for "codex mcp"; use proxy or pins`);
+    if (action === undefined)
+      throw new UsageError('missing action for "codex mcp"; use proxy, inspect or pins');
+    throw new UsageError(`unknown action "${action}" for "codex mcp"; use proxy, inspect or pins`);
   },
 };
