@@ -1,7 +1,15 @@
 // The release check is generic over the workspace: a fresh workspace with packages it has never
 // seen (one private) is released as-is, and mixed versions are refused (changesets "fixed").
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +59,35 @@ describe('release check on a workspace it has never seen', () => {
         pub,
       );
     }
+  });
+
+  it('keyless mode without a CI identity token fails closed and leaves no bundles', async () => {
+    // Outside GitHub Actions (no ACTIONS_ID_TOKEN_REQUEST_URL / SIGSTORE_ID_TOKEN) there is no OIDC
+    // token to trade for a Fulcio certificate: the check must stop, not fall back to a local key.
+    const out = join(root, 'out-keyless');
+    const saved = { url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL, tok: process.env.SIGSTORE_ID_TOKEN };
+    delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    delete process.env.SIGSTORE_ID_TOKEN;
+    try {
+      await expect(
+        releaseCheck({
+          root,
+          outDir: out,
+          build: false,
+          isolate: false,
+          keyless: true,
+          keylessPolicy: {
+            identity: 'https://github.com/x/y/.github/workflows/release.yml@refs/heads/main',
+            issuer: 'https://token.actions.githubusercontent.com',
+          },
+        }),
+      ).rejects.toThrow(/identity token/);
+    } finally {
+      if (saved.url !== undefined) process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved.url;
+      if (saved.tok !== undefined) process.env.SIGSTORE_ID_TOKEN = saved.tok;
+    }
+    expect(existsSync(join(out, 'release-check.pub.pem'))).toBe(false);
+    expect(readdirSync(join(out, 'packages')).filter((f) => f.endsWith('.sigstore.json'))).toEqual([]);
   });
 
   it('refuses mixed versions', async () => {
