@@ -4,6 +4,7 @@ import {
   createPolicyEngine,
   DEFAULT_POLICY,
   evaluate,
+  LIMITS,
   PolicyContextError,
   PolicyExampleError,
   PolicyLoadError,
@@ -335,9 +336,33 @@ describe('evaluate() and contexts', () => {
     ).toBe('allow');
   });
 
+  it('limits: deep shell nesting, huge scripts and too many commands are prompt, never allow', async () => {
+    let script = 'ls';
+    for (let i = 0; i < LIMITS.maxShellDepth + 2; i++) script = `bash -c ${shellQuote(script)}`;
+    const deep = await evaluate(['bash', '-lc', script], ctx('trusted'));
+    expect(deep.decision).toBe('prompt');
+    expect(deep.reasons.join()).toContain('nesting deeper than');
+    const huge = await evaluate({ script: `echo ${'a'.repeat(LIMITS.maxScriptLength)}` }, ctx('trusted'));
+    expect(huge.decision).toBe('prompt');
+    expect(huge.reasons.join()).toContain('not analysed');
+    const many = await evaluate(
+      { script: Array.from({ length: LIMITS.maxSegments + 1 }, () => 'ls').join(';') },
+      ctx('trusted'),
+    );
+    expect(many.decision).toBe('prompt');
+    // Within the limits the same commands are allowed.
+    expect(
+      (await evaluate({ script: Array.from({ length: 50 }, () => 'ls').join(';') }, ctx('trusted'))).decision,
+    ).toBe('allow');
+  });
+
   it('every error class is a CodexError with a stable code', () => {
     expect(new PolicyLoadError('f', 'k', 'p')).toBeInstanceOf(CodexError);
     expect(new PolicyExampleError('f', 'r', 'e', 'p').code).toBe('POLICY_EXAMPLE_FAILED');
     expect(new PolicyContextError('m').code).toBe('POLICY_CONTEXT');
   });
 });
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
