@@ -57,7 +57,7 @@ export interface AuditLoggerOptions {
   readonly durability?: Durability;
   /** Key for an HMAC-SHA-256 chain. Without it the chain is plain SHA-256. */
   readonly hmacKey?: string | Uint8Array;
-  /** A batch is written when it holds this many entries. Default 1024. */
+  /** Entries per batch (one locked write, one fsync): a full batch is written at once. Default 1024. */
   readonly batchSize?: number;
   /** …or this long (ms) after its first entry (`none`, `batch`). Default 10. */
   readonly flushIntervalMs?: number;
@@ -135,7 +135,9 @@ export class AuditLogger implements AuditSink {
   private readonly maxFileBytes: number;
   private readonly lock: FileLock | undefined;
 
-  private current: Group = newGroup();
+  /** Batches waiting to be written, oldest first; the last one is open. At most batchSize each. */
+  private queue: Group[] = [newGroup()];
+  private queued = 0;
   private inflight: Group | undefined;
   private draining = false;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -205,7 +207,7 @@ export class AuditLogger implements AuditSink {
     tornTailsRepaired: number;
     queued: number;
   } {
-    return { ...this.counters, queued: this.current.bodies.length + this.unwrittenInflight() };
+    return { ...this.counters, queued: this.queued + this.unwrittenInflight() };
   }
 
   /**
@@ -222,12 +224,17 @@ export class AuditLogger implements AuditSink {
     } catch (error) {
       return Promise.reject(error);
     }
-    const group = this.current;
-    if (group.bodies.length + this.unwrittenInflight() >= this.maxBuffered) {
+    if (this.queued + this.unwrittenInflight() >= this.maxBuffered) {
       return Promise.reject(new AuditBufferFullError(this.path, this.maxBuffered));
+    }
+    let group = this.queue[this.queue.length - 1]!;
+    if (group.bodies.length >= this.batchSize) {
+      group = newGroup();
+      this.queue.push(group);
     }
     group.bodies.push(body);
     group.bytes += body.length + 180;
+    this.queued++;
     if (group.bodies.length >= this.batchSize) this.startFlush();
     else if (this.timer === undefined && !this.draining) this.schedule();
     return group.promise;
@@ -255,12 +262,12 @@ export class AuditLogger implements AuditSink {
 
   /** @internal beforeExit hook. */
   flushPending(): void {
-    if (this.current.bodies.length > 0) this.startFlush().catch(() => {});
+    if (this.queued > 0) this.startFlush().catch(() => {});
   }
 
   /** @internal exit hook: synchronous write of whatever was not written yet. */
   flushSyncOnExit(): void {
-    const groups = [this.inflight, this.current].filter(
+    const groups = [this.inflight, ...this.queue].filter(
       (g): g is Group => g !== undefined && !g.written && g.bodies.length > 0,
     );
     if (groups.length === 0 || this.lock === undefined) return;
@@ -316,8 +323,8 @@ export class AuditLogger implements AuditSink {
       this.timer = undefined;
     }
     // Resolves when everything queued so far is written: the current group, or the one in flight.
-    const target =
-      this.current.bodies.length > 0 ? this.current.promise : (this.inflight?.promise ?? RESOLVED);
+    const last = this.queue[this.queue.length - 1]!;
+    const target = last.bodies.length > 0 ? last.promise : (this.inflight?.promise ?? RESOLVED);
     if (!this.draining) {
       this.draining = true;
       void this.drain();
@@ -327,9 +334,10 @@ export class AuditLogger implements AuditSink {
 
   private async drain(): Promise<void> {
     try {
-      while (this.current.bodies.length > 0) {
-        const group = this.current;
-        this.current = newGroup();
+      while (this.queued > 0) {
+        const group = this.queue.shift()!;
+        if (this.queue.length === 0) this.queue.push(newGroup());
+        this.queued -= group.bodies.length;
         this.inflight = group;
         try {
           await this.writeGroup(group); // never rejects: failures reject the group's promise

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AuditLogger, verify } from '../src/index.js';
+import { AuditLogger, logFiles, verify } from '../src/index.js';
 import { MASK, tempDir } from './helpers/tmp.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -58,6 +58,32 @@ describe('several processes, one log', () => {
     for (const tasks of perWriter.values()) expect(tasks.size).toBe(10_000);
     // The writers really interleaved (more than one run per writer), so the lock was exercised.
     expect(switches).toBeGreaterThan(8);
+  }, 120_000);
+
+  it('4 processes, durability batch, small batches, rotation every 64 KiB: one chain across all files', async () => {
+    const file = join(tempDir(), 'rot.jsonl');
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, id) =>
+        run(
+          spawn(
+            process.execPath,
+            [bin('writer.mjs'), dist, file, '2000', String(id), String(64 * 1024), 'batch', '50'],
+            {
+              stdio: 'pipe',
+            },
+          ),
+        ),
+      ),
+    );
+    for (const r of results) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const files = await logFiles(file);
+    expect(files.length).toBeGreaterThan(10);
+    expect(await verify(files)).toMatchObject({ ok: true, entries: 8000, firstSeq: 1, lastSeq: 8000 });
+    // Every rotated file stayed under the limit (one batch may start a file past it only when alone).
+    for (const f of files.slice(0, -1)) expect(readFileSync(f).length).toBeLessThanOrEqual(64 * 1024);
   }, 120_000);
 
   it('crash: SIGKILL under `every` keeps every acknowledged entry; verify is ok or reports only a torn tail', async () => {
