@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, expect, it, vi } from 'vitest';
 
-const file = new URL('./__readme_example__.ts', import.meta.url);
+const file = new URL(`./__readme_example_${process.pid}__.ts`, import.meta.url);
 afterAll(() => rmSync(file, { force: true }));
 
 it('the README example runs and does what it says', async () => {
