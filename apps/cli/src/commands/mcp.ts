@@ -118,13 +118,6 @@ async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | '
     headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
   }
   const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
-  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
-  // at once instead of after the logger's batching delay.
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-    home: ctx.codexHome,
-    env: ctx.env,
-    flushIntervalMs: 0,
-  });
   const upstream =
     url !== undefined
       ? httpUpstream(new URL(url), { maxMessageBytes: config.max_message_bytes, headers })
@@ -153,6 +146,13 @@ async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | '
     line(ctx.stdout, `server "${server}", profile ${ctx.profile}; nothing was pinned or called`);
     return EXIT.OK;
   }
+  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
+  // at once instead of after the logger's batching delay.
+  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+    home: ctx.codexHome,
+    env: ctx.env,
+    flushIntervalMs: 0,
+  });
   const p = new McpPermissionProxy({
     server,
     profile: ctx.profile,
