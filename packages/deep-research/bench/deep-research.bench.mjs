@@ -19,11 +19,11 @@ function time(fn, runs) {
   return { ms: best, result };
 }
 
-// 1. Scaling series, measured once per size in this process (too slow for tinybench's minimum sample count).
+// 1. Scaling series, best of 3 (1k, 10k) or 2 (100k) runs per size in this process (too slow for tinybench's minimum sample count).
 const scaling = [];
 for (const n of SIZES) {
   const docs = makeDocs(n);
-  const runs = n <= 10_000 ? 3 : 1;
+  const runs = n <= 10_000 ? 3 : 2;
   const fp = time(() => fingerprint(docs), runs);
   const lsh = time(() => dedupeFingerprints(fp.result), runs);
   const row = {
