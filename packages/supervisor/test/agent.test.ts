@@ -216,3 +216,38 @@ describe('Supervisor.spawn and shutdown', () => {
     expect(() => sup.start({ tasks: [{ id: 't', agent: 'upper' }] })).toThrow(SupervisorClosedError);
   });
 });
+
+describe('mailbox policies in a plan', () => {
+  it('drops are reported per task and counted in the run report', async () => {
+    const { Supervisor } = await import('../src/index.js');
+    const ran: string[] = [];
+    const sup = new Supervisor().register('w', async (_i, ctx) => {
+      ran.push(ctx.taskId);
+      return ctx.taskId;
+    });
+    const plan = (policy: 'drop-new' | 'drop-oldest' | 'block') => ({
+      failure: 'skip-dependents' as const,
+      mailbox: { capacity: 1, policy },
+      // four tasks submitted at once to one shared agent with a one-slot mailbox
+      tasks: ['t1', 't2', 't3', 't4'].map((id) => ({ id, agent: 'w', agentName: 'shared' })),
+    });
+    const dropNew = await sup.run(plan('drop-new'));
+    expect(dropNew.tasks.map((t) => t.status)).toEqual(['succeeded', 'dropped', 'dropped', 'dropped']);
+    expect(dropNew.tasks[1]?.error?.code).toBe('MAILBOX_FULL');
+    expect(dropNew.mailboxes).toEqual({ droppedNew: 3, droppedOldest: 0, blockedSends: 0 });
+    expect(dropNew.status).toBe('failed');
+
+    ran.length = 0;
+    const dropOldest = await sup.run(plan('drop-oldest'));
+    expect(dropOldest.tasks.map((t) => t.status)).toEqual(['dropped', 'dropped', 'dropped', 'succeeded']);
+    expect(dropOldest.tasks[0]?.error?.code).toBe('MESSAGE_DROPPED');
+    expect(dropOldest.mailboxes.droppedOldest).toBe(3);
+    expect(ran).toEqual(['t4']);
+
+    ran.length = 0;
+    const block = await sup.run(plan('block'));
+    expect(block.status).toBe('succeeded');
+    expect(ran).toEqual(['t1', 't2', 't3', 't4']);
+    expect(block.mailboxes).toEqual({ droppedNew: 0, droppedOldest: 0, blockedSends: 3 });
+  });
+});
