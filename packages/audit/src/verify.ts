@@ -68,6 +68,12 @@ export interface VerifyOptions {
    * seq 1 with the genesis link.
    */
   readonly partial?: boolean;
+  /**
+   * A head recorded elsewhere (e.g. `logger.head` saved at shutdown, or sent to another system).
+   * The chain alone cannot see lines removed from the *end* of the newest file; with an anchor,
+   * a log that ends before `seq` is `truncated`, and a different entry at `seq` is `edited`.
+   */
+  readonly anchor?: { readonly seq: number; readonly hash: string };
 }
 
 interface Line {
@@ -225,6 +231,14 @@ export async function verify(
       );
     }
     const fits = p.hashOk && e.seq === expectedSeq && e.prev === expectedPrev;
+    if (
+      fits &&
+      options.anchor !== undefined &&
+      e.seq === options.anchor.seq &&
+      e.hash !== options.anchor.hash
+    ) {
+      return done(at(l, 'edited', `entry seq ${e.seq} is not the one recorded in the anchor`, e.seq));
+    }
     if (fits) {
       expectedSeq++;
       expectedPrev = e.hash;
@@ -325,6 +339,19 @@ export async function verify(
     const missing =
       e.seq - expectedSeq === 1 ? `seq ${expectedSeq} is` : `seq ${expectedSeq}..${e.seq - 1} are`;
     return done(at(l, 'deleted', `${missing} missing before this line`, e.seq));
+  }
+  const lastSeq = expectedSeq === undefined ? 0 : expectedSeq - 1;
+  if (options.anchor !== undefined && lastSeq < options.anchor.seq) {
+    const last = lines.filter((l) => !l.unterminated).at(-1);
+    const file = last?.file ?? list.at(-1) ?? '';
+    const line = last === undefined || last.file !== list.at(-1) ? 1 : last.line + 1;
+    return done({
+      kind: 'truncated',
+      file,
+      line,
+      seq: lastSeq + 1,
+      message: `the log ends at seq ${lastSeq}, but the anchor says seq ${options.anchor.seq} was written: the end is missing`,
+    });
   }
   return done();
 }

@@ -172,6 +172,22 @@ describe('verify: tampering is caught at the right line', () => {
     expect((await check(t)).problem).toMatchObject({ kind: 'truncated', line: 10 });
   });
 
+  it('lines cut from the end are invisible to the chain alone, but caught with an anchor', async () => {
+    const anchor = { seq: 10, hash: hashOf(log[9]!) };
+    const cut = log.slice(0, 7);
+    expect((await check(cut)).ok).toBe(true); // a valid prefix: the documented limit
+    const path = join(tempDir(), 'cut.jsonl');
+    writeFileSync(path, `${cut.join('\n')}\n`);
+    expect((await verify(path, { anchor })).problem).toMatchObject({ kind: 'truncated', line: 8, seq: 8 });
+    const full = join(tempDir(), 'full.jsonl');
+    writeFileSync(full, `${log.join('\n')}\n`);
+    expect((await verify(full, { anchor })).ok).toBe(true);
+    expect((await verify(full, { anchor: { seq: 10, hash: hashOf(log[8]!) } })).problem).toMatchObject({
+      kind: 'edited',
+      line: 10,
+    });
+  });
+
   it('downgrading a keyed log to a plain chain is caught', async () => {
     // Rewrite every line as an unkeyed sha256 chain: valid without a key, rejected with it.
     let prev = '0'.repeat(64);
