@@ -116,11 +116,11 @@ interface Layer {
 
 function buildLayer(kind: LayerKind, source: string, spec: PolicySpec): Layer {
   const seen = new Set<string>();
-  const rules = spec.rule.map((r, i) => {
+  const rules = spec.rule.map((r) => {
     if (seen.has(r.id))
       throw new PolicyLoadError(source, `rule[${JSON.stringify(r.id)}]`, 'duplicate rule id');
     seen.add(r.id);
-    return compileRule(r, kind, source, i);
+    return compileRule(r, kind, source);
   });
   const byName = new Map<string, CompiledRule[]>();
   const dynamic: CompiledRule[] = [];

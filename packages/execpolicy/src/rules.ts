@@ -89,7 +89,7 @@ export function argMatcher(pattern: string, source: string, key: string): Matche
   return (arg) => arg === pattern;
 }
 
-export function compileRule(spec: RuleSpec, layer: LayerKind, source: string, index: number): CompiledRule {
+export function compileRule(spec: RuleSpec, layer: LayerKind, source: string): CompiledRule {
   const key = `rule[${JSON.stringify(spec.id)}]`;
   const prefix = spec.prefix.map((token, i) => {
     const alts = (Array.isArray(token) ? token : [token]).map((p) =>
@@ -107,7 +107,6 @@ export function compileRule(spec: RuleSpec, layer: LayerKind, source: string, in
   }
   const args = (list: readonly string[] | undefined, field: string) =>
     (list ?? []).map((p, i) => argMatcher(p, source, `${key}.${field}.${i}`));
-  void index;
   const matched = {} as Record<SecurityProfile, MatchedRuleView>;
   for (const profile of SECURITY_PROFILES) {
     matched[profile] = Object.freeze({
