@@ -13,15 +13,15 @@ describe('docs match the code', () => {
   it('docs/deep-research.md documents every dedup option with its real default', () => {
     const defaults = resolveDedupOptions();
     for (const key of Object.keys(dedupOptionsSchema.def.shape ?? {})) {
-      expect(docs, key).toMatch(new RegExp(`\\| \`${key}\`(?: × rows)? \\|`));
+      expect(docs, key).toMatch(new RegExp(`\\| \`${key}\`(?: × rows)? +\\|`));
     }
-    expect(docs).toMatch(new RegExp(`\\| \`numPerm\` \\| ${defaults.numPerm} \\|`));
+    expect(docs).toMatch(new RegExp(`\\| \`numPerm\` +\\| ${defaults.numPerm} +\\|`));
     expect(docs).toMatch(
-      new RegExp(`\\| \`bands\` × rows \\| ${defaults.bands} × ${defaults.numPerm / defaults.bands} \\|`),
+      new RegExp(`\\| \`bands\` × rows +\\| ${defaults.bands} × ${defaults.numPerm / defaults.bands} +\\|`),
     );
-    expect(docs).toMatch(new RegExp(`\\| \`shingleSize\` \\| ${defaults.shingleSize} words \\|`));
-    expect(docs).toMatch(new RegExp(`\\| \`jaccardThreshold\` \\| ${defaults.jaccardThreshold} \\|`));
-    expect(docs).toMatch(new RegExp(`\\| \`simhashMaxHamming\` \\| ${defaults.simhashMaxHamming} \\|`));
-    expect(docs).toMatch(new RegExp(`\\| \`maxBucketComparisons\` \\| ${defaults.maxBucketComparisons} \\|`));
+    expect(docs).toMatch(new RegExp(`\\| \`shingleSize\` +\\| ${defaults.shingleSize} words +\\|`));
+    expect(docs).toMatch(new RegExp(`\\| \`jaccardThreshold\` +\\| ${defaults.jaccardThreshold} +\\|`));
+    expect(docs).toMatch(new RegExp(`\\| \`simhashMaxHamming\` +\\| ${defaults.simhashMaxHamming} +\\|`));
+    expect(docs).toMatch(new RegExp(`\\| \`maxBucketComparisons\` +\\| ${defaults.maxBucketComparisons} +\\|`));
   });
 });
