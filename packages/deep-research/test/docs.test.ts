@@ -22,6 +22,8 @@ describe('docs match the code', () => {
     expect(docs).toMatch(new RegExp(`\\| \`shingleSize\` +\\| ${defaults.shingleSize} words +\\|`));
     expect(docs).toMatch(new RegExp(`\\| \`jaccardThreshold\` +\\| ${defaults.jaccardThreshold} +\\|`));
     expect(docs).toMatch(new RegExp(`\\| \`simhashMaxHamming\` +\\| ${defaults.simhashMaxHamming} +\\|`));
-    expect(docs).toMatch(new RegExp(`\\| \`maxBucketComparisons\` +\\| ${defaults.maxBucketComparisons} +\\|`));
+    expect(docs).toMatch(
+      new RegExp(`\\| \`maxBucketComparisons\` +\\| ${defaults.maxBucketComparisons} +\\|`),
+    );
   });
 });
