@@ -45,6 +45,15 @@ export async function releaseCheck(opts) {
   const version = packages[0].version;
   log(`release ${version}: ${packages.length} package(s): ${packages.map((p) => p.name).join(', ')}`);
 
+  // `npm publish --provenance` refuses a package whose repository.url does not name the repository
+  // the workflow runs in. Offline that is a warning; in the real (keyless) release it stops here.
+  const noRepo = packages.filter((p) => !repositoryUrl(p.manifest)).map((p) => p.name);
+  if (noRepo.length > 0) {
+    const msg = `no "repository" in package.json (npm publish --provenance needs it): ${noRepo.join(', ')}`;
+    if (opts.keyless) throw new Error(msg);
+    log(`warning: ${msg}`);
+  }
+
   if (opts.build) {
     const filters = packages.map((p) => `--filter=${p.name}...`);
     log('building (turbo)…');
@@ -153,7 +162,14 @@ export async function releaseCheck(opts) {
       verified: true,
     })),
     canaries,
+    warnings: noRepo.length > 0 ? [`no repository field: ${noRepo.join(', ')}`] : [],
   };
   writeFileSync(join(opts.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** `repository` as a string or `{ url }`. */
+function repositoryUrl(manifest) {
+  const r = manifest.repository;
+  return typeof r === 'string' ? r : typeof r?.url === 'string' ? r.url : undefined;
 }

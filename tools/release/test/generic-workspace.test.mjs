@@ -44,6 +44,8 @@ describe('release check on a workspace it has never seen', () => {
     const out = join(root, 'out');
     const manifest = await releaseCheck({ root, outDir: out, build: false, isolate: false });
     expect(manifest.packages.map((p) => p.name)).toEqual(['@codex/alpha', '@codex/beta']);
+    // the fixture packages have no repository field: fine offline, flagged for the real release
+    expect(manifest.warnings).toEqual(['no repository field: @codex/alpha, @codex/beta']);
     expect(manifest.version).toBe('1.2.3');
     const beta = manifest.packages.find((p) => p.name === '@codex/beta');
     expect(JSON.parse(tarRead(join(out, beta.tarball), 'package.json')).dependencies).toEqual({
@@ -61,30 +63,49 @@ describe('release check on a workspace it has never seen', () => {
     }
   });
 
-  it('keyless mode without a CI identity token fails closed and leaves no bundles', async () => {
-    // Outside GitHub Actions (no ACTIONS_ID_TOKEN_REQUEST_URL / SIGSTORE_ID_TOKEN) there is no OIDC
-    // token to trade for a Fulcio certificate: the check must stop, not fall back to a local key.
-    const out = join(root, 'out-keyless');
+  const keyless = (outDir) => {
+    // Outside GitHub Actions there is no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL /
+    // SIGSTORE_ID_TOKEN) to trade for a Fulcio certificate.
     const saved = { url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL, tok: process.env.SIGSTORE_ID_TOKEN };
     delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
     delete process.env.SIGSTORE_ID_TOKEN;
-    try {
-      await expect(
-        releaseCheck({
-          root,
-          outDir: out,
-          build: false,
-          isolate: false,
-          keyless: true,
-          keylessPolicy: {
-            identity: 'https://github.com/x/y/.github/workflows/release.yml@refs/heads/main',
-            issuer: 'https://token.actions.githubusercontent.com',
-          },
-        }),
-      ).rejects.toThrow(/identity token/);
-    } finally {
+    return releaseCheck({
+      root,
+      outDir,
+      build: false,
+      isolate: false,
+      keyless: true,
+      keylessPolicy: {
+        identity: 'https://github.com/x/y/.github/workflows/release.yml@refs/heads/main',
+        issuer: 'https://token.actions.githubusercontent.com',
+      },
+    }).finally(() => {
       if (saved.url !== undefined) process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved.url;
       if (saved.tok !== undefined) process.env.SIGSTORE_ID_TOKEN = saved.tok;
+    });
+  };
+
+  it('keyless mode refuses packages npm provenance would reject, before packing anything', async () => {
+    const out = join(root, 'out-keyless-norepo');
+    await expect(keyless(out)).rejects.toThrow(
+      /no "repository" in package\.json .*@codex\/alpha, @codex\/beta/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('keyless mode without a CI identity token fails closed: no local-key fallback, no bundles', async () => {
+    const files = ['libs/alpha/package.json', 'libs/beta/package.json'].map((f) => join(root, f));
+    const originals = files.map((f) => readFileSync(f, 'utf8'));
+    files.forEach((f, i) => {
+      const m = JSON.parse(originals[i]);
+      m.repository = { type: 'git', url: 'git+https://github.com/x/y.git' };
+      writeFileSync(f, JSON.stringify(m, null, 2));
+    });
+    const out = join(root, 'out-keyless');
+    try {
+      await expect(keyless(out)).rejects.toThrow(/identity token/);
+    } finally {
+      files.forEach((f, i) => writeFileSync(f, originals[i]));
     }
     expect(existsSync(join(out, 'release-check.pub.pem'))).toBe(false);
     expect(readdirSync(join(out, 'packages')).filter((f) => f.endsWith('.sigstore.json'))).toEqual([]);
