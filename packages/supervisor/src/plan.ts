@@ -41,6 +41,11 @@ export const mergeSpecSchema = z.strictObject({
   /** Tasks whose outputs are merged, in this order; default every task in plan order. */
   tasks: z.array(id).min(1).optional(),
   separator: z.string().optional(),
+  /**
+   * `first-success` only: as soon as one merged task succeeds, cancel the rest of the run
+   * (running tasks are aborted, pending ones skipped) and report the run as succeeded.
+   */
+  cancelRest: z.boolean().default(false),
 });
 
 export const planSchema = z.strictObject({
@@ -98,6 +103,9 @@ export function parsePlan(value: unknown, source = 'plan'): Plan {
         issues.push({ path: `tasks.${i}.dependsOn.${j}`, message: `unknown dependency "${d}"` });
     });
   });
+  if (plan.merge?.cancelRest && plan.merge.strategy !== 'first-success') {
+    issues.push({ path: 'merge.cancelRest', message: 'only applies to the first-success strategy' });
+  }
   plan.merge?.tasks?.forEach((t, j) => {
     if (!index.has(t)) issues.push({ path: `merge.tasks.${j}`, message: `unknown task "${t}"` });
   });

@@ -375,9 +375,19 @@ export class Supervisor {
     let failFastReason: string | undefined;
     const limit = plan.strategy === 'sequential' ? 1 : Number.POSITIVE_INFINITY;
 
+    let raceWinner: string | undefined;
+    const racers =
+      plan.merge?.strategy === 'first-success' && plan.merge.cancelRest
+        ? new Set(plan.merge.tasks ?? plan.tasks.map((t) => t.id))
+        : undefined;
     const settle = (result: TaskResult) => {
       results.set(result.taskId, result);
       this.#options.onEvent?.({ type: 'task', runId, result });
+      if (racers?.has(result.taskId) && result.status === 'succeeded' && !controller.signal.aborted) {
+        raceWinner = result.taskId;
+        controller.abort(new CancelledError(`first-success: task "${result.taskId}" won`));
+        return;
+      }
       if (result.status !== 'succeeded' && plan.failure === 'fail-fast' && !controller.signal.aborted) {
         failFastReason = `task "${result.taskId}" ${result.status}`;
         controller.abort(new CancelledError(`fail-fast: ${failFastReason}`));
@@ -404,13 +414,12 @@ export class Supervisor {
       while (changed) {
         changed = false;
         if (controller.signal.aborted) {
-          for (const t of pending)
-            skip(
-              t,
-              new CancelledError(
-                `not started: ${failFastReason ? `fail-fast after ${failFastReason}` : 'run cancelled'}`,
-              ),
-            );
+          const why = raceWinner
+            ? `first-success: "${raceWinner}" won`
+            : failFastReason
+              ? `fail-fast after ${failFastReason}`
+              : 'run cancelled';
+          for (const t of pending) skip(t, new CancelledError(`not started: ${why}`));
           pending.clear();
           break;
         }
@@ -476,7 +485,7 @@ export class Supervisor {
     const status: RunStatus =
       user !== undefined
         ? 'cancelled'
-        : tasks.every((t) => t.status === 'succeeded')
+        : raceWinner !== undefined || tasks.every((t) => t.status === 'succeeded')
           ? 'succeeded'
           : 'failed';
     const drops = { droppedOldest: 0, droppedNew: 0, blockedSends: 0 };
@@ -500,9 +509,11 @@ export class Supervisor {
       ...(mergeError === undefined ? {} : { mergeError }),
       ...(user !== undefined
         ? { cancelReason: user }
-        : failFastReason
-          ? { cancelReason: `fail-fast: ${failFastReason}` }
-          : {}),
+        : raceWinner !== undefined
+          ? { cancelReason: `first-success: task "${raceWinner}" won` }
+          : failFastReason
+            ? { cancelReason: `fail-fast: ${failFastReason}` }
+            : {}),
       mailboxes: drops,
       durationMs: performance.now() - t0,
     };

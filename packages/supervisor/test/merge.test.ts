@@ -167,3 +167,50 @@ describe('merge options on the supervisor', () => {
     expect(r.merged).toMatchObject({ output: 'a\nb\n' });
   });
 });
+
+describe('first-success with cancelRest: a race', () => {
+  it('the first success wins, the others are cancelled and their processes killed', async () => {
+    const { alive, deferred, until } = await import('./helpers.js');
+    const pids: number[] = [];
+    const brokenDone = deferred();
+    const sup = new Supervisor({
+      maxConcurrent: 4,
+      onEvent: (e) => {
+        if (e.type === 'task' && e.result.taskId === 'broken') brokenDone.resolve();
+      },
+    });
+    sup.register<string, string>('try', async (script, ctx) => {
+      // `fast` starts its process only once `broken` has failed, so the order is deterministic
+      if (ctx.taskId === 'fast') await brokenDone.promise;
+      const r = await runProcess(process.execPath, ['-e', script], {
+        signal: ctx.signal,
+        onSpawn: (pid) => pids.push(pid),
+      });
+      if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
+      return r.stdout.trim();
+    });
+    const report = await sup.run({
+      failure: 'skip-dependents',
+      tasks: [
+        { id: 'slow', agent: 'try', input: 'setTimeout(() => console.log("slow"), 30000)' },
+        { id: 'broken', agent: 'try', input: 'process.exit(4)' },
+        { id: 'fast', agent: 'try', input: 'setTimeout(() => console.log("fast"), 300)' },
+        { id: 'later', agent: 'try', input: 'console.log("later")', dependsOn: ['slow'] },
+      ],
+      merge: { strategy: 'first-success', tasks: ['slow', 'broken', 'fast'], cancelRest: true },
+    });
+    const s = Object.fromEntries(report.tasks.map((t) => [t.taskId, t.status]));
+    expect(s).toEqual({ slow: 'cancelled', broken: 'failed', fast: 'succeeded', later: 'skipped' });
+    expect(report.status).toBe('succeeded');
+    expect(report.cancelReason).toBe('first-success: task "fast" won');
+    expect(report.merged).toMatchObject({ strategy: 'first-success', source: 'fast', output: 'fast' });
+    await until(() => pids.every((pid) => !alive(pid)), 5_000, 'racers to exit');
+  });
+
+  it('cancelRest is refused for other strategies', () => {
+    const sup = new Supervisor().register('x', async () => 1);
+    expect(() =>
+      sup.validate({ tasks: [{ id: 'a', agent: 'x' }], merge: { strategy: 'voting', cancelRest: true } }),
+    ).toThrow(/merge\.cancelRest: only applies to the first-success strategy/);
+  });
+});
