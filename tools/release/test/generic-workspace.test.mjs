@@ -96,16 +96,16 @@ describe('release check on a workspace it has never seen', () => {
   it('keyless mode without a CI identity token fails closed: no local-key fallback, no bundles', async () => {
     const files = ['libs/alpha/package.json', 'libs/beta/package.json'].map((f) => join(root, f));
     const originals = files.map((f) => readFileSync(f, 'utf8'));
-    files.forEach((f, i) => {
+    for (const [i, f] of files.entries()) {
       const m = JSON.parse(originals[i]);
       m.repository = { type: 'git', url: 'git+https://github.com/x/y.git' };
       writeFileSync(f, JSON.stringify(m, null, 2));
-    });
+    }
     const out = join(root, 'out-keyless');
     try {
       await expect(keyless(out)).rejects.toThrow(/identity token/);
     } finally {
-      files.forEach((f, i) => writeFileSync(f, originals[i]));
+      for (const [i, f] of files.entries()) writeFileSync(f, originals[i]);
     }
     expect(existsSync(join(out, 'release-check.pub.pem'))).toBe(false);
     expect(readdirSync(join(out, 'packages')).filter((f) => f.endsWith('.sigstore.json'))).toEqual([]);
