@@ -1,8 +1,21 @@
 // Dedup throughput and scaling: LSH candidates vs the naive all-pairs loop, on ~1 KB documents.
 // `pnpm --filter @codex/deep-research bench` (after build). Writes bench/results.json.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../../../scripts/bench-lib.mjs';
-import { dedupe, dedupeFingerprints, dedupeNaive, fingerprint } from '../dist/index.js';
+import {
+  dedupe,
+  dedupeFingerprints,
+  dedupeNaive,
+  fingerprint,
+  HttpClient,
+  ResearchCache,
+  research,
+  SearxngProvider,
+} from '../dist/index.js';
 import { makeDocs } from './corpus.mjs';
 
 const SIZES = (process.env.DEDUP_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -71,7 +84,69 @@ for (const g of growth) {
   );
 }
 
-// 2. tinybench ratios on 1k documents: LSH vs naive all-pairs, candidates and end to end.
+// 2. Cache: the same research run against a loopback SearXNG-style server, cold (empty cache) and
+// warm (second run, served from disk). The server adds 20 ms per request, a modest stand-in for a
+// real network round trip.
+const pagesDir = new URL('../fixtures/pages/', import.meta.url);
+const pageNames = [
+  'libffi-Introduction.html',
+  'libffi-The-Basics.html',
+  'libffi-Memory-Usage.html',
+  'libffi-Thread-Safety.html',
+  'libffi-Multiple-ABIs.html',
+  'users-and-groups.html',
+];
+let requests = 0;
+const server = createServer((req, res) => {
+  requests++;
+  const url = new URL(req.url ?? '/', 'http://x');
+  setTimeout(() => {
+    if (url.pathname === '/robots.txt') return res.writeHead(200).end('User-agent: *\nAllow: /\n');
+    if (url.pathname === '/search') {
+      const results = pageNames.map((p) => ({ url: `${origin}/doc/${p}`, title: p, content: '' }));
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
+    }
+    const name = url.pathname.slice(5);
+    if (pageNames.includes(name)) {
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(readFileSync(new URL(name, pagesDir)));
+    }
+    res.writeHead(404).end();
+  }, 20);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+async function runOnce(dir) {
+  const cache = new ResearchCache({ dir });
+  const http = new HttpClient({ profile: 'net-read-only', minIntervalMs: 0 }, { cache });
+  const provider = await SearxngProvider.create(origin, http);
+  const t0 = performance.now();
+  await research('libffi closures and thread safety', { providers: [provider], maxSources: 6 });
+  await cache.flush();
+  return performance.now() - t0;
+}
+const cold = [];
+const warm = [];
+for (let i = 0; i < 3; i++) {
+  const dir = mkdtempSync(join(tmpdir(), 'dr-bench-cache-'));
+  const before = requests;
+  cold.push(await runOnce(dir));
+  const coldRequests = requests - before;
+  warm.push(await runOnce(dir));
+  if (requests - before !== coldRequests) throw new Error('warm run made network requests');
+  rmSync(dir, { recursive: true, force: true });
+}
+server.close();
+const cacheFigures = {
+  coldMs: +Math.min(...cold).toFixed(1),
+  warmMs: +Math.min(...warm).toFixed(1),
+  speedup: +(Math.min(...cold) / Math.min(...warm)).toFixed(2),
+  note: 'research() end to end, 6 pages, loopback server with 20 ms per request; warm = second run from the disk cache, 0 requests',
+};
+console.log(
+  `cache: cold ${cacheFigures.coldMs} ms, warm ${cacheFigures.warmMs} ms (×${cacheFigures.speedup})`,
+);
+
+// 3. tinybench ratios on 1k documents: LSH vs naive all-pairs, candidates and end to end.
 const docs1k = makeDocs(1000, { seed: 7 });
 const fp1k = fingerprint(docs1k);
 await runSuite({
@@ -97,5 +172,5 @@ await runSuite({
       note: 'end to end never slower than naive; fingerprinting dominates at 1k',
     },
   ],
-  extra: { scaling, growth },
+  extra: { scaling, growth, cache: cacheFigures },
 });
