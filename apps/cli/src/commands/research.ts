@@ -159,6 +159,9 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
         env: serverEnv(ctx.env, (values['mcp-env'] as string[] | undefined) ?? []),
         profile: ctx.profile,
         audit,
+      }).catch(async (error: unknown) => {
+        await audit?.close();
+        throw error;
       });
       provider = new McpProvider({
         client: mcp.client,
