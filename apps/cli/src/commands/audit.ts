@@ -177,11 +177,19 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const path = logPath(ctx, values.file);
   const files = await logFiles(path);
   const last: AuditRecord[] = [];
-  if (count > 0) {
-    for await (const r of readEntries(files, {}, { onCorrupt: (c) => warnCorrupt(ctx, c) })) {
-      last.push(r);
-      if (last.length > count) last.shift();
-    }
+  const reported = new Set<string>();
+  const warnOnce = (c: CorruptLine) => {
+    const key = `${c.file}:${c.line}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    warnCorrupt(ctx, c);
+  };
+  let lastSeq = 0;
+  for await (const r of readEntries(files, {}, { onCorrupt: warnOnce })) {
+    lastSeq = Math.max(lastSeq, r.entry.seq);
+    if (count === 0) continue;
+    last.push(r);
+    if (last.length > count) last.shift();
   }
   for (const r of last) printRecord(ctx, r);
   if (!values.follow) {
@@ -193,7 +201,11 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    for await (const r of followEntries(path, { signal: ac.signal, onCorrupt: (c) => warnCorrupt(ctx, c) })) {
+    // Follow from the start of the live file and skip what was already shown (seq is the chain's
+    // order), so entries appended between reading the history and starting to follow are not lost.
+    for await (const r of followEntries(path, { signal: ac.signal, fromStart: true, onCorrupt: warnOnce })) {
+      if (r.entry.seq <= lastSeq) continue;
+      lastSeq = r.entry.seq;
       printRecord(ctx, r);
     }
   } finally {
