@@ -138,19 +138,6 @@ export class TaskFailedError extends CodexError {
   }
 }
 
-/** A plan names an agent type no handler was registered for. */
-export class UnknownAgentError extends CodexError {
-  readonly agentType: string;
-
-  constructor(agentType: string, known: readonly string[]) {
-    super(
-      'UNKNOWN_AGENT',
-      `no agent registered for type "${agentType}"; registered: ${known.length ? known.join(', ') : '(none)'}`,
-    );
-    this.agentType = agentType;
-  }
-}
-
 /** A merge strategy could not produce a result (no successful inputs, no scores…). */
 export class MergeError extends CodexError {
   constructor(message: string) {

@@ -29,7 +29,6 @@ export {
   TaskDeniedError,
   TaskFailedError,
   TaskTimeoutError,
-  UnknownAgentError,
 } from './errors.js';
 export {
   DEFAULT_MAILBOX_CAPACITY,
