@@ -52,7 +52,8 @@ export async function startOtlpMetrics(
   const reader = new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: interval,
-    exportTimeoutMillis: Math.min(interval, 30_000),
+    // a collector that is down delays exit by at most this much
+    exportTimeoutMillis: Math.min(interval, 5_000),
   });
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({
