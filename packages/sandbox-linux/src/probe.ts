@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from './contract.js';
@@ -60,16 +71,50 @@ function which(name: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-/** Where the compiled helper lives: `CODEX_SANDBOX_HELPER`, else next to the bundle (dist/). */
+const HELPER_NAME = 'codex-sandbox-helper';
+
+/**
+ * Where the compiled helper lives: `CODEX_SANDBOX_HELPER`, else next to the bundle (dist/),
+ * else a copy compiled from `native/codex-sandbox-helper.c` with the machine's C compiler into
+ * `$XDG_CACHE_HOME/codex/sandbox-helper/<source hash>/` (never downloaded). `null` when none of
+ * these works; the probe then reports Landlock and seccomp as unavailable.
+ */
 export function findHelper(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.CODEX_SANDBOX_HELPER)
     return isExecutable(env.CODEX_SANDBOX_HELPER) ? env.CODEX_SANDBOX_HELPER : null;
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [
-    join(here, 'codex-sandbox-helper'),
-    join(here, '..', 'dist', 'codex-sandbox-helper'),
-  ]) {
+  for (const candidate of [join(here, HELPER_NAME), join(here, '..', 'dist', HELPER_NAME)]) {
     if (isExecutable(candidate)) return candidate;
+  }
+  return compileHelper(join(here, '..', 'native', `${HELPER_NAME}.c`), env);
+}
+
+function compileHelper(source: string, env: NodeJS.ProcessEnv): string | null {
+  let text: Buffer;
+  try {
+    text = readFileSync(source);
+  } catch {
+    return null;
+  }
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const cacheRoot = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
+  const dir = join(cacheRoot, 'codex', 'sandbox-helper', hash);
+  const out = join(dir, HELPER_NAME);
+  if (isExecutable(out)) return out;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return null;
+  }
+  for (const cc of [env.CC, 'cc', 'gcc', 'clang'].filter((x): x is string => Boolean(x))) {
+    const tmp = `${out}.tmp-${process.pid}`;
+    const r = spawnSync(cc, ['-O2', '-o', tmp, source], { stdio: 'ignore', timeout: 60_000 });
+    if (r.error) continue;
+    if (r.status === 0) {
+      renameSync(tmp, out);
+      return out;
+    }
+    rmSync(tmp, { force: true });
   }
   return null;
 }

@@ -1,0 +1,125 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toSandboxPolicy } from '@codex/security-profile';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expandWithExclusions, planLaunch, protectedPaths } from '../src/plan.js';
+
+const dirs: string[] = [];
+function ws(): string {
+  const d = mkdtempSync('/var/tmp/codex-plan-');
+  dirs.push(d);
+  mkdirSync(join(d, '.git', 'hooks'), { recursive: true });
+  mkdirSync(join(d, 'src', 'deep'), { recursive: true });
+  writeFileSync(join(d, 'README'), 'x');
+  symlinkSync('/etc', join(d, 'etc-link'));
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const base = {
+  helperPath: '/h',
+  bwrapPath: '/bw',
+  cgroupDir: null,
+  privateTmpDir: null,
+  cwd: '/w',
+  command: ['true'],
+};
+
+describe('expandWithExclusions (Landlock cannot carve holes, so grant the siblings)', () => {
+  it('grants the root itself when nothing protected lies beneath', () => {
+    const d = ws();
+    expect(expandWithExclusions(d, ['/elsewhere/.git'])).toEqual([d]);
+  });
+  it('grants every sibling of .git but neither .git, the root, nor symlinks', () => {
+    const d = ws();
+    const got = expandWithExclusions(d, [join(d, '.git')]);
+    expect(got).toEqual([join(d, 'README'), join(d, 'src')]);
+    expect(got).not.toContain(d);
+    expect(got).not.toContain(join(d, 'etc-link'));
+  });
+  it('descends to protect a nested path and grants nothing when the root itself is protected', () => {
+    const d = ws();
+    expect(expandWithExclusions(d, [join(d, 'src', 'deep')])).toEqual([join(d, '.git'), join(d, 'README')]);
+    expect(expandWithExclusions(d, [d])).toEqual([]);
+  });
+});
+
+describe('protectedPaths', () => {
+  it('lists existing protected subpaths and the target of a gitdir: file', () => {
+    const d = ws();
+    rmSync(join(d, '.git'), { recursive: true });
+    mkdirSync(join(d, 'src', 'realgit'));
+    writeFileSync(join(d, '.git'), 'gitdir: src/realgit\n');
+    mkdirSync(join(d, '.codex'));
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
+    expect(protectedPaths(policy)).toEqual(
+      [join(d, '.codex'), join(d, '.git'), join(d, 'src', 'realgit')].sort(),
+    );
+  });
+});
+
+describe('planLaunch', () => {
+  it('full rung: cgroup helper, then bwrap with read-only root, binds, net unshared, then helper with Landlock+seccomp', () => {
+    const d = ws();
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
+    const plan = planLaunch({
+      ...base,
+      cgroupDir: '/cg',
+      policy,
+      mechanisms: ['bwrap', 'landlock', 'seccomp', 'cgroup-pids'],
+    });
+    const a = plan.argv.join(' ');
+    expect(plan.argv.slice(0, 4)).toEqual(['/h', '--cgroup', '/cg', '--']);
+    expect(a).toContain('/bw --new-session --die-with-parent --unshare-user --unshare-pid');
+    expect(a).toContain('--unshare-net');
+    expect(a).toContain('--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp');
+    expect(a).toContain(`--bind ${d} ${d}`);
+    expect(a).toContain(`--ro-bind ${join(d, '.git')} ${join(d, '.git')}`);
+    expect(a).toMatch(/-- \/h --landlock .*--seccomp --no-network -- true$/);
+    expect(plan.landlockWritable).toContain(d);
+  });
+  it('network profiles keep the network namespace and never pass --no-network', () => {
+    const d = ws();
+    const policy = toSandboxPolicy('workspace-net', { workspaceRoots: [d] });
+    const a = planLaunch({ ...base, policy, mechanisms: ['bwrap', 'landlock', 'seccomp'] }).argv.join(' ');
+    expect(a).not.toContain('--unshare-net');
+    expect(a).not.toContain('--no-network');
+  });
+  it('landlock-seccomp rung: one helper, expanded grants, private TMPDIR, metadata calls denied when nothing is writable', () => {
+    const d = ws();
+    const rw = planLaunch({
+      ...base,
+      privateTmpDir: '/var/tmp/p',
+      policy: toSandboxPolicy('workspace-write', { workspaceRoots: [d] }),
+      mechanisms: ['landlock', 'seccomp'],
+    });
+    expect(rw.argv[0]).toBe('/h');
+    expect(rw.landlockWritable).toEqual([
+      join(d, 'README'),
+      join(d, 'src'),
+      '/var/tmp/p',
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/tty',
+      '/dev/ptmx',
+      '/dev/pts',
+    ]);
+    expect(rw.env.TMPDIR).toBe('/var/tmp/p');
+    expect(rw.argv).not.toContain('--no-chmod');
+    const ro = planLaunch({
+      ...base,
+      policy: toSandboxPolicy('offline'),
+      mechanisms: ['landlock', 'seccomp'],
+    });
+    expect(ro.argv).toContain('--no-chmod');
+    expect(ro.landlockWritable.filter((p) => !p.startsWith('/dev/'))).toEqual([]);
+  });
+  it('no mechanisms: the bare command', () => {
+    expect(planLaunch({ ...base, policy: toSandboxPolicy('offline'), mechanisms: [] }).argv).toEqual([
+      'true',
+    ]);
+  });
+});

@@ -1,0 +1,65 @@
+import { toSandboxPolicy } from '@codex/security-profile';
+import { describe, expect, it } from 'vitest';
+import { createLinuxSandbox } from '../src/backend.js';
+import { SandboxSetupError } from '../src/errors.js';
+
+const sandbox = createLinuxSandbox();
+const offline = toSandboxPolicy('offline');
+
+describe('runner', () => {
+  it('returns exit code and output, and reports the rung and mechanisms that enforced it', async () => {
+    const r = await sandbox.run({ policy: offline, command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.assessment.rung).toBe('full');
+    expect(r.assessment.mechanisms).toEqual(['bwrap', 'landlock', 'seccomp', 'cgroup-pids']);
+    expect(r.assessment.missing).toEqual([]);
+    expect(r.processLimit).toMatch(/^cgroup-v[12] pids\.max=256$/);
+  });
+  it('strips secrets from the environment the command sees', async () => {
+    const r = await sandbox.run({
+      policy: offline,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+      command: ['sh', '-c', 'echo "t=${GITHUB_TOKEN:-none} p=${PATH:+set}"'],
+      env: { ...process.env, GITHUB_TOKEN: 'ghp_secret' },
+    });
+    expect(r.stdout.trim()).toBe('t=none p=set');
+    expect(r.strippedEnv).toContain('GITHUB_TOKEN');
+  });
+  it('streams kept output through onOutput and caps it', async () => {
+    const seen: number[] = [];
+    const r = await sandbox.run({
+      policy: offline,
+      command: ['sh', '-c', 'head -c 100000 /dev/zero'],
+      maxOutputBytes: 4096,
+      onOutput: (_s, chunk) => seen.push(chunk.length),
+    });
+    expect(r.stdout.length).toBe(4096);
+    expect(r.stdoutTruncated).toBe(true);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(4096);
+  });
+  it('times out and reports it', async () => {
+    const r = await sandbox.run({ policy: offline, command: ['sleep', '30'], timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).toBe(null);
+    expect(r.durationMs).toBeLessThan(10_000);
+  });
+  it('an AbortSignal kills the run', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const r = await sandbox.run({ policy: offline, command: ['sleep', '30'], signal: ac.signal });
+    expect(r.signal).toBe('SIGKILL');
+  });
+  it('a helper that cannot apply a layer fails closed with SANDBOX_SETUP_FAILED', async () => {
+    // A writable root the helper cannot open for Landlock: a path through a file.
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: ['/etc/passwd/x'] });
+    await expect(sandbox.run({ policy, command: ['true'], rung: 'landlock-seccomp' })).rejects.toBeInstanceOf(
+      SandboxSetupError,
+    );
+  });
+  it('a missing command exits 127 inside the sandbox', async () => {
+    const r = await sandbox.run({ policy: offline, command: ['definitely-not-a-command-xyz'] });
+    expect(r.exitCode).not.toBe(0);
+  });
+});
