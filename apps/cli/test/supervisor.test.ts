@@ -267,6 +267,38 @@ merge: { strategy: concatenate, separator: "" }
     );
   });
 
+  it('--log writes pino JSON lines carrying task_id, agent, profile and decision', () => {
+    const p = plan('p.json', {
+      failure: 'skip-dependents',
+      tasks: [
+        { id: 'ok', agent: 'command', input: { argv: ['echo', 'fine'] } },
+        { id: 'net', agent: 'command', input: { argv: ['curl', 'http://127.0.0.1:9/'] } },
+      ],
+    });
+    const r = run([p, '--allow-degraded', '--log', 'run.log']);
+    expect(r.status).toBe(1);
+    const lines = readFileSync(join(work, 'run.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decisions = lines
+      .filter((l) => 'decision' in l)
+      .map((l) => [l.task_id, l.agent, l.profile, l.decision]);
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        ['ok', 'ok', 'offline', 'allowed'],
+        ['net', 'net', 'offline', 'requires_approval'],
+      ]),
+    );
+    const ends = lines.filter((l) => l.event === 'task_end').map((l) => [l.task_id, l.status]);
+    expect(ends).toEqual(
+      expect.arrayContaining([
+        ['ok', 'succeeded'],
+        ['net', 'denied'],
+      ]),
+    );
+  });
+
   it('per-task timeout kills the command; --max-concurrent caps how many run at once', () => {
     const p = plan('p.json', {
       failure: 'skip-dependents',
