@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ResearchConfigError } from './errors.js';
 import { parseOptions } from './options.js';
-import { fmix32, fnv1a32, mulberry32, tokenize } from './text.js';
+import { fmix32, mulberry32, tokenHashes, tokenize } from './text.js';
 
 /**
  * Hybrid near-duplicate detection: candidates from MinHash LSH banding (sub-quadratic), a 64-bit
@@ -82,18 +82,6 @@ function permutations(numPerm: number, seed: number): Permutations {
   return p;
 }
 
-const tokenHashCache = new Map<string, number>();
-function tokenHash(token: string): number {
-  let h = tokenHashCache.get(token);
-  if (h === undefined) {
-    h = fnv1a32(token);
-    if (tokenHashCache.size > 200_000) tokenHashCache.clear();
-    h = h | 0;
-    tokenHashCache.set(token, h);
-  }
-  return h;
-}
-
 /** 64-bit SimHash of one document over word unigrams weighted by frequency. */
 function simhashInto(hashes: Int32Array, n: number, out: Int32Array, at: number, acc: Int32Array): void {
   acc.fill(0);
@@ -124,18 +112,17 @@ export function fingerprint(texts: readonly string[], input?: DedupOptionsInput)
   const { a, b } = permutations(numPerm, o.seed);
   const signatures = new Int32Array(n * numPerm).fill(0x7fffffff);
   const simhash = new Int32Array(2 * n);
-  const tokens = new Uint32Array(n);
+  const tokenCounts = new Uint32Array(n);
   const acc = new Int32Array(64);
-  let hashes = new Int32Array(1024);
+  let hashes: Int32Array = new Int32Array(1024);
   let shingleHashes = new Int32Array(1024);
   const sig = new Int32Array(numPerm);
   for (let d = 0; d < n; d++) {
-    const words = tokenize(texts[d]!);
-    const len = words.length;
-    tokens[d] = len;
+    const tokens = tokenHashes(texts[d]!, hashes);
+    hashes = tokens.hashes;
+    const len = tokens.count;
+    tokenCounts[d] = len;
     if (len === 0) continue;
-    if (hashes.length < len) hashes = new Int32Array(len * 2);
-    for (let t = 0; t < len; t++) hashes[t] = tokenHash(words[t]!);
     simhashInto(hashes, len, simhash, 2 * d, acc);
     const shingles = Math.max(1, len - k + 1);
     const width = Math.min(k, len);
@@ -158,7 +145,7 @@ export function fingerprint(texts: readonly string[], input?: DedupOptionsInput)
     }
     signatures.set(sig, d * numPerm);
   }
-  return { count: n, numPerm, signatures, simhash, tokens };
+  return { count: n, numPerm, signatures, simhash, tokens: tokenCounts };
 }
 
 function popcount32(x: number): number {

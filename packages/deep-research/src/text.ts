@@ -115,3 +115,70 @@ export function processSearchTerm(term: string): string | null {
   const t = term.toLowerCase();
   return STOPWORDS.has(t) ? null : stem(t);
 }
+
+const LETTER = /\p{L}/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+function isWordChar(code: number, ch: string): boolean {
+  if (code < 128)
+    return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  return LETTER_OR_DIGIT.test(ch);
+}
+
+function isLetter(code: number, ch: string): boolean {
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  return LETTER.test(ch);
+}
+
+/**
+ * The FNV-1a hashes of {@link tokenize}'s tokens, computed in one pass without building the token
+ * strings (same tokens, same order; used by fingerprinting to keep allocation low). Writes into
+ * `out` (grown when needed) and returns it with the token count.
+ */
+export function tokenHashes(text: string, out: Int32Array): { hashes: Int32Array; count: number } {
+  const lower = text.toLowerCase();
+  let hashes = out;
+  let count = 0;
+  let i = 0;
+  const n = lower.length;
+  while (i < n) {
+    let code = lower.charCodeAt(i);
+    // a code point may be a surrogate pair; test it whole
+    let ch = code >= 0xd800 && code <= 0xdbff && i + 1 < n ? lower.slice(i, i + 2) : lower[i]!;
+    if (!isWordChar(code, ch)) {
+      i += ch.length;
+      continue;
+    }
+    let h = 0x811c9dc5;
+    while (i < n) {
+      code = lower.charCodeAt(i);
+      ch = code >= 0xd800 && code <= 0xdbff && i + 1 < n ? lower.slice(i, i + 2) : lower[i]!;
+      if (!isWordChar(code, ch)) break;
+      for (let k = 0; k < ch.length; k++) h = Math.imul(h ^ ch.charCodeAt(k), 0x01000193);
+      i += ch.length;
+    }
+    // optional apostrophe + letters ("don't", "user’s")
+    if (i + 1 < n && (lower[i] === "'" || lower[i] === '’')) {
+      const c2 = lower.charCodeAt(i + 1);
+      const ch2 = c2 >= 0xd800 && c2 <= 0xdbff && i + 2 < n ? lower.slice(i + 1, i + 3) : lower[i + 1]!;
+      if (isLetter(c2, ch2)) {
+        h = Math.imul(h ^ lower.charCodeAt(i), 0x01000193);
+        i++;
+        while (i < n) {
+          code = lower.charCodeAt(i);
+          ch = code >= 0xd800 && code <= 0xdbff && i + 1 < n ? lower.slice(i, i + 2) : lower[i]!;
+          if (!isLetter(code, ch)) break;
+          for (let k = 0; k < ch.length; k++) h = Math.imul(h ^ ch.charCodeAt(k), 0x01000193);
+          i += ch.length;
+        }
+      }
+    }
+    if (count === hashes.length) {
+      const grown = new Int32Array(hashes.length * 2);
+      grown.set(hashes);
+      hashes = grown;
+    }
+    hashes[count++] = h | 0;
+  }
+  return { hashes, count };
+}

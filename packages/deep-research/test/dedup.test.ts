@@ -127,3 +127,22 @@ describe('dedupe', () => {
     );
   });
 });
+
+describe('tokenHashes (the allocation-free tokenizer used by fingerprint)', () => {
+  it('yields exactly the FNV-1a hashes of tokenize() on real and tricky text', async () => {
+    const { fnv1a32, tokenHashes, tokenize } = await import('../src/text.js');
+    const samples = [
+      ...texts,
+      "Don't stop — user’s naïve café 𝒜lpha ǅemo İstanbul ΣΊΣΥΦΟΣ 42x ''quote' it's' 'tis ﬁle 日本語テキスト x'y'z a’",
+    ];
+    let checked = 0;
+    for (const t of samples) {
+      const expected = tokenize(t).map((w) => fnv1a32(w) | 0);
+      const { hashes, count } = tokenHashes(t, new Int32Array(2));
+      expect(count).toBe(expected.length);
+      expect([...hashes.subarray(0, count)]).toEqual(expected);
+      checked += count;
+    }
+    expect(checked).toBeGreaterThan(15_000);
+  });
+});
