@@ -17,6 +17,10 @@ export const COMMANDS: Readonly<
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),
   },
+  sandbox: {
+    summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox only',
+    load: () => import('./commands/sandbox.js'),
+  },
   verify: {
     summary: 'Verify a file against a sigstore bundle (key or keyless)',
     load: () => import('./commands/verify.js'),
