@@ -21,6 +21,10 @@ export const COMMANDS: Readonly<
     summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox only',
     load: () => import('./commands/sandbox.js'),
   },
+  exec: {
+    summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
+    load: () => import('./commands/exec.js'),
+  },
   verify: {
     summary: 'Verify a file against a sigstore bundle (key or keyless)',
     load: () => import('./commands/verify.js'),

@@ -17,7 +17,9 @@ function spawnTrue(argv, shell = false) {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore', shell });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -44,7 +46,8 @@ try {
   const wrapped = await SandboxManager.wrapWithSandbox('true');
   await spawnTrue([wrapped], true);
   srt = { available: true, wrapped: wrapped.slice(0, 300) };
-  tasks['@anthropic-ai/sandbox-runtime true'] = async () => spawnTrue([await SandboxManager.wrapWithSandbox('true')], true);
+  tasks['@anthropic-ai/sandbox-runtime true'] = async () =>
+    spawnTrue([await SandboxManager.wrapWithSandbox('true')], true);
   process.once('beforeExit', () => SandboxManager.reset?.());
 } catch (e) {
   srt = { available: false, reason: String(e?.message ?? e).split('\n')[0] };
@@ -71,9 +74,13 @@ const added = Object.fromEntries(
 );
 console.log('median ms added over a bare spawn:', added);
 const full = added['sandbox full true'];
-if (full !== undefined) console.log(`${full <= 15 ? 'PASS' : 'MISS'} full rung adds ${full} ms at the median (target ≤ 15 ms)`);
+if (full !== undefined)
+  console.log(`${full <= 15 ? 'PASS' : 'MISS'} full rung adds ${full} ms at the median (target ≤ 15 ms)`);
 console.log('@anthropic-ai/sandbox-runtime:', srt.available ? 'measured' : `not measured: ${srt.reason}`);
 const { readFileSync, writeFileSync } = await import('node:fs');
 const file = join(packageDir, 'bench', 'results.json');
 const saved = JSON.parse(readFileSync(file, 'utf8'));
-writeFileSync(file, `${JSON.stringify({ ...saved, addedMedianMs: added, fullRungTargetMs: 15, fullRungPass: full !== undefined && full <= 15 }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ ...saved, addedMedianMs: added, fullRungTargetMs: 15, fullRungPass: full !== undefined && full <= 15 }, null, 2)}\n`,
+);

@@ -4,7 +4,7 @@ const PATTERNS: readonly (readonly [ObservedDenial['kind'], RegExp])[] = [
   ['read-only-filesystem', /read-only file system|\bEROFS\b/i],
   [
     'network',
-    /network is unreachable|\bENETUNREACH\b|connection refused|\bECONNREFUSED\b|could not resolve|name resolution|\bEAI_AGAIN\b|\bENOTFOUND\b/i,
+    /network is unreachable|\bENETUNREACH\b|connection refused|\bECONNREFUSED\b|couldn't connect|failed to connect|could not resolve|name resolution|\bEAI_AGAIN\b|\bENOTFOUND\b/i,
   ],
   [
     'process-limit',

@@ -1,0 +1,187 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codex } from './helpers.js';
+
+interface Entry {
+  operation: string;
+  decision: string;
+  reason: string;
+  target: string;
+  profile: string;
+  details?: Record<string, unknown>;
+}
+
+let dir: string;
+let home: string;
+beforeEach(() => {
+  dir = mkdtempSync('/var/tmp/codex-cli-exec-');
+  home = mkdtempSync('/var/tmp/codex-cli-exec-home-');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  codex(['exec', ...args], { cwd: dir, home, env });
+function audit(): Entry[] {
+  const file = join(home, 'audit', 'audit.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Entry);
+}
+
+describe('codex exec', () => {
+  it('allowed command: runs in the full sandbox under offline by default; decision and outcome audited', () => {
+    writeFileSync(join(dir, 'a.txt'), 'hello\n');
+    const r = run(['--', 'cat', 'a.txt']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('hello\n');
+    expect(r.stderr).toContain(
+      'profile offline: linux sandbox, rung "full" (bwrap+landlock+seccomp+cgroup-pids)',
+    );
+    const log = audit();
+    expect(log.map((e) => [e.operation, e.decision])).toEqual([
+      ['command_exec', 'allowed'],
+      ['process_spawn', 'allowed'],
+    ]);
+    expect(log[0]!.reason).toMatch(/^execpolicy allow under profile offline/);
+    expect(log[1]!.reason).toBe(
+      'ran under profile offline, rung full (bwrap+landlock+seccomp+cgroup-pids): exit 0',
+    );
+  });
+
+  it('forbidden: refused with 125 before anything runs, and the denial is audited with its reason', () => {
+    const marker = join(dir, 'ran');
+    const r = run(['--', 'sh', '-c', `touch ${marker}; rm -rf /`]);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain('POLICY_FORBIDDEN');
+    expect(existsSync(marker)).toBe(false);
+    const log = audit();
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ operation: 'command_exec', decision: 'denied' });
+    expect(log[0]!.reason).toMatch(/^execpolicy forbidden under profile offline: /);
+    expect(log[0]!.reason.length).toBeGreaterThan(60);
+  });
+
+  it('prompt without a TTY is refused unless --yes; both are audited', () => {
+    const denied = run(['--', 'curl', '-sS', 'http://127.0.0.1:9/']);
+    expect(denied.status).toBe(125);
+    expect(denied.stderr).toContain('APPROVAL_REQUIRED');
+    expect(audit().map((e) => e.decision)).toEqual(['requires_approval', 'denied']);
+    expect(audit()[1]!.reason).toMatch(/^prompt without a TTY: denied/);
+  });
+
+  it('approved network command: the sandbox still blocks the loopback listener, and the denial is in the audit log', async () => {
+    let hits = 0;
+    const server: Server = createServer((s) => {
+      hits++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // Control: the same command, outside codex, reaches the listener.
+      const control = codex(
+        [
+          'sandbox',
+          'run',
+          '--rung',
+          'none',
+          '--allow-degraded',
+          '--',
+          'curl',
+          '-sS',
+          '-m',
+          '3',
+          `http://127.0.0.1:${port}/`,
+        ],
+        { cwd: dir, home },
+      );
+      expect(control.stderr).toContain('rung "none"');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(hits).toBe(1);
+      const r = run(['--yes', '--', 'curl', '-sS', '-m', '3', `http://127.0.0.1:${port}/`]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(hits).toBe(1);
+      expect(r.status).toBe(7);
+      const log = audit();
+      expect(log.map((e) => [e.operation, e.decision])).toEqual([
+        ['command_exec', 'requires_approval'],
+        ['command_exec', 'allowed'],
+        ['process_spawn', 'allowed'],
+        ['network_access', 'denied'],
+      ]);
+      expect(log[1]!.reason).toMatch(/^approved by --yes/);
+      expect(log[3]!.reason).toMatch(
+        /sandbox denial observed \(network\) under profile offline, rung full .*Couldn't connect/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a write the policy cannot see (inside a script) is denied by the sandbox and audited as a file_write denial', () => {
+    const target = join(home, 'outside.txt');
+    writeFileSync(join(dir, 'w.py'), `open(${JSON.stringify(target)}, "w").write("x")\n`);
+    const r = run(['--yes', '--profile', 'workspace-write', '--', 'python3', 'w.py']);
+    expect(r.status).toBe(1);
+    expect(existsSync(target)).toBe(false);
+    const denial = audit().find((e) => e.decision === 'denied');
+    expect(denial?.operation).toBe('file_write');
+    expect(denial?.reason).toMatch(
+      /sandbox denial observed \(read-only-filesystem\) under profile workspace-write, rung full/,
+    );
+  });
+
+  it('a rung that cannot enforce the profile is refused and audited; --allow-degraded runs and is audited', () => {
+    const refused = run(['--', 'true'], { CODEX_SANDBOX_RUNG: 'seccomp' });
+    expect(refused.status).toBe(125);
+    expect(refused.stderr).toContain('SANDBOX_UNAVAILABLE');
+    const last = audit().at(-1)!;
+    expect(last).toMatchObject({ operation: 'process_spawn', decision: 'denied' });
+    expect(last.reason).toMatch(
+      /sandbox refused \(SANDBOX_UNAVAILABLE\) for profile offline, rung seccomp \(seccomp\+cgroup-pids\)/,
+    );
+
+    const degraded = run(['--allow-degraded', '--', 'true'], { CODEX_SANDBOX_RUNG: 'seccomp' });
+    expect(degraded.status).toBe(0);
+    expect(degraded.stderr).toContain('NOT enforced: filesystem-write');
+    expect(
+      audit().some((e) =>
+        /^--allow-degraded: ran under profile offline with rung seccomp .*does NOT enforce filesystem-write/.test(
+          e.reason,
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('require_full_isolation in the config refuses a weaker rung (audited)', () => {
+    writeFileSync(join(home, 'config.toml'), '[sandbox]\nrequire_full_isolation = true\n');
+    const r = run(['--', 'true'], { CODEX_SANDBOX_RUNG: 'landlock-seccomp' });
+    expect(r.status).toBe(125);
+    expect(audit().at(-1)!.reason).toMatch(/SANDBOX_DEGRADED/);
+    expect(run(['--', 'true']).status).toBe(0);
+  });
+
+  it('timeout exits 124 and is audited', () => {
+    const r = run(['--timeout', '300', '--', 'sleep', '20']);
+    expect(r.status).toBe(124);
+    expect(audit().some((e) => e.decision === 'denied' && /^timeout after 300 ms/.test(e.reason))).toBe(true);
+  });
+
+  it('--json prints the policy decision and the sandbox assessment', () => {
+    const j = JSON.parse(run(['--json', '--', 'echo', 'hi']).stdout);
+    expect(j.policy.decision).toBe('allow');
+    expect(j.stdout).toBe('hi\n');
+    expect(j.sandbox.rung).toBe('full');
+  });
+
+  it('usage: a command is required', () => {
+    expect(run([]).status).toBe(2);
+  });
+});
