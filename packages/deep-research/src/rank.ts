@@ -16,8 +16,10 @@ export interface RankOptions {
   readonly maxPassages?: number;
   /** Most passages from one source. Default 2. */
   readonly perSource?: number;
-  /** Target passage length in characters. Default 600. */
+  /** Target passage length in characters. Default 400 (a few sentences, or a few list items). */
   readonly passageChars?: number;
+  /** Passages scoring below this fraction of the best passage's score are dropped. Default 0.15 (single-word matches next to a passage matching the whole question are noise). */
+  readonly minRelativeScore?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export function rankPassages(
   const perSource = options.perSource ?? 2;
   const all: { id: number; source: number; text: string }[] = [];
   texts.forEach((t, source) => {
-    for (const p of passages(t, options.passageChars ?? 600)) all.push({ id: all.length, source, text: p });
+    for (const p of passages(t, options.passageChars ?? 400)) all.push({ id: all.length, source, text: p });
   });
   const terms = keywords(question);
   if (terms.length === 0 || all.length === 0) return [];
@@ -43,9 +45,11 @@ export function rankPassages(
   });
   index.addAll(all);
   const results = index.search(terms.join(' '), { combineWith: 'OR' });
+  const floor = (results[0]?.score ?? 0) * (options.minRelativeScore ?? 0.15);
   const taken = new Map<number, number>();
   const out: RankedPassage[] = [];
   for (const r of results) {
+    if (r.score < floor) break;
     const p = all[r.id as number]!;
     const n = taken.get(p.source) ?? 0;
     if (n >= perSource) continue;

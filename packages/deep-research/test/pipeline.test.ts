@@ -122,3 +122,23 @@ describe('research pipeline (local provider, offline)', () => {
     await expect(research('zzqx qqvv', { providers: [provider] })).rejects.toThrow(NoSourcesError);
   });
 });
+
+describe('rankPassages', () => {
+  const texts = [
+    'The fsmonitor daemon is disabled on networked filesystems by default; macOS users can enable it.',
+    'A long unrelated note that happens to mention filesystems once, among many other words about packing.',
+    'Another source: the fsmonitor daemon refuses networked filesystems unless configured.\n\nUnrelated paragraph.',
+  ];
+
+  it('ranks by BM25 over the question words, at most perSource per source, dropping weak matches', async () => {
+    const { rankPassages } = await import('../src/index.js');
+    const ranked = rankPassages('fsmonitor on networked filesystems', texts);
+    expect(ranked.map((r) => r.source).sort()).toEqual([0, 2]);
+    for (const r of ranked) expect(r.matched).toEqual(expect.arrayContaining(['fsmonitor', 'network', 'filesystem']));
+    expect(
+      rankPassages('fsmonitor on networked filesystems', texts, { minRelativeScore: 0 }).map((r) => r.source),
+    ).toContain(1);
+    expect(rankPassages('fsmonitor', texts, { perSource: 1, maxPassages: 1 })).toHaveLength(1);
+    expect(rankPassages('the of and', texts)).toEqual([]);
+  });
+});
