@@ -134,7 +134,8 @@ describe('rankPassages', () => {
     const { rankPassages } = await import('../src/index.js');
     const ranked = rankPassages('fsmonitor on networked filesystems', texts);
     expect(ranked.map((r) => r.source).sort()).toEqual([0, 2]);
-    for (const r of ranked) expect(r.matched).toEqual(expect.arrayContaining(['fsmonitor', 'network', 'filesystem']));
+    for (const r of ranked)
+      expect(r.matched).toEqual(expect.arrayContaining(['fsmonitor', 'network', 'filesystem']));
     expect(
       rankPassages('fsmonitor on networked filesystems', texts, { minRelativeScore: 0 }).map((r) => r.source),
     ).toContain(1);
