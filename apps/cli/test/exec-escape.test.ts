@@ -42,7 +42,6 @@ interface Case {
   by: RegExp;
 }
 
-const outside = () => join(home, 'escaped.txt');
 const CASES: Case[] = [
   {
     id: 'python writes /etc',

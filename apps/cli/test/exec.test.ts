@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codex } from './helpers.js';
+import { BIN, codex } from './helpers.js';
 
 interface Entry {
   operation: string;
@@ -179,6 +180,31 @@ describe('codex exec', () => {
     expect(j.policy.decision).toBe('allow');
     expect(j.stdout).toBe('hi\n');
     expect(j.sandbox.rung).toBe('full');
+  });
+
+  it('prompt on a TTY: "always" runs it and remembers the prefix in the user policy layer; "no" refuses', () => {
+    // util-linux `script` gives the command a real pseudo-terminal; stdin answers the question.
+    const tty = (answer: string, cmd: string) =>
+      spawnSync('script', ['-qec', `${process.execPath} ${BIN} exec --no-color -- ${cmd}`, '/dev/null'], {
+        cwd: dir,
+        input: `${answer}\n`,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+        timeout: 60_000,
+      });
+    const always = tty('a', "python3 -c 'print(6*7)'");
+    expect(always.stdout).toContain('Run it? [y]es / [n]o / [a]lways for "python3"');
+    expect(always.stdout).toMatch(/^42\r?$/m);
+    expect(readFileSync(join(home, 'policy', 'approved.toml'), 'utf8')).toContain('prefix = ["python3"]');
+    // Remembered: no TTY and no --yes needed any more for that prefix.
+    expect(run(['--', 'python3', '-c', 'print(43)']).stdout).toBe('43\n');
+    const no = tty('n', "python -c 'print(1)'");
+    expect(no.status).toBe(125);
+    expect(no.stdout).toContain('NOT_APPROVED');
+    expect(audit().some((e) => /^approved always for prefix "python3"/.test(e.reason))).toBe(true);
+    expect(
+      audit().some((e) => e.decision === 'denied' && /^prompt declined on the terminal/.test(e.reason)),
+    ).toBe(true);
   });
 
   it('usage: a command is required', () => {
