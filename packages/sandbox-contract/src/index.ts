@@ -1,0 +1,29 @@
+export { type AdmitOptions, admit, selectRung } from './admit.js';
+export {
+  type Assessment,
+  assessRung,
+  type BackendStatus,
+  describeAssessment,
+  type EnvHygieneOptions,
+  GUARANTEES,
+  type Guarantee,
+  HARD_GUARANTEES,
+  type MechanismStatus,
+  type ObservedDenial,
+  type OutputStream,
+  type RungStatus,
+  requiredGuarantees,
+  type SandboxBackend,
+  type SandboxRequest,
+  type SandboxResult,
+} from './contract.js';
+export { findObservedDenials } from './denials.js';
+export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
+export {
+  InvalidCommandError,
+  InvalidRungError,
+  SandboxDegradedError,
+  SandboxSetupError,
+  SandboxUnavailableError,
+  UnsupportedPolicyError,
+} from './errors.js';

@@ -1,0 +1,124 @@
+/**
+ * `@codex/sandbox-contract/process`: the Node-only part shared by the backends: spawn a launcher
+ * (sandbox-exec, the Windows helper, …), keep at most `maxOutputBytes` of each stream, enforce the
+ * timeout and the abort signal by killing the whole tree. The main entry of this package stays
+ * free of `node:` imports; only this subpath uses them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { OutputStream } from './contract.js';
+import { SandboxSetupError } from './errors.js';
+
+export interface CapturedRun {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+}
+
+export interface CapturedRunOptions {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly stdin?: 'ignore' | 'inherit';
+  readonly onOutput?: (stream: OutputStream, chunk: Uint8Array) => void;
+  readonly signal?: AbortSignal;
+  /**
+   * How to kill everything the command started. Default: on POSIX the process group (the child
+   * is spawned detached, so it leads its own group); on Windows the process itself (a launcher
+   * that holds a kill-on-close Job Object takes its tree with it).
+   */
+  readonly killTree?: (child: ChildProcess) => void | Promise<void>;
+  /** Passed to spawn (Windows): do not re-quote argv, it is already a quoted command line. */
+  readonly windowsVerbatimArguments?: boolean;
+}
+
+function defaultKill(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill('SIGKILL');
+    else process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Spawns `argv` and resolves when it has exited and its output is drained (or 2 s later). */
+export async function runCaptured(argv: readonly string[], o: CapturedRunOptions): Promise<CapturedRun> {
+  if (argv.length === 0 || !argv[0]) throw new SandboxSetupError('empty launcher command');
+  const started = performance.now();
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), {
+    cwd: o.cwd,
+    env: o.env,
+    detached: process.platform !== 'win32', // own process group: the whole tree can be killed
+    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+    ...(o.windowsVerbatimArguments ? { windowsVerbatimArguments: true } : {}),
+  });
+  const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const size = { stdout: 0, stderr: 0 };
+  const truncated = { stdout: false, stderr: false };
+  const collect = (stream: OutputStream) => (chunk: Buffer) => {
+    const room = o.maxOutputBytes - size[stream];
+    if (room <= 0) {
+      truncated[stream] = true;
+      return;
+    }
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (chunk.length > room) truncated[stream] = true;
+    kept[stream].push(part);
+    size[stream] += part.length;
+    o.onOutput?.(stream, part);
+  };
+  child.stdout?.on('data', collect('stdout'));
+  child.stderr?.on('data', collect('stderr'));
+
+  let timedOut = false;
+  const killAll = async () => {
+    await (o.killTree ?? defaultKill)(child);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void killAll();
+  }, o.timeoutMs);
+  const onAbort = () => void killAll();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const { code, signal, error } = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    error?: Error;
+  }>((resolveExit) => {
+    child.once('error', (e) => resolveExit({ code: null, signal: null, error: e }));
+    child.once('exit', (c, s) => resolveExit({ code: c, signal: s }));
+  });
+  clearTimeout(timer);
+  o.signal?.removeEventListener('abort', onAbort);
+  // The command is done: nothing it started may outlive it.
+  await killAll();
+  await Promise.race([
+    Promise.all([
+      new Promise((r) => (child.stdout?.readableEnded ? r(null) : child.stdout?.once('close', r))),
+      new Promise((r) => (child.stderr?.readableEnded ? r(null) : child.stderr?.once('close', r))),
+    ]),
+    sleep(2000),
+  ]);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);
+  return {
+    exitCode: code,
+    signal,
+    stdout: Buffer.concat(kept.stdout).toString('utf8'),
+    stderr: Buffer.concat(kept.stderr).toString('utf8'),
+    stdoutTruncated: truncated.stdout,
+    stderrTruncated: truncated.stderr,
+    timedOut,
+    durationMs: performance.now() - started,
+  };
+}
