@@ -5,6 +5,7 @@
 // escape: otherwise the case proves nothing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Assessment, SandboxResult } from '../../src/contract.js';
@@ -31,6 +32,8 @@ export interface EscapeCase {
   /** True when the rung is expected to deny this case (otherwise the case is skipped for it). */
   enforced(a: Assessment): boolean;
   setup?(c: EscapeContext): void;
+  /** Runs on the host while the sandboxed command runs (e.g. connect to a port it listens on). */
+  during?(c: EscapeContext): Promise<void>;
   command(c: EscapeContext): string[];
   /** Run options. */
   readonly limits?: { timeoutMs?: number; maxProcesses?: number; maxOutputBytes?: number };
@@ -128,6 +131,19 @@ function protectedWrite(
     command: (c) => ['sh', '-c', script(join(c.world.ws, rel), c.world.marker)],
     escaped: (c) => check(join(c.world.ws, rel), c.world.marker),
   };
+}
+
+const inboundReached = new Set<string>();
+const inboundPort = (c: EscapeContext) => 20000 + (parseInt(c.world.marker.slice(0, 6), 16) % 30000);
+function tryConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 const contains = (p: string, marker: string) => existsSync(p) && readFileSync(p, 'utf8').includes(marker);
@@ -229,6 +245,29 @@ export const ESCAPE_CASES: readonly EscapeCase[] = [
   socketCase('raw'),
   socketCase('netlink'),
   socketCase('packet'),
+  {
+    id: 'inbound: a listener inside is reachable from the host',
+    category: 'network',
+    profiles: NO_NET,
+    needs: ['python3'],
+    enforced: tcpDenied,
+    command: (c) => [
+      'python3',
+      '-c',
+      `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("127.0.0.1", ${inboundPort(c)}))\ns.listen(1)\ns.settimeout(2.5)\ntry:\n  s.accept(); print("ACCEPTED")\nexcept Exception as e:\n  print("NONE", e)`,
+    ],
+    during: async (c) => {
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        if (await tryConnect(inboundPort(c))) {
+          inboundReached.add(c.world.marker);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    escaped: (c) => inboundReached.has(c.world.marker),
+  },
 
   // ---------------------------------------------------------------- filesystem
   {

@@ -54,7 +54,7 @@ async function runCase(
   try {
     c.setup?.(ctx);
     const policy = toSandboxPolicy(profile, { workspaceRoots: [world.ws], explicit: true });
-    const result = await backend.run({
+    const running = backend.run({
       policy,
       command: c.command(ctx),
       cwd: world.ws,
@@ -64,6 +64,8 @@ async function runCase(
       ...(c.limits?.maxProcesses ? { maxProcesses: c.limits.maxProcesses } : {}),
       ...(c.limits?.maxOutputBytes ? { maxOutputBytes: c.limits.maxOutputBytes } : {}),
     });
+    await c.during?.(ctx);
+    const result = await running;
     // Let a connection or datagram that is in flight land before looking at the listeners.
     if (c.category === 'network' || c.category === 'process') await new Promise((r) => setTimeout(r, 50));
     const escaped = c.escaped(ctx, result);
