@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codex } from './helpers.js';
@@ -79,6 +79,17 @@ describe('codex sandbox run', () => {
     });
     expect(degraded.status).toBe(0);
     expect(degraded.stderr).toContain('NOT enforced: filesystem-write');
+  });
+  it('--allow-degraded is audited even without the exec policy', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    expect(
+      codex(['sandbox', 'run', '--rung', 'seccomp', '--allow-degraded', '--', 'true'], { cwd: dir, home })
+        .status,
+    ).toBe(0);
+    const log = readFileSync(join(home, 'audit', 'audit.jsonl'), 'utf8');
+    expect(log).toMatch(
+      /"reason":"--allow-degraded: ran under profile offline with rung seccomp \(seccomp\+cgroup-pids\), which does NOT enforce filesystem-write: exit 0"/,
+    );
   });
   it('--require-full-isolation (or the config) refuses anything but the full rung', () => {
     const r = codex(

@@ -262,6 +262,28 @@ up; 128+N killed by signal N. CODEX_SANDBOX_RUNG=<rung> forces a rung (tests).`,
       const flags = runFlags(ctx, values);
       try {
         const r = await runInSandbox(ctx, backend, flags, rest);
+        if (flags.allowDegraded && r.assessment.unenforced.length > 0) {
+          // `sandbox run` has no exec policy and no audit trail of its own, but choosing to run
+          // weaker than the profile is always audited.
+          const { createAuditLoggerFromConfig } = await import('@codex/audit');
+          const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+            home: ctx.codexHome,
+            env: ctx.env,
+            flushIntervalMs: 0,
+          });
+          try {
+            await audit.log({
+              profile: flags.profile,
+              agent_type: 'codex-sandbox-run',
+              operation: 'process_spawn',
+              target: rest.join(' '),
+              decision: 'allowed',
+              reason: `--allow-degraded: ran under profile ${flags.profile} with rung ${r.assessment.rung} (${r.assessment.mechanisms.join('+') || 'nothing'}), which does NOT enforce ${r.assessment.unenforced.join(', ')}: exit ${exitCodeOf(r)}`,
+            });
+          } finally {
+            await audit.close();
+          }
+        }
         if (ctx.json) line(ctx.stdout, JSON.stringify(resultJson(r), null, 2));
         else if (r.timedOut)
           line(

@@ -150,9 +150,14 @@ function template(): string {
   mkdirSync(join(ws, 'src'));
   writeFileSync(join(ws, 'src', 'hello.txt'), 'hello\n');
   writeFileSync(join(ws, 'movable.txt'), 'move me\n');
-  process.once('exit', () => rmSync(base, { recursive: true, force: true }));
   templateDir = ws;
   return ws;
+}
+
+/** Removes the workspace template (call from afterAll). */
+export function removeTemplate(): void {
+  if (templateDir) rmSync(dirname(templateDir), { recursive: true, force: true });
+  templateDir = undefined;
 }
 
 /** Everything under /var/tmp (not /tmp, which bubblewrap replaces with a private tmpfs). */

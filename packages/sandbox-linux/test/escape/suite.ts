@@ -11,6 +11,7 @@ import {
   compileProbes,
   makeWorld,
   type Probes,
+  removeTemplate,
   startListeners,
   startVictim,
   type Victim,
@@ -90,6 +91,7 @@ export function defineEscapeSuite(backend: SandboxBackend, options: EscapeSuiteO
     });
     afterAll(() => {
       if (currentProbes) rmSync(currentProbes.dir, { recursive: true, force: true });
+      removeTemplate();
     });
 
     it('has at least 50 distinct cases', () => {
