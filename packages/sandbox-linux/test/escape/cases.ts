@@ -135,14 +135,21 @@ function protectedWrite(
 
 const inboundReached = new Set<string>();
 const inboundPort = (c: EscapeContext) => 20000 + (parseInt(c.world.marker.slice(0, 6), 16) % 30000);
-function tryConnect(port: number): Promise<boolean> {
+function tryConnect(port: number, marker: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
+    let data = '';
+    const done = (v: boolean) => {
       s.destroy();
-      resolve(true);
+      resolve(v);
+    };
+    s.setTimeout(500, () => done(data.includes(marker)));
+    s.on('data', (d) => {
+      data += d.toString();
+      if (data.includes(marker)) done(true);
     });
-    s.once('error', () => resolve(false));
+    s.once('end', () => done(data.includes(marker)));
+    s.once('error', () => done(false));
   });
 }
 
@@ -254,12 +261,13 @@ export const ESCAPE_CASES: readonly EscapeCase[] = [
     command: (c) => [
       'python3',
       '-c',
-      `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("127.0.0.1", ${inboundPort(c)}))\ns.listen(1)\ns.settimeout(2.5)\ntry:\n  s.accept(); print("ACCEPTED")\nexcept Exception as e:\n  print("NONE", e)`,
+      `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("127.0.0.1", ${inboundPort(c)}))\ns.listen(1)\ns.settimeout(2.5)\ntry:\n  a,_=s.accept(); a.sendall(b"${c.world.marker}"); a.close(); print("ACCEPTED")\nexcept Exception as e:\n  print("NONE", e)`,
     ],
     during: async (c) => {
       const until = Date.now() + 2000;
       while (Date.now() < until) {
-        if (await tryConnect(inboundPort(c))) {
+        // Only the sandboxed listener knows the marker: another service on the port is no escape.
+        if (await tryConnect(inboundPort(c), c.world.marker)) {
           inboundReached.add(c.world.marker);
           return;
         }
