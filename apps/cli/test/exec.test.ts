@@ -11,6 +11,7 @@ interface Entry {
   reason: string;
   target: string;
   profile: string;
+  agent_type: string;
   details?: Record<string, unknown>;
 }
 
@@ -110,7 +111,8 @@ describe('codex exec', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(hits).toBe(1);
       expect(r.status).toBe(7);
-      const log = audit();
+      // The control's --allow-degraded run is audited too (by `codex sandbox run`); look at exec's.
+      const log = audit().filter((e) => e.agent_type === 'codex-exec');
       expect(log.map((e) => [e.operation, e.decision])).toEqual([
         ['command_exec', 'requires_approval'],
         ['command_exec', 'allowed'],
