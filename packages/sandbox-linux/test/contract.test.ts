@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { toSandboxPolicy } from '@codex/security-profile';
+import { describe, expect, it } from 'vitest';
+import { assessRung, type BackendStatus, describeAssessment, requiredGuarantees } from '../src/contract.js';
+
+describe('the OS-neutral contract module', () => {
+  it('imports no node: module and only types from @codex/security-profile, so it can be extracted as is', () => {
+    const src = readFileSync(new URL('../src/contract.ts', import.meta.url), 'utf8');
+    const imports = src.split('\n').filter((l) => /^import /.test(l));
+    expect(imports).toEqual([
+      "import type { SandboxPolicy, SecurityProfile } from '@codex/security-profile';",
+    ]);
+  });
+
+  // A made-up two-mechanism backend: the contract works for any OS.
+  const status: BackendStatus = {
+    backend: 'fake-os',
+    platform: 'fake',
+    mechanisms: [
+      {
+        id: 'box',
+        label: 'box',
+        available: true,
+        reason: 'ok',
+        provides: ['filesystem-write', 'protected-paths', 'network'],
+      },
+      { id: 'jail', label: 'jail', available: false, reason: 'not installed', provides: ['process-limit'] },
+    ],
+    rungs: [
+      { id: 'strong', label: 'box+jail', mechanisms: ['box', 'jail'], available: true, missing: ['jail'] },
+      { id: 'none', label: 'none', mechanisms: [], available: true, missing: [] },
+    ],
+    best: 'strong',
+    forced: null,
+    selected: 'strong',
+  };
+
+  it('assessRung names what enforces each guarantee, what is missing, and why', () => {
+    const a = assessRung(toSandboxPolicy('workspace-write', { workspaceRoots: ['/w'] }), status, 'strong');
+    expect(a.enforced['filesystem-write']).toEqual(['box']);
+    expect(a.missing).toEqual(['private-tmp', 'syscall-filter', 'process-isolation', 'process-limit']);
+    expect(a.unenforced).toEqual([]);
+    expect(a.notes[0]).toBe('jail unavailable: not installed');
+    expect(describeAssessment(a)).toBe(
+      'profile workspace-write: fake-os sandbox, rung "strong" (box); NOT enforced: private-tmp, syscall-filter, process-isolation, process-limit',
+    );
+    const none = assessRung(toSandboxPolicy('offline'), status, 'none');
+    expect(none.unenforced).toEqual(['filesystem-write', 'network']);
+  });
+
+  it('requiredGuarantees follows the profile', () => {
+    expect(requiredGuarantees(toSandboxPolicy('net-read-only'))).not.toContain('network');
+    expect(requiredGuarantees(toSandboxPolicy('offline'))).toContain('network');
+    expect(requiredGuarantees(toSandboxPolicy('trusted', { explicit: true }))).toEqual([]);
+  });
+});
