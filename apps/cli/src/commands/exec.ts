@@ -28,7 +28,7 @@ export const APPROVALS_FILE = 'policy/approved.toml';
 
 const USAGE = `Usage: codex exec [--profile P] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
                   [--allow-degraded] [--require-full-isolation] [--timeout MS] [--max-output BYTES]
-                  [--max-processes N] [--json] -- <cmd…>
+                  [--max-processes N] [--rung R] [--json] -- <cmd…>
 
 Runs one command the way the agent does:
   1. exec policy (built-in defaults, config [policy] files, $CODEX_HOME/${APPROVALS_FILE},
