@@ -18,7 +18,7 @@ import {
   parseMcpProxyConfig,
   StreamTransport,
 } from '@codex/mcp-permission';
-import { linuxSandbox, type ObservedDenial } from '@codex/sandbox-linux';
+import type { ObservedDenial, SandboxResult } from '@codex/sandbox-linux';
 import {
   type AuditEventInput,
   type AuditOperation,
@@ -29,6 +29,7 @@ import {
 import { type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { runPlugin, WasmPluginError } from '@codex/wasm-plugin';
 import type { CliContext } from '../context.js';
+import { backendForPlatform } from './sandbox.js';
 
 export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;
 
@@ -205,9 +206,22 @@ export async function createAgents(
       extraWritableRoots,
       explicit: ctx.profileSource !== 'default',
     });
-    let result: Awaited<ReturnType<typeof linuxSandbox.run>>;
+    const backend = backendForPlatform();
+    if (!backend) {
+      const why = `no sandbox backend for ${process.platform}; refusing to run unsandboxed`;
+      await record(t, {
+        operation: 'process_spawn',
+        target: shown,
+        decision: 'denied',
+        reason: why,
+        details: { stage: 'sandbox', code: 'SANDBOX_UNAVAILABLE' },
+      });
+      t.decision('denied', why);
+      throw new TaskDeniedError(why);
+    }
+    let result: SandboxResult;
     try {
-      result = await linuxSandbox.run({
+      result = await backend.run({
         policy,
         command: input.script !== undefined ? ['sh', '-c', input.script] : (input.argv as string[]),
         cwd,
