@@ -1,0 +1,36 @@
+export {
+  createWindowsSandbox,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_TIMEOUT_MS,
+  HELPER_SETUP_EXIT,
+  HELPER_TIMEOUT_EXIT,
+  type WindowsSandboxOptions,
+  windowsSandbox,
+} from './backend.js';
+export { WindowsCommandNotFoundError, WindowsQuotingError } from './errors.js';
+export {
+  DEFAULT_MEMORY_MB,
+  planWindowsLaunch,
+  type WindowsMode,
+  type WindowsPlan,
+  type WindowsPlanInput,
+} from './plan.js';
+export {
+  defaultHelperPath,
+  FORCE_RUNG_ENV,
+  HELPER_NAME,
+  parseHelperProbe,
+  probeWindows,
+  WINDOWS_RUNGS,
+  type WindowsProbe,
+  type WindowsProbeOptions,
+} from './probe.js';
+export {
+  buildWindowsCommandLine,
+  isBatchFile,
+  parseWindowsCommandLine,
+  quoteWindowsArg,
+  quoteWindowsProgram,
+  resolveWindowsCommand,
+} from './quote.js';
