@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   type Assessment,
   admit,
@@ -105,6 +105,7 @@ async function runWindows(
       cwd: map(cwd),
       programDir,
       tmpDir: map(tmpDir),
+      extraProtectedPaths: resolveGitdirTargets(request.policy).map(map),
       exists: (p) => existsSync(p),
       maxProcesses,
       ...(o.memoryMb ? { memoryMb: o.memoryMb } : {}),
@@ -141,6 +142,36 @@ async function runWindows(
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where a writable root's `.git` is a file (`gitdir: …`: worktrees, submodules), its target and,
+ * for a worktree, the `commondir` (the shared repository with hooks and config) are protected
+ * like `.git` itself.
+ */
+export function resolveGitdirTargets(policy: SandboxPolicy): string[] {
+  const out = new Set<string>();
+  for (const w of policy.writableRoots) {
+    for (const p of w.readOnlySubpaths) {
+      if (!/[\\/]\.git$/.test(p)) continue;
+      try {
+        if (!statSync(p).isFile()) continue;
+        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(p, 'utf8'));
+        if (!m) continue;
+        const target = isAbsolute(m[1]!) ? m[1]! : resolve(dirname(p), m[1]!);
+        out.add(target);
+        try {
+          const common = readFileSync(join(target, 'commondir'), 'utf8').trim();
+          if (common) out.add(isAbsolute(common) ? common : resolve(target, common));
+        } catch {
+          /* not a worktree */
+        }
+      } catch {
+        /* no .git here */
+      }
+    }
+  }
+  return [...out].sort();
 }
 
 function mapPolicy(policy: SandboxPolicy, map: (p: string) => string): SandboxPolicy {

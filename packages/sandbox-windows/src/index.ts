@@ -5,6 +5,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   HELPER_SETUP_EXIT,
   HELPER_TIMEOUT_EXIT,
+  resolveGitdirTargets,
   type WindowsSandboxOptions,
   windowsSandbox,
 } from './backend.js';

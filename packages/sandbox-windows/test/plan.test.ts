@@ -115,3 +115,29 @@ describe('planWindowsLaunch', () => {
     expect(plan.denyWrite).toContain(`${ws}\\.agents`);
   });
 });
+
+describe('resolveGitdirTargets (real files)', () => {
+  it('protects the target of a .git file and a worktree common dir', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { resolveGitdirTargets } = await import('../src/backend.js');
+    const dir = mkdtempSync(join(tmpdir(), 'codex-win-gitdir-'));
+    try {
+      const wsDir = join(dir, 'ws');
+      mkdirSync(join(dir, 'main', '.git', 'worktrees', 'ws'), { recursive: true });
+      mkdirSync(wsDir);
+      writeFileSync(join(wsDir, '.git'), `gitdir: ${join(dir, 'main', '.git', 'worktrees', 'ws')}\n`);
+      writeFileSync(join(dir, 'main', '.git', 'worktrees', 'ws', 'commondir'), '../..\n');
+      const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [wsDir] });
+      expect(resolveGitdirTargets(policy)).toEqual([
+        join(dir, 'main', '.git'),
+        join(dir, 'main', '.git', 'worktrees', 'ws'),
+      ]);
+      // A plain workspace without .git adds nothing.
+      expect(resolveGitdirTargets(toSandboxPolicy('workspace-write', { workspaceRoots: [dir] }))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
