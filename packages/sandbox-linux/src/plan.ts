@@ -14,10 +14,32 @@ function exists(path: string): boolean {
   }
 }
 
+/** `core.hooksPath` from a git config file, if set (resolved against the work tree). */
+function hooksPathOf(gitDir: string, workTree: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(join(gitDir, 'config'), 'utf8');
+  } catch {
+    return null;
+  }
+  let inCore = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) inCore = /^\[core\]$/i.test(line);
+    const m = inCore ? /^hookspath\s*=\s*(.+)$/i.exec(line) : null;
+    if (m?.[1]) {
+      const v = m[1].trim().replace(/^"(.*)"$/, '$1');
+      return isAbsolute(v) ? v : resolve(workTree, v);
+    }
+  }
+  return null;
+}
+
 /**
  * Every path that must stay read-only inside the writable roots: the policy's protected
- * subpaths that exist, plus the target of a `.git` *file* (`gitdir: …`, used by worktrees and
- * submodules), which holds the hooks and config of that checkout.
+ * subpaths that exist, the target of a `.git` *file* (`gitdir: …`, used by worktrees and
+ * submodules), which holds the hooks and config of that checkout, and a `core.hooksPath`
+ * directory configured in the repository.
  */
 export function protectedPaths(policy: SandboxPolicy): string[] {
   const out = new Set<string>();
@@ -25,15 +47,18 @@ export function protectedPaths(policy: SandboxPolicy): string[] {
     for (const p of w.readOnlySubpaths) {
       if (!exists(p)) continue;
       out.add(p);
+      if (!p.endsWith('/.git')) continue;
       try {
-        if (statSync(p).isFile() && p.endsWith('/.git')) {
+        let gitDir = p;
+        if (statSync(p).isFile()) {
           const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(p, 'utf8'));
-          if (m?.[1]) {
-            const target = m[1].trim();
-            const abs = isAbsolute(target) ? target : resolve(p, '..', target);
-            if (exists(abs)) out.add(abs);
-          }
+          if (!m?.[1]) continue;
+          const target = m[1].trim();
+          gitDir = isAbsolute(target) ? target : resolve(p, '..', target);
+          if (exists(gitDir)) out.add(gitDir);
         }
+        const hooks = hooksPathOf(gitDir, w.root);
+        if (hooks && exists(hooks)) out.add(hooks);
       } catch {
         /* unreadable: it stays protected itself */
       }

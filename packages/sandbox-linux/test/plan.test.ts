@@ -60,6 +60,16 @@ describe('protectedPaths', () => {
   });
 });
 
+describe('core.hooksPath', () => {
+  it('a hooks directory configured in the repository is protected too', () => {
+    const d = ws();
+    mkdirSync(join(d, 'tools', 'hooks'), { recursive: true });
+    writeFileSync(join(d, '.git', 'config'), '[core]\n\tbare = false\n\thooksPath = tools/hooks\n');
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
+    expect(protectedPaths(policy)).toEqual([join(d, '.git'), join(d, 'tools', 'hooks')]);
+  });
+});
+
 describe('planLaunch', () => {
   it('full rung: cgroup helper, then bwrap with read-only root, binds, net unshared, then helper with Landlock+seccomp', () => {
     const d = ws();

@@ -458,6 +458,19 @@ export const ESCAPE_CASES: readonly EscapeCase[] = [
     escaped: (c) => contains(join(c.world.ws, 'src', 'realgit', 'hooks', 'post-checkout'), c.world.marker),
   },
 
+  {
+    id: 'write a hook in the core.hooksPath directory',
+    category: 'protected-paths',
+    profiles: WS,
+    enforced: protDenied,
+    setup: (c) => {
+      mkdirSync(join(c.world.ws, 'tools', 'hooks'), { recursive: true });
+      execFileSync('git', ['-C', c.world.ws, 'config', 'core.hooksPath', 'tools/hooks']);
+    },
+    command: (c) => ['sh', '-c', `echo "# ${c.world.marker}" > ${c.world.ws}/tools/hooks/pre-commit`],
+    escaped: (c) => contains(join(c.world.ws, 'tools', 'hooks', 'pre-commit'), c.world.marker),
+  },
+
   // ---------------------------------------------------------------- process and privilege
   {
     id: 'ptrace attach to a process outside',
