@@ -73,4 +73,22 @@ describe('probeWindows off Windows', () => {
     expect(ac.enforced.network).toEqual(['appcontainer']);
     expect(ac.enforced['process-limit']).toEqual(['job-object']);
   });
+  it.skipIf(process.platform === 'win32')(
+    'allowDegraded runs on rung none with hygiene and says why',
+    async () => {
+      const backend = createWindowsSandbox({ platform: 'linux', env: {} });
+      const r = await backend.run({
+        policy: toSandboxPolicy('offline'),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+        command: ['sh', '-c', 'echo "${NPM_TOKEN:-gone}"'],
+        env: { PATH: process.env.PATH, NPM_TOKEN: 'x' },
+        allowDegraded: true,
+      });
+      expect(r.stdout.trim()).toBe('gone');
+      expect(r.strippedEnv).toEqual(['NPM_TOKEN']);
+      expect(r.assessment.rung).toBe('none');
+      expect(r.assessment.notes[0]).toMatch(/^AppContainer unavailable: .*only on Windows/);
+      expect(r.processLimit).toBe('none');
+    },
+  );
 });
