@@ -4,36 +4,42 @@ import type { Command } from './context.js';
 export const COMMANDS: Readonly<
   Record<string, { summary: string; load: () => Promise<{ command: Command }> }>
 > = {
-  profile: {
-    summary: 'List security profiles or show the sandbox policy of one',
-    load: () => import('./commands/profile.js'),
+  exec: {
+    summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
+    load: () => import('./commands/exec.js'),
+  },
+  policy: { summary: 'Check a command against the exec policy', load: () => import('./commands/policy.js') },
+  sandbox: {
+    summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox only',
+    load: () => import('./commands/sandbox.js'),
   },
   audit: { summary: 'Read, query and verify the audit log', load: () => import('./commands/audit.js') },
   supervise: {
     summary: 'Run a plan of sub-agents (DAG): caps, timeouts, cancellation, merged results',
     load: () => import('./commands/run.js'),
   },
-  config: {
-    summary: 'Show the effective configuration and where it came from',
-    load: () => import('./commands/config.js'),
+  plugin: {
+    summary: 'Run or inspect a sandboxed WebAssembly plugin',
+    load: () => import('./commands/plugin.js'),
   },
-  sandbox: {
-    summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox only',
-    load: () => import('./commands/sandbox.js'),
+  mcp: {
+    summary: 'Permission proxy in front of an MCP server; tool pins',
+    load: () => import('./commands/mcp.js'),
   },
-  exec: {
-    summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
-    load: () => import('./commands/exec.js'),
+  research: {
+    summary: 'Research a question from local files or a SearXNG-style API into a cited report',
+    load: () => import('./commands/research.js'),
   },
   verify: {
     summary: 'Verify a file against a sigstore bundle (key or keyless)',
     load: () => import('./commands/verify.js'),
   },
-  mcp: { summary: 'Permission proxy in front of an MCP server; tool pins', load: () => import('./commands/mcp.js') },
-  plugin: { summary: 'Run or inspect a sandboxed WebAssembly plugin', load: () => import('./commands/plugin.js') },
-  policy: { summary: 'Check a command against the exec policy', load: () => import('./commands/policy.js') },
-  research: {
-    summary: 'Research a question from local files or a SearXNG-style API into a cited report',
-    load: () => import('./commands/research.js'),
+  profile: {
+    summary: 'List security profiles or show the sandbox policy of one',
+    load: () => import('./commands/profile.js'),
+  },
+  config: {
+    summary: 'Show the effective configuration and where it came from',
+    load: () => import('./commands/config.js'),
   },
 };
