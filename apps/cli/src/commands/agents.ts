@@ -2,13 +2,13 @@
 // to the security layer: exec policy → sandbox → audit for commands, the WASM plugin runner,
 // the MCP permission proxy, and deep research.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { LocalProvider, renderMarkdown, research } from '@codex/deep-research';
-import { createPolicyEngine, type PolicyEngine, type PolicyLayer, PolicyLoadError } from '@codex/execpolicy';
+import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
 import {
   ChildProcessTransport,
   defaultServerEnvironment,
@@ -29,6 +29,7 @@ import {
 import { type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { runPlugin, WasmPluginError } from '@codex/wasm-plugin';
 import type { CliContext } from '../context.js';
+import { collectPolicyLayers } from '../policy-layers.js';
 import { backendForPlatform } from './sandbox.js';
 
 export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;
@@ -47,36 +48,6 @@ export class AgentRunError extends CodexError {
 
 function tail(text: string, lines: number): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** Admin layer read when present, as `codex policy` does. */
-const ADMIN_POLICY = '/etc/codex/policy.toml';
-
-function policyLayers(ctx: CliContext, extra: readonly string[]): PolicyLayer[] {
-  const layers: PolicyLayer[] = [];
-  const read = (path: string, kind: PolicyLayer['kind']) => {
-    let policy: string;
-    try {
-      policy = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new PolicyLoadError(
-        path,
-        '',
-        `cannot read policy file (${(error as NodeJS.ErrnoException).code ?? error})`,
-      );
-    }
-    layers.push({ kind, source: path, policy });
-  };
-  for (const file of ctx.config.policy.files)
-    read(isAbsolute(file) ? file : resolve(ctx.codexHome, file), 'user');
-  const project = resolve(ctx.config.sandbox.workspace_roots?.[0] ?? ctx.cwd, '.codex', 'policy.toml');
-  if (existsSync(project)) read(project, 'project');
-  if (existsSync(ADMIN_POLICY)) read(ADMIN_POLICY, 'admin');
-  for (const spec of extra) {
-    const m = /^(user|project|admin):(.+)$/s.exec(spec);
-    read(resolve(ctx.cwd, m?.[2] ?? spec), (m?.[1] as PolicyLayer['kind'] | undefined) ?? 'user');
-  }
-  return layers;
 }
 
 const commandInput = z
@@ -147,7 +118,7 @@ export async function createAgents(
   });
   let engine: Promise<PolicyEngine> | undefined;
   const policyEngine = () => {
-    engine ??= createPolicyEngine({ layers: policyLayers(ctx, options.policies) });
+    engine ??= createPolicyEngine({ layers: collectPolicyLayers(ctx, { extra: options.policies }) });
     return engine;
   };
   const workspaceRoots = ctx.config.sandbox.workspace_roots ?? [ctx.cwd];

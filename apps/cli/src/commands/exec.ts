@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { createAuditLoggerFromConfig } from '@codex/audit';
-import { createPolicyEngine, type Evaluation, type PolicyLayer } from '@codex/execpolicy';
+import { createPolicyEngine, type Evaluation } from '@codex/execpolicy';
 import type { Assessment, ObservedDenial, SandboxResult } from '@codex/sandbox-linux';
 import { type AuditEventInput, type AuditOperation, CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
+import { ADMIN_POLICY, APPROVALS_FILE, collectPolicyLayers } from '../policy-layers.js';
 import {
   backendForPlatform,
   exitCodeOf,
@@ -20,11 +21,6 @@ import {
   runInSandbox,
   SANDBOX_EXIT,
 } from './sandbox.js';
-
-/** Admin layer read when present (same file as `codex policy`). */
-const ADMIN_POLICY = '/etc/codex/policy.toml';
-/** Where "always for this prefix" answers are remembered (a user policy layer). */
-export const APPROVALS_FILE = 'policy/approved.toml';
 
 const USAGE = `Usage: codex exec [--profile P] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
                   [--allow-degraded] [--require-full-isolation] [--timeout MS] [--max-output BYTES]
@@ -45,28 +41,6 @@ Runs one command the way the agent does:
 
 Exit codes: the command's own; 124 timeout; 125 refused (policy, approval, sandbox) or the
 sandbox could not be set up; 128+N killed by signal N; 2 usage error.`;
-
-function readLayer(spec: string, cwd: string, fallbackKind: PolicyLayer['kind']): PolicyLayer {
-  const m = /^(user|project|admin):(.+)$/s.exec(spec);
-  const kind = (m?.[1] as PolicyLayer['kind'] | undefined) ?? fallbackKind;
-  const path = resolve(cwd, m?.[2] ?? spec);
-  return { kind, source: path, policy: readFileSync(path, 'utf8') };
-}
-
-/** Same layers as `codex policy check`, plus the remembered approvals. */
-function collectLayers(ctx: CliContext, workspace: string, extra: readonly string[]): PolicyLayer[] {
-  const layers: PolicyLayer[] = [];
-  for (const file of ctx.config.policy.files) {
-    layers.push(readLayer(isAbsolute(file) ? file : resolve(ctx.codexHome, file), ctx.cwd, 'user'));
-  }
-  const approvals = join(ctx.codexHome, APPROVALS_FILE);
-  if (existsSync(approvals)) layers.push(readLayer(approvals, ctx.cwd, 'user'));
-  const project = resolve(workspace, '.codex', 'policy.toml');
-  if (existsSync(project)) layers.push(readLayer(project, ctx.cwd, 'project'));
-  if (existsSync(ADMIN_POLICY)) layers.push(readLayer(ADMIN_POLICY, ctx.cwd, 'admin'));
-  for (const spec of extra) layers.push(readLayer(spec, ctx.cwd, 'user'));
-  return layers;
-}
 
 /** The prefix remembered by "always": the command name and its first non-option argument. */
 export function approvalPrefix(argv: readonly string[]): string[] {
@@ -160,11 +134,11 @@ export const command: Command = {
       let evaluation: Evaluation;
       try {
         const engine = await createPolicyEngine({
-          layers: collectLayers(
-            ctx,
-            flags.workspaceRoots[0] ?? ctx.cwd,
-            (values.policy as string[] | undefined) ?? [],
-          ),
+          layers: collectPolicyLayers(ctx, {
+            workspace: flags.workspaceRoots[0] ?? ctx.cwd,
+            extra: (values.policy as string[] | undefined) ?? [],
+            approvals: true,
+          }),
         });
         evaluation = engine.evaluate(rest, {
           profile: flags.profile,

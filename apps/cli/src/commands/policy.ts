@@ -1,26 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import {
   createPolicyEngine,
   type Decision,
   type Evaluation,
   type EvaluationContext,
-  type PolicyLayer,
-  PolicyLoadError,
 } from '@codex/execpolicy';
 import { CAPABILITIES } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
+import { ADMIN_POLICY, collectPolicyLayers } from '../policy-layers.js';
 
 /** Exit codes of `codex policy check|explain`, one per decision (documented in docs/execpolicy.md). */
 export const POLICY_EXIT: Readonly<Record<Decision, number>> = { allow: 0, prompt: 10, forbidden: 20 };
-
-/** Admin layer read when present; user and project layers cannot loosen what it forbids. */
-const ADMIN_POLICY = '/etc/codex/policy.toml';
 
 const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
        codex policy explain [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
@@ -34,33 +28,6 @@ const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAY
 
 Exit codes: 0 allow, 10 prompt, 20 forbidden, 1 a policy file failed to load or the
 evaluation failed (never allow), 2 usage error.`;
-
-function readLayer(spec: string, cwd: string, fallbackKind: PolicyLayer['kind']): PolicyLayer {
-  const m = /^(user|project|admin):(.+)$/s.exec(spec);
-  const kind = (m?.[1] as PolicyLayer['kind'] | undefined) ?? fallbackKind;
-  const path = resolve(cwd, m?.[2] ?? spec);
-  let policy: string;
-  try {
-    policy = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new PolicyLoadError(path, '', `cannot read policy file (${code})`);
-  }
-  return { kind, source: path, policy };
-}
-
-function collectLayers(ctx: CliContext, extra: readonly string[]): PolicyLayer[] {
-  const layers: PolicyLayer[] = [];
-  for (const file of ctx.config.policy.files) {
-    layers.push(readLayer(isAbsolute(file) ? file : resolve(ctx.codexHome, file), ctx.cwd, 'user'));
-  }
-  const workspace = ctx.config.sandbox.workspace_roots?.[0] ?? ctx.cwd;
-  const project = resolve(workspace, '.codex', 'policy.toml');
-  if (existsSync(project)) layers.push(readLayer(project, ctx.cwd, 'project'));
-  if (existsSync(ADMIN_POLICY)) layers.push(readLayer(ADMIN_POLICY, ctx.cwd, 'admin'));
-  for (const spec of extra) layers.push(readLayer(spec, ctx.cwd, 'user'));
-  return layers;
-}
 
 const MARK: Record<Decision, string> = { allow: '✓', prompt: '?', forbidden: '✗' };
 const COLOR = { allow: 'green', prompt: 'yellow', forbidden: 'red' } as const;
@@ -124,7 +91,7 @@ export const command: Command = {
     // Set before the first WebAssembly compile; long-running hosts (editors) keep V8's defaults.
     setFlagsFromString('--liftoff-only');
     const engine = await createPolicyEngine({
-      layers: collectLayers(ctx, (values.policy as string[] | undefined) ?? []),
+      layers: collectPolicyLayers(ctx, { extra: (values.policy as string[] | undefined) ?? [] }),
     });
     const writesWorkspace = CAPABILITIES[ctx.profile].write === 'workspace';
     const context: EvaluationContext = {
