@@ -183,6 +183,17 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     }
     if (policy.fullDiskWrite) argv.push('--bind', '/', '/');
     for (const r of roots) if (exists(r)) argv.push('--bind', r, r);
+    // The private /tmp hides the host's /tmp, including a working directory that lives there
+    // (a clone in /tmp, say). Bring the working directory back, read-only, unless a writable
+    // root already covers it.
+    if (
+      policy.privateTmp &&
+      isWithin(cwd, '/tmp') &&
+      cwd !== '/tmp' &&
+      !roots.some((r) => isWithin(cwd, r))
+    ) {
+      argv.push('--ro-bind', cwd, cwd);
+    }
     for (const p of prot) argv.push('--ro-bind', p, p);
     argv.push('--chdir', cwd, '--');
     if (inner.length > 0) argv.push(input.helperPath!, ...inner, '--');

@@ -90,6 +90,23 @@ describe('planLaunch', () => {
     expect(a).toMatch(/-- \/h --landlock .*--seccomp --no-network -- true$/);
     expect(plan.landlockWritable).toContain(d);
   });
+  it('a working directory under the private /tmp is bound back read-only (offline), or covered by its writable root', () => {
+    const offline = toSandboxPolicy('offline', { workspaceRoots: ['/tmp/clone'] });
+    const a = planLaunch({ ...base, cwd: '/tmp/clone/sub', policy: offline, mechanisms: ['bwrap'] }).argv;
+    const tmpfs = a.indexOf('--tmpfs');
+    const back = a.findIndex((x, i) => x === '--ro-bind' && a[i + 1] === '/tmp/clone/sub');
+    expect(tmpfs).toBeGreaterThan(-1);
+    expect(back).toBeGreaterThan(tmpfs);
+    expect(a.slice(a.indexOf('--chdir'), a.indexOf('--chdir') + 2)).toEqual(['--chdir', '/tmp/clone/sub']);
+    const elsewhere = planLaunch({ ...base, cwd: '/w', policy: offline, mechanisms: ['bwrap'] }).argv;
+    expect(elsewhere.filter((x) => x === '--ro-bind')).toHaveLength(1); // only `/`
+    const d = mkdtempSync('/tmp/codex-plan-');
+    dirs.push(d);
+    const ww = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
+    const w = planLaunch({ ...base, cwd: d, policy: ww, mechanisms: ['bwrap'] }).argv.join(' ');
+    expect(w).toContain(`--bind ${d} ${d}`);
+    expect(w).not.toContain(`--ro-bind ${d} ${d}`);
+  });
   it('network profiles keep the network namespace and never pass --no-network', () => {
     const d = ws();
     const policy = toSandboxPolicy('workspace-net', { workspaceRoots: [d] });
