@@ -183,16 +183,16 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     }
     if (policy.fullDiskWrite) argv.push('--bind', '/', '/');
     for (const r of roots) if (exists(r)) argv.push('--bind', r, r);
-    // The private /tmp hides the host's /tmp, including a working directory that lives there
-    // (a clone in /tmp, say). Bring the working directory back, read-only, unless a writable
-    // root already covers it.
-    if (
-      policy.privateTmp &&
-      isWithin(cwd, '/tmp') &&
-      cwd !== '/tmp' &&
-      !roots.some((r) => isWithin(cwd, r))
-    ) {
-      argv.push('--ro-bind', cwd, cwd);
+    // The private /tmp hides the host's /tmp, including what the launch itself needs when it
+    // lives there (a clone in /tmp, say): the working directory, our helper, and the program.
+    // Bring those back, read-only, unless a writable root already covers them.
+    if (policy.privateTmp) {
+      const needed = [cwd, inner.length > 0 ? input.helperPath : null, command[0]];
+      for (const p of new Set(needed)) {
+        if (p && isAbsolute(p) && p !== '/tmp' && isWithin(p, '/tmp') && !roots.some((r) => isWithin(p, r))) {
+          argv.push('--ro-bind', p, p);
+        }
+      }
     }
     for (const p of prot) argv.push('--ro-bind', p, p);
     argv.push('--chdir', cwd, '--');

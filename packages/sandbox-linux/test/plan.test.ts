@@ -90,7 +90,7 @@ describe('planLaunch', () => {
     expect(a).toMatch(/-- \/h --landlock .*--seccomp --no-network -- true$/);
     expect(plan.landlockWritable).toContain(d);
   });
-  it('a working directory under the private /tmp is bound back read-only (offline), or covered by its writable root', () => {
+  it('what the launch needs under the private /tmp (cwd, helper, program) is bound back read-only, or covered by its writable root', () => {
     const offline = toSandboxPolicy('offline', { workspaceRoots: ['/tmp/clone'] });
     const a = planLaunch({ ...base, cwd: '/tmp/clone/sub', policy: offline, mechanisms: ['bwrap'] }).argv;
     const tmpfs = a.indexOf('--tmpfs');
@@ -98,6 +98,16 @@ describe('planLaunch', () => {
     expect(tmpfs).toBeGreaterThan(-1);
     expect(back).toBeGreaterThan(tmpfs);
     expect(a.slice(a.indexOf('--chdir'), a.indexOf('--chdir') + 2)).toEqual(['--chdir', '/tmp/clone/sub']);
+    const helper = planLaunch({
+      ...base,
+      helperPath: '/tmp/clone/dist/helper',
+      command: ['/tmp/probe', '-x'],
+      cwd: '/w',
+      policy: offline,
+      mechanisms: ['bwrap', 'seccomp'],
+    }).argv.join(' ');
+    expect(helper).toContain('--tmpfs /tmp --ro-bind /tmp/clone/dist/helper /tmp/clone/dist/helper');
+    expect(helper).toContain('--ro-bind /tmp/probe /tmp/probe');
     const elsewhere = planLaunch({ ...base, cwd: '/w', policy: offline, mechanisms: ['bwrap'] }).argv;
     expect(elsewhere.filter((x) => x === '--ro-bind')).toHaveLength(1); // only `/`
     const d = mkdtempSync('/tmp/codex-plan-');
