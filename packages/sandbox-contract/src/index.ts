@@ -27,3 +27,4 @@ export {
   SandboxUnavailableError,
   UnsupportedPolicyError,
 } from './errors.js';
+export { hooksPathFromGitConfig } from './git.js';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { hooksPathFromGitConfig } from '@codex/sandbox-contract';
 import { isWithin, normalizeAbsolutePath, type SandboxPolicy } from '@codex/security-profile';
 
 /** The canonical form of `p` (symlinks resolved, `/var` → `/private/var`); unchanged when absent. */
@@ -46,10 +47,21 @@ function gitdirOf(dotGit: string): string | null {
   }
 }
 
+function readConfigHooksPath(gitDir: string, workTree: string): string | null {
+  try {
+    const v = hooksPathFromGitConfig(readFileSync(resolve(gitDir, 'config'), 'utf8'));
+    return v ? (isAbsolute(v) ? v : resolve(workTree, v)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Extra protected paths of each writable root: where `.git` is a file (`gitdir: …`, worktrees and
  * submodules), its target and the target's `commondir` (a worktree's shared repository, where
- * hooks and config live); where `.git` is a symlink, its target. Canonical paths.
+ * hooks and config live); where `.git` is a symlink, its target; and a `core.hooksPath`
+ * directory configured in the repository (git runs those hooks outside the sandbox).
+ * Canonical paths.
  */
 export function resolveProtectedPaths(policy: SandboxPolicy): string[] {
   const out = new Set<string>();
@@ -58,15 +70,26 @@ export function resolveProtectedPaths(policy: SandboxPolicy): string[] {
       if (!p.endsWith('/.git') || !existsSync(p)) continue;
       const real = canonicalPath(p);
       if (real !== p) out.add(real);
+      const gitDirs = [p];
       const target = gitdirOf(p);
-      if (!target) continue;
-      const t = canonicalPath(target);
-      out.add(t);
-      try {
-        const common = readFileSync(resolve(t, 'commondir'), 'utf8').trim();
-        if (common) out.add(canonicalPath(isAbsolute(common) ? common : resolve(t, common)));
-      } catch {
-        /* not a worktree */
+      if (target) {
+        const t = canonicalPath(target);
+        out.add(t);
+        gitDirs.push(t);
+        try {
+          const common = readFileSync(resolve(t, 'commondir'), 'utf8').trim();
+          if (common) {
+            const c = canonicalPath(isAbsolute(common) ? common : resolve(t, common));
+            out.add(c);
+            gitDirs.push(c);
+          }
+        } catch {
+          /* not a worktree */
+        }
+      }
+      for (const g of gitDirs) {
+        const hooks = readConfigHooksPath(g, w.root);
+        if (hooks) out.add(canonicalPath(hooks));
       }
     }
   }

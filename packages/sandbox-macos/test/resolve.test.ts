@@ -76,6 +76,17 @@ describe('resolveProtectedPaths', () => {
     expect(extra).toContain(join(main, '.git', 'worktrees', 'wt'));
     expect(extra).toContain(join(main, '.git'));
   });
+  it('protects a core.hooksPath directory configured in the repository', () => {
+    const ws = fresh();
+    execFileSync('git', ['init', '-q', ws]);
+    mkdirSync(join(ws, '.husky'));
+    execFileSync('git', ['-C', ws, 'config', 'core.hooksPath', '.husky']);
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [ws] });
+    const extra = resolveProtectedPaths(policy);
+    expect(extra).toEqual([join(ws, '.husky')]);
+    const text = generateSeatbeltProfile(policy, { extraProtectedPaths: extra });
+    expect(text).toContain(`(require-not (subpath "${join(ws, '.husky')}"))`);
+  });
   it('a plain .git directory adds nothing; a symlinked .git adds its target', () => {
     const ws = fresh();
     mkdirSync(join(ws, '.git'));

@@ -7,6 +7,7 @@ import {
   assessRung,
   type BackendStatus,
   findObservedDenials,
+  hooksPathFromGitConfig,
   type SandboxBackend,
   type SandboxRequest,
   type SandboxResult,
@@ -144,30 +145,53 @@ async function runWindows(
   }
 }
 
+function configHooksPath(gitDir: string, workTree: string): string | null {
+  try {
+    const v = hooksPathFromGitConfig(readFileSync(join(gitDir, 'config'), 'utf8'));
+    return v ? (isAbsolute(v) ? v : resolve(workTree, v)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Where a writable root's `.git` is a file (`gitdir: …`: worktrees, submodules), its target and,
- * for a worktree, the `commondir` (the shared repository with hooks and config) are protected
- * like `.git` itself.
+ * Protected like `.git` itself: where a writable root's `.git` is a file (`gitdir: …`: worktrees,
+ * submodules), its target and, for a worktree, the `commondir` (the shared repository with hooks
+ * and config); and a `core.hooksPath` directory configured in the repository (git runs those
+ * hooks outside the sandbox).
  */
 export function resolveGitdirTargets(policy: SandboxPolicy): string[] {
   const out = new Set<string>();
   for (const w of policy.writableRoots) {
     for (const p of w.readOnlySubpaths) {
       if (!/[\\/]\.git$/.test(p)) continue;
+      const gitDirs: string[] = [];
       try {
-        if (!statSync(p).isFile()) continue;
-        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(p, 'utf8'));
-        if (!m) continue;
-        const target = isAbsolute(m[1]!) ? m[1]! : resolve(dirname(p), m[1]!);
-        out.add(target);
-        try {
-          const common = readFileSync(join(target, 'commondir'), 'utf8').trim();
-          if (common) out.add(isAbsolute(common) ? common : resolve(target, common));
-        } catch {
-          /* not a worktree */
+        if (statSync(p).isFile()) {
+          const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(p, 'utf8'));
+          if (!m) continue;
+          const target = isAbsolute(m[1]!) ? m[1]! : resolve(dirname(p), m[1]!);
+          out.add(target);
+          gitDirs.push(target);
+          try {
+            const common = readFileSync(join(target, 'commondir'), 'utf8').trim();
+            if (common) {
+              const c = isAbsolute(common) ? common : resolve(target, common);
+              out.add(c);
+              gitDirs.push(c);
+            }
+          } catch {
+            /* not a worktree */
+          }
+        } else {
+          gitDirs.push(p);
         }
       } catch {
-        /* no .git here */
+        continue; // no .git here
+      }
+      for (const g of gitDirs) {
+        const hooks = configHooksPath(g, w.root);
+        if (hooks) out.add(hooks);
       }
     }
   }

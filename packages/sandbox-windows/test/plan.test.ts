@@ -134,6 +134,12 @@ describe('resolveGitdirTargets (real files)', () => {
         join(dir, 'main', '.git'),
         join(dir, 'main', '.git', 'worktrees', 'ws'),
       ]);
+      // A core.hooksPath in the repository config is protected too (relative to the work tree).
+      mkdirSync(join(dir, 'plain', '.git'), { recursive: true });
+      writeFileSync(join(dir, 'plain', '.git', 'config'), '[core]\n\thooksPath = .husky\n');
+      expect(
+        resolveGitdirTargets(toSandboxPolicy('workspace-write', { workspaceRoots: [join(dir, 'plain')] })),
+      ).toEqual([join(dir, 'plain', '.husky')]);
       // A plain workspace without .git adds nothing.
       expect(resolveGitdirTargets(toSandboxPolicy('workspace-write', { workspaceRoots: [dir] }))).toEqual([]);
     } finally {
