@@ -170,7 +170,20 @@ export function createMasker(options: MaskOptions = {}): Masker {
   const cache = new Map<string, string>();
   const CACHE_MAX = 2048;
   const CACHEABLE = 512;
+  // One pass can create a shape another rule matches (a home path becoming `[HOME]` inside a URL
+  // turns it into URL credentials), so repeat until nothing changes: that makes the masker
+  // idempotent by construction. Every rule only shrinks text into placeholders, so it settles
+  // quickly; the bound is a guard.
   const compute = (text: string): string => {
+    let out = text;
+    for (let i = 0; i < 8; i++) {
+      const next = pass(out);
+      if (next === out) break;
+      out = next;
+    }
+    return out;
+  };
+  const pass = (text: string): string => {
     let out = redactSecrets(text);
     if (!maybePath.test(out)) return out;
     for (const re of homeRes) out = out.replace(re, HOME_PLACEHOLDER);

@@ -118,6 +118,17 @@ const text = fc.oneof(
   fc.string({ maxLength: 40 }),
 );
 
+describe('idempotence regressions found by fast-check', () => {
+  it.each([
+    ['mac', 'https:///home/alice\\u:p@'],
+    ['unix', 'https:///home/alice\\u:p@'],
+  ])('%s: %j masks to a fixed point in one call', (name, input) => {
+    const mask = { unix, mac, windows: win }[name as 'unix' | 'mac' | 'windows'];
+    const once = mask(input);
+    expect(mask(once)).toBe(once);
+  });
+});
+
 describe('properties', () => {
   it.each([
     ['unix', unix],
