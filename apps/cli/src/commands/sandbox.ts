@@ -6,6 +6,8 @@ import {
   type SandboxBackend,
   type SandboxResult,
 } from '@codex/sandbox-linux';
+import { macosSandbox } from '@codex/sandbox-macos';
+import { windowsSandbox } from '@codex/sandbox-windows';
 import {
   CAPABILITIES,
   CodexError,
@@ -27,9 +29,12 @@ export const SANDBOX_EXIT = {
   TIMEOUT: 124,
 } as const;
 
-/** The backend for this OS. Only Linux exists so far (issue 10 adds macOS and Windows). */
+/** The backend for this OS: Linux, macOS (Seatbelt) or Windows (AppContainer); null elsewhere. */
 export function backendForPlatform(): SandboxBackend | null {
-  return process.platform === 'linux' ? linuxSandbox : null;
+  if (process.platform === 'linux') return linuxSandbox;
+  if (process.platform === 'darwin') return macosSandbox;
+  if (process.platform === 'win32') return windowsSandbox;
+  return null;
 }
 
 export const RUN_OPTIONS = {
