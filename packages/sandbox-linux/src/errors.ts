@@ -1,63 +1,10 @@
-import { CodexError } from '@codex/security-profile';
-
-/**
- * The requested profile cannot be enforced with the mechanisms available here (for example
- * `offline` when neither bubblewrap nor Landlock can restrict writes). Fail-closed: the command
- * did not run. `missing` names the guarantees nothing could enforce.
- */
-export class SandboxUnavailableError extends CodexError {
-  readonly missing: readonly string[];
-  readonly rung: string;
-
-  constructor(message: string, rung: string, missing: readonly string[]) {
-    super('SANDBOX_UNAVAILABLE', message);
-    this.rung = rung;
-    this.missing = missing;
-  }
-}
-
-/**
- * Full isolation was required (`sandbox.require_full_isolation` or `--require-full-isolation`)
- * but the best rung available here is weaker. The command did not run.
- */
-export class SandboxDegradedError extends CodexError {
-  readonly rung: string;
-  readonly missingMechanisms: readonly string[];
-
-  constructor(message: string, rung: string, missingMechanisms: readonly string[]) {
-    super('SANDBOX_DEGRADED', message);
-    this.rung = rung;
-    this.missingMechanisms = missingMechanisms;
-  }
-}
-
-/** The policy asks for something this backend does not understand (e.g. a proxied network). */
-export class UnsupportedPolicyError extends CodexError {
-  constructor(message: string) {
-    super('SANDBOX_UNSUPPORTED_POLICY', message);
-  }
-}
-
-/** A forced rung (CODEX_SANDBOX_RUNG or `rung:`) is unknown or cannot run here. */
-export class InvalidRungError extends CodexError {
-  constructor(message: string) {
-    super('SANDBOX_INVALID_RUNG', message);
-  }
-}
-
-/** The sandbox could not be set up (helper or bubblewrap failed before the command started). */
-export class SandboxSetupError extends CodexError {
-  readonly stderr: string;
-
-  constructor(message: string, stderr = '') {
-    super('SANDBOX_SETUP_FAILED', message);
-    this.stderr = stderr;
-  }
-}
-
-/** The command is empty or not runnable. */
-export class InvalidCommandError extends CodexError {
-  constructor(message: string) {
-    super('SANDBOX_INVALID_COMMAND', message);
-  }
-}
+// The OS-neutral sandbox contract lives in @codex/sandbox-contract, shared with the macOS and
+// Windows backends; this module re-exports it so existing imports keep working.
+export {
+  InvalidCommandError,
+  InvalidRungError,
+  SandboxDegradedError,
+  SandboxSetupError,
+  SandboxUnavailableError,
+  UnsupportedPolicyError,
+} from '@codex/sandbox-contract';

@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { assessRung, type BackendStatus, describeAssessment, requiredGuarantees } from '../src/contract.js';
 
 describe('the OS-neutral contract module', () => {
-  it('imports no node: module and only types from @codex/security-profile, so it can be extracted as is', () => {
+  it('is the shared @codex/sandbox-contract (one definition for every OS backend)', async () => {
     const src = readFileSync(new URL('../src/contract.ts', import.meta.url), 'utf8');
-    const imports = src.split('\n').filter((l) => /^import /.test(l));
-    expect(imports).toEqual([
-      "import type { SandboxPolicy, SecurityProfile } from '@codex/security-profile';",
-    ]);
+    expect(src).toMatch(/from '@codex\/sandbox-contract';/);
+    const shared = await import('@codex/sandbox-contract');
+    expect(assessRung).toBe(shared.assessRung);
+    const errors = await import('../src/errors.js');
+    expect(errors.SandboxSetupError).toBe(shared.SandboxSetupError);
   });
 
   // A made-up two-mechanism backend: the contract works for any OS.
