@@ -173,7 +173,8 @@ export function renderSvg(comparison) {
   const x = (v) =>
     labelW + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * barW;
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img">`,
+    `<title>Benchmark ratios, baseline against current run</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">Benchmark ratios: baseline (A, grey) vs current (B, colour)</text>`,
     `<text x="10" y="33" fill="#555">log scale; lower-is-better figures in blue, higher-is-better in green; red = regressed beyond its threshold</text>`,
