@@ -3,27 +3,23 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { admit } from '@codex/sandbox-contract';
 import type { SandboxPolicy } from '@codex/security-profile';
 import {
   type Assessment,
   assessRung,
   type BackendStatus,
-  describeAssessment,
   type SandboxRequest,
   type SandboxResult,
 } from './contract.js';
 import { findObservedDenials } from './denials.js';
 import { sanitizeEnv } from './env.js';
-import {
-  InvalidCommandError,
-  InvalidRungError,
-  SandboxDegradedError,
-  SandboxSetupError,
-  SandboxUnavailableError,
-  UnsupportedPolicyError,
-} from './errors.js';
+import { SandboxSetupError } from './errors.js';
 import { planLaunch } from './plan.js';
 import type { LinuxProbe } from './probe.js';
+
+/** The shared fail-closed admission check (network mode, command, rung, isolation, guarantees). */
+export { admit } from '@codex/sandbox-contract';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -36,53 +32,6 @@ let runCounter = 0;
 /** Assessment of `rung` (default: the selected rung) for `policy`. */
 export function assessLinux(policy: SandboxPolicy, status: BackendStatus, rung?: string): Assessment {
   return assessRung(policy, status, rung ?? status.selected);
-}
-
-/**
- * Decides whether the run may start. Throws typed errors (fail-closed); returns the assessment.
- */
-export function admit(request: SandboxRequest, status: BackendStatus): Assessment {
-  const { policy } = request;
-  if (policy.network.mode !== 'none' && policy.network.mode !== 'full') {
-    throw new UnsupportedPolicyError(
-      `network mode "${(policy.network as { mode: string }).mode}" is not supported by the linux backend`,
-    );
-  }
-  if (request.command.length === 0 || !request.command[0]) throw new InvalidCommandError('empty command');
-  const rungId = request.rung ?? status.selected;
-  const rung = status.rungs.find((r) => r.id === rungId);
-  if (!rung) {
-    throw new InvalidRungError(
-      `unknown rung "${rungId}"; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
-    );
-  }
-  if (!policy.skipSandbox && !rung.available) {
-    throw new InvalidRungError(
-      `rung "${rung.id}" cannot run here: ${rung.missing.join(', ')} unavailable (see codex sandbox status)`,
-    );
-  }
-  const a = assessRung(policy, status, rung.id);
-  if (a.skipped) return a;
-  if (request.requireFullIsolation && !a.full) {
-    const best = status.rungs[0]!;
-    throw new SandboxDegradedError(
-      `full isolation is required but ${describeAssessment(a)}; missing: ${
-        best.missing.join(', ') || `rung "${rung.id}" instead of "${best.id}"`
-      }`,
-      rung.id,
-      best.missing,
-    );
-  }
-  if (a.unenforced.length > 0 && !request.allowDegraded) {
-    throw new SandboxUnavailableError(
-      `profile ${policy.profile} cannot be enforced with rung "${rung.id}": nothing here enforces ${a.unenforced.join(
-        ', ',
-      )}; refusing (pass --allow-degraded to run anyway, which is audited)`,
-      rung.id,
-      a.unenforced,
-    );
-  }
-  return a;
 }
 
 function killGroup(pid: number | undefined): void {
