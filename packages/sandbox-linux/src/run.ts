@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { admit } from '@codex/sandbox-contract';
+import { runCaptured } from '@codex/sandbox-contract/process';
 import type { SandboxPolicy } from '@codex/security-profile';
 import {
   type Assessment,
@@ -164,67 +164,22 @@ interface ExecOptions extends SandboxRequest {
 }
 
 async function execute(argv: readonly string[], o: ExecOptions): Promise<SandboxResult> {
-  const started = performance.now();
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+  // Spawn, output caps, timeout, abort and tree kill are the shared runner's; Linux adds the
+  // per-run cgroup to what "the whole tree" means.
+  const run = await runCaptured(argv, {
     cwd: o.cwd,
     env: o.env,
-    detached: true, // own process group and session: the whole tree can be killed
-    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
-  });
-  const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  const size = { stdout: 0, stderr: 0 };
-  const truncated = { stdout: false, stderr: false };
-  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    const room = o.cap - size[stream];
-    if (room <= 0) {
-      truncated[stream] = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (chunk.length > room) truncated[stream] = true;
-    kept[stream].push(part);
-    size[stream] += part.length;
-    o.onOutput?.(stream, part);
-  };
-  child.stdout?.on('data', collect('stdout'));
-  child.stderr?.on('data', collect('stderr'));
-
-  let timedOut = false;
-  const killAll = async () => {
-    killGroup(child.pid);
-    if (o.cgroupDir) await killCgroup(o.cgroupDir);
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void killAll();
-  }, o.timeoutMs);
-  const onAbort = () => void killAll();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
-    (resolveExit) => {
-      child.once('error', (error) => resolveExit({ code: null, signal: null, error }));
-      child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    timeoutMs: o.timeoutMs,
+    maxOutputBytes: o.cap,
+    ...(o.stdin ? { stdin: o.stdin } : {}),
+    ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    killTree: async (child) => {
+      killGroup(child.pid);
+      if (o.cgroupDir) await killCgroup(o.cgroupDir);
     },
-  );
-  const { code, signal, error } = await exited;
-  clearTimeout(timer);
-  o.signal?.removeEventListener('abort', onAbort);
-  // The command is done: nothing it started may outlive it.
-  await killAll();
-  await Promise.race([
-    Promise.all([
-      new Promise((r) => (child.stdout?.readableEnded ? r(null) : child.stdout?.once('close', r))),
-      new Promise((r) => (child.stderr?.readableEnded ? r(null) : child.stderr?.once('close', r))),
-    ]),
-    sleep(2000),
-  ]);
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);
-
-  const stdout = Buffer.concat(kept.stdout).toString('utf8');
-  const stderr = Buffer.concat(kept.stderr).toString('utf8');
+  });
+  const { exitCode: code, stderr } = run;
   const setupFailure = /^(codex-sandbox-helper|bwrap): /m.exec(stderr);
   if (
     setupFailure &&
@@ -237,14 +192,7 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
     );
   }
   return {
-    exitCode: code,
-    signal,
-    stdout,
-    stderr,
-    stdoutTruncated: truncated.stdout,
-    stderrTruncated: truncated.stderr,
-    timedOut,
-    durationMs: performance.now() - started,
+    ...run,
     assessment: o.assessment,
     strippedEnv: o.stripped,
     observedDenials: findObservedDenials(stderr),
