@@ -429,6 +429,8 @@ export function toolSpec(name: string): ToolSpec | undefined {
   return Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
 }
 
+const CWD: Word = { value: '.', literal: true, tilde: false, source: '.' };
+
 const LITERAL_VALUE = (value: string, of: Word): Word => ({
   value,
   literal: of.literal,
@@ -451,6 +453,8 @@ export function analyseOptions(tool: string, spec: ToolSpec, words: readonly Wor
   const hit = (opt: Opt, shown: string, index: number, value?: Word) => {
     if (!opt.effect) return;
     const reason = `${tool} ${shown} ${opt.why ?? EFFECT_TEXT[opt.effect]}`;
+    // A writing option without a value (curl -O, httpie --download) writes into the working directory.
+    if (opt.effect === 'write' && !opt.arg && value === undefined) value = CWD;
     if ((opt.effect === 'write' || opt.effect === 'name') && value === undefined) {
       findings.push({ effect: 'prompt', reason: `${reason} (value not found)`, index });
       return;

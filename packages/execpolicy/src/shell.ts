@@ -518,6 +518,8 @@ function expansionProblem(type: string, text: string, node: Node): string | unde
       ? undefined
       : `array subscript ${JSON.stringify(clip(text))} is evaluated as arithmetic, which can run commands`;
   }
+  if (text.startsWith('${!') && text !== '${!}')
+    return `indirection ${JSON.stringify(clip(text))} expands a variable named by a value, which can run commands`;
   const m = EXPANSION.exec(text);
   if (!m) return `parameter expansion ${JSON.stringify(clip(text))} (indirection or an unusual form) is not analysed`;
   const [, , name, , index, rest = ''] = m;
