@@ -498,7 +498,13 @@ export class PolicyEngine {
     findings: Finding[],
     writes: string[],
     what: string,
+    /** The tool opens the path for writing (redirects, tee, -o); false: it creates, removes, links or renames it. */
+    opens = true,
   ): void {
+    if (!opens && /^[<>]\(/.test(target.source)) {
+      findings.push({ decision: 'prompt', reason: `${what}: a process substitution ${target.source} used as a path` });
+      return;
+    }
     if (!target.literal) {
       findings.push({
         decision: 'prompt',
@@ -518,7 +524,7 @@ export class PolicyEngine {
       });
       return;
     }
-    for (const path of paths) this.checkWritePath(path, ctx, findings, writes, what);
+    for (const path of paths) this.checkWritePath(path, ctx, findings, writes, what, opens);
   }
 
   private checkWritePath(
@@ -527,8 +533,10 @@ export class PolicyEngine {
     findings: Finding[],
     writes: string[],
     what: string,
+    opens: boolean,
   ): void {
-    if (SAFE_DEVICES.test(path)) return;
+    // Writing into /dev/null is harmless; removing, replacing or creating it (rm, mv, mkdir -p) is not.
+    if (opens && SAFE_DEVICES.test(path)) return;
     writes.push(path);
     const dir = globDir(path);
     const system = ctx.systemPaths.some((s) => isWithin(dir, s)) || dir === '/';
@@ -708,11 +716,12 @@ export class PolicyEngine {
     }
     const ops = analysis.operands;
     const remote = cmd === 'scp' || cmd === 'rsync';
+    const opens = cmd === 'uniq' || cmd === 'xxd';
     const opWrite = (i: number) => {
       const w = words[i];
       if (!w || (w.literal && w.value === '-')) return;
       if (remote && w.literal && /^[^/]*:/.test(w.value)) return;
-      this.checkWrite(w, ctx, findings, writes, `${cmd} writes its operand ${shown(w)}`);
+      this.checkWrite(w, ctx, findings, writes, `${cmd} writes its operand ${shown(w)}`, opens);
     };
     if (spec.operandWrites === 'all') ops.forEach(opWrite);
     else if (spec.operandWrites === 'last') {
@@ -720,7 +729,14 @@ export class PolicyEngine {
       if (ops.length === 1 && cmd === 'ln') {
         const w = words[ops[0]!]!;
         const base = w.value.replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? '';
-        this.checkWrite({ ...w, value: base || '.', tilde: false }, ctx, findings, writes, 'ln creates a link in the working directory');
+        this.checkWrite(
+          { ...w, value: base || '.', tilde: false },
+          ctx,
+          findings,
+          writes,
+          'ln creates a link in the working directory',
+          false,
+        );
       }
     } else if (spec.operandWrites) for (const k of spec.operandWrites) if (ops[k] !== undefined) opWrite(ops[k]!);
     if (spec.writesCwdUnless && !spec.writesCwdUnless.some((o) => analysis.seen.has(o))) {
@@ -782,15 +798,16 @@ export class PolicyEngine {
     const args = words.slice(rule.prefix.length);
     const what = `${words[0]!.value} (${rule.id})`;
     const remote = rule.network;
-    const check = (w: Word) => {
+    const check = (w: Word, opens = true) => {
       if (w.literal && w.value === '-') return;
       if (remote && w.literal && /^[^/]*:/.test(w.value)) return; // host:path of scp/rsync
-      this.checkWrite(w, ctx, findings, writes, what);
+      this.checkWrite(w, ctx, findings, writes, what, opens);
     };
     if (rule.writes !== undefined) {
       const ops = operandsOf(args);
-      if (rule.writes === 'operands') ops.forEach(check);
-      else if (ops.length > 0) check(ops[ops.length - 1]!);
+      const opens = words[0]!.value === 'tee';
+      if (rule.writes === 'operands') for (const w of ops) check(w, opens);
+      else if (ops.length > 0) check(ops[ops.length - 1]!, opens);
     }
     for (const opt of rule.writeOptions) {
       for (let i = 0; i < args.length; i++) {

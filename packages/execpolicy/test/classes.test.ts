@@ -252,3 +252,27 @@ for (const [title, table] of [
     }
   });
 }
+
+/** Counterexamples found by the differential oracle (test/oracle.test.ts), kept as table tests. */
+const ORACLE_FINDINGS: Case[] = [
+  // mkdir -p on a process substitution's /dev/fd path tried mkdir("/dev")
+  ['mkdir -p a.txt <(cat a.txt) 2>/dev/null', 'workspace-write', Q, 'process substitution'],
+  // ln -sf onto /dev/fd/N tried to create a symlink in /dev/fd
+  ['( ln -sf sub <(ls) < a.txt ) | touch -c > out.txt', 'workspace-write', Q, 'process substitution'],
+  // removing or replacing a device node is not "writing to /dev/null"
+  ['rm -f /dev/null', 'workspace-write', F],
+  ['mv a.txt /dev/null', 'workspace-write', F],
+  ['echo hi > /dev/null', 'workspace-write', A],
+  ['echo hi | tee /dev/null', 'workspace-write', A],
+];
+
+describe('counterexamples from the differential oracle', () => {
+  for (const [command, profile, expected, reason] of ORACLE_FINDINGS) {
+    it(`${JSON.stringify(command)} under ${profile} → ${expected}`, async () => {
+      const e = await defaultEngine();
+      const r = e.evaluate(typeof command === 'string' ? { script: command } : command, ctx(profile));
+      expect(r.decision, r.reasons.join('\n')).toBe(expected);
+      if (reason) expect(r.reasons.join('\n')).toContain(reason);
+    });
+  }
+});
