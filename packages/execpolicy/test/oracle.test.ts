@@ -83,5 +83,5 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
     // Sanity: the generator must reach allowed scripts, or the oracle checks nothing.
     expect(r.allowed).toBeGreaterThan(CASES / 20);
     expect(r.counterexamples, report(r.counterexamples)).toEqual([]);
-  }, 600_000);
+  }, Math.max(600_000, CASES * 60));
 });

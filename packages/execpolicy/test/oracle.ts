@@ -92,8 +92,8 @@ const TRACED = [
   'vfork',
 ];
 
-/** Programs that a tool runs by itself, as part of its normal read-only job. */
-const IMPLIED: Record<string, readonly string[]> = { zcat: ['gzip'] };
+/** Programs that a tool runs by itself as part of its documented job (xargs without a command runs echo). */
+const IMPLIED: Record<string, readonly string[]> = { zcat: ['gzip'], xargs: ['echo'] };
 const WRAPPER_NAMES = new Set(['env', 'time', 'nohup', 'command', 'builtin', 'exec', 'nice', 'stdbuf', 'timeout', 'xargs']);
 const SAFE_WRITE = /^\/dev\/(null|tty|stdout|stderr|stdin|fd\/\d+|full|zero|random|urandom|pts\/\d+)$|^\/proc\/self\/fd\/|^pipe:|^socket:/;
 
