@@ -16,6 +16,7 @@ import { PolicyContextError, PolicyExampleError, PolicyLoadError } from './error
 import { createBashParser } from './parser.js';
 import { type CompiledRule, compileRule, type MatchEnv, operandsOf, ruleMatches } from './rules.js';
 import { type PolicyInput, type PolicySpec, parsePolicyObject, parsePolicyText } from './schema.js';
+import { fastSegments } from './fastpath.js';
 import { analyseOptions, type OptionAnalysis, toolSpec, WRAPPER_SPECS } from './options.js';
 import { isDangerousName, type RawSegment, SegmentCollector, type Word } from './shell.js';
 import {
@@ -75,6 +76,8 @@ const SCRIPT_LIKE = /[\s;&|<>()$`'"\\*?[\]{}~#!=]/;
  */
 const CREDENTIALS =
   /(^|[/\\])(\.ssh|\.aws|\.gnupg|\.netrc|_netrc|\.docker|\.kube|\.azure|\.git-credentials|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.vault-token|\.password-store|\.pgpass|\.my\.cnf|\.boto|\.s3cfg|\.terraform\.d|\.terraformrc|\.gem[/\\]credentials|\.cargo[/\\]credentials(\.toml)?|\.config[/\\](gh|hub|gcloud|op|doctl|heroku|rclone|git[/\\]credentials)|\.local[/\\]share[/\\]keyrings|\.mozilla|\.thunderbird|\.bash_history|\.zsh_history|\.histfile|\.python_history|\.psql_history|\.mysql_history|\.codex|Library[/\\]Keychains)([/\\]|$)|^[/\\]etc[/\\](shadow|gshadow|sudoers|ssh[/\\]ssh_host_)|^[/\\]root([/\\]|$)|^[/\\]proc[/\\][^/]+[/\\](environ|mem|cmdline)/i;
+/** Characters without which an operand can name neither a credential file nor a place above home. */
+const INTERESTING_PATH = /[./\\~*?[]|_netrc|^Library/;
 const RECURSIVE_READERS = new Set(['rg', 'ag', 'grep', 'egrep', 'fgrep']);
 const SAFE_DEVICES = /^\/dev\/(null|zero|stdout|stderr|stdin|tty|fd\/[0-9]+|full|random|urandom)$/;
 const NET_DEVICES = /^\/dev\/(tcp|udp)\//;
@@ -360,6 +363,11 @@ export class PolicyEngine {
         return hit;
       }
     }
+    const fast = fastSegments(script);
+    if (fast !== undefined) {
+      if (cacheable) this.remember(script, fast);
+      return fast;
+    }
     const tree = this.parser.parse(script);
     if (!tree) return undefined;
     let raw: RawSegment[];
@@ -383,13 +391,28 @@ export class PolicyEngine {
     } finally {
       tree.delete();
     }
-    if (cacheable) {
-      this.parseCache.set(script, raw);
-      if (this.parseCache.size > this.parseCacheSize) {
-        this.parseCache.delete(this.parseCache.keys().next().value as string);
-      }
-    }
+    if (cacheable) this.remember(script, raw);
     return raw;
+  }
+
+  private remember(script: string, raw: readonly RawSegment[]): void {
+    this.parseCache.set(script, raw);
+    if (this.parseCache.size > this.parseCacheSize) {
+      this.parseCache.delete(this.parseCache.keys().next().value as string);
+    }
+  }
+
+  /** @internal The segments tree-sitter gives for a script (the fast path's reference). */
+  treeSegments(script: string): RawSegment[] | undefined {
+    const tree = this.parser.parse(script);
+    if (!tree) return undefined;
+    try {
+      const collector = new SegmentCollector(script, tree.rootNode.hasError);
+      collector.walk(tree.rootNode);
+      return tree.rootNode.hasError ? undefined : collector.segments;
+    } finally {
+      tree.delete();
+    }
   }
 
   private evaluateSegments(
@@ -704,7 +727,7 @@ export class PolicyEngine {
     findings: Finding[],
     writes: string[],
   ): void {
-    const builtin = BUILTIN_NAMES[cmd];
+    const builtin = BUILTIN_NAMES.get(cmd);
     if (builtin) builtin(words, findings);
     const spec = toolSpec(cmd);
     if (!spec) return;
@@ -752,12 +775,16 @@ export class PolicyEngine {
     ctx: ResolvedContext,
     findings: Finding[],
   ): void {
-    const cwdSecret = ctx.cwds?.some((c) => CREDENTIALS.test(c)) ?? false;
+    const cwdSecret = ctx.cwds === undefined ? false : ctx.cwds.some((c) => CREDENTIALS.test(c));
+    const recursive = RECURSIVE_READERS.has(cmd);
+    // Relative operands reach above the home directory only from a working directory that does.
+    const cwdBroad = ctx.cwds === undefined || ctx.cwds.some((c) => this.homeOrAbove(c, ctx));
     const check = (w: Word | undefined) => {
       if (!w || !w.literal) return;
       const eq = w.value.startsWith('-') ? w.value.indexOf('=') : -1;
       const v = eq === -1 ? w.value : w.value.slice(eq + 1);
       if (v === '' || (v.startsWith('-') && eq === -1)) return;
+      if (!cwdSecret && !cwdBroad && !INTERESTING_PATH.test(v)) return;
       const word = eq === -1 ? w : { ...w, value: v, tilde: v.startsWith('~') };
       let secret = CREDENTIALS.test(v) || (cwdSecret && !/^[/~]/.test(v));
       let paths: string[] | undefined;
@@ -769,7 +796,7 @@ export class PolicyEngine {
         findings.push({ decision: 'prompt', reason: `${cmd} reads ${v}, a credential location` });
         return;
       }
-      if (/[*?[]/.test(v) || RECURSIVE_READERS.has(cmd)) {
+      if (/[*?[]/.test(v) || (recursive && (cwdBroad || /^[/~]|\.\./.test(v)))) {
         paths ??= resolvePaths(word, ctx);
         const broad = paths?.some((p) => this.homeOrAbove(globDir(p), ctx));
         if (broad)
@@ -1000,7 +1027,7 @@ const DECLARE: NameCheck = (words, findings) => {
 };
 
 /** Builtins that assign (or test) variables named by their arguments. */
-const BUILTIN_NAMES: Record<string, NameCheck> = {
+const BUILTIN_NAMES = new Map<string, NameCheck>(Object.entries({
   declare: DECLARE,
   typeset: DECLARE,
   local: DECLARE,
@@ -1044,9 +1071,9 @@ const BUILTIN_NAMES: Record<string, NameCheck> = {
       },
       () => {},
     ),
-  test: (words, findings) => testNames('test', words, findings),
-  '[': (words, findings) => testNames('[', words, findings),
-};
+  test: (words: readonly Word[], findings: Finding[]) => testNames('test', words, findings),
+  '[': (words: readonly Word[], findings: Finding[]) => testNames('[', words, findings),
+} satisfies Record<string, NameCheck>));
 
 function testNames(cmd: string, words: readonly Word[], findings: Finding[]): void {
   for (let i = 1; i < words.length; i++) {

@@ -419,6 +419,12 @@ export class SegmentCollector {
         }
       }
       if (this.errors && inner.hasError) literal = false;
+      // tree-sitter-bash emits no string_content for whitespace-only parts (`" "`): take a plain
+      // string's value from its source text so it is exactly what bash passes.
+      if (literal) {
+        const open = type === 'translated_string' ? 2 : 1;
+        value = unescapeDouble(source.slice(open, -1));
+      }
       return { value, literal, tilde: false, source };
     }
     if (type === 'concatenation') {
