@@ -77,7 +77,8 @@ const SCRIPT_LIKE = /[\s;&|<>()$`'"\\*?[\]{}~#!=]/;
 const CREDENTIALS =
   /(^|[/\\])(\.ssh|\.aws|\.gnupg|\.netrc|_netrc|\.docker|\.kube|\.azure|\.git-credentials|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.vault-token|\.password-store|\.pgpass|\.my\.cnf|\.boto|\.s3cfg|\.terraform\.d|\.terraformrc|\.gem[/\\]credentials|\.cargo[/\\]credentials(\.toml)?|\.config[/\\](gh|hub|gcloud|op|doctl|heroku|rclone|git[/\\]credentials)|\.local[/\\]share[/\\]keyrings|\.mozilla|\.thunderbird|\.bash_history|\.zsh_history|\.histfile|\.python_history|\.psql_history|\.mysql_history|\.codex|Library[/\\]Keychains)([/\\]|$)|^[/\\]etc[/\\](shadow|gshadow|sudoers|ssh[/\\]ssh_host_)|^[/\\]root([/\\]|$)|^[/\\]proc[/\\][^/]+[/\\](environ|mem|cmdline)/i;
 /** Characters without which an operand can name neither a credential file nor a place above home. */
-const INTERESTING_PATH = /[./\\~*?[]|_netrc|^Library/;
+const INTERESTING_PATH = /^[.~]|[/\\*?[]|_netrc/;
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^*?[]*$/;
 const RECURSIVE_READERS = new Set(['rg', 'ag', 'grep', 'egrep', 'fgrep']);
 const SAFE_DEVICES = /^\/dev\/(null|zero|stdout|stderr|stdin|tty|fd\/[0-9]+|full|random|urandom)$/;
 const NET_DEVICES = /^\/dev\/(tcp|udp)\//;
@@ -195,6 +196,7 @@ export class PolicyEngine {
   private readonly layers: readonly Layer[];
   private readonly parser: Parser;
   private readonly contexts = new WeakMap<EvaluationContext, ResolvedContext>();
+  private readonly cwdKinds = new WeakMap<ResolvedContext, { secret: boolean; broad: boolean }>();
 
   /** @internal use {@link createPolicyEngine}. */
   private readonly parseCache = new Map<string, readonly RawSegment[]>();
@@ -259,7 +261,7 @@ export class PolicyEngine {
         const argv = command as readonly string[];
         if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
           segments.push(problemSegment('', 0, 'forbidden', 'empty or malformed argv'));
-        } else if (argv.some((a) => CONTROL.test(a))) {
+        } else if (argv.some(hasControl)) {
           segments.push(controlSegment(argv.join(' ')));
         } else if (argv.length === 1 && SCRIPT_LIKE.test(argv[0]!)) {
           // A whole script passed as one argument (`codex policy explain -- 'bash -lc "…"'`) is
@@ -340,7 +342,7 @@ export class PolicyEngine {
       );
       return;
     }
-    if (CONTROL.test(script)) {
+    if (hasControl(script)) {
       out.push(controlSegment(script, depth));
       return;
     }
@@ -709,10 +711,8 @@ export class PolicyEngine {
     for (const r of writeRules) this.ruleWrites(r, words, ctx, findings, writes);
     // An approval or user rule whose prefix spells out a risky option covers it; the default
     // layer's broad rules (`rg`, `find`) never do.
-    const covered = deciding.reduce(
-      (n, r) => (r.layer === 'default' ? n : Math.max(n, r.prefix.length)),
-      0,
-    );
+    let covered = 0;
+    for (const r of deciding) if (r.layer !== 'default' && r.prefix.length > covered) covered = r.prefix.length;
     this.hazards(cmd, words, covered, ctx, findings, writes);
     this.credentials(cmd, words, redirects, ctx, findings);
     out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
@@ -775,10 +775,18 @@ export class PolicyEngine {
     ctx: ResolvedContext,
     findings: Finding[],
   ): void {
-    const cwdSecret = ctx.cwds === undefined ? false : ctx.cwds.some((c) => CREDENTIALS.test(c));
+    let where = this.cwdKinds.get(ctx);
+    if (where === undefined) {
+      where = {
+        secret: ctx.cwds === undefined ? false : ctx.cwds.some((c) => CREDENTIALS.test(c)),
+        // Relative operands reach above the home directory only from a working directory that does.
+        broad: ctx.cwds === undefined || ctx.cwds.some((c) => this.homeOrAbove(c, ctx)),
+      };
+      this.cwdKinds.set(ctx, where);
+    }
+    const cwdSecret = where.secret;
+    const cwdBroad = where.broad;
     const recursive = RECURSIVE_READERS.has(cmd);
-    // Relative operands reach above the home directory only from a working directory that does.
-    const cwdBroad = ctx.cwds === undefined || ctx.cwds.some((c) => this.homeOrAbove(c, ctx));
     const check = (w: Word | undefined) => {
       if (!w || !w.literal) return;
       const eq = w.value.startsWith('-') ? w.value.indexOf('=') : -1;
@@ -787,6 +795,7 @@ export class PolicyEngine {
       if (!cwdSecret && !cwdBroad && !INTERESTING_PATH.test(v)) return;
       const word = eq === -1 ? w : { ...w, value: v, tilde: v.startsWith('~') };
       let secret = CREDENTIALS.test(v) || (cwdSecret && !/^[/~]/.test(v));
+      if (!secret && URL_LIKE.test(v)) return; // file:///…/.ssh/… is caught just above
       let paths: string[] | undefined;
       if (!secret && (v.includes('..') || /[*?[]/.test(v) || v.startsWith('~') || v.startsWith('/'))) {
         paths = resolvePaths(word, ctx);
@@ -1153,6 +1162,16 @@ function globDir(path: string): string {
 
 function shown(w: Word): string {
   return w.literal ? w.value : w.source;
+}
+
+/** CONTROL.test without the regex for the common all-printable-ASCII case. */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 9 && c !== 10) || c === 0x7f) return true;
+    if (c >= 0x80) return CONTROL.test(text);
+  }
+  return false;
 }
 
 function controlSegment(text: string, depth = 0): SegmentEvaluation {

@@ -28,6 +28,8 @@ interface Opt {
 export interface ToolSpec {
   readonly short: ReadonlyMap<string, Opt>;
   readonly long: ReadonlyMap<string, Opt>;
+  /** `long` as an array, for abbreviation lookups without allocating. */
+  readonly longList?: readonly (readonly [string, Opt])[];
   /** Single-dash long options matched as whole words (find, xxd). */
   readonly words?: ReadonlyMap<string, Opt>;
   /** Options stop at the first operand (wrappers, POSIX utilities, bash builtins). */
@@ -88,7 +90,13 @@ function spec(
       wordMap.set(name, { arg: raw.endsWith('=') ? 'required' : undefined, ...eff(name) });
     }
   }
-  return { short: shortMap, long: longMap, ...(wordMap ? { words: wordMap } : {}), ...rest };
+  return {
+    short: shortMap,
+    long: longMap,
+    longList: [...longMap],
+    ...(wordMap ? { words: wordMap } : {}),
+    ...rest,
+  };
 }
 
 const W: [Effect, string] = ['write', 'writes the file named by its value'];
@@ -506,7 +514,7 @@ export function analyseOptions(tool: string, spec: ToolSpec, words: readonly Wor
       const exact = spec.long.get(name);
       const candidates = exact
         ? [[name, exact] as const]
-        : [...spec.long].filter(([k]) => name.length > 0 && k.startsWith(name));
+        : (spec.longList ?? [...spec.long]).filter(([k]) => name.length > 0 && k.startsWith(name));
       if (candidates.length === 0) {
         if (spec.strict) findings.push({ effect: 'prompt', reason: `${tool} ${v} is not a known safe option`, index: i });
         continue;

@@ -53,19 +53,19 @@ describe('fast reader ≡ tree-sitter walk', () => {
       fc.property(scriptArb, (s) => {
         if (agree(s)) taken++;
       }),
-      { numRuns: 3000, seed: 15 },
+      { numRuns: 2000, seed: 15 },
     );
-    expect(taken).toBeGreaterThan(1500); // about two thirds are plain enough for the fast reader
-  });
+    expect(taken).toBeGreaterThan(1000); // about two thirds are plain enough for the fast reader
+  }, 60_000);
 
   it('near misses either go to tree-sitter or agree', () => {
     fc.assert(
       fc.property(nearMiss, (s) => {
         agree(s);
       }),
-      { numRuns: 5000, seed: 16 },
+      { numRuns: 3000, seed: 16 },
     );
-  });
+  }, 60_000);
 
   it.each([
     'git status --short && ls -la src/1 | wc -l; cat package.json | grep "name" > out/1.txt; echo $(date) 1',

@@ -48,7 +48,7 @@ describe('fuzz: any input gives a decision within the time bound', () => {
       }),
       { numRuns: 400, seed: 1 },
     );
-  });
+  }, 60_000);
 
   it('arbitrary bytes (UTF-8 with replacement, and Latin-1)', () => {
     fc.assert(
@@ -58,7 +58,7 @@ describe('fuzz: any input gives a decision within the time bound', () => {
       }),
       { numRuns: 400, seed: 2 },
     );
-  });
+  }, 60_000);
 
   it('shell-token soup', () => {
     fc.assert(
@@ -69,7 +69,7 @@ describe('fuzz: any input gives a decision within the time bound', () => {
       }),
       { numRuns: 1500, seed: 3 },
     );
-  });
+  }, 60_000);
 
   it('arbitrary argv arrays (including empty strings and control characters)', () => {
     fc.assert(
@@ -79,7 +79,7 @@ describe('fuzz: any input gives a decision within the time bound', () => {
       }),
       { numRuns: 800, seed: 4 },
     );
-  });
+  }, 60_000);
 
   it.each([
     ['command substitutions', (n: number) => `${'$('.repeat(n)}ls${')'.repeat(n)}`, true],
@@ -146,5 +146,5 @@ describe('fuzz: any input gives a decision within the time bound', () => {
       ),
       { numRuns: 300, seed: 5 },
     );
-  });
+  }, 60_000);
 });
