@@ -9,6 +9,8 @@ export {
 } from './engine.js';
 export { ParserInitError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
 export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/wasm.js';
+export { isDangerousName } from './shell.js';
+export { approvalPrefix, approvalPrefixes, isPolicyTrusted, policyDigest, sha256Hex } from './trust.js';
 export {
   type PolicyInput,
   type PolicySpec,
