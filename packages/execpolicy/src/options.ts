@@ -28,8 +28,8 @@ interface Opt {
 export interface ToolSpec {
   readonly short: ReadonlyMap<string, Opt>;
   readonly long: ReadonlyMap<string, Opt>;
-  /** `long` as an array, for abbreviation lookups without allocating. */
-  readonly longList?: readonly (readonly [string, Opt])[];
+  /** Every prefix of every long option → the options it abbreviates (built once). */
+  readonly prefixes?: ReadonlyMap<string, readonly (readonly [string, Opt])[]>;
   /** Single-dash long options matched as whole words (find, xxd). */
   readonly words?: ReadonlyMap<string, Opt>;
   /** Options stop at the first operand (wrappers, POSIX utilities, bash builtins). */
@@ -93,10 +93,23 @@ function spec(
   return {
     short: shortMap,
     long: longMap,
-    longList: [...longMap],
+    prefixes: prefixIndex(longMap),
     ...(wordMap ? { words: wordMap } : {}),
     ...rest,
   };
+}
+
+function prefixIndex(long: ReadonlyMap<string, Opt>): Map<string, (readonly [string, Opt])[]> {
+  const index = new Map<string, (readonly [string, Opt])[]>();
+  for (const entry of long) {
+    for (let n = 1; n <= entry[0].length; n++) {
+      const key = entry[0].slice(0, n);
+      const list = index.get(key);
+      if (list) list.push(entry);
+      else index.set(key, [entry]);
+    }
+  }
+  return index;
 }
 
 const W: [Effect, string] = ['write', 'writes the file named by its value'];
@@ -437,6 +450,8 @@ export function toolSpec(name: string): ToolSpec | undefined {
   return Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
 }
 
+const NONE: readonly (readonly [string, Opt])[] = [];
+
 const CWD: Word = { value: '.', literal: true, tilde: false, source: '.' };
 
 const LITERAL_VALUE = (value: string, of: Word): Word => ({
@@ -512,9 +527,7 @@ export function analyseOptions(tool: string, spec: ToolSpec, words: readonly Wor
       const eq = v.indexOf('=');
       const name = eq === -1 ? v.slice(2) : v.slice(2, eq);
       const exact = spec.long.get(name);
-      const candidates = exact
-        ? [[name, exact] as const]
-        : (spec.longList ?? [...spec.long]).filter(([k]) => name.length > 0 && k.startsWith(name));
+      const candidates = exact ? [[name, exact] as const] : (spec.prefixes?.get(name) ?? NONE);
       if (candidates.length === 0) {
         if (spec.strict) findings.push({ effect: 'prompt', reason: `${tool} ${v} is not a known safe option`, index: i });
         continue;
