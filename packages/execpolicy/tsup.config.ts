@@ -9,13 +9,19 @@ import { defineConfig } from 'tsup';
  */
 const nodeOnlyImports = {
   name: 'web-tree-sitter-node-only-imports',
-  setup(build: { onLoad: (o: { filter: RegExp }, cb: (a: { path: string }) => Promise<{ contents: string; loader: 'js' }>) => void }) {
+  setup(build: {
+    onLoad: (
+      o: { filter: RegExp },
+      cb: (a: { path: string }) => Promise<{ contents: string; loader: 'js' }>,
+    ) => void;
+  }) {
     build.onLoad({ filter: /web-tree-sitter[\\/]tree-sitter\.js$/ }, async ({ path }) => {
       const source = await readFile(path, 'utf8');
       const contents = source
         .replaceAll('import("fs/promises")', 'import(["fs", "promises"].join("/"))')
         .replaceAll('import("module")', 'import(["mod", "ule"].join(""))');
-      if (contents === source) throw new Error('web-tree-sitter: Node-only imports not found; check the patch');
+      if (contents === source)
+        throw new Error('web-tree-sitter: Node-only imports not found; check the patch');
       return { contents, loader: 'js' };
     });
   },

@@ -13,11 +13,11 @@ import {
 import type { Parser } from 'web-tree-sitter';
 import { DEFAULT_POLICY } from './default-policy.js';
 import { PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
+import { fastSegments } from './fastpath.js';
+import { analyseOptions, type OptionAnalysis, toolSpec, WRAPPER_SPECS } from './options.js';
 import { createBashParser } from './parser.js';
 import { type CompiledRule, compileRule, type MatchEnv, operandsOf, ruleMatches } from './rules.js';
 import { type PolicyInput, type PolicySpec, parsePolicyObject, parsePolicyText } from './schema.js';
-import { fastSegments } from './fastpath.js';
-import { analyseOptions, type OptionAnalysis, toolSpec, WRAPPER_SPECS } from './options.js';
 import { isDangerousName, type RawSegment, SegmentCollector, type Word } from './shell.js';
 import {
   type CommandInput,
@@ -476,7 +476,10 @@ export class PolicyEngine {
       );
       const head = seg.words[0];
       if (head?.literal && (CD.has(head.value) || WRAPPERS.has(head.value)))
-        scope = afterCd(unwrap(seg.words, [], () => {}), scope);
+        scope = afterCd(
+          unwrap(seg.words, [], () => {}),
+          scope,
+        );
     }
   }
 
@@ -527,7 +530,10 @@ export class PolicyEngine {
     opens = true,
   ): void {
     if (!opens && /^[<>]\(/.test(target.source)) {
-      findings.push({ decision: 'prompt', reason: `${what}: a process substitution ${target.source} used as a path` });
+      findings.push({
+        decision: 'prompt',
+        reason: `${what}: a process substitution ${target.source} used as a path`,
+      });
       return;
     }
     if (!target.literal) {
@@ -712,7 +718,8 @@ export class PolicyEngine {
     // An approval or user rule whose prefix spells out a risky option covers it; the default
     // layer's broad rules (`rg`, `find`) never do.
     let covered = 0;
-    for (const r of deciding) if (r.layer !== 'default' && r.prefix.length > covered) covered = r.prefix.length;
+    for (const r of deciding)
+      if (r.layer !== 'default' && r.prefix.length > covered) covered = r.prefix.length;
     this.hazards(cmd, words, covered, ctx, findings, writes);
     this.credentials(cmd, words, redirects, ctx, findings);
     out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
@@ -751,7 +758,11 @@ export class PolicyEngine {
       if (ops.length > 0) opWrite(ops[ops.length - 1]!);
       if (ops.length === 1 && cmd === 'ln') {
         const w = words[ops[0]!]!;
-        const base = w.value.replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? '';
+        const base =
+          w.value
+            .replace(/[/\\]+$/, '')
+            .split(/[/\\]/)
+            .pop() ?? '';
         this.checkWrite(
           { ...w, value: base || '.', tilde: false },
           ctx,
@@ -761,7 +772,8 @@ export class PolicyEngine {
           false,
         );
       }
-    } else if (spec.operandWrites) for (const k of spec.operandWrites) if (ops[k] !== undefined) opWrite(ops[k]!);
+    } else if (spec.operandWrites)
+      for (const k of spec.operandWrites) if (ops[k] !== undefined) opWrite(ops[k]!);
     if (spec.writesCwdUnless && !spec.writesCwdUnless.some((o) => analysis.seen.has(o))) {
       this.checkWrite(CWD_WORD, ctx, findings, writes, `${cmd} writes into the working directory`);
     }
@@ -788,7 +800,7 @@ export class PolicyEngine {
     const cwdBroad = where.broad;
     const recursive = RECURSIVE_READERS.has(cmd);
     const check = (w: Word | undefined) => {
-      if (!w || !w.literal) return;
+      if (!w?.literal) return;
       const eq = w.value.startsWith('-') ? w.value.indexOf('=') : -1;
       const v = eq === -1 ? w.value : w.value.slice(eq + 1);
       if (v === '' || (v.startsWith('-') && eq === -1)) return;
@@ -950,7 +962,10 @@ function unwrap(
         i++;
       }
       if (i < w.length && !w[i]!.literal) {
-        findings.push({ decision: 'prompt', reason: `env: ${w[i]!.source} may be an assignment or a command` });
+        findings.push({
+          decision: 'prompt',
+          reason: `env: ${w[i]!.source} may be an assignment or a command`,
+        });
       }
     }
     if (name === 'xargs') {
@@ -969,7 +984,10 @@ const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?$/;
 function checkName(cmd: string, w: Word | undefined, findings: Finding[], what = 'assigns'): void {
   if (!w) return;
   if (!w.literal) {
-    findings.push({ decision: 'prompt', reason: `${cmd} ${what} a variable named by ${w.source}, which is not literal` });
+    findings.push({
+      decision: 'prompt',
+      reason: `${cmd} ${what} a variable named by ${w.source}, which is not literal`,
+    });
     return;
   }
   const eq = w.value.indexOf('=');
@@ -980,7 +998,10 @@ function checkName(cmd: string, w: Word | undefined, findings: Finding[], what =
       reason: `${cmd} ${what} ${JSON.stringify(name)}: a subscript is evaluated as arithmetic, which can run commands`,
     });
   } else if (isDangerousName(name.replace(/\[.*$/, ''))) {
-    findings.push({ decision: 'prompt', reason: `${cmd} ${what} ${name}, which changes what later commands run or load` });
+    findings.push({
+      decision: 'prompt',
+      reason: `${cmd} ${what} ${name}, which changes what later commands run or load`,
+    });
   }
 }
 
@@ -1036,60 +1057,73 @@ const DECLARE: NameCheck = (words, findings) => {
 };
 
 /** Builtins that assign (or test) variables named by their arguments. */
-const BUILTIN_NAMES = new Map<string, NameCheck>(Object.entries({
-  declare: DECLARE,
-  typeset: DECLARE,
-  local: DECLARE,
-  export: DECLARE,
-  readonly: DECLARE,
-  unset: (words, findings) => builtinArgs(words, '', () => {}, (w) => checkName('unset', w, findings, 'unsets')),
-  printf: (words, findings) => {
-    const first = words[1];
-    if (!first) return;
-    if (!first.literal && /^["']?-/.test(first.source))
-      findings.push({ decision: 'prompt', reason: `printf option ${first.source} is not literal` });
-    if (first.literal && first.value.startsWith('-v'))
-      checkName('printf -v', first.value.length > 2 ? { ...first, value: first.value.slice(2) } : words[2], findings);
-  },
-  read: (words, findings) =>
-    builtinArgs(
-      words,
-      'adinNptu',
-      (letter, value) => {
-        if (letter === 'a') checkName('read -a', value, findings);
-      },
-      (w) => checkName('read', w, findings),
-    ),
-  getopts: (words, findings) => checkName('getopts', words[2], findings),
-  wait: (words, findings) =>
-    builtinArgs(
-      words,
-      'p',
-      (letter, value) => {
-        if (letter === 'p') checkName('wait -p', value, findings);
-      },
-      () => {},
-    ),
-  hash: (words, findings) =>
-    builtinArgs(
-      words,
-      'p',
-      (letter) => {
-        if (letter === 'p')
-          findings.push({ decision: 'prompt', reason: 'hash -p makes a command name run another program' });
-      },
-      () => {},
-    ),
-  test: (words: readonly Word[], findings: Finding[]) => testNames('test', words, findings),
-  '[': (words: readonly Word[], findings: Finding[]) => testNames('[', words, findings),
-} satisfies Record<string, NameCheck>));
+const BUILTIN_NAMES = new Map<string, NameCheck>(
+  Object.entries({
+    declare: DECLARE,
+    typeset: DECLARE,
+    local: DECLARE,
+    export: DECLARE,
+    readonly: DECLARE,
+    unset: (words, findings) =>
+      builtinArgs(
+        words,
+        '',
+        () => {},
+        (w) => checkName('unset', w, findings, 'unsets'),
+      ),
+    printf: (words, findings) => {
+      const first = words[1];
+      if (!first) return;
+      if (!first.literal && /^["']?-/.test(first.source))
+        findings.push({ decision: 'prompt', reason: `printf option ${first.source} is not literal` });
+      if (first.literal && first.value.startsWith('-v'))
+        checkName(
+          'printf -v',
+          first.value.length > 2 ? { ...first, value: first.value.slice(2) } : words[2],
+          findings,
+        );
+    },
+    read: (words, findings) =>
+      builtinArgs(
+        words,
+        'adinNptu',
+        (letter, value) => {
+          if (letter === 'a') checkName('read -a', value, findings);
+        },
+        (w) => checkName('read', w, findings),
+      ),
+    getopts: (words, findings) => checkName('getopts', words[2], findings),
+    wait: (words, findings) =>
+      builtinArgs(
+        words,
+        'p',
+        (letter, value) => {
+          if (letter === 'p') checkName('wait -p', value, findings);
+        },
+        () => {},
+      ),
+    hash: (words, findings) =>
+      builtinArgs(
+        words,
+        'p',
+        (letter) => {
+          if (letter === 'p')
+            findings.push({ decision: 'prompt', reason: 'hash -p makes a command name run another program' });
+        },
+        () => {},
+      ),
+    test: (words: readonly Word[], findings: Finding[]) => testNames('test', words, findings),
+    '[': (words: readonly Word[], findings: Finding[]) => testNames('[', words, findings),
+  } satisfies Record<string, NameCheck>),
+);
 
 function testNames(cmd: string, words: readonly Word[], findings: Finding[]): void {
   for (let i = 1; i < words.length; i++) {
     const w = words[i]!;
     if (!w.literal && /^["']?-/.test(w.source))
       findings.push({ decision: 'prompt', reason: `${cmd}: operator ${w.source} is not literal` });
-    if (w.literal && (w.value === '-v' || w.value === '-R')) checkName(`${cmd} ${w.value}`, words[i + 1], findings, 'tests');
+    if (w.literal && (w.value === '-v' || w.value === '-R'))
+      checkName(`${cmd} ${w.value}`, words[i + 1], findings, 'tests');
   }
 }
 
@@ -1276,7 +1310,9 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
         `file declares layer "${spec.layer}" but is loaded as "${layer.kind}"`,
       );
     }
-    layers.push(buildLayer(layer.kind, layer.source, spec, layer.kind === 'project' && layer.trusted !== true));
+    layers.push(
+      buildLayer(layer.kind, layer.source, spec, layer.kind === 'project' && layer.trusted !== true),
+    );
   }
   const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256);
   for (const layer of layers) engine.checkExamples(layer);

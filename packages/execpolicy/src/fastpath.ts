@@ -11,7 +11,8 @@ import type { RawSegment, Redirect, Word } from './shell.js';
  */
 /** Characters of a bare word (a lookup table: this loop is the hot path). */
 const BARE = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,+%@^=-') BARE[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,+%@^=-')
+  BARE[c.charCodeAt(0)] = 1;
 const KEYWORDS = new Set([
   'if',
   'then',
@@ -62,7 +63,16 @@ function word(s: State): Word | undefined {
     if (src[s.i] !== ')') throw new Bail();
     s.i++;
     const next = src[s.i];
-    if (next !== undefined && next !== ' ' && next !== '\t' && next !== '\n' && next !== ';' && next !== '&' && next !== '|' && next !== ')')
+    if (
+      next !== undefined &&
+      next !== ' ' &&
+      next !== '\t' &&
+      next !== '\n' &&
+      next !== ';' &&
+      next !== '&' &&
+      next !== '|' &&
+      next !== ')'
+    )
       throw new Bail();
     if (inner === 0) throw new Bail();
     const source = src.slice(start, s.i);
@@ -146,7 +156,8 @@ function command(s: State): { start: number; wordsEnd: number; end: number } {
     const w = word(s);
     if (!w || w.source === '-') throw new Bail(); // tree-sitter drops a lone `-` argument
     if (words.length === 0) {
-      if (!w.literal || KEYWORDS.has(w.value) || !/^([A-Za-z_./][A-Za-z0-9_./+-]*|:)$/.test(w.source)) throw new Bail();
+      if (!w.literal || KEYWORDS.has(w.value) || !/^([A-Za-z_./][A-Za-z0-9_./+-]*|:)$/.test(w.source))
+        throw new Bail();
     }
     if (/^[0-9]+$/.test(w.source) && (src[s.i] === '>' || src[s.i] === '<')) throw new Bail(); // 22>x
     words.push(w);
@@ -226,7 +237,8 @@ function list(s: State, close?: string): number {
     // command must follow (a trailing separator goes to tree-sitter).
     while (s.i < src.length && src[s.i] === '\n') s.i++;
     skipBlanks(s);
-    if (s.i >= src.length || src[s.i] === ';' || src[s.i] === '&' || src[s.i] === '|' || src[s.i] === ')') throw new Bail();
+    if (s.i >= src.length || src[s.i] === ';' || src[s.i] === '&' || src[s.i] === '|' || src[s.i] === ')')
+      throw new Bail();
   }
 }
 

@@ -9,8 +9,6 @@ export {
 } from './engine.js';
 export { ParserInitError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
 export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/wasm.js';
-export { isDangerousName } from './shell.js';
-export { approvalPrefix, approvalPrefixes, isPolicyTrusted, policyDigest, sha256Hex } from './trust.js';
 export {
   type PolicyInput,
   type PolicySpec,
@@ -20,6 +18,8 @@ export {
   type RuleSpec,
   ruleSchema,
 } from './schema.js';
+export { isDangerousName } from './shell.js';
+export { approvalPrefix, approvalPrefixes, isPolicyTrusted, policyDigest, sha256Hex } from './trust.js';
 export {
   type CommandInput,
   DECISIONS,

@@ -524,10 +524,12 @@ function expansionProblem(type: string, text: string, node: Node): string | unde
       ? undefined
       : `array subscript ${JSON.stringify(clip(text))} is evaluated as arithmetic, which can run commands`;
   }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash indirection `${!name}`
   if (text.startsWith('${!') && text !== '${!}')
     return `indirection ${JSON.stringify(clip(text))} expands a variable named by a value, which can run commands`;
   const m = EXPANSION.exec(text);
-  if (!m) return `parameter expansion ${JSON.stringify(clip(text))} (indirection or an unusual form) is not analysed`;
+  if (!m)
+    return `parameter expansion ${JSON.stringify(clip(text))} (indirection or an unusual form) is not analysed`;
   const [, , name, , index, rest = ''] = m;
   if (index !== undefined && !PLAIN_INDEX.test(index.trim()))
     return `array subscript in ${JSON.stringify(clip(text))} is evaluated as arithmetic, which can run commands`;

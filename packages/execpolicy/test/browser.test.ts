@@ -7,7 +7,18 @@
  * detection, and with CI=true a missing browser fails.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,11 +29,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 
 function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'].filter(
-    Boolean,
-  ) as string[];
+  const candidates = [
+    process.env.CHROMIUM,
+    '/usr/bin/chromium',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+  ].filter(Boolean) as string[];
   for (const c of candidates) if (existsSync(c)) return c;
-  const which = spawnSync('sh', ['-c', 'command -v chromium || command -v google-chrome'], { encoding: 'utf8' });
+  const which = spawnSync('sh', ['-c', 'command -v chromium || command -v google-chrome'], {
+    encoding: 'utf8',
+  });
   return which.status === 0 ? which.stdout.trim() : undefined;
 }
 
@@ -74,117 +90,126 @@ describe('browser bundle environment', () => {
   });
 });
 
-describe.runIf(chromium !== undefined && process.platform === 'linux')('packed tarball in headless Chromium', () => {
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'execpolicy-browser-'));
-    // Build if dist is missing or older than the sources, then pack exactly what would be published.
-    const newest = (dir: string): number =>
-      Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-    const dist = join(PKG, 'dist', 'index.js');
-    if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(PKG, 'src'))) {
-      const b = spawnSync('pnpm', ['run', 'build'], { cwd: PKG, encoding: 'utf8' });
-      expect(b.status, b.stderr).toBe(0);
-    }
-    const pack = spawnSync('pnpm', ['pack', '--pack-destination', work], { cwd: PKG, encoding: 'utf8' });
-    expect(pack.status, pack.stderr).toBe(0);
-    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
-    const target = join(work, 'node_modules', '@codex', 'execpolicy');
-    mkdirSync(target, { recursive: true });
-    const untar = spawnSync('tar', ['-xzf', join(work, tarball), '-C', target, '--strip-components=1']);
-    expect(untar.status).toBe(0);
-    // Dependencies come from the workspace install (what npm would install beside the tarball).
-    const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.values(manifest.dependencies).some((v) => v.startsWith('workspace:'))).toBe(false);
-    for (const dep of Object.keys(manifest.dependencies)) {
-      const link = join(work, 'node_modules', dep);
-      mkdirSync(dirname(link), { recursive: true });
-      symlinkSync(realpathSync(join(PKG, 'node_modules', dep)), link);
-    }
-    writeFileSync(join(work, 'app.js'), APP);
-    // The README's command: esbuild app.js --bundle --platform=browser --format=esm (no externals).
-    await build({
-      entryPoints: [join(work, 'app.js')],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      outfile: join(work, 'www', 'app.js'),
-      logLevel: 'silent',
-    });
-    const bundle = readFileSync(join(work, 'www', 'app.js'));
-    server = createServer((req, res) => {
-      if (req.method === 'POST' && req.url === '/result') {
-        let body = '';
-        req.on('data', (d: Buffer) => {
-          body += d.toString();
-        });
-        req.on('end', () => {
-          res.end('ok');
-          const key = req.headers.referer?.split('/').pop() ?? '';
-          waiting.get(key)?.(JSON.parse(body));
-        });
-        return;
+describe.runIf(chromium !== undefined && process.platform === 'linux')(
+  'packed tarball in headless Chromium',
+  () => {
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'execpolicy-browser-'));
+      // Build if dist is missing or older than the sources, then pack exactly what would be published.
+      const newest = (dir: string): number =>
+        Math.max(
+          ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+            e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+          ),
+        );
+      const dist = join(PKG, 'dist', 'index.js');
+      if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(PKG, 'src'))) {
+        const b = spawnSync('pnpm', ['run', 'build'], { cwd: PKG, encoding: 'utf8' });
+        expect(b.status, b.stderr).toBe(0);
       }
-      if (req.url === '/app.js') {
-        res.setHeader('content-type', 'text/javascript');
-        res.end(bundle);
-        return;
+      const pack = spawnSync('pnpm', ['pack', '--pack-destination', work], { cwd: PKG, encoding: 'utf8' });
+      expect(pack.status, pack.stderr).toBe(0);
+      const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+      const target = join(work, 'node_modules', '@codex', 'execpolicy');
+      mkdirSync(target, { recursive: true });
+      const untar = spawnSync('tar', ['-xzf', join(work, tarball), '-C', target, '--strip-components=1']);
+      expect(untar.status).toBe(0);
+      // Dependencies come from the workspace install (what npm would install beside the tarball).
+      const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      expect(Object.values(manifest.dependencies).some((v) => v.startsWith('workspace:'))).toBe(false);
+      for (const dep of Object.keys(manifest.dependencies)) {
+        const link = join(work, 'node_modules', dep);
+        mkdirSync(dirname(link), { recursive: true });
+        symlinkSync(realpathSync(join(PKG, 'node_modules', dep)), link);
       }
-      const csp = req.url === '/no-wasm' ? CSP_NO_WASM : CSP_OK;
-      res.setHeader('content-type', 'text/html');
-      res.end(page(csp));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const b of browsers) if (b.exitCode === null) b.kill('SIGKILL');
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
-  const open = (path: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const profileDir = mkdtempSync(join(work, 'profile-'));
-      const timer = setTimeout(() => reject(new Error(`no result from Chromium for ${path}`)), 90_000);
-      waiting.set(path.slice(1), (body) => {
-        clearTimeout(timer);
-        resolve(body as Record<string, unknown>);
+      writeFileSync(join(work, 'app.js'), APP);
+      // The README's command: esbuild app.js --bundle --platform=browser --format=esm (no externals).
+      await build({
+        entryPoints: [join(work, 'app.js')],
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        outfile: join(work, 'www', 'app.js'),
+        logLevel: 'silent',
       });
-      const child = spawn(
-        chromium!,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--user-data-dir=${profileDir}`,
-          `http://127.0.0.1:${port}${path}`,
-        ],
-        { stdio: 'ignore' },
-      );
-      browsers.push(child);
-      child.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
+      const bundle = readFileSync(join(work, 'www', 'app.js'));
+      server = createServer((req, res) => {
+        if (req.method === 'POST' && req.url === '/result') {
+          let body = '';
+          req.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          req.on('end', () => {
+            res.end('ok');
+            const key = req.headers.referer?.split('/').pop() ?? '';
+            waiting.get(key)?.(JSON.parse(body));
+          });
+          return;
+        }
+        if (req.url === '/app.js') {
+          res.setHeader('content-type', 'text/javascript');
+          res.end(bundle);
+          return;
+        }
+        const csp = req.url === '/no-wasm' ? CSP_NO_WASM : CSP_OK;
+        res.setHeader('content-type', 'text/html');
+        res.end(page(csp));
       });
-    }).finally(() => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+    }, 180_000);
+
+    afterAll(async () => {
       for (const b of browsers) if (b.exitCode === null) b.kill('SIGKILL');
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
-  it("evaluates the command table under CSP script-src 'self' 'wasm-unsafe-eval'", async () => {
-    const result = await open('/ok');
-    expect(result.ok, String(result.message)).toBe(true);
-    expect(result.results).toEqual(TABLE.map(([, d]) => d));
-    expect(String(result.userAgent)).toMatch(/Chrome/);
-  }, 120_000);
+    const open = (path: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const profileDir = mkdtempSync(join(work, 'profile-'));
+        const timer = setTimeout(() => reject(new Error(`no result from Chromium for ${path}`)), 90_000);
+        waiting.set(path.slice(1), (body) => {
+          clearTimeout(timer);
+          resolve(body as Record<string, unknown>);
+        });
+        const child = spawn(
+          chromium!,
+          [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            `--user-data-dir=${profileDir}`,
+            `http://127.0.0.1:${port}${path}`,
+          ],
+          { stdio: 'ignore' },
+        );
+        browsers.push(child);
+        child.on('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      }).finally(() => {
+        for (const b of browsers) if (b.exitCode === null) b.kill('SIGKILL');
+      });
 
-  it("fails with PARSER_INIT when the CSP lacks 'wasm-unsafe-eval'", async () => {
-    const result = await open('/no-wasm');
-    expect(result.ok).toBe(false);
-    expect(result.code).toBe('PARSER_INIT');
-  }, 120_000);
-});
+    it("evaluates the command table under CSP script-src 'self' 'wasm-unsafe-eval'", async () => {
+      const result = await open('/ok');
+      expect(result.ok, String(result.message)).toBe(true);
+      expect(result.results).toEqual(TABLE.map(([, d]) => d));
+      expect(String(result.userAgent)).toMatch(/Chrome/);
+    }, 120_000);
+
+    it("fails with PARSER_INIT when the CSP lacks 'wasm-unsafe-eval'", async () => {
+      const result = await open('/no-wasm');
+      expect(result.ok).toBe(false);
+      expect(result.code).toBe('PARSER_INIT');
+    }, 120_000);
+  },
+);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is parameter expansion
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Decision, PolicyEngine } from '../src/index.js';
 import { ctx, defaultEngine } from './helpers.js';
@@ -134,9 +135,9 @@ const OPTIONS: Case[] = [
   ['fd -tfx id', 'trusted', Q],
   ["sed -n 1p --e='1e id' x", 'trusted', Q],
   ["sed -n 1p --expr='1e id' x", 'trusted', Q],
-  ["sed -n 1p -i x", 'trusted', Q],
-  ["sed -n 1p -ni x", 'trusted', Q],
-  ["sed -n 1p --in=.bak x", 'trusted', Q],
+  ['sed -n 1p -i x', 'trusted', Q],
+  ['sed -n 1p -ni x', 'trusted', Q],
+  ['sed -n 1p --in=.bak x', 'trusted', Q],
   ["sed -n 1p -s -e 'w /etc/x' x", 'trusted', Q],
   ['git log --outp=/etc/x', 'trusted', Q],
   ['git log --textc', 'trusted', Q],

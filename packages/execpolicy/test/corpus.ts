@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is parameter expansion
 /**
  * Publicly reported ways to get a command past a coding agent's approver, rewritten as scripts
  * against the oracle's throwaway directory. `uptime` stands for "any program the policy does not

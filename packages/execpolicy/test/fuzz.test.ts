@@ -26,14 +26,65 @@ function decide(command: Parameters<PolicyEngine['evaluate']>[0], profile = 'wor
   return r;
 }
 
-const bytes = fc.uint8Array({ maxLength: 400 }).map((b) => new TextDecoder('utf-8', { fatal: false }).decode(b));
+const bytes = fc
+  .uint8Array({ maxLength: 400 })
+  .map((b) => new TextDecoder('utf-8', { fatal: false }).decode(b));
 const latin1 = fc.uint8Array({ maxLength: 400 }).map((b) => String.fromCharCode(...b));
 const shellish = fc
   .array(
     fc.constantFrom(
-      '$(', ')', '`', '"', "'", '${', '}', '[[', ']]', '((', '))', '$((', '<<', 'EOF', '\n', ';', '&&', '||', '|', '>',
-      '<(', 'a[', ']', '=', '\\', '$[', 'ls', 'rm -rf ~', 'cat', '-exec', '{', '#', '!', '&', '~', '*', 'x=', '\0', '\r',
-      '\u202e', 'bash -c ', "'", 'if', 'then', 'fi', 'for', 'do', 'done', 'case', 'esac', 'in', ' ',
+      '$(',
+      ')',
+      '`',
+      '"',
+      "'",
+      '${',
+      '}',
+      '[[',
+      ']]',
+      '((',
+      '))',
+      '$((',
+      '<<',
+      'EOF',
+      '\n',
+      ';',
+      '&&',
+      '||',
+      '|',
+      '>',
+      '<(',
+      'a[',
+      ']',
+      '=',
+      '\\',
+      '$[',
+      'ls',
+      'rm -rf ~',
+      'cat',
+      '-exec',
+      '{',
+      '#',
+      '!',
+      '&',
+      '~',
+      '*',
+      'x=',
+      '\0',
+      '\r',
+      '\u202e',
+      'bash -c ',
+      "'",
+      'if',
+      'then',
+      'fi',
+      'for',
+      'do',
+      'done',
+      'case',
+      'esac',
+      'in',
+      ' ',
     ),
     { maxLength: 60 },
   )
@@ -89,14 +140,17 @@ describe('fuzz: any input gives a decision within the time bound', () => {
     ['parameter expansions', (n: number) => `echo ${'${a:-'.repeat(n)}x${'}'.repeat(n)}`, false],
     ['unterminated quotes', (n: number) => `echo ${'"$(\''.repeat(n)}`, true],
     ['here-documents', (n: number) => Array.from({ length: n }, (_, i) => `cat <<E${i}`).join('\n'), true],
-  ] as const)('deep nesting: %s (depth 1 … 3000) gives a decision and never crashes', (_, make, deepIsNotAllowed) => {
-    for (const depth of [1, 10, 100, 1000, 3000]) {
-      const r = decide({ script: make(depth) });
-      // Over 64 commands (or unparseable input) is never allowed; plain nesting of allowed
-      // constructs (braces, literal arithmetic, defaults) may be.
-      if (depth >= 100 && deepIsNotAllowed) expect(r.decision).not.toBe('allow');
-    }
-  });
+  ] as const)(
+    'deep nesting: %s (depth 1 … 3000) gives a decision and never crashes',
+    (_, make, deepIsNotAllowed) => {
+      for (const depth of [1, 10, 100, 1000, 3000]) {
+        const r = decide({ script: make(depth) });
+        // Over 64 commands (or unparseable input) is never allowed; plain nesting of allowed
+        // constructs (braces, literal arithmetic, defaults) may be.
+        if (depth >= 100 && deepIsNotAllowed) expect(r.decision).not.toBe('allow');
+      }
+    },
+  );
 
   it('nested bash -c beyond the shell depth limit prompts', () => {
     let script = 'ls';
@@ -125,7 +179,12 @@ describe('fuzz: any input gives a decision within the time bound', () => {
         fc.oneof(
           fc.record({ cwd: fc.string() }),
           fc.record({ cwd: fc.constant('/w'), profile: fc.string({ minLength: 1 }) }),
-          fc.record({ cwd: fc.constant('/w'), workspaceRoots: fc.array(fc.string({ minLength: 1 }).filter((s) => !s.startsWith('/'))).filter((a) => a.length > 0) }),
+          fc.record({
+            cwd: fc.constant('/w'),
+            workspaceRoots: fc
+              .array(fc.string({ minLength: 1 }).filter((s) => !s.startsWith('/')))
+              .filter((a) => a.length > 0),
+          }),
           fc.constant(null),
           fc.constant({}),
         ),

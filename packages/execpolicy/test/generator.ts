@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is parameter expansion
 import fc from 'fast-check';
 
 /**
@@ -30,14 +31,73 @@ const TOOLS: readonly [string, readonly string[]][] = [
   ['tail', ['-n 1']],
   ['wc', ['-l', '-c']],
   ['grep', ['-rn', '-i', '-e alpha', 'alpha']],
-  ['rg', ['-n', 'alpha', '--pre=uptime', '--pre uptime', '--hostname-bin=uptime', '--hostname-bin uptime', '-z', '--pr=uptime']],
-  ['find', ['-name a.txt', '-type f', '-exec uptime \\;', '-execdir uptime +', '-delete', '-fprint ../escape', '-fprintf ../escape %p']],
-  ['sort', ['-u', '-o out.txt', '-o ../escape', '-uo../escape', '--output=../escape', '--out=../escape', '--compress-program=uptime', '--comp=uptime', '-T ..']],
+  [
+    'rg',
+    [
+      '-n',
+      'alpha',
+      '--pre=uptime',
+      '--pre uptime',
+      '--hostname-bin=uptime',
+      '--hostname-bin uptime',
+      '-z',
+      '--pr=uptime',
+    ],
+  ],
+  [
+    'find',
+    [
+      '-name a.txt',
+      '-type f',
+      '-exec uptime \\;',
+      '-execdir uptime +',
+      '-delete',
+      '-fprint ../escape',
+      '-fprintf ../escape %p',
+    ],
+  ],
+  [
+    'sort',
+    [
+      '-u',
+      '-o out.txt',
+      '-o ../escape',
+      '-uo../escape',
+      '--output=../escape',
+      '--out=../escape',
+      '--compress-program=uptime',
+      '--comp=uptime',
+      '-T ..',
+    ],
+  ],
   ['uniq', ['-c', '-f 1']],
-  ['sed', ['-n 1p', "-n '1e uptime'", "-n '1w ../escape'", '-i s/a/b/', '--in-place=.bak s/a/b/', "--expr='1e uptime'", '-ni 1p']],
+  [
+    'sed',
+    [
+      '-n 1p',
+      "-n '1e uptime'",
+      "-n '1w ../escape'",
+      '-i s/a/b/',
+      '--in-place=.bak s/a/b/',
+      "--expr='1e uptime'",
+      '-ni 1p',
+    ],
+  ],
   ['echo', ['hello', '-n x']],
   ['printf', ['%s x', '-v v %s x', '-v PATH %s /nope', "-v 'a[$(uptime)]' %s 1"]],
-  ['git', ['status', 'log', '-p log', '-c core.pager=uptime log', 'log --output=../escape', 'log --outp=../escape', 'diff --ext-diff', 'branch -D main']],
+  [
+    'git',
+    [
+      'status',
+      'log',
+      '-p log',
+      '-c core.pager=uptime log',
+      'log --output=../escape',
+      'log --outp=../escape',
+      'diff --ext-diff',
+      'branch -D main',
+    ],
+  ],
   ['date', ['+%s', '-s 2020-01-01', '--set=2020-01-01', '--se=x']],
   ['base64', ['-w 0', '-o ../escape', '--output=../escape']],
   ['xxd', ['-c 8', '-r']],
@@ -54,7 +114,19 @@ const TOOLS: readonly [string, readonly string[]][] = [
   ['mv', ['-f']],
   ['tee', ['-a']],
   ['ln', ['-s', '-sf']],
-  ['env', ['-i', 'FOO=1', 'RIPGREP_CONFIG_PATH=./rc', 'BASH_ENV=./script.sh', '-S uptime', '--split-string=uptime', '--s=uptime', '-C ..']],
+  [
+    'env',
+    [
+      '-i',
+      'FOO=1',
+      'RIPGREP_CONFIG_PATH=./rc',
+      'BASH_ENV=./script.sh',
+      '-S uptime',
+      '--split-string=uptime',
+      '--s=uptime',
+      '-C ..',
+    ],
+  ],
   ['xargs', ['-n 1', '-I{}', '--process-slot-var=BASH_ENV', '--process=BASH_ENV']],
   ['timeout', ['1', '-s KILL 1', '--sig KILL 1']],
   ['nice', ['-n 1', '-5']],
@@ -105,7 +177,18 @@ const STATEMENT_PREFIXES = [
   'GIT_CONFIG_GLOBAL=~/.gitconfig ',
   'HOME=. ',
 ];
-const REDIRECTS = ['', '', '', ' > out.txt', ' > ../escape', ' >> ~/.bashrc', ' 2>/dev/null', ' < a.txt', ' < ~/.ssh/id_rsa', ' > /tmp/x'];
+const REDIRECTS = [
+  '',
+  '',
+  '',
+  ' > out.txt',
+  ' > ../escape',
+  ' >> ~/.bashrc',
+  ' 2>/dev/null',
+  ' < a.txt',
+  ' < ~/.ssh/id_rsa',
+  ' > /tmp/x',
+];
 const CONNECTORS = [' && ', ' || ', '; ', ' | ', '\n'];
 const WRAPS = [
   (s: string) => s,
@@ -128,9 +211,14 @@ const SAFE_WRAPS = [(s: string) => s, (s: string) => `( ${s} )`, (s: string) => 
 
 /** Mostly the safe half of a list, sometimes anything (so about a third of scripts are allowed). */
 const mostly = <T>(safe: readonly T[], all: readonly T[], riskyWeight = 1): fc.Arbitrary<T> =>
-  fc.oneof({ arbitrary: fc.constantFrom(...safe), weight: 6 }, { arbitrary: fc.constantFrom(...all), weight: riskyWeight });
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...safe), weight: 6 },
+    { arbitrary: fc.constantFrom(...all), weight: riskyWeight },
+  );
 
-const SAFE_TOOLS = TOOLS.filter(([t]) => !['uptime', './script.sh', 'bash', 'hash', 'less', 'env', 'xargs'].includes(t));
+const SAFE_TOOLS = TOOLS.filter(
+  ([t]) => !['uptime', './script.sh', 'bash', 'hash', 'less', 'env', 'xargs'].includes(t),
+);
 
 const simple: fc.Arbitrary<string> = fc
   .tuple(

@@ -45,7 +45,15 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
         reasons: [],
         matchedRules: [],
         profile: 'workspace-write',
-        segments: names.map((n) => ({ argv: [n], text: n, depth: 0, decision: 'allow', reasons: [], rules: [], writes: [] })),
+        segments: names.map((n) => ({
+          argv: [n],
+          text: n,
+          depth: 0,
+          decision: 'allow',
+          reasons: [],
+          rules: [],
+          writes: [],
+        })),
       }),
     }) as unknown as PolicyEngine;
 
@@ -75,13 +83,19 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
     }, 120_000);
   }
 
-  it(`${CASES} generated scripts under workspace-write: no counterexample`, async () => {
-    const scripts = fc.sample(script, { numRuns: CASES, seed: SEED });
-    const cases = scripts.map((s, id) => ({ id, script: s }));
-    const r = await runOracle(engine, cases, { profile: 'workspace-write', batchSize: 200 });
-    console.log(`oracle: ${r.evaluated} generated, ${r.allowed} allowed and run under strace (seed ${SEED})`);
-    // Sanity: the generator must reach allowed scripts, or the oracle checks nothing.
-    expect(r.allowed).toBeGreaterThan(CASES / 20);
-    expect(r.counterexamples, report(r.counterexamples)).toEqual([]);
-  }, Math.max(600_000, CASES * 60));
+  it(
+    `${CASES} generated scripts under workspace-write: no counterexample`,
+    async () => {
+      const scripts = fc.sample(script, { numRuns: CASES, seed: SEED });
+      const cases = scripts.map((s, id) => ({ id, script: s }));
+      const r = await runOracle(engine, cases, { profile: 'workspace-write', batchSize: 200 });
+      console.log(
+        `oracle: ${r.evaluated} generated, ${r.allowed} allowed and run under strace (seed ${SEED})`,
+      );
+      // Sanity: the generator must reach allowed scripts, or the oracle checks nothing.
+      expect(r.allowed).toBeGreaterThan(CASES / 20);
+      expect(r.counterexamples, report(r.counterexamples)).toEqual([]);
+    },
+    Math.max(600_000, CASES * 60),
+  );
 });

@@ -34,10 +34,14 @@ export function oracleTools(): { ok: boolean; missing: string[] } {
   if (process.platform !== 'linux') missing.push('linux');
   if (missing.length === 0) {
     // bwrap may exist without user namespaces; strace may be blocked by a seccomp profile.
-    const probe = spawnSync('bwrap', [...BWRAP_BASE, 'strace', '-f', '-qq', '-e', 'trace=execve', '-o', '/dev/null', 'true'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const probe = spawnSync(
+      'bwrap',
+      [...BWRAP_BASE, 'strace', '-f', '-qq', '-e', 'trace=execve', '-o', '/dev/null', 'true'],
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+      },
+    );
     if (probe.status !== 0) missing.push(`bwrap+strace (${(probe.stderr || '').trim().split('\n')[0]})`);
   }
   return { ok: missing.length === 0, missing };
@@ -94,8 +98,20 @@ const TRACED = [
 
 /** Programs that a tool runs by itself as part of its documented job (xargs without a command runs echo). */
 const IMPLIED: Record<string, readonly string[]> = { zcat: ['gzip'], xargs: ['echo'] };
-const WRAPPER_NAMES = new Set(['env', 'time', 'nohup', 'command', 'builtin', 'exec', 'nice', 'stdbuf', 'timeout', 'xargs']);
-const SAFE_WRITE = /^\/dev\/(null|tty|stdout|stderr|stdin|fd\/\d+|full|zero|random|urandom|pts\/\d+)$|^\/proc\/self\/fd\/|^pipe:|^socket:/;
+const WRAPPER_NAMES = new Set([
+  'env',
+  'time',
+  'nohup',
+  'command',
+  'builtin',
+  'exec',
+  'nice',
+  'stdbuf',
+  'timeout',
+  'xargs',
+]);
+const SAFE_WRITE =
+  /^\/dev\/(null|tty|stdout|stderr|stdin|fd\/\d+|full|zero|random|urandom|pts\/\d+)$|^\/proc\/self\/fd\/|^pipe:|^socket:/;
 
 /** The program names the engine saw in allowed segments (wrapped commands included). */
 function seenPrograms(segments: readonly SegmentEvaluation[]): Set<string> {
@@ -388,7 +404,10 @@ async function runBatch(
   const parent = new Map<number, number>();
   const cwd = new Map<number, string>();
   for (const e of events) {
-    if ((e.call === 'clone' || e.call === 'clone3' || e.call === 'fork' || e.call === 'vfork') && /^\d+/.test(e.result))
+    if (
+      (e.call === 'clone' || e.call === 'clone3' || e.call === 'fork' || e.call === 'vfork') &&
+      /^\d+/.test(e.result)
+    )
       parent.set(Number.parseInt(e.result, 10), e.pid);
     const at = /^AT_FDCWD<([^>]*)>/.exec(e.args);
     if (at) cwd.set(e.pid, at[1]!);

@@ -18,7 +18,10 @@ describe('trust pins for project policy layers', () => {
       expect(sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
     }
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => sha256Hex(b) === createHash('sha256').update(b).digest('hex')),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        (b) => sha256Hex(b) === createHash('sha256').update(b).digest('hex'),
+      ),
       { numRuns: 100, seed: 9 },
     );
   }, 60_000);
@@ -74,12 +77,18 @@ describe('approvals are saved as the narrowest prefix the user saw', () => {
     expect(prefix).toEqual(['rg', '--pre=./x', 'foo']);
     const engine = await createPolicyEngine({
       layers: [
-        { kind: 'user', source: 'approved', policy: { rule: [{ id: 'a1', prefix: prefix!, decision: 'allow', justification: 'approved' }] } },
+        {
+          kind: 'user',
+          source: 'approved',
+          policy: { rule: [{ id: 'a1', prefix: prefix!, decision: 'allow', justification: 'approved' }] },
+        },
       ],
     });
     expect(engine.evaluate(['rg', '--pre=./x', 'foo'], ctx('offline')).decision).toBe('allow');
     expect(engine.evaluate(['rg', '--pre=./y', 'foo'], ctx('offline')).decision).toBe('prompt');
-    expect(engine.evaluate(['rg', '--pre=./x', 'foo', '--hostname-bin=z'], ctx('offline')).decision).toBe('prompt');
+    expect(engine.evaluate(['rg', '--pre=./x', 'foo', '--hostname-bin=z'], ctx('offline')).decision).toBe(
+      'prompt',
+    );
   });
 });
 
@@ -87,7 +96,9 @@ describe('policyDigest hashes UTF-8 like TextEncoder', () => {
   it('for any string, including astral and lone surrogates', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
-        expect(policyDigest(s)).toBe(`sha256:${createHash('sha256').update(new TextEncoder().encode(s)).digest('hex')}`);
+        expect(policyDigest(s)).toBe(
+          `sha256:${createHash('sha256').update(new TextEncoder().encode(s)).digest('hex')}`,
+        );
       }),
       { numRuns: 100, seed: 10 },
     );
