@@ -1265,13 +1265,13 @@ function summarise(segments: readonly SegmentEvaluation[], profile: SecurityProf
       }
     }
   }
+  // Matched-rule views are shared objects (one per rule and profile), so identity dedupes them.
   const rules: MatchedRule[] = [];
-  const ruleKeys = new Set<string>();
+  const ruleSeen = new Set<MatchedRule>();
   for (const s of segments) {
     for (const r of s.rules) {
-      const key = `${r.layer}:${r.source}:${r.id}`;
-      if (!ruleKeys.has(key)) {
-        ruleKeys.add(key);
+      if (!ruleSeen.has(r)) {
+        ruleSeen.add(r);
         rules.push(r);
       }
     }
