@@ -574,5 +574,9 @@ const DANGEROUS_NAME =
 
 /** A variable name that changes what later commands run or which config they load. */
 export function isDangerousName(name: string): boolean {
+  if (HARMLESS_NAME.has(name)) return false;
   return DANGEROUS_NAME.test(name) || name.startsWith('BASH_FUNC_');
 }
+
+/** Names inside the families above that only select a mode, never code or config. */
+const HARMLESS_NAME = new Set(['NODE_ENV', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'PYTHONHASHSEED']);

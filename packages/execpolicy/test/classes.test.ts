@@ -99,6 +99,8 @@ const ENVIRONMENT: Case[] = [
   [['env', 'XDG_CONFIG_HOME=.', 'git', 'status'], 'trusted', Q],
   ['export GIT_CONFIG_GLOBAL=./x', 'trusted', Q],
   ['LC_ALL=C sort names.txt', 'offline', A],
+  ['NODE_ENV=test ls', 'offline', A],
+  ['NODE_OPTIONS=--inspect ls', 'offline', Q],
 ];
 
 const OPTIONS: Case[] = [

@@ -10,12 +10,14 @@ import { type OracleCase, oracleTools, runOracle } from './oracle.js';
  * The differential oracle against real bash (Linux, bash + strace + bwrap). Without those tools
  * the suite asserts the detection and stops; with CI=true missing tools fail the run.
  * ORACLE_CASES sets the number of generated cases (default 5,000; the scheduled workflow runs
- * 200,000), ORACLE_SEED fixes the generator seed.
+ * 200,000), ORACLE_SEED fixes the generator seed, ORACLE_PROFILE the profile (workspace-write).
  */
 const tools = oracleTools();
 const CASES = Number(process.env.ORACLE_CASES ?? 5000);
 const SEED = process.env.ORACLE_SEED === undefined ? 15 : Number(process.env.ORACLE_SEED);
 const PROFILES = ['workspace-write', 'offline', 'trusted'] as const;
+/** Profile of the generated run (ORACLE_PROFILE; default workspace-write). */
+const GENERATED_PROFILE = process.env.ORACLE_PROFILE ?? 'workspace-write';
 
 let engine: PolicyEngine;
 beforeAll(async () => {
@@ -65,6 +67,7 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
         { id: 2, script: 'echo hi > ../escape' },
         { id: 3, script: 'ls > out.txt; echo hi >> out.txt' },
         { id: 4, script: 'echo hi > ~/.bashrc' },
+        { id: 5, script: 'echo $(< ~/.ssh/id_rsa)' },
       ],
       { profile: 'workspace-write' },
     );
@@ -73,6 +76,7 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
     expect(byScript.get('echo hi > ../escape')).toMatch(/escape, outside the writable roots/);
     expect(byScript.get('echo hi > ~/.bashrc')).toMatch(/home\/\.bashrc, outside the writable roots/);
     expect(byScript.has('ls > out.txt; echo hi >> out.txt')).toBe(false);
+    expect(byScript.get('echo $(< ~/.ssh/id_rsa)')).toMatch(/\.ssh\/id_rsa, a credential file/);
   }, 60_000);
 
   for (const profile of PROFILES) {
@@ -88,7 +92,7 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
     async () => {
       const scripts = fc.sample(script, { numRuns: CASES, seed: SEED });
       const cases = scripts.map((s, id) => ({ id, script: s }));
-      const r = await runOracle(engine, cases, { profile: 'workspace-write', batchSize: 200 });
+      const r = await runOracle(engine, cases, { profile: GENERATED_PROFILE, batchSize: 200 });
       console.log(
         `oracle: ${r.evaluated} generated, ${r.allowed} allowed and run under strace (seed ${SEED})`,
       );

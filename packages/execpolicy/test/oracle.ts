@@ -6,7 +6,8 @@
  *    allowed (after unwrapping env/xargs/timeout/…);
  *  - no file outside the profile's writable roots was opened for writing, created, renamed,
  *    removed, linked, truncated or had its mode/times changed (attempts count: the sandbox makes
- *    them fail, strace still records them).
+ *    them fail, strace still records them);
+ *  - the fake credential file `~/.ssh/id_rsa` was not opened.
  * Many cases run in one sandbox (one bash per case, tagged by its `$0`), so the cost is one
  * bwrap + strace start per batch.
  */
@@ -448,6 +449,12 @@ async function runBatch(
       const name = path.slice(path.lastIndexOf('/') + 1);
       if (!b.seen.has(name)) add(id, `executed ${path}, which the engine did not allow as a command`);
       continue;
+    }
+    if (e.call === 'open' || e.call === 'openat' || e.call === 'openat2') {
+      // Reading the fake ~/.ssh/id_rsa is a credential read the engine must have asked about.
+      const a = splitArgs(e.args);
+      const opened = e.call === 'open' ? resolveAt(`AT_FDCWD<${cwd.get(e.pid) ?? ''}>`, a[0]!) : resolveAt(a[0], a[1]!);
+      if (opened?.startsWith(`${b.dir}/home/.ssh/`)) add(id, `${e.call} opens ${opened}, a credential file`);
     }
     for (const path of writesOf(e, (pid) => cwd.get(pid))) {
       if (path === undefined) {
