@@ -455,6 +455,7 @@ export class PolicyEngine {
         const findings: Finding[] = [...seg.problems];
         const writes: string[] = [];
         this.checkRedirects(seg, ctx, findings, writes);
+        this.credentials('a redirect', [], seg.redirects, ctx, findings);
         if (findings.length === 0)
           findings.push({
             decision: 'allow',

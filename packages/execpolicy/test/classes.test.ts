@@ -267,6 +267,9 @@ const ORACLE_FINDINGS: Case[] = [
   ['mv a.txt /dev/null', 'workspace-write', F],
   ['echo hi > /dev/null', 'workspace-write', A],
   ['echo hi | tee /dev/null', 'workspace-write', A],
+  // a read redirect that tree-sitter attaches to a whole list (`if …; fi || cat < f`)
+  ['if true; then wc sub/b.txt sub 2>/dev/null; fi || cat -n sub <(date) < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
+  ['ls || cat < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
 ];
 
 describe('counterexamples from the differential oracle', () => {
