@@ -739,6 +739,13 @@ export class PolicyEngine {
     if (builtin) builtin(words, findings);
     const spec = toolSpec(cmd);
     if (!spec) return;
+    if (!spec.operandWrites && !spec.writesCwdUnless && !spec.plus && !spec.strict) {
+      // Nothing can be found without an option (or a word that might expand to one).
+      let options = false;
+      for (let i = 1; i < words.length && !options; i++)
+        options = !words[i]!.literal || words[i]!.value.charCodeAt(0) === 45;
+      if (!options) return;
+    }
     const analysis: OptionAnalysis = analyseOptions(cmd, spec, words);
     for (const f of analysis.findings) {
       if (f.index < covered) continue;
