@@ -610,6 +610,7 @@ export class PolicyEngine {
         });
     }
     this.checkRedirects({ redirects }, ctx, findings, writes);
+    this.credentials('a redirect', [], redirects, ctx, findings);
     let words = unwrap(input, findings, (w, what) => this.checkWrite(w, ctx, findings, writes, what));
     if (words.length === 0) {
       if (findings.length === 0)
@@ -722,7 +723,7 @@ export class PolicyEngine {
     for (const r of deciding)
       if (r.layer !== 'default' && r.prefix.length > covered) covered = r.prefix.length;
     this.hazards(cmd, words, covered, ctx, findings, writes);
-    this.credentials(cmd, words, redirects, ctx, findings);
+    this.credentials(cmd, words, [], ctx, findings);
     out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
   }
 

@@ -374,6 +374,15 @@ export class SegmentCollector {
         child.type === 'heredoc_start' ||
         child.type === 'heredoc_end'
       ) {
+        if (child.type === 'heredoc_end' && !this.endsHeredoc(child)) {
+          // bash ends a here-document only at a line that is exactly the delimiter; tree-sitter
+          // also accepts `EOF && cmd`, where bash keeps reading (and expanding) the body.
+          this.construct(
+            child,
+            'prompt',
+            'here-document delimiter is not alone on its line, so bash and the parser disagree on where the body ends',
+          );
+        }
         this.scan(child);
       } else if (child.type.endsWith('redirect')) {
         this.redirect(child, seg); // a file redirect nested in a here-doc redirect
@@ -385,7 +394,16 @@ export class SegmentCollector {
     seg.redirects.push({ op, fd, target });
   }
 
-  /** Resolves a word node to its value after quote removal; scans nested substitutions. */
+  /** A heredoc_end node that bash would also take as the end: alone on its line (tabs allowed before). */
+  private endsHeredoc(node: Node): boolean {
+    const after = this.source[node.endIndex];
+    if (after !== undefined && after !== '\n') return false;
+    let i = node.startIndex - 1;
+    while (i >= 0 && this.source[i] === '\t') i--;
+    return i < 0 || this.source[i] === '\n';
+  }
+
+    /** Resolves a word node to its value after quote removal; scans nested substitutions. */
   word(node: Node, knownType?: string): Word {
     const source = this.text(node);
     const type = knownType ?? node.type;

@@ -270,6 +270,13 @@ const ORACLE_FINDINGS: Case[] = [
   // a read redirect that tree-sitter attaches to a whole list (`if …; fi || cat < f`)
   ['if true; then wc sub/b.txt sub 2>/dev/null; fi || cat -n sub <(date) < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
   ['ls || cat < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
+  // a wrapper without a command still reads its redirect
+  ['( time -p < ~/.ssh/id_rsa )', 'workspace-write', Q, 'credential'],
+  ['command -v < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
+  // `EOF && …` does not end a here-document in bash: the rest is body, and $(…) in it runs
+  ["cat <<EOF\n$(wc -c sub)\nEOF && a='x[$(uptime)]'; tee sub/b.txt", 'workspace-write', Q, 'delimiter'],
+  ['cat <<EOF\nhello\nEOF\nls', 'workspace-write', A],
+  ['cat <<-EOF\n\thello\n\tEOF\nls', 'workspace-write', A],
 ];
 
 describe('counterexamples from the differential oracle', () => {
