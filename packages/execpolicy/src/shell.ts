@@ -374,7 +374,7 @@ export class SegmentCollector {
         child.type === 'heredoc_start' ||
         child.type === 'heredoc_end'
       ) {
-        if (child.type === 'heredoc_end' && !this.endsHeredoc(child)) {
+        if (child.type === 'heredoc_end' && !this.endsHeredoc(child, op === '<<-')) {
           // bash ends a here-document only at a line that is exactly the delimiter; tree-sitter
           // also accepts `EOF && cmd`, where bash keeps reading (and expanding) the body.
           this.construct(
@@ -394,12 +394,12 @@ export class SegmentCollector {
     seg.redirects.push({ op, fd, target });
   }
 
-  /** A heredoc_end node that bash would also take as the end: alone on its line (tabs allowed before). */
-  private endsHeredoc(node: Node): boolean {
+  /** A heredoc_end node that bash would also take as the end: alone on its line (after tabs for `<<-`). */
+  private endsHeredoc(node: Node, dash: boolean): boolean {
     const after = this.source[node.endIndex];
     if (after !== undefined && after !== '\n') return false;
     let i = node.startIndex - 1;
-    while (i >= 0 && this.source[i] === '\t') i--;
+    while (dash && i >= 0 && this.source[i] === '\t') i--;
     return i < 0 || this.source[i] === '\n';
   }
 

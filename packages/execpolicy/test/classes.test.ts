@@ -277,6 +277,7 @@ const ORACLE_FINDINGS: Case[] = [
   ["cat <<EOF\n$(wc -c sub)\nEOF && a='x[$(uptime)]'; tee sub/b.txt", 'workspace-write', Q, 'delimiter'],
   ['cat <<EOF\nhello\nEOF\nls', 'workspace-write', A],
   ['cat <<-EOF\n\thello\n\tEOF\nls', 'workspace-write', A],
+  ['cat <<EOF\n$(wc -c sub)\n\tEOF\nuptime', 'workspace-write', Q],
 ];
 
 describe('counterexamples from the differential oracle', () => {
