@@ -403,7 +403,7 @@ export class SegmentCollector {
     return i < 0 || this.source[i] === '\n';
   }
 
-    /** Resolves a word node to its value after quote removal; scans nested substitutions. */
+  /** Resolves a word node to its value after quote removal; scans nested substitutions. */
   word(node: Node, knownType?: string): Word {
     const source = this.text(node);
     const type = knownType ?? node.type;

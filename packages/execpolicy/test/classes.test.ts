@@ -268,7 +268,12 @@ const ORACLE_FINDINGS: Case[] = [
   ['echo hi > /dev/null', 'workspace-write', A],
   ['echo hi | tee /dev/null', 'workspace-write', A],
   // a read redirect that tree-sitter attaches to a whole list (`if …; fi || cat < f`)
-  ['if true; then wc sub/b.txt sub 2>/dev/null; fi || cat -n sub <(date) < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
+  [
+    'if true; then wc sub/b.txt sub 2>/dev/null; fi || cat -n sub <(date) < ~/.ssh/id_rsa',
+    'workspace-write',
+    Q,
+    'credential',
+  ],
   ['ls || cat < ~/.ssh/id_rsa', 'workspace-write', Q, 'credential'],
   // a wrapper without a command still reads its redirect
   ['( time -p < ~/.ssh/id_rsa )', 'workspace-write', Q, 'credential'],

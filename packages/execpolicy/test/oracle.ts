@@ -453,7 +453,8 @@ async function runBatch(
     if (e.call === 'open' || e.call === 'openat' || e.call === 'openat2') {
       // Reading the fake ~/.ssh/id_rsa is a credential read the engine must have asked about.
       const a = splitArgs(e.args);
-      const opened = e.call === 'open' ? resolveAt(`AT_FDCWD<${cwd.get(e.pid) ?? ''}>`, a[0]!) : resolveAt(a[0], a[1]!);
+      const opened =
+        e.call === 'open' ? resolveAt(`AT_FDCWD<${cwd.get(e.pid) ?? ''}>`, a[0]!) : resolveAt(a[0], a[1]!);
       if (opened?.startsWith(`${b.dir}/home/.ssh/`)) add(id, `${e.call} opens ${opened}, a credential file`);
     }
     for (const path of writesOf(e, (pid) => cwd.get(pid))) {
