@@ -330,6 +330,20 @@ export class SegmentCollector {
       name = nameNode.childForFieldName('name') ? this.text(nameNode.childForFieldName('name')!) : name;
     }
     const valueNode = node.childForFieldName('value');
+    if (valueNode?.type === 'array') {
+      // `x=([i]=v)`: bash evaluates each `[i]` of an indexed array as arithmetic, so a value
+      // such as `[$(cat f)]=1` runs whatever `x[$(cmd)]` the file holds.
+      for (const element of valueNode.namedChildren) {
+        if (!element) continue;
+        const m = /^\[([^\]]*)\]\+?=/.exec(this.text(element));
+        if (m && !PLAIN_INDEX.test(m[1]!.trim()))
+          this.construct(
+            element,
+            'prompt',
+            `array element ${JSON.stringify(clip(this.text(element)))}: its subscript is evaluated as arithmetic, which can run commands`,
+          );
+      }
+    }
     seg.assignments.push({ name, value: valueNode ? this.word(valueNode) : undefined });
   }
 

@@ -19,6 +19,13 @@ const EXPANSION_CONTEXTS: Case[] = [
   ['x[$(rm -rf ~)]=1', 'trusted', F],
   ['x[$(rm -rf ~)]=1', 'workspace-write', F],
   ['x+=([$(frobnicate)]=1)', 'trusted', Q],
+  // the subscript of an array element is arithmetic: the output of an allowed command (a file's
+  // content) is evaluated, and `x[$(evil)]` in it runs evil
+  ['x+=([$(cat a.txt)]=1)', 'trusted', Q, 'subscript'],
+  ['x=([$(id)]=1)', 'trusted', Q, 'subscript'],
+  ['declare -a x=([i]=1)', 'trusted', Q, 'subscript'],
+  ['x=([0]=a [1]=b)', 'offline', A],
+  ['x=(a b c)', 'offline', A],
   ['declare -a x=([$(frobnicate)]=1)', 'trusted', Q],
   ['local x[$(frobnicate)]=1', 'trusted', Q],
   ['export "x[$(frobnicate)]=1"', 'trusted', Q],
