@@ -88,7 +88,7 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
   }
 
   it(
-    `${CASES} generated scripts under workspace-write: no counterexample`,
+    `${CASES} generated scripts under ${GENERATED_PROFILE}: no counterexample`,
     async () => {
       const scripts = fc.sample(script, { numRuns: CASES, seed: SEED });
       const cases = scripts.map((s, id) => ({ id, script: s }));
@@ -97,7 +97,7 @@ describe.runIf(tools.ok)('differential oracle against bash under strace', () => 
         `oracle: ${r.evaluated} generated, ${r.allowed} allowed and run under strace (seed ${SEED})`,
       );
       // Sanity: the generator must reach allowed scripts, or the oracle checks nothing.
-      expect(r.allowed).toBeGreaterThan(CASES / 20);
+      expect(r.allowed).toBeGreaterThan(CASES / 50);
       expect(r.counterexamples, report(r.counterexamples)).toEqual([]);
     },
     Math.max(600_000, CASES * 60),
