@@ -142,10 +142,9 @@ export const DEFAULT_POLICY: PolicyInput = {
       id: 'safe.single-output',
       prefix: [['uniq', 'xxd']],
       decision: 'allow',
-      justification: 'reads input; with two operands these commands would write the second one',
-      unless_any: ['re:^[^-].*', '-r'],
-      match: ['uniq -c', 'xxd'],
-      not_match: ['uniq in.txt out.txt', 'xxd -r dump'],
+      justification:
+        'reads input; a second operand is the output file, checked against the writable roots like any write',
+      match: ['uniq -c', 'xxd', 'uniq in.txt out.txt'],
     },
     {
       id: 'safe.sort',

@@ -13,10 +13,12 @@ import {
 import type { Parser } from 'web-tree-sitter';
 import { DEFAULT_POLICY } from './default-policy.js';
 import { PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
+import { fastSegments } from './fastpath.js';
+import { analyseOptions, type OptionAnalysis, toolSpec, WRAPPER_SPECS } from './options.js';
 import { createBashParser } from './parser.js';
 import { type CompiledRule, compileRule, type MatchEnv, operandsOf, ruleMatches } from './rules.js';
 import { type PolicyInput, type PolicySpec, parsePolicyObject, parsePolicyText } from './schema.js';
-import { type RawSegment, SegmentCollector, type Word } from './shell.js';
+import { isDangerousName, type RawSegment, SegmentCollector, type Word } from './shell.js';
 import {
   type CommandInput,
   type Decision,
@@ -38,6 +40,12 @@ export interface PolicyLayer {
   /** Policy text (TOML, or JSON when `format: 'json'` or the source ends in `.json`) or an object. */
   readonly policy: string | PolicyInput;
   readonly format?: 'toml' | 'json';
+  /**
+   * Project layers only (a `.codex/policy.toml` an agent with write access could have created):
+   * unless `true`, the layer may only tighten, never loosen, what the layers below it decide.
+   * Set it only when the user trusted this exact content (see {@link isPolicyTrusted}).
+   */
+  readonly trusted?: boolean;
 }
 
 export interface PolicyEngineOptions {
@@ -53,13 +61,25 @@ export interface PolicyEngineOptions {
 }
 
 /** Limits that keep evaluation bounded on hostile input. Beyond them the answer is `prompt`. */
-export const LIMITS = { maxScriptLength: 100_000, maxShellDepth: 4, maxSegments: 1_000 } as const;
+export const LIMITS = { maxScriptLength: 100_000, maxShellDepth: 4, maxSegments: 64 } as const;
 
 const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'mksh', 'ash', 'busybox-sh']);
-const STANDARD_BIN = /^\/(usr\/(local\/)?)?s?bin\/[^/]+$/;
-/** Environment variables that change what a later command runs or loads. */
-const DANGEROUS_ENV =
-  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|GIT_[A-Z_]*|PAGER|MANPAGER|EDITOR|VISUAL|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|NODE_PATH|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|BROWSER|LESSOPEN|LESSCLOSE|SSH_ASKPASS|SUDO_ASKPASS|HOME|ZDOTDIR)$/;
+/** Only root-owned system directories name the real tool; `/usr/local/bin` is often user-writable. */
+const STANDARD_BIN = /^\/(usr\/)?s?bin\/[^/]+$/;
+/** C0 controls other than tab and newline, DEL, and Unicode line separators / bidi overrides. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f\u0085\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** Shell syntax in a single argv element: it is a script, not a program name. */
+const SCRIPT_LIKE = /[\s;&|<>()$`'"\\*?[\]{}~#!=]/;
+/**
+ * Well-known credential locations (any user's home, any depth), matched case-insensitively on
+ * the path as written and as resolved.
+ */
+const CREDENTIALS =
+  /(^|[/\\])(\.ssh|\.aws|\.gnupg|\.netrc|_netrc|\.docker|\.kube|\.azure|\.git-credentials|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.vault-token|\.password-store|\.pgpass|\.my\.cnf|\.boto|\.s3cfg|\.terraform\.d|\.terraformrc|\.gem[/\\]credentials|\.cargo[/\\]credentials(\.toml)?|\.config[/\\](gh|hub|gcloud|op|doctl|heroku|rclone|git[/\\]credentials)|\.local[/\\]share[/\\]keyrings|\.mozilla|\.thunderbird|\.bash_history|\.zsh_history|\.histfile|\.python_history|\.psql_history|\.mysql_history|\.codex|Library[/\\]Keychains)([/\\]|$)|^[/\\]etc[/\\](shadow|gshadow|sudoers|ssh[/\\]ssh_host_)|^[/\\]root([/\\]|$)|^[/\\]proc[/\\][^/]+[/\\](environ|mem|cmdline)/i;
+/** Characters without which an operand can name neither a credential file nor a place above home. */
+const INTERESTING_PATH = /^[.~]|[/\\*?[]|_netrc/;
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^*?[]*$/;
+const RECURSIVE_READERS = new Set(['rg', 'ag', 'grep', 'egrep', 'fgrep']);
 const SAFE_DEVICES = /^\/dev\/(null|zero|stdout|stderr|stdin|tty|fd\/[0-9]+|full|random|urandom)$/;
 const NET_DEVICES = /^\/dev\/(tcp|udp)\//;
 const POSIX_SYSTEM = [
@@ -112,9 +132,11 @@ interface Layer {
   readonly rules: readonly CompiledRule[];
   readonly byName: ReadonlyMap<string, readonly CompiledRule[]>;
   readonly dynamic: readonly CompiledRule[];
+  /** An untrusted project layer: its rules can only make a decision stricter. */
+  readonly tightenOnly: boolean;
 }
 
-function buildLayer(kind: LayerKind, source: string, spec: PolicySpec): Layer {
+function buildLayer(kind: LayerKind, source: string, spec: PolicySpec, tightenOnly = false): Layer {
   const seen = new Set<string>();
   const rules = spec.rule.map((r) => {
     if (seen.has(r.id))
@@ -128,7 +150,7 @@ function buildLayer(kind: LayerKind, source: string, spec: PolicySpec): Layer {
     if (rule.names === undefined) dynamic.push(rule);
     else for (const n of rule.names) byName.set(n, [...(byName.get(n) ?? []), rule]);
   }
-  return { kind, source, rules, byName, dynamic };
+  return { kind, source, rules, byName, dynamic, tightenOnly };
 }
 
 /** Splits a shell word list out of an example string with the real parser. */
@@ -174,6 +196,7 @@ export class PolicyEngine {
   private readonly layers: readonly Layer[];
   private readonly parser: Parser;
   private readonly contexts = new WeakMap<EvaluationContext, ResolvedContext>();
+  private readonly cwdKinds = new WeakMap<ResolvedContext, { secret: boolean; broad: boolean }>();
 
   /** @internal use {@link createPolicyEngine}. */
   private readonly parseCache = new Map<string, readonly RawSegment[]>();
@@ -238,6 +261,12 @@ export class PolicyEngine {
         const argv = command as readonly string[];
         if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
           segments.push(problemSegment('', 0, 'forbidden', 'empty or malformed argv'));
+        } else if (argv.some(hasControl)) {
+          segments.push(controlSegment(argv.join(' ')));
+        } else if (argv.length === 1 && SCRIPT_LIKE.test(argv[0]!)) {
+          // A whole script passed as one argument (`codex policy explain -- 'bash -lc "…"'`) is
+          // parsed as the script it is, never taken for an unknown program name.
+          this.evaluateScript(argv[0]!, 0, ctx, segments);
         } else {
           const words = argv.map((value) => ({ value, literal: true, tilde: false, source: value }));
           this.evaluateWords(words, argv.join(' '), [], [], 0, true, ctx, segments);
@@ -313,6 +342,10 @@ export class PolicyEngine {
       );
       return;
     }
+    if (hasControl(script)) {
+      out.push(controlSegment(script, depth));
+      return;
+    }
     const raw = this.segmentsOf(script);
     if (raw === undefined) {
       out.push(problemSegment(script, depth, 'prompt', 'the parser gave up on this script'));
@@ -331,6 +364,11 @@ export class PolicyEngine {
         this.parseCache.set(script, hit);
         return hit;
       }
+    }
+    const fast = fastSegments(script);
+    if (fast !== undefined) {
+      if (cacheable) this.remember(script, fast);
+      return fast;
     }
     const tree = this.parser.parse(script);
     if (!tree) return undefined;
@@ -355,13 +393,28 @@ export class PolicyEngine {
     } finally {
       tree.delete();
     }
-    if (cacheable) {
-      this.parseCache.set(script, raw);
-      if (this.parseCache.size > this.parseCacheSize) {
-        this.parseCache.delete(this.parseCache.keys().next().value as string);
-      }
-    }
+    if (cacheable) this.remember(script, raw);
     return raw;
+  }
+
+  private remember(script: string, raw: readonly RawSegment[]): void {
+    this.parseCache.set(script, raw);
+    if (this.parseCache.size > this.parseCacheSize) {
+      this.parseCache.delete(this.parseCache.keys().next().value as string);
+    }
+  }
+
+  /** @internal The segments tree-sitter gives for a script (the fast path's reference). */
+  treeSegments(script: string): RawSegment[] | undefined {
+    const tree = this.parser.parse(script);
+    if (!tree) return undefined;
+    try {
+      const collector = new SegmentCollector(script, tree.rootNode.hasError);
+      collector.walk(tree.rootNode);
+      return tree.rootNode.hasError ? undefined : collector.segments;
+    } finally {
+      tree.delete();
+    }
   }
 
   private evaluateSegments(
@@ -384,7 +437,7 @@ export class PolicyEngine {
       );
       return;
     }
-    if (raw.length > LIMITS.maxSegments) {
+    if (out.length + raw.length > LIMITS.maxSegments) {
       out.push(
         problemSegment(
           script.slice(0, 80),
@@ -402,6 +455,7 @@ export class PolicyEngine {
         const findings: Finding[] = [...seg.problems];
         const writes: string[] = [];
         this.checkRedirects(seg, ctx, findings, writes);
+        this.credentials('a redirect', [], seg.redirects, ctx, findings);
         if (findings.length === 0)
           findings.push({
             decision: 'allow',
@@ -423,7 +477,10 @@ export class PolicyEngine {
       );
       const head = seg.words[0];
       if (head?.literal && (CD.has(head.value) || WRAPPERS.has(head.value)))
-        scope = afterCd(unwrap(seg.words, []), scope);
+        scope = afterCd(
+          unwrap(seg.words, [], () => {}),
+          scope,
+        );
     }
   }
 
@@ -470,7 +527,16 @@ export class PolicyEngine {
     findings: Finding[],
     writes: string[],
     what: string,
+    /** The tool opens the path for writing (redirects, tee, -o); false: it creates, removes, links or renames it. */
+    opens = true,
   ): void {
+    if (!opens && /^[<>]\(/.test(target.source)) {
+      findings.push({
+        decision: 'prompt',
+        reason: `${what}: a process substitution ${target.source} used as a path`,
+      });
+      return;
+    }
     if (!target.literal) {
       findings.push({
         decision: 'prompt',
@@ -490,7 +556,7 @@ export class PolicyEngine {
       });
       return;
     }
-    for (const path of paths) this.checkWritePath(path, ctx, findings, writes, what);
+    for (const path of paths) this.checkWritePath(path, ctx, findings, writes, what, opens);
   }
 
   private checkWritePath(
@@ -499,8 +565,10 @@ export class PolicyEngine {
     findings: Finding[],
     writes: string[],
     what: string,
+    opens: boolean,
   ): void {
-    if (SAFE_DEVICES.test(path)) return;
+    // Writing into /dev/null is harmless; removing, replacing or creating it (rm, mv, mkdir -p) is not.
+    if (opens && SAFE_DEVICES.test(path)) return;
     writes.push(path);
     const dir = globDir(path);
     const system = ctx.systemPaths.some((s) => isWithin(dir, s)) || dir === '/';
@@ -535,14 +603,15 @@ export class PolicyEngine {
     const writes: string[] = [];
     const matched: MatchedRule[] = [];
     for (const a of assignments) {
-      if (DANGEROUS_ENV.test(a.name))
+      if (isDangerousName(a.name))
         findings.push({
           decision: 'prompt',
           reason: `sets ${a.name}, which changes what later commands run`,
         });
     }
     this.checkRedirects({ redirects }, ctx, findings, writes);
-    let words = unwrap(input, findings);
+    this.credentials('a redirect', [], redirects, ctx, findings);
+    let words = unwrap(input, findings, (w, what) => this.checkWrite(w, ctx, findings, writes, what));
     if (words.length === 0) {
       if (findings.length === 0)
         findings.push({
@@ -596,6 +665,7 @@ export class PolicyEngine {
     let deciding: CompiledRule[] = [];
     let network = false;
     const writeRules: CompiledRule[] = [];
+    const tightening: CompiledRule[] = [];
     for (const layer of this.layers) {
       const candidates = layer.byName.get(cmd);
       const hits: CompiledRule[] = [];
@@ -608,6 +678,11 @@ export class PolicyEngine {
         if (r.network) network = true;
         if (r.writes !== undefined || r.writeOptions.length > 0) writeRules.push(r);
         if (layer.kind === 'admin' && d === 'forbidden') decided = 'forbidden';
+      }
+      if (layer.tightenOnly) {
+        // An untrusted project layer never decides; it can only add a stricter finding.
+        tightening.push(...hits);
+        continue;
       }
       if (deciding.length === 0) {
         deciding = hits;
@@ -636,9 +711,138 @@ export class PolicyEngine {
           });
       }
     }
+    for (const r of tightening) {
+      const d = r.decisions[ctx.profile];
+      if (d !== 'allow') findings.push({ decision: d, reason: `${r.reason} (tighten-only layer)` });
+    }
     if (network) this.network(ctx, findings, cmd);
     for (const r of writeRules) this.ruleWrites(r, words, ctx, findings, writes);
+    // An approval or user rule whose prefix spells out a risky option covers it; the default
+    // layer's broad rules (`rg`, `find`) never do.
+    let covered = 0;
+    for (const r of deciding)
+      if (r.layer !== 'default' && r.prefix.length > covered) covered = r.prefix.length;
+    this.hazards(cmd, words, covered, ctx, findings, writes);
+    this.credentials(cmd, words, [], ctx, findings);
     out.push(makeSegment(input.map(shown), text, depth, findings, matched, writes));
+  }
+
+  /** Option-table effects (exec, write, prompt) and builtins that assign variables. */
+  private hazards(
+    cmd: string,
+    words: readonly Word[],
+    covered: number,
+    ctx: ResolvedContext,
+    findings: Finding[],
+    writes: string[],
+  ): void {
+    const builtin = BUILTIN_NAMES.get(cmd);
+    if (builtin) builtin(words, findings);
+    const spec = toolSpec(cmd);
+    if (!spec) return;
+    if (!spec.operandWrites && !spec.writesCwdUnless && !spec.plus && !spec.strict) {
+      // Nothing can be found without an option (or a word that might expand to one).
+      let options = false;
+      for (let i = 1; i < words.length && !options; i++)
+        options = !words[i]!.literal || words[i]!.value.charCodeAt(0) === 45;
+      if (!options) return;
+    }
+    const analysis: OptionAnalysis = analyseOptions(cmd, spec, words);
+    for (const f of analysis.findings) {
+      if (f.index < covered) continue;
+      if (f.effect === 'write' && f.value) this.checkWrite(f.value, ctx, findings, writes, f.reason);
+      else findings.push({ decision: 'prompt', reason: f.reason });
+    }
+    const ops = analysis.operands;
+    const remote = cmd === 'scp' || cmd === 'rsync';
+    const opens = cmd === 'uniq' || cmd === 'xxd';
+    const opWrite = (i: number) => {
+      const w = words[i];
+      if (!w || (w.literal && w.value === '-')) return;
+      if (remote && w.literal && /^[^/]*:/.test(w.value)) return;
+      this.checkWrite(w, ctx, findings, writes, `${cmd} writes its operand ${shown(w)}`, opens);
+    };
+    if (spec.operandWrites === 'all') ops.forEach(opWrite);
+    else if (spec.operandWrites === 'last') {
+      if (ops.length > 0) opWrite(ops[ops.length - 1]!);
+      if (ops.length === 1 && cmd === 'ln') {
+        const w = words[ops[0]!]!;
+        const base =
+          w.value
+            .replace(/[/\\]+$/, '')
+            .split(/[/\\]/)
+            .pop() ?? '';
+        this.checkWrite(
+          { ...w, value: base || '.', tilde: false },
+          ctx,
+          findings,
+          writes,
+          'ln creates a link in the working directory',
+          false,
+        );
+      }
+    } else if (spec.operandWrites)
+      for (const k of spec.operandWrites) if (ops[k] !== undefined) opWrite(ops[k]!);
+    if (spec.writesCwdUnless && !spec.writesCwdUnless.some((o) => analysis.seen.has(o))) {
+      this.checkWrite(CWD_WORD, ctx, findings, writes, `${cmd} writes into the working directory`);
+    }
+  }
+
+  /** Reads of well-known credential files (and recursive reads or globs that reach them) prompt. */
+  private credentials(
+    cmd: string,
+    words: readonly Word[],
+    redirects: RawSegment['redirects'],
+    ctx: ResolvedContext,
+    findings: Finding[],
+  ): void {
+    let where = this.cwdKinds.get(ctx);
+    if (where === undefined) {
+      where = {
+        secret: ctx.cwds === undefined ? false : ctx.cwds.some((c) => CREDENTIALS.test(c)),
+        // Relative operands reach above the home directory only from a working directory that does.
+        broad: ctx.cwds === undefined || ctx.cwds.some((c) => this.homeOrAbove(c, ctx)),
+      };
+      this.cwdKinds.set(ctx, where);
+    }
+    const cwdSecret = where.secret;
+    const cwdBroad = where.broad;
+    const recursive = RECURSIVE_READERS.has(cmd);
+    const check = (w: Word | undefined) => {
+      if (!w?.literal) return;
+      const eq = w.value.startsWith('-') ? w.value.indexOf('=') : -1;
+      const v = eq === -1 ? w.value : w.value.slice(eq + 1);
+      if (v === '' || (v.startsWith('-') && eq === -1)) return;
+      if (!cwdSecret && !cwdBroad && !INTERESTING_PATH.test(v)) return;
+      const word = eq === -1 ? w : { ...w, value: v, tilde: v.startsWith('~') };
+      let secret = CREDENTIALS.test(v) || (cwdSecret && !/^[/~]/.test(v));
+      if (!secret && URL_LIKE.test(v)) return; // file:///…/.ssh/… is caught just above
+      let paths: string[] | undefined;
+      if (!secret && (v.includes('..') || /[*?[]/.test(v) || v.startsWith('~') || v.startsWith('/'))) {
+        paths = resolvePaths(word, ctx);
+        if (paths?.some((p) => CREDENTIALS.test(p))) secret = true;
+      }
+      if (secret) {
+        findings.push({ decision: 'prompt', reason: `${cmd} reads ${v}, a credential location` });
+        return;
+      }
+      if (/[*?[]/.test(v) || (recursive && (cwdBroad || /^[/~]|\.\./.test(v)))) {
+        paths ??= resolvePaths(word, ctx);
+        const broad = paths?.some((p) => this.homeOrAbove(globDir(p), ctx));
+        if (broad)
+          findings.push({
+            decision: 'prompt',
+            reason: `${cmd} ${v} reaches into a home directory, where credential files live`,
+          });
+      }
+    };
+    for (let i = 1; i < words.length; i++) check(words[i]);
+    for (const r of redirects) if (r.op === '<' || r.op === '<>') check(r.target);
+  }
+
+  private homeOrAbove(dir: string, ctx: ResolvedContext): boolean {
+    if (dir === '/' || /^\/(home|Users|root)(\/[^/]+)?\/?$/.test(dir)) return true;
+    return ctx.home !== undefined && isWithin(ctx.home, dir);
   }
 
   private ruleWrites(
@@ -651,15 +855,16 @@ export class PolicyEngine {
     const args = words.slice(rule.prefix.length);
     const what = `${words[0]!.value} (${rule.id})`;
     const remote = rule.network;
-    const check = (w: Word) => {
+    const check = (w: Word, opens = true) => {
       if (w.literal && w.value === '-') return;
       if (remote && w.literal && /^[^/]*:/.test(w.value)) return; // host:path of scp/rsync
-      this.checkWrite(w, ctx, findings, writes, what);
+      this.checkWrite(w, ctx, findings, writes, what, opens);
     };
     if (rule.writes !== undefined) {
       const ops = operandsOf(args);
-      if (rule.writes === 'operands') ops.forEach(check);
-      else if (ops.length > 0) check(ops[ops.length - 1]!);
+      const opens = words[0]!.value === 'tee';
+      if (rule.writes === 'operands') for (const w of ops) check(w, opens);
+      else if (ops.length > 0) check(ops[ops.length - 1]!, opens);
     }
     for (const opt of rule.writeOptions) {
       for (let i = 0; i < args.length; i++) {
@@ -722,90 +927,213 @@ function afterCd(words: readonly Word[], ctx: ResolvedContext): ResolvedContext 
   return withCwds(ctx, [...new Set([...ctx.cwds, ...next])]);
 }
 
-const WRAPPERS = new Set([
-  'env',
-  'time',
-  'nohup',
-  'command',
-  'builtin',
-  'exec',
-  'nice',
-  'stdbuf',
-  'timeout',
-  'xargs',
-]);
+const WRAPPERS = new Set(Object.keys(WRAPPER_SPECS));
 
-/** Strips wrappers that run their argument as a command (env, time, nice, nohup, timeout, command, exec, xargs, stdbuf). */
-function unwrap(words: readonly Word[], findings: Finding[]): readonly Word[] {
+const CWD_WORD: Word = { value: '.', literal: true, tilde: false, source: '.' };
+const XARGS_INPUT: Word = { value: '{xargs input}', literal: false, tilde: false, source: '{xargs input}' };
+
+/**
+ * Strips wrappers that run their operand as a command (env, time, nice, nohup, timeout, command,
+ * builtin, exec, xargs, stdbuf), reading their options with the wrapper's own option table.
+ */
+function unwrap(
+  words: readonly Word[],
+  findings: Finding[],
+  write: (w: Word, what: string) => void,
+): readonly Word[] {
   let w = words;
   for (let guard = 0; guard < 16 && w.length > 0; guard++) {
     const head = w[0]!;
     if (!head.literal) return w;
     const name = commandName(head.value);
-    if (!WRAPPERS.has(name)) return w;
-    let i = 1;
-    const skipOptions = (withValue: RegExp = /^$/) => {
-      while (i < w.length && w[i]!.literal && w[i]!.value.startsWith('-') && w[i]!.value !== '-') {
-        const v = w[i]!.value;
-        i++;
-        if (v === '--') break;
-        if (withValue.test(v)) i++;
-      }
-    };
-    switch (name) {
-      case 'env':
-        skipOptions(/^(-u|--unset|-C|--chdir|-S|--split-string)$/);
-        if (w.slice(1, i).some((x) => /^(-S|--split-string)/.test(x.value))) {
+    const spec = WRAPPER_SPECS[name];
+    if (!spec || !Object.hasOwn(WRAPPER_SPECS, name)) return w;
+    const analysis = analyseOptions(name, spec, w);
+    for (const f of analysis.findings) {
+      if (f.effect === 'write' && f.value) write(f.value, f.reason);
+      else findings.push({ decision: 'prompt', reason: f.reason });
+    }
+    if (findings.some((f) => f.decision === 'prompt' && f.reason.includes('splits a string'))) return [];
+    if (name === 'command' && (analysis.seen.has('-v') || analysis.seen.has('-V'))) {
+      findings.push({ decision: 'allow', reason: 'command -v only looks a name up' });
+      return [];
+    }
+    let i = analysis.firstOperand;
+    if (name === 'timeout') i += 1; // the duration
+    if (name === 'env') {
+      while (i < w.length && w[i]!.literal && /^[^=]+=/.test(w[i]!.value)) {
+        const varName = w[i]!.value.slice(0, w[i]!.value.indexOf('='));
+        if (isDangerousName(varName) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName))
           findings.push({
             decision: 'prompt',
-            reason: 'env -S splits a string into a command the engine does not parse',
+            reason: `env sets ${varName}, which changes what the command runs or loads`,
           });
-          return [];
-        }
-        while (i < w.length && w[i]!.literal && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[i]!.value)) {
-          const varName = w[i]!.value.split('=')[0]!;
-          if (DANGEROUS_ENV.test(varName))
-            findings.push({
-              decision: 'prompt',
-              reason: `env sets ${varName}, which changes what the command runs`,
-            });
-          i++;
-        }
-        break;
-      case 'time':
-      case 'nohup':
-      case 'command':
-      case 'builtin':
-      case 'exec':
-        if (name === 'command' && w.slice(1).some((x) => x.value === '-v' || x.value === '-V')) {
-          findings.push({ decision: 'allow', reason: 'command -v only looks a name up' });
-          return [];
-        }
-        skipOptions(/^(-a)$/);
-        break;
-      case 'nice':
-        skipOptions(/^(-n|--adjustment)$/);
-        break;
-      case 'stdbuf':
-        skipOptions(/^(-i|-o|-e)$/);
-        break;
-      case 'timeout':
-        skipOptions(/^(-s|--signal|-k|--kill-after)$/);
-        i++; // duration
-        break;
-      case 'xargs':
-        skipOptions(/^(-I|-L|-n|-P|-d|-E|-s|-a|--arg-file|--delimiter|--max-args|--max-procs|--replace)$/);
-        if (i >= w.length) return [{ value: 'echo', literal: true, tilde: false, source: 'xargs' }];
-        return [
-          ...w.slice(i),
-          { value: '{xargs input}', literal: false, tilde: false, source: '{xargs input}' },
-        ];
-      default:
-        return w;
+        i++;
+      }
+      if (i < w.length && !w[i]!.literal) {
+        findings.push({
+          decision: 'prompt',
+          reason: `env: ${w[i]!.source} may be an assignment or a command`,
+        });
+      }
+    }
+    if (name === 'xargs') {
+      if (i >= w.length) return [{ value: 'echo', literal: true, tilde: false, source: 'xargs' }];
+      return [...w.slice(i), XARGS_INPUT];
     }
     w = w.slice(i);
   }
   return w;
+}
+
+type NameCheck = (words: readonly Word[], findings: Finding[]) => void;
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?$/;
+
+function checkName(cmd: string, w: Word | undefined, findings: Finding[], what = 'assigns'): void {
+  if (!w) return;
+  if (!w.literal) {
+    findings.push({
+      decision: 'prompt',
+      reason: `${cmd} ${what} a variable named by ${w.source}, which is not literal`,
+    });
+    return;
+  }
+  const eq = w.value.indexOf('=');
+  const name = eq === -1 ? w.value : w.value.slice(0, eq).replace(/\+$/, '');
+  if (!PLAIN_NAME.test(name)) {
+    findings.push({
+      decision: 'prompt',
+      reason: `${cmd} ${what} ${JSON.stringify(name)}: a subscript is evaluated as arithmetic, which can run commands`,
+    });
+  } else if (isDangerousName(name.replace(/\[.*$/, ''))) {
+    findings.push({
+      decision: 'prompt',
+      reason: `${cmd} ${what} ${name}, which changes what later commands run or load`,
+    });
+  }
+}
+
+/** Reads bash builtin options (`-ab`, `-a value`); calls `onOption` / `onOperand`. */
+function builtinArgs(
+  words: readonly Word[],
+  withValue: string,
+  onOption: (letter: string, value: Word | undefined, index: number) => void,
+  onOperand: (w: Word, index: number) => void,
+): void {
+  let options = true;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (options && w.literal && w.value === '--') {
+      options = false;
+      continue;
+    }
+    if (options && w.literal && /^[-+][A-Za-z]/.test(w.value)) {
+      for (let j = 1; j < w.value.length; j++) {
+        const letter = w.value[j]!;
+        if (withValue.includes(letter)) {
+          const glued = w.value.slice(j + 1);
+          const value = glued ? { ...w, value: glued, source: glued } : words[++i];
+          onOption(letter, value, i);
+          break;
+        }
+        onOption(letter, undefined, i);
+      }
+      continue;
+    }
+    options = false;
+    onOperand(w, i);
+  }
+}
+
+const DECLARE: NameCheck = (words, findings) => {
+  const cmd = words[0]!.value;
+  builtinArgs(
+    words,
+    '',
+    (letter) => {
+      if (letter === 'n' || letter === 'i')
+        findings.push({
+          decision: 'prompt',
+          reason:
+            letter === 'n'
+              ? `${cmd} -n makes a name reference, whose target is evaluated later`
+              : `${cmd} -i evaluates every later assignment as arithmetic`,
+        });
+    },
+    (w) => checkName(cmd, w, findings, 'sets'),
+  );
+};
+
+/** Builtins that assign (or test) variables named by their arguments. */
+const BUILTIN_NAMES = new Map<string, NameCheck>(
+  Object.entries({
+    declare: DECLARE,
+    typeset: DECLARE,
+    local: DECLARE,
+    export: DECLARE,
+    readonly: DECLARE,
+    unset: (words, findings) =>
+      builtinArgs(
+        words,
+        '',
+        () => {},
+        (w) => checkName('unset', w, findings, 'unsets'),
+      ),
+    printf: (words, findings) => {
+      const first = words[1];
+      if (!first) return;
+      if (!first.literal && /^["']?-/.test(first.source))
+        findings.push({ decision: 'prompt', reason: `printf option ${first.source} is not literal` });
+      if (first.literal && first.value.startsWith('-v'))
+        checkName(
+          'printf -v',
+          first.value.length > 2 ? { ...first, value: first.value.slice(2) } : words[2],
+          findings,
+        );
+    },
+    read: (words, findings) =>
+      builtinArgs(
+        words,
+        'adinNptu',
+        (letter, value) => {
+          if (letter === 'a') checkName('read -a', value, findings);
+        },
+        (w) => checkName('read', w, findings),
+      ),
+    getopts: (words, findings) => checkName('getopts', words[2], findings),
+    wait: (words, findings) =>
+      builtinArgs(
+        words,
+        'p',
+        (letter, value) => {
+          if (letter === 'p') checkName('wait -p', value, findings);
+        },
+        () => {},
+      ),
+    hash: (words, findings) =>
+      builtinArgs(
+        words,
+        'p',
+        (letter) => {
+          if (letter === 'p')
+            findings.push({ decision: 'prompt', reason: 'hash -p makes a command name run another program' });
+        },
+        () => {},
+      ),
+    test: (words: readonly Word[], findings: Finding[]) => testNames('test', words, findings),
+    '[': (words: readonly Word[], findings: Finding[]) => testNames('[', words, findings),
+  } satisfies Record<string, NameCheck>),
+);
+
+function testNames(cmd: string, words: readonly Word[], findings: Finding[]): void {
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (!w.literal && /^["']?-/.test(w.source))
+      findings.push({ decision: 'prompt', reason: `${cmd}: operator ${w.source} is not literal` });
+    if (w.literal && (w.value === '-v' || w.value === '-R'))
+      checkName(`${cmd} ${w.value}`, words[i + 1], findings, 'tests');
+  }
 }
 
 type NestedShell = { kind: 'script'; script: string } | { kind: 'other'; reason: string };
@@ -879,6 +1207,25 @@ function shown(w: Word): string {
   return w.literal ? w.value : w.source;
 }
 
+/** CONTROL.test without the regex for the common all-printable-ASCII case. */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 9 && c !== 10) || c === 0x7f) return true;
+    if (c >= 0x80) return CONTROL.test(text);
+  }
+  return false;
+}
+
+function controlSegment(text: string, depth = 0): SegmentEvaluation {
+  return problemSegment(
+    text.slice(0, 80),
+    depth,
+    'prompt',
+    'contains control or invisible characters, which the shell and a reader may see differently',
+  );
+}
+
 function problemSegment(text: string, depth: number, decision: Decision, reason: string): SegmentEvaluation {
   return { argv: [], text, depth, decision, reasons: [reason], rules: [], writes: [] };
 }
@@ -927,13 +1274,13 @@ function summarise(segments: readonly SegmentEvaluation[], profile: SecurityProf
       }
     }
   }
+  // Matched-rule views are shared objects (one per rule and profile), so identity dedupes them.
   const rules: MatchedRule[] = [];
-  const ruleKeys = new Set<string>();
+  const ruleSeen = new Set<MatchedRule>();
   for (const s of segments) {
     for (const r of s.rules) {
-      const key = `${r.layer}:${r.source}:${r.id}`;
-      if (!ruleKeys.has(key)) {
-        ruleKeys.add(key);
+      if (!ruleSeen.has(r)) {
+        ruleSeen.add(r);
         rules.push(r);
       }
     }
@@ -972,7 +1319,9 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
         `file declares layer "${spec.layer}" but is loaded as "${layer.kind}"`,
       );
     }
-    layers.push(buildLayer(layer.kind, layer.source, spec));
+    layers.push(
+      buildLayer(layer.kind, layer.source, spec, layer.kind === 'project' && layer.trusted !== true),
+    );
   }
   const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256);
   for (const layer of layers) engine.checkExamples(layer);

@@ -18,6 +18,8 @@ export {
   type RuleSpec,
   ruleSchema,
 } from './schema.js';
+export { isDangerousName } from './shell.js';
+export { approvalPrefix, approvalPrefixes, isPolicyTrusted, policyDigest, sha256Hex } from './trust.js';
 export {
   type CommandInput,
   DECISIONS,

@@ -185,6 +185,16 @@ export class SegmentCollector {
       for (const child of node.children) if (child) this.scan(child);
       return;
     }
+    if (type === 'c_style_for_statement') {
+      this.construct(
+        node,
+        'prompt',
+        'for (( … )) evaluates variables as arithmetic expressions, whose values can run commands',
+      );
+    } else if (type === 'compound_statement' && node.child(0)?.type === '((') {
+      const problem = arithmeticProblem(this.text(node));
+      if (problem) this.construct(node, 'prompt', problem);
+    }
     if (CONTAINERS.has(type)) {
       for (const child of node.namedChildren) {
         if (!child) continue;
@@ -249,7 +259,8 @@ export class SegmentCollector {
         return;
       }
       case 'test_command':
-        // [[ … ]] and [ … ] only test; what they contain may still run via substitutions.
+        // [[ … ]] and [ … ] only test; what they contain may still run via substitutions, and
+        // arithmetic comparisons / -v evaluate subscripts (see testProblem).
         this.scan(node);
         return;
       case 'function_definition': {
@@ -284,6 +295,13 @@ export class SegmentCollector {
       return;
     }
     if (LEAVES.has(type)) return;
+    if (type === 'arithmetic_expansion' || type === 'subscript' || type === 'expansion') {
+      const problem = expansionProblem(type, this.text(node), node);
+      if (problem) this.construct(node, 'prompt', problem);
+    } else if (type === 'binary_expression' || type === 'unary_expression') {
+      const problem = testProblem(node, (n) => this.text(n));
+      if (problem) this.construct(node, 'prompt', problem);
+    }
     if (node.childCount === 0) return;
     for (const child of node.children) if (child) this.scan(child);
   }
@@ -304,11 +322,28 @@ export class SegmentCollector {
       for (const child of node.namedChildren) if (child) this.assignments(child, seg);
       return;
     }
-    const name = (() => {
-      const n = node.childForFieldName('name');
-      return n ? this.text(n) : this.text(node);
-    })();
+    const nameNode = node.childForFieldName('name');
+    let name = nameNode ? this.text(nameNode) : this.text(node);
+    if (nameNode?.type === 'subscript') {
+      // x[$(cmd)]=1 runs cmd; x[i]=1 evaluates the value of i as arithmetic (which can run commands).
+      this.scan(nameNode, 'subscript');
+      name = nameNode.childForFieldName('name') ? this.text(nameNode.childForFieldName('name')!) : name;
+    }
     const valueNode = node.childForFieldName('value');
+    if (valueNode?.type === 'array') {
+      // `x=([i]=v)`: bash evaluates each `[i]` of an indexed array as arithmetic, so a value
+      // such as `[$(cat f)]=1` runs whatever `x[$(cmd)]` the file holds.
+      for (const element of valueNode.namedChildren) {
+        if (!element) continue;
+        const m = /^\[([^\]]*)\]\+?=/.exec(this.text(element));
+        if (m && !PLAIN_INDEX.test(m[1]!.trim()))
+          this.construct(
+            element,
+            'prompt',
+            `array element ${JSON.stringify(clip(this.text(element)))}: its subscript is evaluated as arithmetic, which can run commands`,
+          );
+      }
+    }
     seg.assignments.push({ name, value: valueNode ? this.word(valueNode) : undefined });
   }
 
@@ -353,6 +388,15 @@ export class SegmentCollector {
         child.type === 'heredoc_start' ||
         child.type === 'heredoc_end'
       ) {
+        if (child.type === 'heredoc_end' && !this.endsHeredoc(child, op === '<<-')) {
+          // bash ends a here-document only at a line that is exactly the delimiter; tree-sitter
+          // also accepts `EOF && cmd`, where bash keeps reading (and expanding) the body.
+          this.construct(
+            child,
+            'prompt',
+            'here-document delimiter is not alone on its line, so bash and the parser disagree on where the body ends',
+          );
+        }
         this.scan(child);
       } else if (child.type.endsWith('redirect')) {
         this.redirect(child, seg); // a file redirect nested in a here-doc redirect
@@ -362,6 +406,15 @@ export class SegmentCollector {
     if (node.type === 'heredoc_redirect') op = op || '<<';
     if (node.type === 'herestring_redirect') op = '<<<';
     seg.redirects.push({ op, fd, target });
+  }
+
+  /** A heredoc_end node that bash would also take as the end: alone on its line (after tabs for `<<-`). */
+  private endsHeredoc(node: Node, dash: boolean): boolean {
+    const after = this.source[node.endIndex];
+    if (after !== undefined && after !== '\n') return false;
+    let i = node.startIndex - 1;
+    while (dash && i >= 0 && this.source[i] === '\t') i--;
+    return i < 0 || this.source[i] === '\n';
   }
 
   /** Resolves a word node to its value after quote removal; scans nested substitutions. */
@@ -398,6 +451,12 @@ export class SegmentCollector {
         }
       }
       if (this.errors && inner.hasError) literal = false;
+      // tree-sitter-bash emits no string_content for whitespace-only parts (`" "`): take a plain
+      // string's value from its source text so it is exactly what bash passes.
+      if (literal) {
+        const open = type === 'translated_string' ? 2 : 1;
+        value = unescapeDouble(source.slice(open, -1));
+      }
       return { value, literal, tilde: false, source };
     }
     if (type === 'concatenation') {
@@ -470,3 +529,86 @@ export function isStatement(node: Node): boolean {
 function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
+
+const ARITH_LITERAL = /^[\s0-9+\-*/%()<>=!&|^~?:,]*$/;
+
+/** `$(( … ))`, `$[ … ]`, `(( … ))`: only number literals and operators are provably harmless. */
+export function arithmeticProblem(text: string): string | undefined {
+  let body = text;
+  if (body.startsWith('$((') && body.endsWith('))')) body = body.slice(3, -2);
+  else if (body.startsWith('((') && body.endsWith('))')) body = body.slice(2, -2);
+  else if (body.startsWith('$[') && body.endsWith(']')) body = body.slice(2, -1);
+  else return `arithmetic ${JSON.stringify(clip(text))} is not understood`;
+  if (ARITH_LITERAL.test(body)) return undefined;
+  return `arithmetic ${JSON.stringify(clip(text))} evaluates variables as expressions; a value such as x[$(cmd)] runs cmd`;
+}
+
+const PLAIN_INDEX = /^([0-9]+|@|\*)$/;
+const EXPANSION = /^\$\{(#?)([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])(\[([^\]]*)\])?(.*)\}$/s;
+
+/** Checks `${…}` forms, subscripts and arithmetic for the ways bash turns a value into code. */
+function expansionProblem(type: string, text: string, node: Node): string | undefined {
+  if (type === 'arithmetic_expansion') return arithmeticProblem(text);
+  if (type === 'subscript') {
+    const index = node.childForFieldName('index');
+    const idx = index ? text.slice(index.startIndex - node.startIndex, index.endIndex - node.startIndex) : '';
+    return PLAIN_INDEX.test(idx.trim())
+      ? undefined
+      : `array subscript ${JSON.stringify(clip(text))} is evaluated as arithmetic, which can run commands`;
+  }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash indirection `${!name}`
+  if (text.startsWith('${!') && text !== '${!}')
+    return `indirection ${JSON.stringify(clip(text))} expands a variable named by a value, which can run commands`;
+  const m = EXPANSION.exec(text);
+  if (!m)
+    return `parameter expansion ${JSON.stringify(clip(text))} (indirection or an unusual form) is not analysed`;
+  const [, , name, , index, rest = ''] = m;
+  if (index !== undefined && !PLAIN_INDEX.test(index.trim()))
+    return `array subscript in ${JSON.stringify(clip(text))} is evaluated as arithmetic, which can run commands`;
+  if (rest.startsWith('@') && !/^@[QEULuaAKk]$/.test(rest))
+    return `${JSON.stringify(clip(text))} expands the value as a prompt string, which can run commands`;
+  if (rest.startsWith(':') && !/^:[-=?+]/.test(rest) && !/^:\s*-?[0-9]+\s*(:\s*-?[0-9]+\s*)?$/.test(rest))
+    return `substring offsets in ${JSON.stringify(clip(text))} are arithmetic on variables, which can run commands`;
+  if (/^:?=/.test(rest) && isDangerousName(name ?? ''))
+    return `${JSON.stringify(clip(text))} may assign ${name}, which changes what later commands run or load`;
+  return undefined;
+}
+
+const TEST_ARITH = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+/** `[[ a -eq b ]]` evaluates both sides as arithmetic; `[[ -v a[i] ]]` evaluates the subscript. */
+function testProblem(node: Node, text: (n: Node) => string): string | undefined {
+  const op = node.childForFieldName('operator');
+  if (!op) return undefined;
+  const operator = text(op);
+  if (node.type === 'binary_expression' && TEST_ARITH.has(operator)) {
+    for (const side of [node.childForFieldName('left'), node.childForFieldName('right')]) {
+      if (side && !/^-?[0-9]+$/.test(text(side)))
+        return `[[ … ${operator} … ]] evaluates ${JSON.stringify(clip(text(side)))} as arithmetic, which can run commands`;
+    }
+  }
+  if (node.type === 'unary_expression' && (operator === '-v' || operator === '-R')) {
+    const operand = node.namedChildren.find((c) => c && c.id !== op.id);
+    if (operand && !/^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?$/.test(text(operand)))
+      return `[[ ${operator} ${clip(text(operand))} ]] evaluates a subscript, which can run commands`;
+  }
+  return undefined;
+}
+
+/**
+ * Environment and shell variables that make a program load code or configuration, move its
+ * config directory, or change how later commands are found. Families are matched, not a list of
+ * strings: anything ending in PATH, OPTIONS/OPTS, CONFIG, RC, HOME or PAGER, every LD_/DYLD_/GIT_/
+ * XDG_/BASH_/PYTHON/NODE_/NPM_/PERL/RUBY/JAVA/LESS/SSH_ name, and the single names below.
+ */
+const DANGEROUS_NAME =
+  /^(.*PATH|.*_?OPTIONS?|.*OPTS?|.*CONFIG.*|.*RC|.*_?HOME|.*PAGER|.*EDITOR|.*SHELL|.*ASKPASS|.*_PROXY|.*_proxy|LD_.*|DYLD_.*|GIT_.*|XDG_.*|BASH.*|PYTHON.*|NODE_.*|NPM_.*|npm_.*|YARN_.*|PNPM_.*|PERL.*|RUBY.*|GEM_.*|BUNDLE_.*|JAVA.*|_JAVA.*|JDK_.*|CLASSPATH|LESS.*|SSH_.*|GCONV_.*|LOCPATH|NLSPATH|GLIBC_TUNABLES|MALLOC_.*|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|ENV|HOME|PS[0-4]|PROMPT_COMMAND|IFS|CDPATH|GLOBIGNORE|EXECIGNORE|FIGNORE|SHELLOPTS|INPUTRC|HISTFILE|TMPDIR|TMP|TEMP|VISUAL|BROWSER|MAN.*|GROFF.*|TAR_.*|GZIP|BZIP2?|XZ_.*|ZSTD_.*|MAGIC|SSLKEYLOGFILE|CURL_.*|WGETRC|SYSTEM_WGETRC|TERMINFO.*|POSIXLY_CORRECT|LUA_.*|CARGO_.*|RUSTC.*|RUSTUP_.*|RUSTFLAGS|GO(FLAGS|PATH|ROOT|PROXY|ENV|BIN|CACHE|MODCACHE|TOOLCHAIN|EXPERIMENT|DEBUG|PRIVATE|NOSUMDB|SUMDB|INSECURE)|CC|CXX|CPP|LD|AR|MAKE.*|MFLAGS|ZDOTDIR|SUDO_.*|DOCKER_.*|KUBECONFIG|AWS_.*|GH_.*|GITHUB_.*|RIPGREP_.*|FZF_.*|FD_.*|JQ_.*|GREP_.*|TZDIR|LOCPATH|.*%%)$/;
+
+/** A variable name that changes what later commands run or which config they load. */
+export function isDangerousName(name: string): boolean {
+  if (HARMLESS_NAME.has(name)) return false;
+  return DANGEROUS_NAME.test(name) || name.startsWith('BASH_FUNC_');
+}
+
+/** Names inside the families above that only select a mode, never code or config. */
+const HARMLESS_NAME = new Set(['NODE_ENV', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'PYTHONHASHSEED']);

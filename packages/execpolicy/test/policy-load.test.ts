@@ -57,8 +57,8 @@ describe('policy files: validation', () => {
       ],
     });
     for (const layer of [
-      { kind: 'project' as const, source: 'p.json', policy: json },
-      { kind: 'project' as const, source: 'inline', policy: json, format: 'json' as const },
+      { kind: 'user' as const, source: 'p.json', policy: json },
+      { kind: 'project' as const, source: 'inline', policy: json, format: 'json' as const, trusted: true },
     ]) {
       const engine = await createPolicyEngine({ layers: [layer] });
       expect(engine.evaluate(['make', 'all'], ctx('offline')).decision).toBe('allow');
@@ -212,13 +212,35 @@ decision = "allow"
 justification = "I want to push"
 `;
 
-  it('a user or project layer can loosen the defaults for a command', async () => {
+  it('a user or trusted project layer can loosen the defaults for a command', async () => {
+    for (const layer of [
+      { kind: 'project' as const, source: 'p', policy: allowPush('push-ok'), trusted: true },
+      { kind: 'user' as const, source: 'u', policy: allowPush('push-ok') },
+    ]) {
+      const engine = await createPolicyEngine({ layers: [layer] });
+      const r = engine.evaluate(['git', 'push'], ctx('workspace-net'));
+      expect(r.decision).toBe('allow');
+      expect(r.matchedRules.map((m) => m.id)).toEqual(expect.arrayContaining(['push-ok', 'git.network']));
+    }
+  });
+
+  it('an untrusted project layer can only tighten: its allow is ignored, its prompt/forbid applies', async () => {
     const engine = await createPolicyEngine({
-      layers: [{ kind: 'project', source: 'p', policy: allowPush('push-ok') }],
+      layers: [
+        { kind: 'project', source: '.codex/policy.toml', policy: allowPush('push-ok') },
+        {
+          kind: 'project',
+          source: 'tight.toml',
+          policy: `[[rule]]\nid = "no-cat"\nprefix = ["cat"]\ndecision = "forbidden"\njustification = "x"\n`,
+        },
+      ],
     });
-    const r = engine.evaluate(['git', 'push'], ctx('workspace-net'));
-    expect(r.decision).toBe('allow');
-    expect(r.matchedRules.map((m) => m.id)).toEqual(expect.arrayContaining(['push-ok', 'git.network']));
+    const push = engine.evaluate(['git', 'push'], ctx('workspace-net'));
+    expect(push.decision).toBe('prompt');
+    expect(push.matchedRules.map((m) => m.id)).toContain('push-ok');
+    const cat = engine.evaluate(['cat', 'README.md'], ctx('offline'));
+    expect(cat.decision).toBe('forbidden');
+    expect(cat.reasons.join(' ')).toContain('tighten-only');
   });
 
   it('an admin forbid cannot be loosened by user or project layers, whatever the order given', async () => {
