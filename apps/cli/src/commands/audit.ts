@@ -64,12 +64,13 @@ export const command: Command = {
   usage: USAGE,
   async run(ctx, argv) {
     const action = argv.find((a) => !a.startsWith('-'));
+    const pipe = watchPipe(ctx);
     try {
       switch (action) {
         case 'tail':
-          return await tail(ctx, argv);
+          return await tail(ctx, argv, pipe);
         case 'query':
-          return await query(ctx, argv);
+          return await query(ctx, argv, pipe);
         case 'verify':
           return await verifyCommand(ctx, argv);
         case 'stats':
@@ -92,6 +93,30 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * `codex audit query | head -1`: once the reader of stdout goes away, writes fail with EPIPE.
+ * Like other Unix tools we stop quietly with exit 0 instead of crashing with a stack trace.
+ */
+interface PipeWatch {
+  readonly signal: AbortSignal;
+  readonly gone: () => boolean;
+}
+function watchPipe(ctx: CliContext): PipeWatch {
+  const ac = new AbortController();
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      ac.abort();
+      return;
+    }
+    // Any other write error: report it once, on stderr, and stop writing.
+    if (!ac.signal.aborted) line(ctx.stderr, `codex: error: cannot write output (${error.code ?? error.message})`);
+    ac.abort();
+  };
+  // Left attached after the command returns: the EPIPE of its last writes arrives later.
+  ctx.stdout.on('error', onError);
+  return { signal: ac.signal, gone: () => ac.signal.aborted };
+}
 
 function positionalsAfterAction(positionals: readonly string[]): string[] {
   return positionals.slice(1);
@@ -164,7 +189,7 @@ function printRecord(ctx: CliContext, r: AuditRecord): void {
   );
 }
 
-async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
+async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
   const { values, positionals } = parse(argv, {
     follow: { type: 'boolean', short: 'f' },
     lines: { type: 'string', short: 'n' },
@@ -191,8 +216,11 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
     last.push(r);
     if (last.length > count) last.shift();
   }
-  for (const r of last) printRecord(ctx, r);
-  if (!values.follow) {
+  for (const r of last) {
+    if (pipe.gone()) return EXIT.OK;
+    printRecord(ctx, r);
+  }
+  if (!values.follow || pipe.gone()) {
     if (files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
@@ -200,6 +228,7 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  pipe.signal.addEventListener('abort', stop, { once: true });
   try {
     // Follow from the start of the live file and skip what was already shown (seq is the chain's
     // order), so entries appended between reading the history and starting to follow are not lost.
@@ -211,17 +240,19 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    pipe.signal.removeEventListener('abort', stop);
   }
-  return EXIT.INTERRUPTED;
+  return pipe.gone() ? EXIT.OK : EXIT.INTERRUPTED;
 }
 
-async function query(ctx: CliContext, argv: readonly string[]): Promise<number> {
+async function query(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
   const { values, positionals } = parse(argv, FILTER_OPTIONS);
   noExtra(positionals);
   const filter = filterFrom(values);
   const files = await filesOf(ctx, logPath(ctx, values.file));
   let n = 0;
   for await (const r of readEntries(files, filter, { onCorrupt: (c) => warnCorrupt(ctx, c) })) {
+    if (pipe.gone()) return EXIT.OK;
     printRecord(ctx, r);
     n++;
   }
