@@ -214,3 +214,63 @@ describe('codex audit stats and tail', () => {
     ]);
   }, 40_000);
 });
+
+describe('codex audit: the rough edges', () => {
+  async function manyEntries(n: number) {
+    const logger = new AuditLogger({ path: log });
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) all.push(logger.log(ev(i)));
+    await Promise.all(all);
+    await logger.close();
+  }
+  /** Runs `codex <args> | head -1` in a real shell pipeline; returns codex's own exit status. */
+  function piped(args: string[]): Promise<{ status: number; head: string; stderr: string }> {
+    const script = `"${process.execPath}" "${BIN}" ${args.join(' ')} 2>"$ERR" | head -1; exit \${PIPESTATUS[0]}`;
+    const errFile = join(home, 'stderr.txt');
+    return new Promise((resolve) => {
+      const child = spawn('bash', ['-c', script], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home, ERR: errFile },
+      });
+      let head = '';
+      child.stdout.on('data', (d) => {
+        head += d;
+      });
+      child.on('close', (status) =>
+        resolve({ status: status ?? -1, head, stderr: readFileSync(errFile, 'utf8') }),
+      );
+    });
+  }
+
+  it.each([
+    [['audit', 'query', '--json']],
+    [['audit', 'query']],
+    [['audit', 'tail', '-n', '20000']],
+    [['audit', 'tail', '-n', '20000', '--json']],
+    [['audit', 'tail', '-f', '-n', '20000', '--json']],
+  ])('`codex %s | head -1` exits 0 without a stack trace (EPIPE)', async (args) => {
+    await manyEntries(20_000);
+    const r = await piped(args);
+    expect(r.head.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(r.status).toBe(0);
+  }, 60_000);
+
+  it('tail -f follows without a MaxListenersExceededWarning (CODEX_TEST_FOLLOW_MS, default 4 s)', async () => {
+    await write(log, [ev(0)]);
+    const followMs = Number(process.env.CODEX_TEST_FOLLOW_MS ?? 4000);
+    const child = spawn(process.execPath, ['--trace-warnings', BIN, 'audit', 'tail', '-f', '--json'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    // At the 200 ms poll interval, the old code passed Node's limit of 10 listeners after ~2 s.
+    await new Promise((r) => setTimeout(r, followMs));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).not.toContain('MaxListenersExceededWarning');
+    expect(err).toBe('');
+  }, 120_000);
+});
