@@ -6,7 +6,6 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
-  readSync,
   renameSync,
   statSync,
   writeSync,
@@ -27,6 +26,7 @@ import {
 import { rotatedFilesSync } from './files.js';
 import { FileLock, type LockOptions } from './lock.js';
 import { createMasker, isSecretKey, type MaskOptions, REDACTED } from './mask.js';
+import { readChainTail } from './tail.js';
 import {
   AUDIT_SCHEMA_VERSION,
   type ChainAlgorithm,
@@ -95,7 +95,6 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const OPERATION_SET: ReadonlySet<string> = new Set(OPERATIONS);
 const DECISION_SET: ReadonlySet<string> = new Set(DECISIONS);
 const PROFILE_SET: ReadonlySet<string> = new Set(PROFILES);
-const TAIL_CHUNK = 64 * 1024;
 
 const live = new Set<AuditLogger>();
 let hooksInstalled = false;
@@ -449,11 +448,12 @@ export class AuditLogger implements AuditSink {
   }
 
   /**
-   * Last entry's seq and hash. A torn final line (a writer died mid-write; never acknowledged)
-   * is cut off when `repair` is set, which only happens under the lock.
+   * Last entry's seq and hash. A torn final line (the start of the next entry: a writer died
+   * mid-write; never acknowledged) is cut off when `repair` is set, which only happens under the
+   * lock. Anything else after the last newline is tampering: AUDIT_CORRUPT_TAIL, nothing cut.
    */
   private readTail(fd: number, file: string, repair: boolean): { seq: number; hash: string } {
-    let size = repair ? this.size : fstatSync(fd).size;
+    const size = repair ? this.size : fstatSync(fd).size;
     if (size === 0) {
       if (!repair) return { seq: 0, hash: GENESIS_HASH };
       // An empty live file right after rotation: continue from the newest rotated file.
@@ -471,51 +471,14 @@ export class AuditLogger implements AuditSink {
         closeSync(rfd);
       }
     }
-    let chunk = TAIL_CHUNK;
-    for (;;) {
-      const start = Math.max(0, size - chunk);
-      const buf = Buffer.allocUnsafe(size - start);
-      readSync(fd, buf, 0, buf.length, start);
-      let end = buf.length;
-      if (buf[end - 1] !== 0x0a) {
-        const nl = buf.lastIndexOf(0x0a);
-        if (nl === -1 && start > 0) {
-          chunk *= 2;
-          continue;
-        }
-        const cut = start + nl + 1;
-        if (repair) {
-          ftruncateSync(fd, cut);
-          this.size = cut;
-          this.counters.tornTailsRepaired++;
-        }
-        size = cut;
-        if (size === 0) return this.readTail(fd, file, repair);
-        end = nl + 1;
-        if (nl === -1) continue;
-      }
-      const prevNl = buf.lastIndexOf(0x0a, end - 2);
-      if (prevNl === -1 && start > 0) {
-        chunk *= 2;
-        continue;
-      }
-      const line = buf.toString('utf8', prevNl + 1, end - 1);
-      let parsed: { seq?: unknown; hash?: unknown };
-      try {
-        parsed = JSON.parse(line) as { seq?: unknown; hash?: unknown };
-      } catch {
-        throw new AuditCorruptTailError(file, 'is not JSON');
-      }
-      if (
-        typeof parsed.seq !== 'number' ||
-        !Number.isInteger(parsed.seq) ||
-        typeof parsed.hash !== 'string' ||
-        !/^[0-9a-f]{64}$/.test(parsed.hash)
-      ) {
-        throw new AuditCorruptTailError(file, 'has no seq/hash');
-      }
-      return { seq: parsed.seq, hash: parsed.hash };
+    const tail = readChainTail(fd, size, file, this.hash);
+    if (tail.tornAt !== undefined && repair) {
+      ftruncateSync(fd, tail.tornAt);
+      this.size = tail.tornAt;
+      this.counters.tornTailsRepaired++;
+      if (tail.tornAt === 0) return this.readTail(fd, file, repair);
     }
+    return { seq: tail.seq, hash: tail.hash };
   }
 
   private rotate(fd: number): number {
