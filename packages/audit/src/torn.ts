@@ -27,7 +27,11 @@ const KEYS = [
  * `prev`, link to `prev`. Plain text, random bytes, another seq or a broken link are not torn:
  * they are tampering, and nobody may silently cut them off.
  */
-export function isTornEntryPrefix(text: string, seq: number, prev: string): boolean {
+export function isTornEntryPrefix(torn: string, seq: number, prev: string): boolean {
+  // A cut inside a multi-byte character leaves an incomplete sequence at the very end, which
+  // decodes as U+FFFD; anywhere else U+FFFD means bytes that are not UTF-8.
+  const text = torn.replace(/\ufffd{1,3}$/, '');
+  if (text.length === 0) return false;
   const head = `{"v":${AUDIT_SCHEMA_VERSION},"seq":${seq},"timestamp":"`;
   if (text.length <= head.length) return text.length > 0 && head.startsWith(text);
   if (!text.startsWith(head)) return false;
