@@ -10,23 +10,22 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { AuditEventInput, AuditSink } from '@codex/security-profile';
 import { createHasher, type Hasher, keyBytes } from './chain.js';
+import { type AuditExportSink, Checkpointer, type CheckpointOptions } from './checkpoint-writer.js';
 import {
   AuditBufferFullError,
   AuditClosedError,
   AuditCorruptTailError,
   AuditError,
   AuditIoError,
-  AuditMissingKeyError,
   InvalidAuditEventError,
   InvalidAuditOptionsError,
 } from './errors.js';
 import { rotatedFilesSync } from './files.js';
 import { FileLock, type LockOptions } from './lock.js';
 import { createMasker, isSecretKey, type MaskOptions, REDACTED } from './mask.js';
-import { readChainTail } from './tail.js';
 import {
   AUDIT_SCHEMA_VERSION,
   type ChainAlgorithm,
@@ -35,6 +34,7 @@ import {
   OPERATIONS,
   PROFILES,
 } from './schema.js';
+import { readChainTail } from './tail.js';
 
 /**
  * - `none`: entries are written to the OS in batches; nothing is fsynced until `close()`. A
@@ -70,6 +70,10 @@ export interface AuditLoggerOptions {
   readonly lock?: LockOptions;
   /** Clock, for tests. */
   readonly now?: () => Date;
+  /** Signed checkpoints in `<path>.checkpoints` every N entries, T ms, on close and on request. */
+  readonly checkpoint?: CheckpointOptions;
+  /** Gets every written line and checkpoint (e.g. `createOtlpAuditExporter`). */
+  readonly export?: AuditExportSink;
 }
 
 interface Group {
@@ -133,6 +137,9 @@ export class AuditLogger implements AuditSink {
   private readonly maxBuffered: number;
   private readonly maxFileBytes: number;
   private readonly lock: FileLock | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly sink: AuditExportSink | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
 
   /** Batches waiting to be written, oldest first; the last one is open. At most batchSize each. */
   private queue: Group[] = [newGroup()];
@@ -165,6 +172,8 @@ export class AuditLogger implements AuditSink {
       this.path = options.path;
       this.mask = (s) => s;
       this.lock = undefined;
+      this.checkpointer = undefined;
+      this.sink = undefined;
       return;
     }
     if (typeof options.path !== 'string' || options.path.length === 0) {
@@ -190,6 +199,10 @@ export class AuditLogger implements AuditSink {
     this.path = resolve(options.path);
     this.mask = createMasker(options.mask);
     this.lock = new FileLock(`${this.path}.lock`, options.lock);
+    this.sink = options.export;
+    this.checkpointer = options.checkpoint
+      ? new Checkpointer(this.path, options.checkpoint, this.sink)
+      : undefined;
     live.add(this);
     installExitHooks();
   }
@@ -249,14 +262,38 @@ export class AuditLogger implements AuditSink {
   async close(): Promise<void> {
     if (!this.enabled || this.closed) return;
     this.closed = true;
+    clearTimeout(this.checkpointTimer);
     try {
       await this.startFlush();
       if (this.fd !== undefined) fsyncSync(this.fd);
+      if (this.checkpointer && this.counters.written > 0) await this.checkpoint('close');
     } finally {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
       live.delete(this);
     }
+  }
+
+  /**
+   * Writes a signed checkpoint of the log's current head now (under the lock, so it is the head
+   * every process sees). Needs the `checkpoint` option. Resolves with the checkpointed head.
+   */
+  async checkpoint(
+    reason: 'manual' | 'close' | 'interval' = 'manual',
+  ): Promise<{ seq: number; hash: string }> {
+    const cp = this.checkpointer;
+    if (!cp || !this.lock)
+      throw new InvalidAuditOptionsError('audit logger: checkpoint() needs the checkpoint option');
+    if (!this.closed || reason === 'close') await this.startFlush();
+    this.ensureDir();
+    await this.lock.acquire();
+    try {
+      this.syncWithFile();
+      if (this.tail.seq > 0) cp.write(this.tail, this.chain, reason, this.durability !== 'none');
+    } finally {
+      this.lock.release();
+    }
+    return { ...this.tail };
   }
 
   /** @internal beforeExit hook. */
@@ -385,7 +422,9 @@ export class AuditLogger implements AuditSink {
     const chainHash = this.hash;
     let buf = this.scratch;
     let end = 0;
+    const starts: number[] | undefined = this.sink ? [] : undefined;
     for (const body of group.bodies) {
+      starts?.push(end);
       seq++;
       const prefix = `{"v":${AUDIT_SCHEMA_VERSION},"seq":${seq},${body},"prev":"${hash}"`;
       // UTF-8 needs at most 3 bytes per UTF-16 unit; the suffix is 77 ASCII bytes.
@@ -416,7 +455,25 @@ export class AuditLogger implements AuditSink {
     group.written = true;
     this.counters.written += group.bodies.length;
     this.counters.batches++;
+    if (starts)
+      this.sink!.entries(
+        starts.map((st, i) => data.toString('utf8', st, (starts[i + 1] ?? data.length) - 1)),
+      );
+    if (this.checkpointer) this.afterWriteCheckpoint();
     return fd;
+  }
+
+  /** Under the lock, after a batch: a checkpoint if due, else a timer for the interval one. */
+  private afterWriteCheckpoint(): void {
+    const cp = this.checkpointer!;
+    cp.afterWrite(this.tail, this.chain, Date.now(), this.durability !== 'none');
+    if (cp.pendingSince !== undefined && this.checkpointTimer === undefined && !this.closed) {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = undefined;
+        if (!this.closed) this.checkpoint('interval').catch(() => {});
+      }, cp.intervalMs);
+      this.checkpointTimer.unref();
+    }
   }
 
   /** (Re)opens the file if it was rotated or replaced, and re-reads the tail if anyone else wrote. */
@@ -568,45 +625,4 @@ function optString(value: unknown, field: string): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value !== 'string') throw new InvalidAuditEventError(field, 'must be a string');
   return JSON.stringify(value);
-}
-
-/** The `[audit]` table of `config.toml` (see `@codex/security-profile`'s `auditConfigSchema`). */
-export interface AuditConfig {
-  readonly enabled: boolean;
-  readonly path: string;
-  readonly durability: Durability;
-  readonly hmac_key_env?: string | undefined;
-}
-
-/**
- * A logger from the `[audit]` config: `path` is resolved against `home` (CODEX_HOME) and the HMAC
- * key is read from the variable `hmac_key_env` names. A named but unset variable is an error
- * (AUDIT_MISSING_KEY), never a silent fallback to an unkeyed chain.
- */
-export function createAuditLoggerFromConfig(
-  config: AuditConfig,
-  options: { home: string; env?: Record<string, string | undefined> } & Omit<
-    AuditLoggerOptions,
-    'path' | 'enabled' | 'durability' | 'hmacKey'
-  >,
-): AuditLogger {
-  const { home, env = process.env, ...rest } = options;
-  const path = isAbsolute(config.path) ? config.path : resolve(home, config.path);
-  let hmacKey: string | undefined;
-  if (config.enabled && config.hmac_key_env !== undefined) {
-    hmacKey = env[config.hmac_key_env];
-    if (!hmacKey) throw new AuditMissingKeyError(config.hmac_key_env);
-  }
-  return new AuditLogger({
-    ...rest,
-    path,
-    enabled: config.enabled,
-    durability: config.durability,
-    ...(hmacKey === undefined ? {} : { hmacKey }),
-  });
-}
-
-/** Resolves `[audit].path` against CODEX_HOME, as the logger does. */
-export function resolveAuditPath(config: Pick<AuditConfig, 'path'>, home: string): string {
-  return isAbsolute(config.path) ? config.path : resolve(home, config.path);
 }

@@ -8,7 +8,12 @@ import {
 } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleFromJSON, bundleToJSON, type SerializedBundle, toMessageSignatureBundle } from '@sigstore/bundle';
+import {
+  bundleFromJSON,
+  bundleToJSON,
+  type SerializedBundle,
+  toMessageSignatureBundle,
+} from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { AuditIoError, InvalidAuditOptionsError } from './errors.js';
 
@@ -39,7 +44,11 @@ export function checkpointKey(privateKey: string | KeyObject): CheckpointKey {
   } catch (error) {
     throw new InvalidAuditOptionsError(`checkpoint key: not a private key PEM (${String(error)})`);
   }
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+  if (
+    key.type !== 'private' ||
+    key.asymmetricKeyType !== 'ec' ||
+    key.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+  ) {
     throw new InvalidAuditOptionsError('checkpoint key: expected a P-256 (prime256v1) private key');
   }
   const publicKey = createPublicKey(key);
@@ -69,7 +78,8 @@ export function loadOrCreateCheckpointKey(dir: string): {
   try {
     pem = readFileSync(privateKeyPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new AuditIoError(privateKeyPath, 'read', error);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AuditIoError(privateKeyPath, 'read', error);
   }
   if (pem !== undefined) return { key: checkpointKey(pem), created: false, privateKeyPath, publicKeyPath };
   const key = generateCheckpointKey();
@@ -112,13 +122,21 @@ const EMPTY_ROOT = {
 
 export type BundleCheck =
   | { readonly ok: true; readonly hint: string }
-  | { readonly ok: false; readonly reason: 'bad-bundle' | 'unknown-key' | 'bad-signature'; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'bad-bundle' | 'unknown-key' | 'bad-signature';
+      readonly message: string;
+    };
 
 /**
  * Verifies a key-signed bundle over `data` against trusted public keys. The hint in the bundle
  * only selects among the trusted keys; a bundle naming any other key is `unknown-key`.
  */
-export function verifyBundle(data: Uint8Array, bundleJson: unknown, trusted: ReadonlyMap<string, KeyObject>): BundleCheck {
+export function verifyBundle(
+  data: Uint8Array,
+  bundleJson: unknown,
+  trusted: ReadonlyMap<string, KeyObject>,
+): BundleCheck {
   let bundle: ReturnType<typeof bundleFromJSON>;
   try {
     bundle = bundleFromJSON(bundleJson);
@@ -132,7 +150,11 @@ export function verifyBundle(data: Uint8Array, bundleJson: unknown, trusted: Rea
   const hint = material.publicKey.hint;
   const publicKey = trusted.get(hint);
   if (publicKey === undefined) {
-    return { ok: false, reason: 'unknown-key', message: `signed by an unknown key (hint ${hint.slice(0, 16)}…)` };
+    return {
+      ok: false,
+      reason: 'unknown-key',
+      message: `signed by an unknown key (hint ${hint.slice(0, 16)}…)`,
+    };
   }
   const trust = toTrustMaterial(EMPTY_ROOT as never, () => ({ publicKey, validFor: () => true }));
   const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
@@ -144,7 +166,11 @@ export function verifyBundle(data: Uint8Array, bundleJson: unknown, trusted: Rea
   }
   const { messageDigest } = bundle.content.messageSignature;
   if (!createHash('sha256').update(bytes).digest().equals(Buffer.from(messageDigest.digest))) {
-    return { ok: false, reason: 'bad-signature', message: 'the digest in the bundle does not match the checkpoint' };
+    return {
+      ok: false,
+      reason: 'bad-signature',
+      message: 'the digest in the bundle does not match the checkpoint',
+    };
   }
   return { ok: true, hint };
 }
@@ -155,7 +181,8 @@ export function trustedKeys(pems: readonly (string | KeyObject)[]): Map<string, 
   for (const pem of pems) {
     let key: KeyObject;
     try {
-      key = typeof pem === 'string' ? createPublicKey(pem) : pem.type === 'private' ? createPublicKey(pem) : pem;
+      key =
+        typeof pem === 'string' ? createPublicKey(pem) : pem.type === 'private' ? createPublicKey(pem) : pem;
     } catch (error) {
       throw new InvalidAuditOptionsError(`checkpoint public key: not a PEM public key (${message(error)})`);
     }

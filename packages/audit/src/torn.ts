@@ -48,8 +48,7 @@ export function isTornEntryPrefix(torn: string, seq: number, prev: string): bool
     if (k === KEYS.length) return false;
     k++;
   }
-  if (keys.partial !== undefined && !KEYS.slice(k).some((key) => key.startsWith(keys.partial!)))
-    return false;
+  if (keys.partial !== undefined && !KEYS.slice(k).some((key) => key.startsWith(keys.partial!))) return false;
   const p = text.indexOf(',"prev":"');
   if (p !== -1) {
     const got = text.slice(p + 9, p + 9 + 64);

@@ -1,5 +1,5 @@
 import { createHasher, keyBytes, splitLine } from './chain.js';
-import { readLines, type RawLine } from './lines.js';
+import { type RawLine, readLines } from './lines.js';
 import { type AuditEntry, auditEntrySchema, GENESIS_HASH } from './schema.js';
 import { isTornEntryPrefix } from './torn.js';
 
@@ -112,12 +112,16 @@ interface Line extends RawLine {
  * Streams: memory stays bounded (one read chunk, the current and the next line) whatever the
  * size of the log. Only when a problem is found are the files read again, to name it precisely.
  */
-export async function verify(files: string | readonly string[], options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verify(
+  files: string | readonly string[],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const list = typeof files === 'string' ? [files] : [...files];
   const key = keyBytes(options.hmacKey);
   const { hash, algorithm } = createHasher(key);
   const heads = new Map<number, string>();
-  for (const h of [...(options.checkpoints ?? []), ...(options.anchor ? [options.anchor] : [])]) heads.set(h.seq, h.hash);
+  for (const h of [...(options.checkpoints ?? []), ...(options.anchor ? [options.anchor] : [])])
+    heads.set(h.seq, h.hash);
   const latestHead = heads.size === 0 ? 0 : Math.max(...heads.keys());
 
   const parse = (l: Line): Parsed => {
@@ -173,7 +177,8 @@ export async function verify(files: string | readonly string[], options: VerifyO
     }
     return undefined;
   };
-  const before = (a: RawLine, b: RawLine) => a.fileIndex < b.fileIndex || (a.fileIndex === b.fileIndex && a.line < b.line);
+  const before = (a: RawLine, b: RawLine) =>
+    a.fileIndex < b.fileIndex || (a.fileIndex === b.fileIndex && a.line < b.line);
 
   let expectedSeq: number | undefined;
   let expectedPrev = GENESIS_HASH;
@@ -214,7 +219,12 @@ export async function verify(files: string | readonly string[], options: VerifyO
     const r = await source.next();
     if (r.done) return undefined;
     if ('unreadable' in r.value) {
-      unreadable = { kind: 'unreadable', file: r.value.file, line: 0, message: `cannot read ${r.value.file} (${r.value.code})` };
+      unreadable = {
+        kind: 'unreadable',
+        file: r.value.file,
+        line: 0,
+        message: `cannot read ${r.value.file} (${r.value.code})`,
+      };
       return undefined;
     }
     return { ...r.value };
@@ -230,10 +240,18 @@ export async function verify(files: string | readonly string[], options: VerifyO
       if (l.unterminated) {
         // The last line has no newline: a crashed writer's torn tail only if it is the start of
         // the next entry; a whole line without its newline counts if it is exactly that entry.
-        const seq = expectedSeq ?? (options.partial ? Number(/^\{"v":1,"seq":(\d+),/.exec(l.text)?.[1] ?? 1) : 1);
+        const seq =
+          expectedSeq ?? (options.partial ? Number(/^\{"v":1,"seq":(\d+),/.exec(l.text)?.[1] ?? 1) : 1);
         const p = parse(l);
-        const whole = p.ok && p.hashOk && p.entry.seq === seq && (expectedSeq === undefined || p.entry.prev === expectedPrev);
-        if (!l.tooLong && (whole || isTornEntryPrefix(l.text, seq, expectedSeq === undefined ? '' : expectedPrev)))
+        const whole =
+          p.ok &&
+          p.hashOk &&
+          p.entry.seq === seq &&
+          (expectedSeq === undefined || p.entry.prev === expectedPrev);
+        if (
+          !l.tooLong &&
+          (whole || isTornEntryPrefix(l.text, seq, expectedSeq === undefined ? '' : expectedPrev))
+        )
           return finish(l);
         return done(
           at(
@@ -271,7 +289,9 @@ export async function verify(files: string | readonly string[], options: VerifyO
       }
       const fits = p.hashOk && e.seq === expectedSeq && e.prev === expectedPrev;
       if (fits && heads.has(e.seq) && heads.get(e.seq) !== e.hash) {
-        return done(at(l, 'edited', `entry seq ${e.seq} is not the one its signed checkpoint recorded`, e.seq));
+        return done(
+          at(l, 'edited', `entry seq ${e.seq} is not the one its signed checkpoint recorded`, e.seq),
+        );
       }
       if (fits) {
         expectedSeq++;
@@ -282,11 +302,19 @@ export async function verify(files: string | readonly string[], options: VerifyO
       // The next line continues from the previous one: this line does not belong here. A genuine
       // entry whose seq occurs nowhere else was moved (reordered); anything else was inserted.
       if (linked(nxt, expectedSeq, expectedPrev)) {
-        const moved = p.hashOk && e.seq > expectedSeq && (await findSeq(e.seq, (o) => o.fileIndex !== l.fileIndex || o.line !== l.line)) === undefined;
+        const moved =
+          p.hashOk &&
+          e.seq > expectedSeq &&
+          (await findSeq(e.seq, (o) => o.fileIndex !== l.fileIndex || o.line !== l.line)) === undefined;
         return done(
           moved
             ? at(l, 'reordered', `out of order: seq ${e.seq} comes before seq ${expectedSeq}`, e.seq)
-            : at(l, 'inserted', 'line does not belong: the next line continues the chain from the line before', e.seq),
+            : at(
+                l,
+                'inserted',
+                'line does not belong: the next line continues the chain from the line before',
+                e.seq,
+              ),
         );
       }
       if (!p.hashOk) {
@@ -298,28 +326,60 @@ export async function verify(files: string | readonly string[], options: VerifyO
             at(
               l,
               expectedSeq === 1 ? 'edited' : 'deleted',
-              expectedSeq === 1 ? 'first entry does not start from the genesis hash' : `first entry does not link to seq ${expectedSeq - 1}`,
+              expectedSeq === 1
+                ? 'first entry does not start from the genesis hash'
+                : `first entry does not link to seq ${expectedSeq - 1}`,
               e.seq,
             ),
           );
         }
         if (prevLine.fileIndex !== l.fileIndex) {
-          return done(at(l, 'truncated', `first entry of this file does not link to the last entry of ${prevLine.file}`, e.seq));
+          return done(
+            at(
+              l,
+              'truncated',
+              `first entry of this file does not link to the last entry of ${prevLine.file}`,
+              e.seq,
+            ),
+          );
         }
-        return done(at(prevLine, 'edited', `line was changed: its hash is not the one line ${l.line} recorded`, e.seq - 1));
+        return done(
+          at(
+            prevLine,
+            'edited',
+            `line was changed: its hash is not the one line ${l.line} recorded`,
+            e.seq - 1,
+          ),
+        );
       }
       if (e.seq < expectedSeq) {
         // Two lines claim the same place; the one the next line links to is genuine.
         const b = entryOf(prevLine);
         if (prevLine && b && b.seq === e.seq && b.prev === e.prev && linked(nxt, e.seq + 1, e.hash)) {
-          return done(at(prevLine, 'inserted', `line does not belong: line ${l.line + 1} links to the line after it`, e.seq));
+          return done(
+            at(
+              prevLine,
+              'inserted',
+              `line does not belong: line ${l.line + 1} links to the line after it`,
+              e.seq,
+            ),
+          );
         }
-        return done(at(l, 'inserted', `sequence goes back: seq ${e.seq} after seq ${expectedSeq - 1}`, e.seq));
+        return done(
+          at(l, 'inserted', `sequence goes back: seq ${e.seq} after seq ${expectedSeq - 1}`, e.seq),
+        );
       }
       // e.seq > expectedSeq: something is missing here, or comes later.
       const later = await findSeq(expectedSeq, (o) => before(l, o));
       if (later !== undefined) {
-        return done(at(l, 'reordered', `out of order: seq ${e.seq} comes before seq ${expectedSeq} (line ${later.line})`, e.seq));
+        return done(
+          at(
+            l,
+            'reordered',
+            `out of order: seq ${e.seq} comes before seq ${expectedSeq} (line ${later.line})`,
+            e.seq,
+          ),
+        );
       }
       if (prevLine !== undefined && prevLine.fileIndex !== l.fileIndex) {
         return done(
@@ -331,7 +391,8 @@ export async function verify(files: string | readonly string[], options: VerifyO
           ),
         );
       }
-      const missing = e.seq - expectedSeq === 1 ? `seq ${expectedSeq} is` : `seq ${expectedSeq}..${e.seq - 1} are`;
+      const missing =
+        e.seq - expectedSeq === 1 ? `seq ${expectedSeq} is` : `seq ${expectedSeq}..${e.seq - 1} are`;
       return done(at(l, 'deleted', `${missing} missing before this line`, e.seq));
     }
     return finish(undefined);
@@ -344,7 +405,8 @@ export async function verify(files: string | readonly string[], options: VerifyO
     const lastSeq = expectedSeq === undefined ? 0 : expectedSeq - 1;
     if (latestHead > lastSeq) {
       const file = lastComplete?.file ?? list.at(-1) ?? '';
-      const line = lastComplete === undefined || lastComplete.file !== list.at(-1) ? 1 : lastComplete.line + 1;
+      const line =
+        lastComplete === undefined || lastComplete.file !== list.at(-1) ? 1 : lastComplete.line + 1;
       return done({
         kind: 'truncated',
         file,

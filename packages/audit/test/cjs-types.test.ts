@@ -61,7 +61,10 @@ describe('CommonJS TypeScript consumers of the packed tarballs', () => {
     install(audit, consumer, '@codex/audit', pkgDir);
     install(profile, consumer, '@codex/security-profile', profileDir);
     mkdirSync(join(consumer, 'node_modules/@types'), { recursive: true });
-    symlinkSync(realpathSync(join(pkgDir, 'node_modules/@types/node')), join(consumer, 'node_modules/@types/node'));
+    symlinkSync(
+      realpathSync(join(pkgDir, 'node_modules/@types/node')),
+      join(consumer, 'node_modules/@types/node'),
+    );
 
     const tsc = require.resolve('typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer, encoding: 'utf8' });

@@ -16,7 +16,7 @@ async function genuine(n: number, hmacKey?: string): Promise<{ path: string; lin
       target: `/home/alice/é "quoted" \\ ${'x'.repeat(i)} 🦀`,
       decision: i % 2 ? 'denied' : 'requires_approval',
       reason: `r${i}\ttab`,
-      session_id: i % 3 ? 's' : null,
+      ...(i % 3 ? { session_id: 's' } : {}),
       details: { n: i, f: 1.5, ok: true, none: null, s: 'v"' },
     });
   }
@@ -39,7 +39,11 @@ describe('torn tail: only the start of the next entry counts', () => {
     for (let n = 1; n <= bytes.length; n++) {
       // Cut at every byte, also inside a multi-byte character.
       const r = await verify(logWith(lines.slice(0, 5), bytes.subarray(0, n)));
-      expect({ n, status: r.status, problem: r.problem }).toMatchObject({ n, status: 'torn-tail', problem: undefined });
+      expect({ n, status: r.status, problem: r.problem }).toMatchObject({
+        n,
+        status: 'torn-tail',
+        problem: undefined,
+      });
       expect(r.entries).toBe(5);
     }
   });
@@ -66,7 +70,13 @@ describe('torn tail: only the start of the next entry counts', () => {
     const { path, lines } = await genuine(6);
     writeFileSync(path, `${lines.slice(0, 5).join('\n')}\n${lines[5]!.slice(0, 77)}`);
     const logger = new AuditLogger({ path, mask: MASK });
-    await logger.log({ profile: 'offline', operation: 'other', target: 't', decision: 'allowed', reason: '' });
+    await logger.log({
+      profile: 'offline',
+      operation: 'other',
+      target: 't',
+      decision: 'allowed',
+      reason: '',
+    });
     await logger.close();
     expect(logger.stats.tornTailsRepaired).toBe(1);
     expect(await verify(path)).toMatchObject({ status: 'ok', entries: 6 });
