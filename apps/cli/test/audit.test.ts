@@ -247,13 +247,17 @@ describe('codex audit: the rough edges', () => {
     [['audit', 'tail', '-n', '20000']],
     [['audit', 'tail', '-n', '20000', '--json']],
     [['audit', 'tail', '-f', '-n', '20000', '--json']],
-  ])('`codex %s | head -1` exits 0 without a stack trace (EPIPE)', async (args) => {
-    await manyEntries(20_000);
-    const r = await piped(args);
-    expect(r.head.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
-    expect(r.status).toBe(0);
-  }, 60_000);
+  ])(
+    '`codex %s | head -1` exits 0 without a stack trace (EPIPE)',
+    async (args) => {
+      await manyEntries(20_000);
+      const r = await piped(args);
+      expect(r.head.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
+      expect(r.status).toBe(0);
+    },
+    60_000,
+  );
 
   it('tail -f follows without a MaxListenersExceededWarning (CODEX_TEST_FOLLOW_MS, default 4 s)', async () => {
     await write(log, [ev(0)]);

@@ -24,9 +24,20 @@ const trusted = trustedKeys([publicKeyPem(key.publicKey)]);
 
 async function logged(n: number, every = 10): Promise<{ path: string; lines: string[] }> {
   const path = join(tempDir(), 'audit.jsonl');
-  const logger = new AuditLogger({ path, mask: MASK, batchSize: 1, checkpoint: { key, every, host: 'host-a' } });
+  const logger = new AuditLogger({
+    path,
+    mask: MASK,
+    batchSize: 1,
+    checkpoint: { key, every, host: 'host-a' },
+  });
   for (let i = 1; i <= n; i++) {
-    await logger.log({ profile: 'offline', operation: 'file_read', target: `/f${i}`, decision: 'allowed', reason: `r${i}` });
+    await logger.log({
+      profile: 'offline',
+      operation: 'file_read',
+      target: `/f${i}`,
+      decision: 'allowed',
+      reason: `r${i}`,
+    });
   }
   await logger.close();
   return { path, lines: readFileSync(path, 'utf8').split('\n').slice(0, -1) };
@@ -37,7 +48,10 @@ function rechain(lines: string[], from: number): string[] {
   const out = [...lines];
   let prev = from === 0 ? '0'.repeat(64) : (JSON.parse(out[from - 1]!) as { hash: string }).hash;
   for (let i = from; i < out.length; i++) {
-    const prefix = out[i]!.slice(0, out[i]!.length - 75).replace(/"prev":"[0-9a-f]{64}"$/, `"prev":"${prev}"`);
+    const prefix = out[i]!.slice(0, out[i]!.length - 75).replace(
+      /"prev":"[0-9a-f]{64}"$/,
+      `"prev":"${prev}"`,
+    );
     prev = createHash('sha256').update(prefix).digest('hex');
     out[i] = `${prefix},"hash":"${prev}"}`;
   }
@@ -73,9 +87,9 @@ describe('signed checkpoints', () => {
     const { bundle, ...rest } = JSON.parse(line) as { bundle: object };
     const payload = Buffer.from(JSON.stringify(rest));
     expect(verifyWithKey(payload, bundle, publicKeyPem(key.publicKey))).toEqual({ hint: key.hint });
-    expect(() => verifyWithKey(Buffer.from(JSON.stringify({ ...rest, seq: 2 })), bundle, publicKeyPem(key.publicKey))).toThrow(
-      /does not verify|digest/,
-    );
+    expect(() =>
+      verifyWithKey(Buffer.from(JSON.stringify({ ...rest, seq: 2 })), bundle, publicKeyPem(key.publicKey)),
+    ).toThrow(/does not verify|digest/);
   });
 
   it('catch lines cut from the end, which the chain alone cannot see', async () => {
@@ -113,7 +127,12 @@ describe('signed checkpoints', () => {
     ['a changed seq', (l: string) => l.replace(/"seq":20/, '"seq":19'), 'forged', 2],
     ['a changed hash', (l: string) => l.replace(/"hash":"[0-9a-f]{4}/, '"hash":"0000'), 'forged', 2],
     ['not JSON', () => 'garbage', 'bad-checkpoint', 2],
-    ['a bundle without signature', (l: string) => l.replace(/"signature":"[^"]+"/, '"signature":""'), 'forged', 2],
+    [
+      'a bundle without signature',
+      (l: string) => l.replace(/"signature":"[^"]+"/, '"signature":""'),
+      'forged',
+      2,
+    ],
   ])('a checkpoint with %s is found (%s)', async (_n, edit, kind, line) => {
     const { path } = await logged(25);
     const file = checkpointPath(path);
@@ -137,16 +156,28 @@ describe('signed checkpoints', () => {
 
   it('a missing checkpoint file is reported as missing; an unterminated last checkpoint is ignored as torn', async () => {
     const path = join(tempDir(), 'none.jsonl');
-    expect(await readCheckpoints(checkpointPath(path), trusted)).toMatchObject({ missing: true, checkpoints: [] });
+    expect(await readCheckpoints(checkpointPath(path), trusted)).toMatchObject({
+      missing: true,
+      checkpoints: [],
+    });
     const { path: p2 } = await logged(5);
     appendFileSync(checkpointPath(p2), '{"v":1,"host":"host-a","lo');
-    expect(await readCheckpoints(checkpointPath(p2), trusted)).toMatchObject({ tornTail: true, checkpoints: [{ seq: 5 }] });
+    expect(await readCheckpoints(checkpointPath(p2), trusted)).toMatchObject({
+      tornTail: true,
+      checkpoints: [{ seq: 5 }],
+    });
   });
 
   it('an interval checkpoint follows T ms after the first uncovered entry', async () => {
     const path = join(tempDir(), 'audit.jsonl');
     const logger = new AuditLogger({ path, checkpoint: { key, every: 1000, intervalMs: 50 } });
-    await logger.log({ profile: 'offline', operation: 'other', target: 't', decision: 'allowed', reason: '' });
+    await logger.log({
+      profile: 'offline',
+      operation: 'other',
+      target: 't',
+      decision: 'allowed',
+      reason: '',
+    });
     await new Promise((r) => setTimeout(r, 300));
     const cps = await readCheckpoints(checkpointPath(path), trusted);
     expect(cps.checkpoints.map((c) => [c.seq, c.reason])).toEqual([[1, 'interval']]);
