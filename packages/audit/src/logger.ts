@@ -17,7 +17,6 @@ import { type AuditExportSink, Checkpointer, type CheckpointOptions } from './ch
 import {
   AuditBufferFullError,
   AuditClosedError,
-  AuditCorruptTailError,
   AuditError,
   AuditIoError,
   InvalidAuditEventError,
