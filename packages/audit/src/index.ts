@@ -23,12 +23,9 @@ export {
   InvalidAuditOptionsError,
   InvalidTimeSpecError,
 } from './errors.js';
-export {
-  createOtlpAuditExporter,
-  OTLP_ATTRIBUTES,
-  type OtlpAuditExporter,
-  type OtlpAuditExporterOptions,
-} from './export/otlp.js';
+// The OTLP exporter is its own entry point, `@codex/audit/otlp`: the OpenTelemetry SDK takes
+// about a second to import, which no other user of this package should pay.
+export { OTLP_ATTRIBUTES } from './export/attributes.js';
 export { type ExportVerifyResult, type HostVerifyResult, verifyExport } from './export/verify-export.js';
 export { logFiles } from './files.js';
 export { type FollowOptions, followEntries } from './follow.js';

@@ -7,14 +7,9 @@ import {
   sign,
 } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import {
-  bundleFromJSON,
-  bundleToJSON,
-  type SerializedBundle,
-  toMessageSignatureBundle,
-} from '@sigstore/bundle';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import type { SerializedBundle } from '@sigstore/bundle';
 import { AuditIoError, InvalidAuditOptionsError } from './errors.js';
 
 /**
@@ -23,6 +18,14 @@ import { AuditIoError, InvalidAuditOptionsError } from './errors.js';
  * @sigstore/bundle's toMessageSignatureBundle, which its MessageSignatureBundleBuilder uses), and
  * verified the same way, with @sigstore/verify against exactly the keys the verifier trusts.
  */
+// sigstore-js is loaded on first use (it costs ~40-160 ms to import): a process that logs but never
+// signs or verifies a checkpoint (every `codex` command) does not pay for it.
+const load = createRequire(import.meta.url);
+let bundleLib: typeof import('@sigstore/bundle') | undefined;
+let verifyLib: typeof import('@sigstore/verify') | undefined;
+const sigstoreBundle = () => (bundleLib ??= load('@sigstore/bundle') as typeof import('@sigstore/bundle'));
+const sigstoreVerify = () => (verifyLib ??= load('@sigstore/verify') as typeof import('@sigstore/verify'));
+
 export interface CheckpointKey {
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
@@ -104,6 +107,7 @@ export function publicKeyPem(publicKey: KeyObject): string {
 /** Signs `data` into a sigstore message-signature bundle (v0.3 JSON). Synchronous. */
 export function signBundle(data: Uint8Array, key: CheckpointKey): SerializedBundle {
   const bytes = Buffer.from(data);
+  const { toMessageSignatureBundle, bundleToJSON } = sigstoreBundle();
   const bundle = toMessageSignatureBundle({
     digest: createHash('sha256').update(bytes).digest(),
     signature: sign('sha256', bytes, key.privateKey),
@@ -137,6 +141,8 @@ export function verifyBundle(
   bundleJson: unknown,
   trusted: ReadonlyMap<string, KeyObject>,
 ): BundleCheck {
+  const { bundleFromJSON } = sigstoreBundle();
+  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
   let bundle: ReturnType<typeof bundleFromJSON>;
   try {
     bundle = bundleFromJSON(bundleJson);

@@ -56,7 +56,6 @@ describe('README', () => {
       'auditEntrySchema',
       'loadOrCreateCheckpointKey',
       'readCheckpoints',
-      'createOtlpAuditExporter',
       'verifyExport',
     ]) {
       expect(readme).toContain(name);

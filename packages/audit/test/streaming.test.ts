@@ -16,11 +16,21 @@ function fill(path: string, bytes: number): number {
 }
 
 function verifyUnderHeap(path: string, heapMB: number) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${heapMB}`, bin('verify-heap.mjs'), dist, path], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [`--max-old-space-size=${heapMB}`, bin('verify-heap.mjs'), dist, path],
+    {
+      encoding: 'utf8',
+    },
+  );
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
-  return JSON.parse(r.stdout) as { status: string; entries: number; ms: number; peakHeapMB: number; maxRssMB: number };
+  return JSON.parse(r.stdout) as {
+    status: string;
+    entries: number;
+    ms: number;
+    peakHeapMB: number;
+    maxRssMB: number;
+  };
 }
 
 describe('verify streams the log (bounded memory)', () => {
@@ -30,7 +40,11 @@ describe('verify streams the log (bounded memory)', () => {
     // Control: the whole file as a string, split into lines, does not fit in that heap.
     const whole = spawnSync(
       process.execPath,
-      ['--max-old-space-size=24', '-e', `require('fs').readFileSync(${JSON.stringify(path)}, 'utf8').split('\\n')`],
+      [
+        '--max-old-space-size=24',
+        '-e',
+        `require('fs').readFileSync(${JSON.stringify(path)}, 'utf8').split('\\n')`,
+      ],
       { encoding: 'utf8' },
     );
     expect(whole.status).not.toBe(0);

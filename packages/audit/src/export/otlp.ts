@@ -4,15 +4,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { AuditExportSink } from '../checkpoint-writer.js';
 import { InvalidAuditOptionsError } from '../errors.js';
+import { OTLP_ATTRIBUTES } from './attributes.js';
 
-/** Attribute names of exported records (the body is the exact line, so the store can rehash it). */
-export const OTLP_ATTRIBUTES = {
-  kind: 'codex.audit.kind',
-  seq: 'codex.audit.seq',
-  hash: 'codex.audit.hash',
-  prev: 'codex.audit.prev',
-  log: 'codex.audit.log',
-} as const;
+export { OTLP_ATTRIBUTES } from './attributes.js';
 
 export interface OtlpAuditExporterOptions {
   /** The OTLP/HTTP logs endpoint, e.g. `http://collector:4318/v1/logs`. */

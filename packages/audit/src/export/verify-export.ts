@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type Checkpoint, type CheckpointProblem, checkCheckpointLine } from '../checkpoint.js';
 import { readLines } from '../lines.js';
 import { type VerifyResult, verify } from '../verify.js';
-import { OTLP_ATTRIBUTES } from './otlp.js';
+import { OTLP_ATTRIBUTES } from './attributes.js';
 
 /** One host's (and log's) part of a merged export, verified on its own. */
 export interface HostVerifyResult {
