@@ -79,5 +79,5 @@ describe('CommonJS TypeScript consumers of the packed tarballs', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(out)).toEqual({ ok: true, seq: 1, codexError: 'INVALID_CONFIG', auditError: true });
-  });
+  }, 240_000); // two packs, two attw runs and a tsc: about 10 s idle, a minute on a loaded machine
 });
