@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AuditLogger,
+  checkpointKey,
   checkpointPath,
   generateCheckpointKey,
+  InvalidAuditOptionsError,
   publicKeyPem,
   readCheckpoints,
   trustedKeys,
@@ -184,5 +186,53 @@ describe('signed checkpoints', () => {
     await logger.close();
     // Nothing new since: close adds no second checkpoint of the same head.
     expect((await readCheckpoints(checkpointPath(path), trusted)).checkpoints).toHaveLength(1);
+  });
+});
+
+describe('checkpoints with an HMAC chain, and bad options', () => {
+  it('checkpoint the HMAC head; verify needs the key and the checkpoints', async () => {
+    const path = join(tempDir(), 'keyed.jsonl');
+    const logger = new AuditLogger({ path, hmacKey: 'k', checkpoint: { key, every: 3 } });
+    for (let i = 0; i < 7; i++)
+      await logger.log({
+        profile: 'offline',
+        operation: 'other',
+        target: `t${i}`,
+        decision: 'denied',
+        reason: '',
+      });
+    await logger.close();
+    const cps = await readCheckpoints(checkpointPath(path), trusted);
+    expect(cps.checkpoints.map((c) => [c.seq, c.chain])).toEqual([
+      [3, 'hmac-sha256'],
+      [6, 'hmac-sha256'],
+      [7, 'hmac-sha256'],
+    ]);
+    expect(await verify(path, { hmacKey: 'k', checkpoints: cps.checkpoints })).toMatchObject({
+      status: 'ok',
+    });
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, 5);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect((await verify(path, { hmacKey: 'k', checkpoints: cps.checkpoints })).problem).toMatchObject({
+      kind: 'truncated',
+      beforeCheckpoint: true,
+    });
+  });
+
+  it('rejects a key that is not P-256, and nonsense intervals', () => {
+    expect(() => checkpointKey('not a pem')).toThrow(InvalidAuditOptionsError);
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    expect(() => checkpointKey(ed)).toThrow(/P-256/);
+    expect(
+      () => new AuditLogger({ path: join(tempDir(), 'x.jsonl'), checkpoint: { key, every: 0 } }),
+    ).toThrow(/checkpoint\.every/);
+  });
+
+  it('the OTLP exporter refuses a URL that is not http(s)', async () => {
+    const { createOtlpAuditExporter } = await import('../src/otlp.js');
+    expect(() => createOtlpAuditExporter({ url: 'ftp://127.0.0.1/v1/logs' })).toThrow(
+      InvalidAuditOptionsError,
+    );
+    expect(() => createOtlpAuditExporter({ url: 'not a url' })).toThrow(/not a URL/);
   });
 });
