@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/pino-transport.ts'],
+  entry: ['src/index.ts', 'src/pino-transport.ts', 'src/otlp.ts'],
+  // import.meta.url in the CommonJS build too (sigstore-js is required lazily through it).
+  shims: true,
   // Both module systems: tools import @codex/audit from ESM and from CommonJS.
   format: ['esm', 'cjs'],
   dts: true,

@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
-  format: ['esm'],
+  // Both module systems: CommonJS tools (and @codex/audit's .d.cts) can require it too.
+  format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLogger } from '@codex/audit';
+import { AuditLogger, generateCheckpointKey, publicKeyPem } from '@codex/audit';
 import type { AuditEventInput } from '@codex/security-profile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, codex } from './helpers.js';
@@ -213,4 +214,235 @@ describe('codex audit stats and tail', () => {
       '3:target-2',
     ]);
   }, 40_000);
+});
+
+describe('codex audit: the rough edges', () => {
+  async function manyEntries(n: number) {
+    const logger = new AuditLogger({ path: log });
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) all.push(logger.log(ev(i)));
+    await Promise.all(all);
+    await logger.close();
+  }
+  /** Runs `codex <args> | head -1` in a real shell pipeline; returns codex's own exit status. */
+  function piped(args: string[]): Promise<{ status: number; head: string; stderr: string }> {
+    const script = `"${process.execPath}" "${BIN}" ${args.join(' ')} 2>"$ERR" | head -1; exit \${PIPESTATUS[0]}`;
+    const errFile = join(home, 'stderr.txt');
+    return new Promise((resolve) => {
+      const child = spawn('bash', ['-c', script], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home, ERR: errFile },
+      });
+      let head = '';
+      child.stdout.on('data', (d) => {
+        head += d;
+      });
+      child.on('close', (status) =>
+        resolve({ status: status ?? -1, head, stderr: readFileSync(errFile, 'utf8') }),
+      );
+    });
+  }
+
+  it.each([
+    [['audit', 'query', '--json']],
+    [['audit', 'query']],
+    [['audit', 'tail', '-n', '20000']],
+    [['audit', 'tail', '-n', '20000', '--json']],
+    [['audit', 'tail', '-f', '-n', '20000', '--json']],
+  ])(
+    '`codex %s | head -1` exits 0 without a stack trace (EPIPE)',
+    async (args) => {
+      await manyEntries(20_000);
+      const r = await piped(args);
+      expect(r.head.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
+      expect(r.status).toBe(0);
+    },
+    60_000,
+  );
+
+  it('tail -f follows without a MaxListenersExceededWarning (CODEX_TEST_FOLLOW_MS, default 4 s)', async () => {
+    await write(log, [ev(0)]);
+    const followMs = Number(process.env.CODEX_TEST_FOLLOW_MS ?? 4000);
+    const child = spawn(process.execPath, ['--trace-warnings', BIN, 'audit', 'tail', '-f', '--json'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    // At the 200 ms poll interval, the old code passed Node's limit of 10 listeners after ~2 s.
+    await new Promise((r) => setTimeout(r, followMs));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).not.toContain('MaxListenersExceededWarning');
+    expect(err).toBe('');
+  }, 120_000);
+});
+
+describe('codex audit checkpoint, and verify against signed checkpoints', () => {
+  /** Rewrites the chain from line `from` on, as an attacker without an HMAC key can. */
+  function rechain(lines: string[], from: number): string[] {
+    const out = [...lines];
+    let prev = (JSON.parse(out[from - 1]!) as { hash: string }).hash;
+    for (let i = from; i < out.length; i++) {
+      const prefix = out[i]!.slice(0, out[i]!.length - 75).replace(
+        /"prev":"[0-9a-f]{64}"$/,
+        `"prev":"${prev}"`,
+      );
+      prev = createHash('sha256').update(prefix).digest('hex');
+      out[i] = `${prefix},"hash":"${prev}"}`;
+    }
+    return out;
+  }
+  const lines = () => readFileSync(log, 'utf8').split('\n').slice(0, -1);
+  const put = (l: string[]) => writeFileSync(log, `${l.join('\n')}\n`);
+
+  it('checkpoint creates the host key and signs the head; verify then checks it (exit 0, 5, 6, 7, 8)', async () => {
+    await write(
+      log,
+      Array.from({ length: 10 }, (_, i) => ev(i)),
+    );
+    const before = codex(['audit', 'verify'], { home });
+    expect(before.stdout).toContain('no trusted checkpoint key');
+    expect(before.status).toBe(0);
+
+    const cp = codex(['audit', 'checkpoint'], { home });
+    expect(cp.stderr).toContain('created the checkpoint key');
+    expect(cp.stdout).toMatch(/checkpoint: seq 10 [0-9a-f]{16}… signed into .*audit\.jsonl\.checkpoints/);
+    expect(cp.status).toBe(0);
+    expect(statSync(join(home, 'audit', 'checkpoint-key.pem')).mode & 0o777).toBe(0o600);
+    const ok = codex(['audit', 'verify'], { home });
+    expect(ok.stdout).toContain('1 signed checkpoint up to seq 10');
+    expect(ok.status).toBe(0);
+
+    const genuine = lines();
+    put(genuine.slice(0, 8)); // the last two lines cut off: the chain alone says OK
+    const cut = codex(['audit', 'verify', '--json'], { home });
+    expect(JSON.parse(cut.stdout)).toMatchObject({ exitCode: 5, problem: { kind: 'truncated', seq: 9 } });
+    expect(cut.status).toBe(5);
+
+    const edited = [...genuine];
+    edited[3] = edited[3]!.replace('"target":"target-3"', '"target":"harmless"');
+    put(rechain(edited, 3));
+    const ed = codex(['audit', 'verify'], { home });
+    expect(ed.stdout).toMatch(
+      /^EDITED BEFORE CHECKPOINT: .*audit\.jsonl:10: edited: entry seq 10 is not the one its signed checkpoint recorded/,
+    );
+    expect(ed.status).toBe(6);
+
+    put(genuine);
+    const cpFile = `${log}.checkpoints`;
+    const cpText = readFileSync(cpFile, 'utf8');
+    writeFileSync(cpFile, cpText.replace(/"seq":10/, '"seq":9'));
+    const forged = codex(['audit', 'verify'], { home });
+    expect(forged.stdout).toMatch(/^FORGED CHECKPOINT: .*checkpoints:1: forged: signature does not verify/);
+    expect(forged.status).toBe(8);
+
+    const otherKey = join(home, 'other.pub.pem');
+    writeFileSync(otherKey, publicKeyPem(generateCheckpointKey().publicKey));
+    writeFileSync(cpFile, cpText);
+    const unknown = codex(['audit', 'verify', '--pubkey', otherKey], { home });
+    expect(unknown.stdout).toContain('unknown-key: signed by an unknown key');
+    expect(unknown.status).toBe(8);
+
+    rmSync(cpFile);
+    const missing = codex(['audit', 'verify'], { home });
+    expect(missing.stdout).toMatch(/^MISSING CHECKPOINT: no checkpoint file; 10 entries/);
+    expect(missing.status).toBe(7);
+
+    writeFileSync(cpFile, 'not json\n');
+    expect(codex(['audit', 'verify'], { home }).status).toBe(8);
+  });
+
+  it('checkpoint and verify --pubkey reject a bad key file as a configuration error (exit 2)', async () => {
+    await write(log, [ev(0)]);
+    const bad = join(home, 'bad.pem');
+    writeFileSync(bad, 'not a key');
+    expect(codex(['audit', 'checkpoint', '--key', bad], { home }).status).toBe(2);
+    expect(codex(['audit', 'verify', '--pubkey', bad], { home }).status).toBe(2);
+    expect(codex(['audit', 'verify', '--export', log], { home }).status).toBe(2); // --export needs --pubkey
+  });
+
+  it('verify --export checks a merged Collector export host by host and names a dropped record', async () => {
+    // Two hosts' logs with signed checkpoints, merged into Collector file-exporter JSON lines.
+    const hosts = ['web-1', 'web-2'];
+    const pubs: string[] = [];
+    const request = (host: string, bodies: { kind: string; body: string }[]) =>
+      JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'host.name', value: { stringValue: host } }] },
+            scopeLogs: [
+              {
+                scope: { name: '@codex/audit' },
+                logRecords: bodies.map(({ kind, body }) => {
+                  const f = JSON.parse(body) as { seq: number; hash: string };
+                  return {
+                    timeUnixNano: '1767225600000000000',
+                    body: { stringValue: body },
+                    attributes: [
+                      { key: 'codex.audit.kind', value: { stringValue: kind } },
+                      { key: 'codex.audit.log', value: { stringValue: 'audit.jsonl' } },
+                      { key: 'codex.audit.seq', value: { intValue: String(f.seq) } },
+                      { key: 'codex.audit.hash', value: { stringValue: f.hash } },
+                    ],
+                  };
+                }),
+              },
+            ],
+          },
+        ],
+      });
+    const out: string[] = [];
+    for (const host of hosts) {
+      const key = generateCheckpointKey();
+      const pub = join(home, `${host}.pub.pem`);
+      writeFileSync(pub, publicKeyPem(key.publicKey));
+      pubs.push('--pubkey', pub);
+      const path = join(home, host, 'audit.jsonl');
+      const logger = new AuditLogger({ path, checkpoint: { key, every: 5, host } });
+      for (let i = 0; i < 12; i++) await logger.log(ev(i));
+      await logger.close();
+      const entries = readFileSync(path, 'utf8').trim().split('\n');
+      const cps = readFileSync(`${path}.checkpoints`, 'utf8').trim().split('\n');
+      out.push(
+        request(
+          host,
+          entries.slice(0, 6).map((body) => ({ kind: 'entry', body })),
+        ),
+      );
+      out.push(
+        request(host, [
+          ...entries.slice(6).map((body) => ({ kind: 'entry', body })),
+          ...cps.map((body) => ({ kind: 'checkpoint', body })),
+        ]),
+      );
+    }
+    const merged = join(home, 'export.jsonl');
+    writeFileSync(merged, `${[out[0], out[2], out[1], out[3]].join('\n')}\n`); // interleaved hosts
+    const ok = codex(['audit', 'verify', '--export', merged, ...pubs], { home });
+    expect(ok.stdout).toContain('OK: host web-1 (audit.jsonl): 12 entries seq 1..12, 3 checkpoints');
+    expect(ok.stdout).toContain('OK: host web-2 (audit.jsonl): 12 entries seq 1..12, 3 checkpoints');
+    expect(ok.status).toBe(0);
+
+    const dropped = readFileSync(merged, 'utf8')
+      .split('\n')
+      .map((l) =>
+        l.includes('"host.name"') && l.includes('web-2')
+          ? l.replace(/\{"timeUnixNano":"\d+","body":\{"stringValue":"\{\\"v\\":1,\\"seq\\":3,.*?\}\]\},/, '')
+          : l,
+      );
+    writeFileSync(merged, dropped.join('\n'));
+    const bad = codex(['audit', 'verify', '--export', merged, ...pubs, '--json'], { home });
+    const report = JSON.parse(bad.stdout) as {
+      exitCode: number;
+      hosts: { host: string; exitCode: number; result: { problem?: { message: string } } }[];
+    };
+    const web2 = report.hosts.find((h) => h.host === 'web-2')!;
+    expect(web2.result.problem?.message).toContain('seq 3 is missing');
+    expect(web2.exitCode).toBe(6);
+    expect(report.hosts.find((h) => h.host === 'web-1')!.exitCode).toBe(0);
+    expect(bad.status).toBe(6);
+  });
 });

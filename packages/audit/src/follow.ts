@@ -77,6 +77,15 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
     }
   }
 
+  // One abort listener for the whole follow (not one per poll: that leaked listeners and
+  // triggered MaxListenersExceededWarning after a few seconds), removed when the follow ends.
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    clearTimeout(timer);
+    wake?.();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   await openCurrent(options.fromStart === true);
   try {
     while (!signal?.aborted) {
@@ -102,19 +111,16 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
         rest = '';
         decoder = new StringDecoder('utf8');
       }
+      if (signal?.aborted) break;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, interval);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
+        wake = resolve;
+        timer = setTimeout(resolve, interval);
       });
+      wake = undefined;
     }
   } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     await fh?.close();
   }
 }

@@ -1,4 +1,16 @@
 export {
+  CHECKPOINT_REASONS,
+  type Checkpoint,
+  type CheckpointProblem,
+  type CheckpointProblemKind,
+  type CheckpointRead,
+  checkCheckpointLine,
+  checkpointPath,
+  readCheckpoints,
+} from './checkpoint.js';
+export type { AuditExportSink, CheckpointOptions } from './checkpoint-writer.js';
+export { type AuditConfig, createAuditLoggerFromConfig, resolveAuditPath } from './config.js';
+export {
   AuditBufferFullError,
   AuditClosedError,
   AuditCorruptTailError,
@@ -11,18 +23,14 @@ export {
   InvalidAuditOptionsError,
   InvalidTimeSpecError,
 } from './errors.js';
+// The OTLP exporter is its own entry point, `@codex/audit/otlp`: the OpenTelemetry SDK takes
+// about a second to import, which no other user of this package should pay.
+export { OTLP_ATTRIBUTES } from './export/attributes.js';
+export { type ExportVerifyResult, type HostVerifyResult, verifyExport } from './export/verify-export.js';
 export { logFiles } from './files.js';
 export { type FollowOptions, followEntries } from './follow.js';
 export type { LockOptions } from './lock.js';
-export {
-  type AuditConfig,
-  AuditLogger,
-  type AuditLoggerOptions,
-  createAuditLoggerFromConfig,
-  DURABILITIES,
-  type Durability,
-  resolveAuditPath,
-} from './logger.js';
+export { AuditLogger, type AuditLoggerOptions, DURABILITIES, type Durability } from './logger.js';
 export {
   createMasker,
   HOME_PLACEHOLDER,
@@ -58,9 +66,20 @@ export {
   OPERATIONS,
   PROFILES,
 } from './schema.js';
+export {
+  CHECKPOINT_KEY_FILE,
+  CHECKPOINT_PUBLIC_KEY_FILE,
+  type CheckpointKey,
+  checkpointKey,
+  generateCheckpointKey,
+  loadOrCreateCheckpointKey,
+  publicKeyPem,
+  trustedKeys,
+} from './signing.js';
 export { type AuditStats, auditStats } from './stats.js';
 export { parseTimeSpec } from './time.js';
 export {
+  type ChainHead,
   type TornTail,
   type VerifyOptions,
   type VerifyProblem,

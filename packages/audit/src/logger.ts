@@ -6,21 +6,19 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
-  readSync,
   renameSync,
   statSync,
   writeSync,
 } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { AuditEventInput, AuditSink } from '@codex/security-profile';
 import { createHasher, type Hasher, keyBytes } from './chain.js';
+import { type AuditExportSink, Checkpointer, type CheckpointOptions } from './checkpoint-writer.js';
 import {
   AuditBufferFullError,
   AuditClosedError,
-  AuditCorruptTailError,
   AuditError,
   AuditIoError,
-  AuditMissingKeyError,
   InvalidAuditEventError,
   InvalidAuditOptionsError,
 } from './errors.js';
@@ -35,6 +33,7 @@ import {
   OPERATIONS,
   PROFILES,
 } from './schema.js';
+import { readChainTail } from './tail.js';
 
 /**
  * - `none`: entries are written to the OS in batches; nothing is fsynced until `close()`. A
@@ -70,6 +69,10 @@ export interface AuditLoggerOptions {
   readonly lock?: LockOptions;
   /** Clock, for tests. */
   readonly now?: () => Date;
+  /** Signed checkpoints in `<path>.checkpoints` every N entries, T ms, on close and on request. */
+  readonly checkpoint?: CheckpointOptions;
+  /** Gets every written line and checkpoint (e.g. `createOtlpAuditExporter`). */
+  readonly export?: AuditExportSink;
 }
 
 interface Group {
@@ -95,7 +98,6 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const OPERATION_SET: ReadonlySet<string> = new Set(OPERATIONS);
 const DECISION_SET: ReadonlySet<string> = new Set(DECISIONS);
 const PROFILE_SET: ReadonlySet<string> = new Set(PROFILES);
-const TAIL_CHUNK = 64 * 1024;
 
 const live = new Set<AuditLogger>();
 let hooksInstalled = false;
@@ -134,6 +136,9 @@ export class AuditLogger implements AuditSink {
   private readonly maxBuffered: number;
   private readonly maxFileBytes: number;
   private readonly lock: FileLock | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly sink: AuditExportSink | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
 
   /** Batches waiting to be written, oldest first; the last one is open. At most batchSize each. */
   private queue: Group[] = [newGroup()];
@@ -166,6 +171,8 @@ export class AuditLogger implements AuditSink {
       this.path = options.path;
       this.mask = (s) => s;
       this.lock = undefined;
+      this.checkpointer = undefined;
+      this.sink = undefined;
       return;
     }
     if (typeof options.path !== 'string' || options.path.length === 0) {
@@ -191,6 +198,10 @@ export class AuditLogger implements AuditSink {
     this.path = resolve(options.path);
     this.mask = createMasker(options.mask);
     this.lock = new FileLock(`${this.path}.lock`, options.lock);
+    this.sink = options.export;
+    this.checkpointer = options.checkpoint
+      ? new Checkpointer(this.path, options.checkpoint, this.sink)
+      : undefined;
     live.add(this);
     installExitHooks();
   }
@@ -250,14 +261,38 @@ export class AuditLogger implements AuditSink {
   async close(): Promise<void> {
     if (!this.enabled || this.closed) return;
     this.closed = true;
+    clearTimeout(this.checkpointTimer);
     try {
       await this.startFlush();
       if (this.fd !== undefined) fsyncSync(this.fd);
+      if (this.checkpointer && this.counters.written > 0) await this.checkpoint('close');
     } finally {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
       live.delete(this);
     }
+  }
+
+  /**
+   * Writes a signed checkpoint of the log's current head now (under the lock, so it is the head
+   * every process sees). Needs the `checkpoint` option. Resolves with the checkpointed head.
+   */
+  async checkpoint(
+    reason: 'manual' | 'close' | 'interval' = 'manual',
+  ): Promise<{ seq: number; hash: string }> {
+    const cp = this.checkpointer;
+    if (!cp || !this.lock)
+      throw new InvalidAuditOptionsError('audit logger: checkpoint() needs the checkpoint option');
+    if (!this.closed || reason === 'close') await this.startFlush();
+    this.ensureDir();
+    await this.lock.acquire();
+    try {
+      this.syncWithFile();
+      if (this.tail.seq > 0) cp.write(this.tail, this.chain, reason, this.durability !== 'none');
+    } finally {
+      this.lock.release();
+    }
+    return { ...this.tail };
   }
 
   /** @internal beforeExit hook. */
@@ -386,7 +421,9 @@ export class AuditLogger implements AuditSink {
     const chainHash = this.hash;
     let buf = this.scratch;
     let end = 0;
+    const starts: number[] | undefined = this.sink ? [] : undefined;
     for (const body of group.bodies) {
+      starts?.push(end);
       seq++;
       const prefix = `{"v":${AUDIT_SCHEMA_VERSION},"seq":${seq},${body},"prev":"${hash}"`;
       // UTF-8 needs at most 3 bytes per UTF-16 unit; the suffix is 77 ASCII bytes.
@@ -417,7 +454,25 @@ export class AuditLogger implements AuditSink {
     group.written = true;
     this.counters.written += group.bodies.length;
     this.counters.batches++;
+    if (starts)
+      this.sink!.entries(
+        starts.map((st, i) => data.toString('utf8', st, (starts[i + 1] ?? data.length) - 1)),
+      );
+    if (this.checkpointer) this.afterWriteCheckpoint();
     return fd;
+  }
+
+  /** Under the lock, after a batch: a checkpoint if due, else a timer for the interval one. */
+  private afterWriteCheckpoint(): void {
+    const cp = this.checkpointer!;
+    cp.afterWrite(this.tail, this.chain, Date.now(), this.durability !== 'none');
+    if (cp.pendingSince !== undefined && this.checkpointTimer === undefined && !this.closed) {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = undefined;
+        if (!this.closed) this.checkpoint('interval').catch(() => {});
+      }, cp.intervalMs);
+      this.checkpointTimer.unref();
+    }
   }
 
   /** (Re)opens the file if it was rotated or replaced, and re-reads the tail if anyone else wrote. */
@@ -449,11 +504,12 @@ export class AuditLogger implements AuditSink {
   }
 
   /**
-   * Last entry's seq and hash. A torn final line (a writer died mid-write; never acknowledged)
-   * is cut off when `repair` is set, which only happens under the lock.
+   * Last entry's seq and hash. A torn final line (the start of the next entry: a writer died
+   * mid-write; never acknowledged) is cut off when `repair` is set, which only happens under the
+   * lock. Anything else after the last newline is tampering: AUDIT_CORRUPT_TAIL, nothing cut.
    */
   private readTail(fd: number, file: string, repair: boolean): { seq: number; hash: string } {
-    let size = repair ? this.size : fstatSync(fd).size;
+    const size = repair ? this.size : fstatSync(fd).size;
     if (size === 0) {
       if (!repair) return { seq: 0, hash: GENESIS_HASH };
       // An empty live file right after rotation: continue from the newest rotated file.
@@ -471,51 +527,14 @@ export class AuditLogger implements AuditSink {
         closeSync(rfd);
       }
     }
-    let chunk = TAIL_CHUNK;
-    for (;;) {
-      const start = Math.max(0, size - chunk);
-      const buf = Buffer.allocUnsafe(size - start);
-      readSync(fd, buf, 0, buf.length, start);
-      let end = buf.length;
-      if (buf[end - 1] !== 0x0a) {
-        const nl = buf.lastIndexOf(0x0a);
-        if (nl === -1 && start > 0) {
-          chunk *= 2;
-          continue;
-        }
-        const cut = start + nl + 1;
-        if (repair) {
-          ftruncateSync(fd, cut);
-          this.size = cut;
-          this.counters.tornTailsRepaired++;
-        }
-        size = cut;
-        if (size === 0) return this.readTail(fd, file, repair);
-        end = nl + 1;
-        if (nl === -1) continue;
-      }
-      const prevNl = buf.lastIndexOf(0x0a, end - 2);
-      if (prevNl === -1 && start > 0) {
-        chunk *= 2;
-        continue;
-      }
-      const line = buf.toString('utf8', prevNl + 1, end - 1);
-      let parsed: { seq?: unknown; hash?: unknown };
-      try {
-        parsed = JSON.parse(line) as { seq?: unknown; hash?: unknown };
-      } catch {
-        throw new AuditCorruptTailError(file, 'is not JSON');
-      }
-      if (
-        typeof parsed.seq !== 'number' ||
-        !Number.isInteger(parsed.seq) ||
-        typeof parsed.hash !== 'string' ||
-        !/^[0-9a-f]{64}$/.test(parsed.hash)
-      ) {
-        throw new AuditCorruptTailError(file, 'has no seq/hash');
-      }
-      return { seq: parsed.seq, hash: parsed.hash };
+    const tail = readChainTail(fd, size, file, this.hash);
+    if (tail.tornAt !== undefined && repair) {
+      ftruncateSync(fd, tail.tornAt);
+      this.size = tail.tornAt;
+      this.counters.tornTailsRepaired++;
+      if (tail.tornAt === 0) return this.readTail(fd, file, repair);
     }
+    return { seq: tail.seq, hash: tail.hash };
   }
 
   private rotate(fd: number): number {
@@ -605,45 +624,4 @@ function optString(value: unknown, field: string): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value !== 'string') throw new InvalidAuditEventError(field, 'must be a string');
   return JSON.stringify(value);
-}
-
-/** The `[audit]` table of `config.toml` (see `@codex/security-profile`'s `auditConfigSchema`). */
-export interface AuditConfig {
-  readonly enabled: boolean;
-  readonly path: string;
-  readonly durability: Durability;
-  readonly hmac_key_env?: string | undefined;
-}
-
-/**
- * A logger from the `[audit]` config: `path` is resolved against `home` (CODEX_HOME) and the HMAC
- * key is read from the variable `hmac_key_env` names. A named but unset variable is an error
- * (AUDIT_MISSING_KEY), never a silent fallback to an unkeyed chain.
- */
-export function createAuditLoggerFromConfig(
-  config: AuditConfig,
-  options: { home: string; env?: Record<string, string | undefined> } & Omit<
-    AuditLoggerOptions,
-    'path' | 'enabled' | 'durability' | 'hmacKey'
-  >,
-): AuditLogger {
-  const { home, env = process.env, ...rest } = options;
-  const path = isAbsolute(config.path) ? config.path : resolve(home, config.path);
-  let hmacKey: string | undefined;
-  if (config.enabled && config.hmac_key_env !== undefined) {
-    hmacKey = env[config.hmac_key_env];
-    if (!hmacKey) throw new AuditMissingKeyError(config.hmac_key_env);
-  }
-  return new AuditLogger({
-    ...rest,
-    path,
-    enabled: config.enabled,
-    durability: config.durability,
-    ...(hmacKey === undefined ? {} : { hmacKey }),
-  });
-}
-
-/** Resolves `[audit].path` against CODEX_HOME, as the logger does. */
-export function resolveAuditPath(config: Pick<AuditConfig, 'path'>, home: string): string {
-  return isAbsolute(config.path) ? config.path : resolve(home, config.path);
 }

@@ -54,6 +54,9 @@ describe('README', () => {
       'redactSecrets',
       'parseTimeSpec',
       'auditEntrySchema',
+      'loadOrCreateCheckpointKey',
+      'readCheckpoints',
+      'verifyExport',
     ]) {
       expect(readme).toContain(name);
       expect(api).toHaveProperty(name);
@@ -74,10 +77,14 @@ describe('docs/audit.md', () => {
       'unkeyed',
       'unreadable',
       'torn-tail',
+      'bad-tail',
+      'forged',
+      'unknown-key',
+      'bad-checkpoint',
     ]) {
       expect(doc).toContain(`\`${kind}\``);
     }
-    for (const code of ['0', '1', '2', '3', '4', '130'])
+    for (const code of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '130'])
       expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));
   });
 });

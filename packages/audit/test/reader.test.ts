@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +177,28 @@ describe('followEntries', () => {
     await logger.close();
     expect(logger.stats.rotations).toBeGreaterThan(0);
     expect(got).toEqual(['t1', 't2', 't3', 't4', 't5', 't6']);
+  });
+});
+
+describe('followEntries over many polls', () => {
+  it('keeps at most one abort listener on the signal, however long it follows', async () => {
+    const path = join(tempDir(), 'f.jsonl');
+    writeFileSync(path, '');
+    const ac = new AbortController();
+    const counts: number[] = [];
+    const follower = (async () => {
+      for await (const _ of followEntries(path, { intervalMs: 1, signal: ac.signal })) {
+        // no entries are written
+      }
+    })();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      counts.push(getEventListeners(ac.signal, 'abort').length);
+    }
+    ac.abort();
+    await follower;
+    expect(Math.max(...counts)).toBe(1);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 });
 

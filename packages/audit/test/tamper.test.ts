@@ -155,13 +155,14 @@ describe('verify: tampering is caught at the right line', () => {
   });
 
   it('a torn final line (crash) is reported as torn-tail, not tampering', async () => {
-    const r = await check(log, { tail: log[0]!.slice(0, 50) });
+    // The first 50 bytes of what would have been entry 10.
+    const r = await check(log.slice(0, 9), { tail: log[9]!.slice(0, 50) });
     expect(r).toMatchObject({
       ok: false,
       intact: true,
       status: 'torn-tail',
-      entries: 10,
-      tornTail: { line: 11, bytes: 50 },
+      entries: 9,
+      tornTail: { line: 10, bytes: 50 },
     });
     expect(r.problem).toBeUndefined();
   });

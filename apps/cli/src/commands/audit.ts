@@ -1,19 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AuditError,
   type AuditFilter,
+  AuditLogger,
   type AuditRecord,
   auditStats,
+  CHECKPOINT_PUBLIC_KEY_FILE,
+  type CheckpointKey,
+  type CheckpointProblem,
+  type CheckpointRead,
   type CorruptLine,
+  checkpointKey,
+  checkpointPath,
   DECISIONS,
+  type ExportVerifyResult,
   followEntries,
+  loadOrCreateCheckpointKey,
   logFiles,
   OPERATIONS,
   PROFILES,
   parseTimeSpec,
+  readCheckpoints,
   readEntries,
   resolveAuditPath,
+  trustedKeys,
   type VerifyResult,
   verify,
+  verifyExport,
 } from '@codex/audit';
 import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
@@ -29,12 +43,22 @@ export const AUDIT_EXIT = {
   TORN_TAIL: 3,
   /** A log file could not be read (missing, permissions). */
   UNREADABLE: 4,
+  /** The log ends before the seq its latest signed checkpoint recorded: entries were cut off. */
+  TRUNCATED: 5,
+  /** An entry covered by a signed checkpoint was changed, removed or inserted. */
+  EDITED_BEFORE_CHECKPOINT: 6,
+  /** Checkpoints were expected (a trusted key exists) but the log has none. */
+  MISSING_CHECKPOINT: 7,
+  /** A checkpoint does not verify: bad signature, unknown key, malformed, or out of order. */
+  FORGED_CHECKPOINT: 8,
 } as const;
 
 const USAGE = `Usage: codex audit tail [-f] [-n <N>] [--file <log>] [--json]
        codex audit query [--decision <d>]… [--operation <op>]… [--profile <p>]… [--session <id>]…
                          [--task <id>]… [--since <time>] [--until <time>] [--file <log>] [--json]
-       codex audit verify [<file>…] [--key-env <VAR>] [--partial] [--json]
+       codex audit verify [<file>…] [--key-env <VAR>] [--partial] [--pubkey <pem>]… [--checkpoints <file>] [--json]
+       codex audit verify --export <otlp.jsonl> --pubkey <pem>… [--key-env <VAR>] [--json]
+       codex audit checkpoint [--file <log>] [--key <pem>] [--key-env <VAR>] [--json]
        codex audit stats [--since <time>] [--until <time>] [--file <log>] [--json]
 
 The log is [audit].path of the config (default $CODEX_HOME/audit/audit.jsonl), with its rotated
@@ -43,9 +67,18 @@ files (<log>.1, <log>.2, …) read oldest first; --file names another log.
 --json prints one JSON object per line (tail, query) or one JSON document (verify, stats).
 
 verify checks the hash chain across the given files (default: the whole rotated log). The HMAC
-key is read from the variable named by --key-env or by [audit].hmac_key_env.
+key is read from the variable named by --key-env or by [audit].hmac_key_env. With a trusted
+checkpoint key (--pubkey, default $CODEX_HOME/audit/checkpoint-key.pub.pem) it also checks the
+entries against the signed checkpoints in <log>.checkpoints (--checkpoints names another file).
+checkpoint signs the log's current head now with the host key (created on first use; --key
+names another P-256 private key PEM). --export verifies a merged OTLP export (JSON lines as an
+OpenTelemetry Collector's file exporter writes them) host by host.
 Exit codes: 0 intact, 1 tampered or corrupt, 2 usage or configuration error,
             3 only a torn final line (a writer crashed; not tampering), 4 a file could not be read,
+            5 truncated (the log ends before its latest signed checkpoint),
+            6 an entry covered by a signed checkpoint was edited, removed or inserted,
+            7 missing checkpoint (a key is trusted but the log has no checkpoint),
+            8 forged checkpoint (bad signature, unknown key, malformed or out of order),
             130 interrupted (tail -f).`;
 
 const FILTER_OPTIONS = {
@@ -60,38 +93,70 @@ const FILTER_OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'Read, query and verify the tamper-evident audit log (tail, query, verify, stats).',
+  summary:
+    'Read, query, checkpoint and verify the tamper-evident audit log (tail, query, verify, checkpoint, stats).',
   usage: USAGE,
   async run(ctx, argv) {
     const action = argv.find((a) => !a.startsWith('-'));
+    const pipe = watchPipe(ctx);
     try {
       switch (action) {
         case 'tail':
-          return await tail(ctx, argv);
+          return await tail(ctx, argv, pipe);
         case 'query':
-          return await query(ctx, argv);
+          return await query(ctx, argv, pipe);
         case 'verify':
           return await verifyCommand(ctx, argv);
+        case 'checkpoint':
+          return await checkpointCommand(ctx, argv);
         case 'stats':
           return await stats(ctx, argv);
         case undefined:
-          throw new UsageError('missing action for "codex audit"; use tail, query, verify or stats');
+          throw new UsageError(
+            'missing action for "codex audit"; use tail, query, verify, checkpoint or stats',
+          );
         default:
           throw new UsageError(
-            `unknown action "${action}" for "codex audit"; use tail, query, verify or stats`,
+            `unknown action "${action}" for "codex audit"; use tail, query, verify, checkpoint or stats`,
           );
       }
     } catch (error) {
       if (error instanceof AuditError) {
         // Bad --since/--until values are usage errors; a missing HMAC key is a configuration error.
         if (error.code === 'AUDIT_INVALID_TIME') throw new UsageError(error.message);
-        if (error.code === 'AUDIT_MISSING_KEY') throw new CodexError('INVALID_CONFIG', error.message);
+        if (error.code === 'AUDIT_MISSING_KEY' || error.code === 'AUDIT_INVALID_OPTIONS')
+          throw new CodexError('INVALID_CONFIG', error.message);
         throw new CodexError(error.code, error.message, { cause: error });
       }
       throw error;
     }
   },
 };
+
+/**
+ * `codex audit query | head -1`: once the reader of stdout goes away, writes fail with EPIPE.
+ * Like other Unix tools we stop quietly with exit 0 instead of crashing with a stack trace.
+ */
+interface PipeWatch {
+  readonly signal: AbortSignal;
+  readonly gone: () => boolean;
+}
+function watchPipe(ctx: CliContext): PipeWatch {
+  const ac = new AbortController();
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      ac.abort();
+      return;
+    }
+    // Any other write error: report it once, on stderr, and stop writing.
+    if (!ac.signal.aborted)
+      line(ctx.stderr, `codex: error: cannot write output (${error.code ?? error.message})`);
+    ac.abort();
+  };
+  // Left attached after the command returns: the EPIPE of its last writes arrives later.
+  ctx.stdout.on('error', onError);
+  return { signal: ac.signal, gone: () => ac.signal.aborted };
+}
 
 function positionalsAfterAction(positionals: readonly string[]): string[] {
   return positionals.slice(1);
@@ -164,7 +229,7 @@ function printRecord(ctx: CliContext, r: AuditRecord): void {
   );
 }
 
-async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
+async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
   const { values, positionals } = parse(argv, {
     follow: { type: 'boolean', short: 'f' },
     lines: { type: 'string', short: 'n' },
@@ -191,8 +256,11 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
     last.push(r);
     if (last.length > count) last.shift();
   }
-  for (const r of last) printRecord(ctx, r);
-  if (!values.follow) {
+  for (const r of last) {
+    if (pipe.gone()) return EXIT.OK;
+    printRecord(ctx, r);
+  }
+  if (!values.follow || pipe.gone()) {
     if (files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
@@ -200,6 +268,7 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  pipe.signal.addEventListener('abort', stop, { once: true });
   try {
     // Follow from the start of the live file and skip what was already shown (seq is the chain's
     // order), so entries appended between reading the history and starting to follow are not lost.
@@ -211,17 +280,19 @@ async function tail(ctx: CliContext, argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    pipe.signal.removeEventListener('abort', stop);
   }
-  return EXIT.INTERRUPTED;
+  return pipe.gone() ? EXIT.OK : EXIT.INTERRUPTED;
 }
 
-async function query(ctx: CliContext, argv: readonly string[]): Promise<number> {
+async function query(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
   const { values, positionals } = parse(argv, FILTER_OPTIONS);
   noExtra(positionals);
   const filter = filterFrom(values);
   const files = await filesOf(ctx, logPath(ctx, values.file));
   let n = 0;
   for await (const r of readEntries(files, filter, { onCorrupt: (c) => warnCorrupt(ctx, c) })) {
+    if (pipe.gone()) return EXIT.OK;
     printRecord(ctx, r);
     n++;
   }
@@ -261,71 +332,260 @@ async function stats(ctx: CliContext, argv: readonly string[]): Promise<number> 
   return EXIT.OK;
 }
 
+/** Where the host's checkpoint key lives: next to the default log, under CODEX_HOME. */
+function keyDir(ctx: CliContext): string {
+  return join(ctx.codexHome, 'audit');
+}
+
+function hmacKeyFrom(ctx: CliContext, flag: unknown): string | undefined {
+  const keyEnv = (flag as string | undefined) ?? ctx.config.audit.hmac_key_env;
+  if (keyEnv === undefined) return undefined;
+  const key = ctx.env[keyEnv];
+  if (!key) throw new CodexError('INVALID_CONFIG', `the HMAC key variable ${keyEnv} is not set or empty`);
+  return key;
+}
+
+function readPem(ctx: CliContext, file: string, what: string): string {
+  try {
+    return readFileSync(resolveAuditPath({ path: file }, ctx.cwd), 'utf8');
+  } catch (error) {
+    throw new CodexError(
+      'INVALID_CONFIG',
+      `${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  }
+}
+
+/** Trusted checkpoint keys: --pubkey files, else this host's own public key if it exists. */
+function trusted(ctx: CliContext, pubkeys: unknown): ReturnType<typeof trustedKeys> | undefined {
+  const given = (pubkeys as string[] | undefined) ?? [];
+  if (given.length > 0) return trustedKeys(given.map((f) => readPem(ctx, f, 'public key')));
+  const own = join(keyDir(ctx), CHECKPOINT_PUBLIC_KEY_FILE);
+  if (!existsSync(own)) return undefined;
+  return trustedKeys([readPem(ctx, own, 'public key')]);
+}
+
+async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    file: { type: 'string' },
+    key: { type: 'string' },
+    'key-env': { type: 'string' },
+  });
+  noExtra(positionals);
+  const path = logPath(ctx, values.file);
+  const hmacKey = hmacKeyFrom(ctx, values['key-env']);
+  let key: CheckpointKey;
+  let created = false;
+  if (typeof values.key === 'string') key = checkpointKey(readPem(ctx, values.key, 'private key'));
+  else ({ key, created } = loadOrCreateCheckpointKey(keyDir(ctx)));
+  if (created) line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir(ctx)}`));
+  if ((await logFiles(path)).length === 0) throw new CodexError('AUDIT_IO', `no audit log at ${path}`);
+  const logger = new AuditLogger({
+    path,
+    checkpoint: { key },
+    ...(hmacKey === undefined ? {} : { hmacKey }),
+  });
+  let head: { seq: number; hash: string };
+  try {
+    head = await logger.checkpoint('manual');
+  } finally {
+    await logger.close();
+  }
+  const file = checkpointPath(path);
+  if (ctx.json) line(ctx.stdout, JSON.stringify({ ...head, file, keyHint: key.hint }, null, 2));
+  else line(ctx.stdout, `checkpoint: seq ${head.seq} ${head.hash.slice(0, 16)}… signed into ${file}`);
+  return EXIT.OK;
+}
+
 async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     'key-env': { type: 'string' },
     partial: { type: 'boolean' },
+    pubkey: { type: 'string', multiple: true },
+    checkpoints: { type: 'string' },
+    export: { type: 'string' },
   });
   const given = positionalsAfterAction(positionals);
-  const files =
+  const hmacKey = hmacKeyFrom(ctx, values['key-env']);
+  const keys = trusted(ctx, values.pubkey);
+  if (typeof values.export === 'string') {
+    if (given.length > 0) throw new UsageError('--export takes no log files');
+    if (keys === undefined)
+      throw new UsageError("--export needs the hosts' public keys (--pubkey <pem>, repeatable)");
+    const r = await verifyExport(resolveAuditPath({ path: values.export }, ctx.cwd), {
+      trusted: keys,
+      ...(hmacKey === undefined ? {} : { hmacKey }),
+    });
+    return reportExport(ctx, r);
+  }
+  const live =
     given.length > 0
-      ? given.map((f) => resolveAuditPath({ path: f }, ctx.cwd))
-      : await logFiles(resolveAuditPath(ctx.config.audit, ctx.codexHome));
+      ? resolveAuditPath({ path: given.at(-1)! }, ctx.cwd)
+      : resolveAuditPath(ctx.config.audit, ctx.codexHome);
+  const files =
+    given.length > 0 ? given.map((f) => resolveAuditPath({ path: f }, ctx.cwd)) : await logFiles(live);
   if (files.length === 0) {
-    const path = resolveAuditPath(ctx.config.audit, ctx.codexHome);
     return report(ctx, {
       ok: false,
       intact: false,
       status: 'tampered',
-      files: [path],
+      files: [live],
       entries: 0,
-      problem: { kind: 'unreadable', file: path, line: 0, message: `no audit log at ${path}` },
+      problem: { kind: 'unreadable', file: live, line: 0, message: `no audit log at ${live}` },
     });
   }
-  const keyEnv = (values['key-env'] as string | undefined) ?? ctx.config.audit.hmac_key_env;
-  let hmacKey: string | undefined;
-  if (keyEnv !== undefined) {
-    hmacKey = ctx.env[keyEnv];
-    if (!hmacKey)
-      throw new CodexError('INVALID_CONFIG', `the HMAC key variable ${keyEnv} is not set or empty`);
+  let cps: CheckpointRead | undefined;
+  if (keys !== undefined || typeof values.checkpoints === 'string') {
+    if (keys === undefined) throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
+    const cpFile =
+      typeof values.checkpoints === 'string'
+        ? resolveAuditPath({ path: values.checkpoints }, ctx.cwd)
+        : checkpointPath(live);
+    cps = await readCheckpoints(cpFile, keys);
   }
   const result = await verify(files, {
     ...(hmacKey === undefined ? {} : { hmacKey }),
     ...(values.partial ? { partial: true } : {}),
+    ...(cps === undefined ? {} : { checkpoints: cps.checkpoints }),
   });
-  return report(ctx, result);
+  return report(ctx, result, cps);
 }
 
-function report(ctx: CliContext, r: VerifyResult): number {
-  const code =
-    r.status === 'ok'
-      ? EXIT.OK
-      : r.status === 'torn-tail'
-        ? AUDIT_EXIT.TORN_TAIL
-        : r.problem?.kind === 'unreadable'
-          ? AUDIT_EXIT.UNREADABLE
-          : AUDIT_EXIT.TAMPERED;
+/** The exit code of a verification (see AUDIT_EXIT and docs/audit.md for the order). */
+export function exitCodeOf(
+  r: VerifyResult,
+  cps?: { readonly checkpoints: readonly unknown[]; readonly problem?: CheckpointProblem | undefined },
+): number {
+  if (cps?.problem)
+    return cps.problem.kind === 'unreadable' ? AUDIT_EXIT.UNREADABLE : AUDIT_EXIT.FORGED_CHECKPOINT;
+  if (r.problem?.kind === 'unreadable') return AUDIT_EXIT.UNREADABLE;
+  if (r.problem?.beforeCheckpoint) {
+    return r.problem.kind === 'truncated' && r.problem.message.includes('signed checkpoint')
+      ? AUDIT_EXIT.TRUNCATED
+      : AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT;
+  }
+  if (r.problem) return AUDIT_EXIT.TAMPERED;
+  if (cps !== undefined && cps.checkpoints.length === 0 && r.entries > 0)
+    return AUDIT_EXIT.MISSING_CHECKPOINT;
+  if (r.status === 'torn-tail') return AUDIT_EXIT.TORN_TAIL;
+  return EXIT.OK;
+}
+
+const LABEL: Record<number, string> = {
+  [AUDIT_EXIT.TAMPERED]: 'TAMPERED',
+  [AUDIT_EXIT.UNREADABLE]: 'UNREADABLE',
+  [AUDIT_EXIT.TRUNCATED]: 'TRUNCATED',
+  [AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT]: 'EDITED BEFORE CHECKPOINT',
+  [AUDIT_EXIT.MISSING_CHECKPOINT]: 'MISSING CHECKPOINT',
+  [AUDIT_EXIT.FORGED_CHECKPOINT]: 'FORGED CHECKPOINT',
+};
+
+function report(ctx: CliContext, r: VerifyResult, cps?: CheckpointRead): number {
+  const code = exitCodeOf(r, cps);
   if (ctx.json) {
-    line(ctx.stdout, JSON.stringify({ ...r, exitCode: code }, null, 2));
+    const checkpoints =
+      cps === undefined
+        ? undefined
+        : {
+            count: cps.checkpoints.length,
+            missingFile: cps.missing,
+            ...(cps.problem ? { problem: cps.problem } : {}),
+          };
+    line(
+      ctx.stdout,
+      JSON.stringify(
+        { ...r, ...(checkpoints ? { checkpointFile: checkpoints } : {}), exitCode: code },
+        null,
+        2,
+      ),
+    );
     return code;
   }
   const span = r.entries > 0 ? ` (seq ${r.firstSeq}..${r.lastSeq}, ${r.chain} chain)` : '';
   const where = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
-  if (r.problem) {
+  const cpNote =
+    cps === undefined
+      ? paint(ctx, 'dim', '; no trusted checkpoint key: lines cut from the end cannot be detected')
+      : `; ${cps.checkpoints.length} signed checkpoint${cps.checkpoints.length === 1 ? '' : 's'}${cps.checkpoints.length ? ` up to seq ${cps.checkpoints.at(-1)!.seq}` : ''}`;
+  if (cps?.problem) {
+    const p = cps.problem;
+    line(ctx.stdout, `${paint(ctx, 'red', LABEL[code]!)}: ${p.file}:${p.line}: ${p.kind}: ${p.message}`);
+  } else if (r.problem) {
     const p = r.problem;
+    line(ctx.stdout, `${paint(ctx, 'red', LABEL[code]!)}: ${p.file}:${p.line}: ${p.kind}: ${p.message}`);
+    line(ctx.stdout, `${r.entries} entries verified before the problem, in ${where}${cpNote}`);
+  } else if (code === AUDIT_EXIT.MISSING_CHECKPOINT) {
     line(
       ctx.stdout,
-      `${paint(ctx, 'red', p.kind === 'unreadable' ? 'UNREADABLE' : 'TAMPERED')}: ${p.file}:${p.line}: ${p.kind}: ${p.message}`,
+      `${paint(ctx, 'red', LABEL[code]!)}: ${cps?.missing ? 'no checkpoint file' : 'the checkpoint file is empty'}; ${r.entries} entries${span} are covered by no signed checkpoint`,
     );
-    line(ctx.stdout, `${r.entries} entries verified before the problem, in ${where}`);
   } else if (r.tornTail) {
     line(
       ctx.stdout,
       `${paint(ctx, 'yellow', 'TORN TAIL')}: ${r.tornTail.file}:${r.tornTail.line}: last line incomplete (${r.tornTail.bytes} bytes): a writer stopped mid-line; not tampering`,
     );
-    line(ctx.stdout, `${r.entries} entries intact${span} in ${where}`);
+    line(ctx.stdout, `${r.entries} entries intact${span} in ${where}${cpNote}`);
   } else {
-    line(ctx.stdout, `${paint(ctx, 'green', 'OK')}: ${r.entries} entries intact${span} in ${where}`);
+    line(ctx.stdout, `${paint(ctx, 'green', 'OK')}: ${r.entries} entries intact${span} in ${where}${cpNote}`);
   }
+  return code;
+}
+
+/** A merged export: one line per host; the exit code is the most serious host's (see docs). */
+function reportExport(ctx: CliContext, r: ExportVerifyResult): number {
+  const order = [
+    AUDIT_EXIT.FORGED_CHECKPOINT,
+    AUDIT_EXIT.UNREADABLE,
+    AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT,
+    AUDIT_EXIT.TRUNCATED,
+    AUDIT_EXIT.TAMPERED,
+    AUDIT_EXIT.MISSING_CHECKPOINT,
+    AUDIT_EXIT.TORN_TAIL,
+  ] as number[];
+  const hosts = r.hosts.map((h) => {
+    const cps = { checkpoints: new Array<null>(h.checkpoints).fill(null), problem: h.checkpointProblem };
+    return { ...h, exitCode: exitCodeOf(h.result, cps) };
+  });
+  let code: number = r.problem ? AUDIT_EXIT.TAMPERED : EXIT.OK;
+  for (const c of order) if (hosts.some((h) => h.exitCode === c) && code === EXIT.OK) code = c;
+  if (ctx.json) {
+    line(
+      ctx.stdout,
+      JSON.stringify(
+        { file: r.file, ...(r.problem ? { problem: r.problem } : {}), hosts, exitCode: code },
+        null,
+        2,
+      ),
+    );
+    return code;
+  }
+  if (r.problem)
+    line(ctx.stdout, `${paint(ctx, 'red', 'TAMPERED')}: ${r.file}:${r.problem.line}: ${r.problem.message}`);
+  for (const h of hosts) {
+    const res = h.result;
+    const span = res.entries > 0 ? ` seq ${res.firstSeq}..${res.lastSeq}` : '';
+    const tail = `${res.entries} entries${span}, ${h.checkpoints} checkpoint${h.checkpoints === 1 ? '' : 's'}${h.duplicates ? `, ${h.duplicates} duplicate records (retries)` : ''}`;
+    if (h.checkpointProblem) {
+      const p = h.checkpointProblem;
+      line(
+        ctx.stdout,
+        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): export line ${p.line}: ${p.kind}: ${p.message}`,
+      );
+    } else if (res.problem) {
+      const p = res.problem;
+      line(
+        ctx.stdout,
+        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): export line ${p.line}${p.seq === undefined ? '' : `, seq ${p.seq}`}: ${p.kind}: ${p.message}`,
+      );
+    } else if (h.exitCode === AUDIT_EXIT.MISSING_CHECKPOINT) {
+      line(
+        ctx.stdout,
+        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): no signed checkpoint; ${tail}`,
+      );
+    } else {
+      line(ctx.stdout, `${paint(ctx, 'green', 'OK')}: host ${h.host} (${h.log}): ${tail}`);
+    }
+  }
+  if (hosts.length === 0 && !r.problem) line(ctx.stdout, paint(ctx, 'dim', `no audit records in ${r.file}`));
   return code;
 }
