@@ -1,20 +1,26 @@
 /**
- * Worker-thread entry: instantiates one transpiled plugin with the capability host and runs its
- * `wasi:cli/run` export once. The parent terminates this thread at the deadline.
+ * Worker-thread entry of the warm pool. A worker loads plugins (jco glue source + compiled core
+ * modules) on request and then runs jobs: each run instantiates every core module afresh with a
+ * fresh capability host and fuel global, so nothing a guest writes (globals, linear memory,
+ * tables, glue resource tables, host buffers) survives into the next run. The glue keeps no state
+ * outside `instantiate()` (jco's `instantiation` mode). The parent terminates the thread at a
+ * run's deadline and retires it after any run that did not end in a normal exit.
  */
-import { pathToFileURL } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { GrantSet } from './capabilities.js';
 import { HOST_MODULE } from './constants.js';
 import { createHost, HostSignalError } from './host.js';
 
-/** What a worker needs to prepare: the jco glue and the compiled core modules. */
-export interface WorkerSetup {
-  readonly jsPath: string;
-  readonly modules: Record<string, WebAssembly.Module>;
-  /** Present: run at once. Absent: load the glue, post `ready`, then wait for one job message. */
-  readonly job?: WorkerJob;
-}
+/** Parent → worker. `load` once per plugin per worker, then any number of `run`s. */
+export type WorkerRequest =
+  | {
+      readonly type: 'load';
+      readonly key: string;
+      /** Verified source text of the jco glue (an ES module). */
+      readonly glue: string;
+      readonly modules: Record<string, WebAssembly.Module>;
+    }
+  | { readonly type: 'run'; readonly key: string; readonly job: WorkerJob };
 
 /** One run: input, grant and fuel. */
 export interface WorkerJob {
@@ -25,7 +31,11 @@ export interface WorkerJob {
   readonly maxOutputBytes: number;
 }
 
-export type WorkerMessage = { type: 'ready' } | { type: 'result'; result: WorkerResult };
+/** Worker → parent. */
+export type WorkerMessage =
+  | { type: 'loaded'; key: string }
+  | { type: 'load-failed'; key: string; message: string }
+  | { type: 'result'; result: WorkerResult };
 
 type Glue = {
   instantiate: (
@@ -141,15 +151,34 @@ function hostError(error: unknown): WorkerResult {
 
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 
-async function main(): Promise<void> {
-  const setup = workerData as WorkerSetup;
-  const glue = (await import(pathToFileURL(setup.jsPath).href)) as Glue;
-  let job = setup.job;
-  if (!job) {
-    post({ type: 'ready' });
-    job = await new Promise<WorkerJob>((resolve) => parentPort!.once('message', resolve));
+const plugins = new Map<string, { glue: Glue; modules: Record<string, WebAssembly.Module> }>();
+
+async function load(request: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
+  try {
+    // The verified text, never a path: the file on disk could change after it was checked.
+    const url = `data:text/javascript;base64,${Buffer.from(request.glue).toString('base64')}`;
+    const glue = (await import(url)) as Glue;
+    if (typeof glue.instantiate !== 'function') throw new Error('the glue exports no instantiate()');
+    plugins.set(request.key, { glue, modules: request.modules });
+    post({ type: 'loaded', key: request.key });
+  } catch (error) {
+    post({
+      type: 'load-failed',
+      key: request.key,
+      message: error instanceof Error ? error.message : String(error),
+    });
   }
-  post({ type: 'result', result: await execute(glue, setup.modules, job) });
 }
 
-main().catch((error: unknown) => post({ type: 'result', result: hostError(error) }));
+async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<void> {
+  const plugin = plugins.get(request.key);
+  const result = plugin
+    ? await execute(plugin.glue, plugin.modules, request.job).catch(hostError)
+    : hostError(new Error(`plugin ${request.key} was not loaded in this worker`));
+  post({ type: 'result', result });
+}
+
+parentPort!.on('message', (request: WorkerRequest) => {
+  if (request.type === 'load') void load(request);
+  else void run(request);
+});
