@@ -3,7 +3,7 @@
  *
  * - **Key**: SHA-256 over everything that shaped the output: the plugin's bytes, the pipeline's
  *   own code (every file of `pipeline`'s local module graph), the binaryen and jco-transpile
- *   versions, the vendored preview1 adapter, the memory and table caps and the entry format. A
+ *   versions, the memory and table caps and the entry format. A
  *   change to any of them (e.g. the fuel charge) makes old entries unreachable; fuel, time and
  *   output limits are applied at run time and do not shape the output.
  * - **Digest**: every entry lists each file's SHA-256 and its own key; on load the bytes are
@@ -76,8 +76,6 @@ export interface PipelineFingerprint {
   readonly files: readonly string[];
   readonly binaryen: string;
   readonly jco: string;
-  /** SHA-256 of the vendored wasi_snapshot_preview1 command adapter. */
-  readonly adapter: string;
 }
 
 let fingerprint: PipelineFingerprint | undefined;
@@ -95,13 +93,11 @@ export function pipelineFingerprint(): PipelineFingerprint {
     const data = readFileSync(f);
     code.update(`${relative(root, f)}\0${data.length}\0`).update(data);
   }
-  const adapter = join(here, '..', 'vendor', 'wasi_snapshot_preview1.command.wasm');
   fingerprint = {
     code: code.digest('hex'),
     files: files.map((f) => relative(root, f)),
     binaryen: packageVersion(here, 'binaryen'),
     jco: packageVersion(here, '@bytecodealliance/jco-transpile'),
-    adapter: existsSync(adapter) ? sha256(readFileSync(adapter)) : 'missing',
   };
   return fingerprint;
 }
@@ -178,7 +174,7 @@ const entrySchema = z.strictObject({
   format: z.literal(ENTRY_FORMAT),
   key: digest,
   inputs: z.unknown(),
-  glue: z.strictObject({ file: z.literal(GLUE_FILE), sha256: digest }),
+  glue: z.strictObject({ file: z.literal(GLUE_FILE), sha256: digest }).nullable(),
   core: z.array(z.strictObject({ name: fileName, sha256: digest })),
   imports: z.array(z.string()),
   exports: z.array(z.string()),
@@ -186,7 +182,8 @@ const entrySchema = z.strictObject({
 
 /** A verified entry: the bytes here are the ones whose digests matched. */
 export interface CacheEntry {
-  readonly glue: string;
+  /** jco glue (components) or undefined (preview1 modules run directly). */
+  readonly glue: string | undefined;
   readonly core: readonly (readonly [name: string, bytes: Uint8Array])[];
   readonly imports: readonly string[];
   readonly exports: readonly string[];
@@ -243,7 +240,7 @@ export function readEntry(cacheDir: string, key: string): CacheRead {
     const actual = sha256(data);
     return actual === expected ? data : `${name} has digest ${actual}, expected ${expected}`;
   };
-  const glue = verify(GLUE_FILE, meta.glue.sha256);
+  const glue = meta.glue ? verify(GLUE_FILE, meta.glue.sha256) : undefined;
   if (typeof glue === 'string') return { kind: 'rejected', reason: glue };
   const core: [string, Uint8Array][] = [];
   for (const c of meta.core) {
@@ -253,7 +250,7 @@ export function readEntry(cacheDir: string, key: string): CacheRead {
   }
   return {
     kind: 'hit',
-    entry: { glue: glue.toString('utf8'), core, imports: meta.imports, exports: meta.exports },
+    entry: { glue: glue?.toString('utf8'), core, imports: meta.imports, exports: meta.exports },
   };
 }
 
@@ -272,13 +269,13 @@ export function writeEntry(cacheDir: string, key: string, inputs: CacheKeyInputs
   try {
     const write = (name: string, data: Uint8Array | string) =>
       writeFileSync(join(staging, name), data, { mode: 0o600, flag: 'wx' });
-    write(GLUE_FILE, entry.glue);
+    if (entry.glue !== undefined) write(GLUE_FILE, entry.glue);
     for (const [name, data] of entry.core) write(name, data);
     const meta: z.input<typeof entrySchema> = {
       format: ENTRY_FORMAT,
       key,
       inputs,
-      glue: { file: GLUE_FILE, sha256: sha256(entry.glue) },
+      glue: entry.glue === undefined ? null : { file: GLUE_FILE, sha256: sha256(entry.glue) },
       core: entry.core.map(([name, data]) => ({ name, sha256: sha256(data) })),
       imports: [...entry.imports],
       exports: [...entry.exports],

@@ -25,8 +25,8 @@ export interface CompiledPlugin {
   /** Cache key: SHA-256 over the plugin, the pipeline's code and versions, and the caps. */
   readonly key: string;
   readonly kind: 'module' | 'component';
-  /** Source text of the jco-generated ES module (instantiation: async), verified against its digest. */
-  readonly glue: string;
+  /** jco glue as a script (components; verified against its digest), undefined for preview1 modules. */
+  readonly glue: string | undefined;
   /** Core module name (as jco names it) → compiled module. */
   readonly modules: ReadonlyMap<string, WebAssembly.Module>;
   /** Unversioned WIT interfaces the component imports, e.g. `wasi:cli/stdout`. */

@@ -1,26 +1,26 @@
 /**
  * The build pipeline: everything that turns plugin bytes into what a worker runs. A preview1 core
- * module is wrapped into a component with jco's vendored `wasi_snapshot_preview1` adapter, the
- * component is transpiled with jco (JS glue + core modules), and every core module is instrumented
- * for fuel and memory.grow and capped (memories, tables).
+ * module is checked (only known preview1 imports, a `_start`, an exported memory) and runs
+ * directly against the preview1 host; a WASI 0.2 component is transpiled with jco (JS glue +
+ * core modules). Every core module is instrumented for fuel and memory.grow and capped
+ * (memories, tables).
  *
  * The cache key includes a hash of this module's code and of every local module it imports (see
  * `pipelineFingerprint` in cache.ts), so any change here — a different fuel charge, other
  * transpile options, a new cap — makes every old cache entry unreachable. Loaded lazily: it pulls
  * in binaryen and jco (large), which a cache hit never needs.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
-import binaryen from 'binaryen';
 import { capMemories, capTables, coreInterface, MemoryCapError } from './binary.js';
-import { InvalidPluginError, MemoryLimitError } from './errors.js';
+import { CapabilityDeniedError, InvalidPluginError, MemoryLimitError } from './errors.js';
 import { instrumentCoreModule } from './instrument.js';
+import { interfacesOfPreview1, PREVIEW1_FUNCTIONS } from './preview1.js';
 
 /** What the pipeline produces: the glue's source text and the final core modules by file name. */
 export interface PipelineOutput {
-  readonly glue: string;
+  /** jco glue as a script (components), or undefined for a preview1 core module run directly. */
+  readonly glue: string | undefined;
   readonly core: readonly (readonly [name: string, bytes: Uint8Array])[];
   /** Unversioned WIT interfaces the component imports, e.g. `wasi:cli/stdout`. */
   readonly imports: readonly string[];
@@ -46,9 +46,22 @@ const TRANSPILE_OPTIONS = {
   base64Cutoff: 0,
 } as const;
 
+/** File name of the single core module of a preview1 plugin in a cache entry. */
+export const CORE_MODULE_FILE = 'main.wasm';
+
 export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): Promise<PipelineOutput> {
   const { label } = options;
-  const component = options.kind === 'module' ? await wrapCoreModule(bytes, label) : bytes;
+  if (options.kind === 'module') {
+    // A preview1 command runs directly against the preview1 host: no adapter, no glue.
+    const iface = checkCoreModule(bytes, label);
+    return {
+      glue: undefined,
+      core: [[CORE_MODULE_FILE, instrumentAndCap(bytes, options)]],
+      imports: [...new Set(iface.imports.flatMap((i) => interfacesOfPreview1(i.name)))].sort(),
+      exports: ['wasi:cli/run'],
+    };
+  }
+  const component = bytes;
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     result = await transpileBytes(component, TRANSPILE_OPTIONS as Parameters<typeof transpileBytes>[1]);
@@ -64,11 +77,42 @@ export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): 
     core.push([name, instrumentAndCap(result.files[name]!, options)]);
   }
   return {
-    glue: new TextDecoder().decode(result.files[jsFile]),
+    glue: glueAsScript(new TextDecoder().decode(result.files[jsFile]), label),
     core,
     imports: [...new Set(result.imports.map(unversioned))].sort(),
     exports: result.exports.map(([name]) => unversioned(name)),
   };
+}
+
+/**
+ * jco emits the glue as an ES module with two exports and no imports. It is turned into a
+ * classic script that evaluates to `{ instantiate }`, so a worker can compile it with `vm.Script`
+ * under a short file name (stack traces stay readable) and with a V8 code cache. The only
+ * `import.meta.url` sits in jco's fallback for a missing `getCoreModule`, which the worker always
+ * passes. Anything else module-only in the glue is refused rather than guessed at.
+ */
+export function glueAsScript(source: string, label: string): string {
+  let out = source;
+  for (const [from, to] of [
+    ['\nexport function instantiate(', '\nfunction instantiate('],
+    ['\nexport const _util = ', '\nconst _util = '],
+  ] as const) {
+    if (out.split(from).length !== 2) {
+      throw new InvalidPluginError(label, `unexpected jco output: expected exactly one "${from.trim()}"`);
+    }
+    out = out.replace(from, to);
+  }
+  out = out.replaceAll('import.meta.url', '"about:blank"');
+  if (/^\s*(import|export)\b/m.test(out) || out.includes('import.meta')) {
+    throw new InvalidPluginError(label, 'unexpected jco output: module syntax left in the glue');
+  }
+  const script = `(function () {\n"use strict";\n${out}\nreturn { instantiate };\n})()\n`;
+  try {
+    new Script(script, { filename: 'codex-plugin-glue.js' });
+  } catch (error) {
+    throw new InvalidPluginError(label, `unexpected jco output: ${(error as Error).message}`);
+  }
+  return script;
 }
 
 function instrumentAndCap(raw: Uint8Array, options: PipelineOptions): Uint8Array {
@@ -85,18 +129,7 @@ function instrumentAndCap(raw: Uint8Array, options: PipelineOptions): Uint8Array
   }
 }
 
-let adapterBytes: Uint8Array | undefined;
-/** jco's `wasi_snapshot_preview1` command adapter, vendored (its digest is part of the cache key). */
-export function preview1Adapter(): Uint8Array {
-  if (!adapterBytes) {
-    const here = dirname(fileURLToPath(import.meta.url));
-    // dist/ and src/ both sit next to vendor/.
-    adapterBytes = readFileSync(join(here, '..', 'vendor', 'wasi_snapshot_preview1.command.wasm'));
-  }
-  return adapterBytes;
-}
-
-async function wrapCoreModule(bytes: Uint8Array, label: string): Promise<Uint8Array> {
+function checkCoreModule(bytes: Uint8Array, label: string): ReturnType<typeof coreInterface> {
   let iface: ReturnType<typeof coreInterface>;
   try {
     iface = coreInterface(bytes);
@@ -111,48 +144,26 @@ async function wrapCoreModule(bytes: Uint8Array, label: string): Promise<Uint8Ar
       `core module imports ${i.module}.${i.name}; plugins may import only wasi_snapshot_preview1`,
     );
   }
+  const unknown = iface.imports.find(
+    (i) => i.kind !== 'function' || !(PREVIEW1_FUNCTIONS as readonly string[]).includes(i.name),
+  );
+  if (unknown) {
+    throw new CapabilityDeniedError(
+      label,
+      `wasi_snapshot_preview1.${unknown.name}`,
+      `it is not a preview1 function this host links (imported as a ${unknown.kind})`,
+    );
+  }
   if (!iface.exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new InvalidPluginError(
       label,
       'core module does not export a _start function (build it as a WASI command)',
     );
   }
-  // A module with no WASI imports at all would not get the adapter and so no wasi:cli/run
-  // export; give it one unused import so it is wrapped like every other command.
-  const input = iface.imports.length === 0 ? addUnusedPreview1Import(bytes) : bytes;
-  const { componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
-  try {
-    return await componentNew(input, [['wasi_snapshot_preview1', preview1Adapter()]]);
-  } catch (error) {
-    throw new InvalidPluginError(label, `wrapping the preview1 module failed: ${errorText(error)}`, {
-      cause: error,
-    });
+  if (!iface.exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
+    throw new InvalidPluginError(label, 'core module does not export its memory as "memory"');
   }
-}
-
-function addUnusedPreview1Import(bytes: Uint8Array): Uint8Array {
-  const m = binaryen.readBinary(bytes);
-  try {
-    m.setFeatures(
-      binaryen.Features.MVP |
-        binaryen.Features.MutableGlobals |
-        binaryen.Features.SignExt |
-        binaryen.Features.BulkMemory |
-        binaryen.Features.NontrappingFPToInt |
-        binaryen.Features.SIMD128,
-    );
-    // Imports are never removed by emitBinary, so this one survives into componentNew.
-    m.addFunctionImport(
-      'codex$proc_exit',
-      'wasi_snapshot_preview1',
-      'proc_exit',
-      binaryen.i32,
-      binaryen.none,
-    );
-    return m.emitBinary();
-  } finally {
-    m.dispose();
-  }
+  return iface;
 }
 
 /** `wasi:cli/stdout@0.2.3` → `wasi:cli/stdout`. */

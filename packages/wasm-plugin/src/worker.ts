@@ -6,18 +6,20 @@
  * outside `instantiate()` (jco's `instantiation` mode). The parent terminates the thread at a
  * run's deadline and retires it after any run that did not end in a normal exit.
  */
+import { Script } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import type { GrantSet } from './capabilities.js';
 import { HOST_MODULE } from './constants.js';
 import { createHost, HostSignalError } from './host.js';
+import { createPreview1Host } from './preview1.js';
 
 /** Parent → worker. `load` once per plugin per worker, then any number of `run`s. */
 export type WorkerRequest =
   | {
       readonly type: 'load';
       readonly key: string;
-      /** Verified source text of the jco glue (an ES module). */
-      readonly glue: string;
+      /** Verified jco glue as a script (components); absent for a preview1 module. */
+      readonly glue?: string;
       readonly modules: Record<string, WebAssembly.Module>;
     }
   | { readonly type: 'run'; readonly key: string; readonly job: WorkerJob };
@@ -41,7 +43,7 @@ type Glue = {
   instantiate: (
     getCoreModule: (name: string) => WebAssembly.Module,
     imports: Record<string, unknown>,
-    instantiateCore: (m: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+    instantiateCore: (m: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
   ) => Promise<Record<string, { run?: () => unknown }>>;
 };
 
@@ -86,19 +88,20 @@ function classify(error: unknown): WorkerOutcome {
   return { kind: 'host-error', message };
 }
 
-async function execute(
-  glue: Glue,
-  modules: Record<string, WebAssembly.Module>,
-  job: WorkerJob,
-): Promise<WorkerResult> {
+/** A plugin loaded in this worker: a component (jco glue + core modules) or a preview1 module. */
+type Loaded =
+  | { readonly kind: 'component'; readonly glue: Glue; readonly modules: Record<string, WebAssembly.Module> }
+  | { readonly kind: 'module'; readonly module: WebAssembly.Module };
+
+async function execute(plugin: Loaded, job: WorkerJob): Promise<WorkerResult> {
   const startedAt = performance.timeOrigin + performance.now();
   const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, BigInt(job.fuel));
-  const host = createHost({
+  const hostOptions = {
     grant: job.grant,
     env: job.env,
     stdin: job.stdin,
     maxOutputBytes: job.maxOutputBytes,
-  });
+  };
   const hostModule = {
     fuel,
     fuel_exhausted: () => {
@@ -109,22 +112,45 @@ async function execute(
     },
   };
   let outcome: WorkerOutcome;
-  try {
-    const instance = await glue.instantiate(
-      (name) => {
-        const m = modules[name];
-        if (!m) throw new Error(`missing core module ${name}`);
-        return m;
-      },
-      host.imports,
-      (m, imports) => WebAssembly.instantiate(m, { ...imports, [HOST_MODULE]: hostModule }),
-    );
-    const run = instance.run?.run;
-    if (typeof run !== 'function') throw new Error('plugin has no wasi:cli/run export');
-    await run();
-    outcome = { kind: 'exit', code: 0 };
-  } catch (error) {
-    outcome = classify(error);
+  let host: { stdout(): Uint8Array; stderr(): Uint8Array; denials: WorkerResult['denials'] };
+  if (plugin.kind === 'module') {
+    const p1 = createPreview1Host(hostOptions);
+    host = p1;
+    try {
+      // A fresh instance per run: new linear memory, globals and tables.
+      const instance = new WebAssembly.Instance(plugin.module, {
+        wasi_snapshot_preview1: p1.imports as WebAssembly.ModuleImports,
+        [HOST_MODULE]: hostModule,
+      });
+      p1.bind(instance.exports.memory as WebAssembly.Memory);
+      (instance.exports._start as () => void)();
+      outcome = { kind: 'exit', code: 0 };
+    } catch (error) {
+      outcome = classify(error);
+    }
+  } else {
+    const p2 = createHost(hostOptions);
+    host = p2;
+    const { glue, modules } = plugin;
+    try {
+      const instance = await glue.instantiate(
+        (name) => {
+          const m = modules[name];
+          if (!m) throw new Error(`missing core module ${name}`);
+          return m;
+        },
+        p2.imports,
+        // Synchronous instantiation: the modules are compiled already, and jco's glue then runs
+        // the whole instantiation without a promise tick per core module.
+        (m, imports) => new WebAssembly.Instance(m, { ...imports, [HOST_MODULE]: hostModule }),
+      );
+      const run = instance.run?.run;
+      if (typeof run !== 'function') throw new Error('plugin has no wasi:cli/run export');
+      await run();
+      outcome = { kind: 'exit', code: 0 };
+    } catch (error) {
+      outcome = classify(error);
+    }
   }
   const left = fuel.value as bigint;
   const used = BigInt(job.fuel) - (left < 0n ? 0n : left);
@@ -151,15 +177,21 @@ function hostError(error: unknown): WorkerResult {
 
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 
-const plugins = new Map<string, { glue: Glue; modules: Record<string, WebAssembly.Module> }>();
+const plugins = new Map<string, Loaded>();
 
 async function load(request: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
   try {
     // The verified text, never a path: the file on disk could change after it was checked.
-    const url = `data:text/javascript;base64,${Buffer.from(request.glue).toString('base64')}`;
-    const glue = (await import(url)) as Glue;
-    if (typeof glue.instantiate !== 'function') throw new Error('the glue exports no instantiate()');
-    plugins.set(request.key, { glue, modules: request.modules });
+    if (request.glue === undefined) {
+      const module = Object.values(request.modules)[0];
+      if (!module || Object.keys(request.modules).length !== 1)
+        throw new Error('expected exactly one core module');
+      plugins.set(request.key, { kind: 'module', module });
+    } else {
+      const glue = new Script(request.glue, { filename: 'codex-plugin-glue.js' }).runInThisContext() as Glue;
+      if (typeof glue.instantiate !== 'function') throw new Error('the glue exports no instantiate()');
+      plugins.set(request.key, { kind: 'component', glue, modules: request.modules });
+    }
     post({ type: 'loaded', key: request.key });
   } catch (error) {
     post({
@@ -173,7 +205,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>): Promise<
 async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<void> {
   const plugin = plugins.get(request.key);
   const result = plugin
-    ? await execute(plugin.glue, plugin.modules, request.job).catch(hostError)
+    ? await execute(plugin, request.job).catch(hostError)
     : hostError(new Error(`plugin ${request.key} was not loaded in this worker`));
   post({ type: 'result', result });
 }

@@ -26,7 +26,7 @@ export type RunOutcome =
 /** What a worker needs to run a plugin. */
 export interface RunnablePlugin {
   readonly key: string;
-  readonly glue: string;
+  readonly glue: string | undefined;
   readonly modules: ReadonlyMap<string, WebAssembly.Module>;
 }
 
@@ -180,7 +180,12 @@ export class WorkerPool {
       this.#loads++;
       const loaded = await this.#exchange(
         slot,
-        { type: 'load', key: plugin.key, glue: plugin.glue, modules: Object.fromEntries(plugin.modules) },
+        {
+          type: 'load',
+          key: plugin.key,
+          ...(plugin.glue !== undefined ? { glue: plugin.glue } : {}),
+          modules: Object.fromEntries(plugin.modules),
+        },
         LOAD_TIMEOUT_MS,
         (m) => m.type === 'loaded' || m.type === 'load-failed',
       );
