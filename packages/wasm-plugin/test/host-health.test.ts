@@ -35,7 +35,7 @@ describe('host health', () => {
       ['grow-bomb', await loadPlugin(plugin('grow-bomb'), { cacheDir }), '', 'MEMORY_LIMIT'],
       ['deep-recursion', await loadPlugin(plugin('deep-recursion'), { cacheDir }), '', 'PLUGIN_TRAP'],
       ['probe (clock)', await loadPlugin(plugin('probe'), { cacheDir }), 'clock', 'CAPABILITY_DENIED'],
-      ['probe (net)', await loadPlugin(plugin('probe'), { cacheDir }), 'net', 'PLUGIN_TRAP'],
+      ['corrupt (bad pointer)', await loadPlugin(plugin('corrupt'), { cacheDir }), '', 'PLUGIN_TRAP'],
       [
         'json-format (output flood)',
         await loadPlugin(plugin('json-format'), { cacheDir, limits: { maxOutputBytes: 64 } }),
