@@ -11,7 +11,6 @@
  * in binaryen and jco (large), which a cache hit never needs.
  */
 import { Script } from 'node:vm';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { capMemories, capTables, coreInterface, MemoryCapError } from './binary.js';
 import { CapabilityDeniedError, InvalidPluginError, MemoryLimitError } from './errors.js';
 import { instrumentCoreModule } from './instrument.js';
@@ -62,6 +61,8 @@ export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): 
     };
   }
   const component = bytes;
+  // jco is needed for components only; preview1 modules never load it.
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     result = await transpileBytes(component, TRANSPILE_OPTIONS as Parameters<typeof transpileBytes>[1]);
