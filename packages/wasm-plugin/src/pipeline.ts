@@ -12,6 +12,7 @@
  */
 import { Script } from 'node:vm';
 import { capMemories, capTables, coreInterface, MemoryCapError } from './binary.js';
+import { CORE_MODULE_FILE } from './constants.js';
 import { CapabilityDeniedError, InvalidPluginError, MemoryLimitError } from './errors.js';
 import { instrumentCoreModule } from './instrument.js';
 import { interfacesOfPreview1, PREVIEW1_FUNCTIONS } from './preview1.js';
@@ -44,9 +45,6 @@ const TRANSPILE_OPTIONS = {
   tlaCompat: false,
   base64Cutoff: 0,
 } as const;
-
-/** File name of the single core module of a preview1 plugin in a cache entry. */
-export const CORE_MODULE_FILE = 'main.wasm';
 
 export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): Promise<PipelineOutput> {
   const { label } = options;

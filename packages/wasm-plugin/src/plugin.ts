@@ -11,11 +11,12 @@ import {
 } from './capabilities.js';
 import { type CompiledPlugin, compilePlugin } from './compile.js';
 import { CapabilityDeniedError, InvalidPluginError, WasmPluginError } from './errors.js';
+import type { WorkerJob } from './execute.js';
 import { LINKABLE_INTERFACES } from './host.js';
+import { runInline } from './inline.js';
 import { type PluginLimits, resolveLimits } from './limits.js';
 import { applyManifest, type PluginManifest } from './manifest.js';
 import { outcomeError } from './outcome.js';
-import type { WorkerJob } from './worker.js';
 import { WorkerPool } from './workers.js';
 
 export interface LoadOptions extends AuditContext {
@@ -39,6 +40,12 @@ export interface LoadOptions extends AuditContext {
 export interface RunOptions {
   /** Bytes (or UTF-8 text) handed to the plugin on stdin. */
   readonly input?: Uint8Array | string;
+  /**
+   * Run a preview1 module on the calling thread instead of a worker (components always use a
+   * worker). Saves a thread start for one-shot processes such as the CLI, but blocks the event
+   * loop for the run (at most its time limit); the deadline is still enforced. Default false.
+   */
+  readonly inline?: boolean;
   /**
    * Where granted `env:NAME` values come from (default `process.env`). Only granted names are
    * read, and only their values cross into the worker.
@@ -118,7 +125,9 @@ export class LoadedPlugin {
     const started = performance.now();
     const pool = this.#shared && !this.#shared.closed ? this.#shared : this.#own;
     let outcome: Awaited<ReturnType<WorkerPool['run']>>;
-    if (pool) {
+    if (options.inline && this.compiled.glue === undefined) {
+      outcome = runInline(this.compiled, job, this.limits.timeoutMs);
+    } else if (pool) {
       outcome = await pool.run(this.compiled, job, this.limits.timeoutMs);
     } else {
       const once = new WorkerPool(1);
@@ -256,6 +265,11 @@ export async function runPlugin(
   source: string | Uint8Array,
   options: LoadOptions & RunOptions = {},
 ): Promise<PluginRunResult> {
+  if (options.inline) {
+    // No thread unless the plugin turns out to be a component.
+    const plugin = await loadPlugin(source, options);
+    return plugin.run(options);
+  }
   const pool = new WorkerPool(1);
   try {
     const plugin = await loadOnPool(source, options, pool);

@@ -92,7 +92,12 @@ export interface Preview1Options {
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: Uint8Array;
   readonly maxOutputBytes: number;
+  /** performance.now() time no clock sleep may pass (the run's deadline on the calling thread). */
+  readonly sleepUntil?: number;
 }
+
+/** Refused attempts kept per run (the rest are counted in the last record). */
+export const MAX_DENIALS = 100;
 
 export interface Preview1Host {
   readonly imports: Record<string, (...args: never[]) => unknown>;
@@ -151,8 +156,16 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
   const deny = (capability: string, detail: string): never => {
     throw new HostSignalError({ kind: 'capability', capability, detail });
   };
+  let dropped = 0;
   const refuse = (capability: string, detail: string): number => {
-    denials.push({ capability, detail });
+    if (denials.length < MAX_DENIALS) denials.push({ capability, detail });
+    else {
+      dropped++;
+      denials[MAX_DENIALS - 1] = {
+        capability,
+        detail: `${detail} (+${dropped} more refused attempts not listed)`,
+      };
+    }
     return ENOTCAPABLE;
   };
   const isStd = (fd: number) => fd >= 0 && fd <= 2;
@@ -322,7 +335,7 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
     }
     let fired = ready;
     if (ready.length === 0 && clocks.length > 0) {
-      const ms = sleepUntil - performance.now();
+      const ms = Math.min(sleepUntil, options.sleepUntil ?? Number.POSITIVE_INFINITY) - performance.now();
       // The worker may block: it is terminated at the deadline anyway.
       if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
       fired = clocks;

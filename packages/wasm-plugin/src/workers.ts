@@ -11,7 +11,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { WorkerJob, WorkerMessage, WorkerRequest, WorkerResult } from './worker.js';
+import type { WorkerJob, WorkerResult } from './execute.js';
+import type { WorkerMessage, WorkerRequest } from './worker.js';
 
 export const MAX_RUNS_PER_WORKER = 1_000;
 export const MAX_PLUGINS_PER_WORKER = 8;

@@ -9,6 +9,7 @@ import {
   PluginHostError,
   PluginPool,
   PluginTrapError,
+  runPlugin,
   TimeoutError,
 } from '../src/index.js';
 import { freshCacheDir, MemoryAuditSink, plugin, ROOT, text } from './helpers.js';
@@ -141,5 +142,48 @@ describe('warm pool: deadlines and violations', () => {
     const err = await run.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PluginHostError);
     expect((err as Error).message).toMatch(/pool was closed during the run/);
+  });
+});
+
+describe('inline runs (one-shot, on the calling thread)', () => {
+  it('give the same results as a worker run, and keep every precise error', async () => {
+    const inline = await runPlugin(plugin('json-format'), { input: '{"x":[1]}', cacheDir, inline: true });
+    const worker = await runPlugin(plugin('json-format'), { input: '{"x":[1]}', cacheDir });
+    expect(text(inline.stdout)).toBe(text(worker.stdout));
+    expect(inline.fuelUsed).toBe(worker.fuelUsed);
+    expect(text((await runPlugin(plugin('counter'), { cacheDir, inline: true })).stdout)).toBe('g=0 m=0\n');
+    const cases: [string, Parameters<typeof runPlugin>[1], string][] = [
+      ['infinite-loop', {}, 'FUEL_EXHAUSTED'],
+      ['memory-bomb', {}, 'MEMORY_LIMIT'],
+      ['deep-recursion', {}, 'PLUGIN_TRAP'],
+      ['corrupt', {}, 'PLUGIN_TRAP'],
+      ['probe', { input: 'clock' }, 'CAPABILITY_DENIED'],
+      ['json-format', { input: '[1,2,3]', limits: { maxOutputBytes: 4 } }, 'OUTPUT_LIMIT'],
+    ];
+    for (const [name, options, code] of cases) {
+      const err = await runPlugin(plugin(name), { ...options, cacheDir, inline: true }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string }).code, name).toBe(code);
+    }
+  });
+
+  it('are stopped at the deadline by the V8 watchdog, and the thread carries on', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const before = ports();
+    const started = performance.now();
+    const err = await runPlugin(plugin('infinite-loop'), {
+      cacheDir,
+      inline: true,
+      limits: { fuel: 1e15, timeoutMs: 250 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect((err as TimeoutError).stoppedAfterDeadlineMs).toBeLessThan(1_000);
+    // No thread was started for it, and this thread still runs plugins.
+    expect(ports()).toBe(before);
+    expect(
+      text((await runPlugin(plugin('json-format'), { input: '[]', cacheDir, inline: true })).stdout),
+    ).toBe('[]\n');
   });
 });
