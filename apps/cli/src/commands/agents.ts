@@ -264,12 +264,14 @@ export async function createAgents(
     return output;
   };
 
-  // One warm worker pool for every plugin task of this run: one cold start, then warm runs.
-  const plugins = new PluginPool();
+  // One warm worker pool for every plugin task of this run (started by the first plugin task):
+  // one cold start, then warm runs.
+  let plugins: PluginPool | undefined;
   const pluginAgent = async (input: PluginInput, t: TaskContext) => {
     const path = resolve(ctx.cwd, input.plugin);
     try {
       // The runner enforces its own time limit (default 5 s); it takes no AbortSignal.
+      plugins ??= new PluginPool();
       const r = await plugins.run(path, {
         allow: ['stdio', ...input.allow],
         limits: Object.fromEntries(Object.entries(input.limits).filter(([, v]) => v !== undefined)),
@@ -392,7 +394,7 @@ export async function createAgents(
       supervisor.register('mcp', mcpAgent, { input: mcpInput });
     },
     close: async () => {
-      await plugins.close();
+      await plugins?.close();
       await audit.close();
     },
   };
