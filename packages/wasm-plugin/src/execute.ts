@@ -31,6 +31,7 @@ export type WorkerOutcome =
   | { kind: 'memory'; site: number }
   | { kind: 'capability'; capability: string; detail: string }
   | { kind: 'output'; stream: 'stdout' | 'stderr' }
+  | { kind: 'deadline' }
   | { kind: 'trap'; message: string }
   | { kind: 'host-error'; message: string };
 

@@ -23,6 +23,9 @@ export function runInline(plugin: RunnablePlugin, job: WorkerJob, timeoutMs: num
       createContext({ run: (): WorkerResult => runModule(module, job, deadlineAt) }),
       { timeout: timeoutMs },
     ) as WorkerResult;
+    if (result.outcome.kind === 'deadline') {
+      return { kind: 'timeout', stoppedAfterDeadlineMs: performance.now() - deadlineAt };
+    }
     return { kind: 'done', result };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {

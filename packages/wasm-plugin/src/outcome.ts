@@ -34,6 +34,8 @@ export function outcomeError(
       return new OutputLimitError(label, limits.maxOutputBytes);
     case 'trap':
       return new PluginTrapError(label, o.message);
+    case 'deadline':
+      return new TimeoutError(label, limits.timeoutMs, 0);
     case 'host-error':
       return new PluginHostError(label, o.message);
   }

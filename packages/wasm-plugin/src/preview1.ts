@@ -335,9 +335,12 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
     }
     let fired = ready;
     if (ready.length === 0 && clocks.length > 0) {
-      const ms = Math.min(sleepUntil, options.sleepUntil ?? Number.POSITIVE_INFINITY) - performance.now();
-      // The worker may block: it is terminated at the deadline anyway.
+      const cut = options.sleepUntil !== undefined && sleepUntil > options.sleepUntil;
+      const ms = (cut ? options.sleepUntil! : sleepUntil) - performance.now();
+      // A worker may block: it is terminated at the deadline anyway. On the calling thread the
+      // sleep stops at the deadline and the run ends there, rather than waking the guest early.
       if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      if (cut) throw new HostSignalError({ kind: 'deadline' });
       fired = clocks;
     }
     const w = view();

@@ -187,3 +187,26 @@ describe('inline runs (one-shot, on the calling thread)', () => {
     ).toBe('[]\n');
   });
 });
+
+describe('a sleeping plugin', () => {
+  it('needs the clock grant, and never sleeps past its deadline (inline or on a worker)', async () => {
+    await expect(runPlugin(plugin('sleeper'), { input: '0', cacheDir, inline: true })).rejects.toBeInstanceOf(
+      CapabilityDeniedError,
+    );
+    expect(
+      text((await runPlugin(plugin('sleeper'), { input: '0', cacheDir, allow: ['clock'] })).stdout),
+    ).toBe('woke\n');
+    for (const inline of [true, false]) {
+      const started = performance.now();
+      const err = await runPlugin(plugin('sleeper'), {
+        input: '30',
+        cacheDir,
+        inline,
+        allow: ['clock'],
+        limits: { timeoutMs: 300 },
+      }).catch((e: unknown) => e);
+      expect(err, `inline: ${inline}`).toBeInstanceOf(TimeoutError);
+      expect(performance.now() - started, `inline: ${inline}`).toBeLessThan(10_000);
+    }
+  });
+});
