@@ -150,6 +150,15 @@ const wholeProcess = {
   ],
 };
 
+// WASM plugins through the CLI: `codex plugin run` cold/warm and `codex supervise` with 1 vs 100
+// plugin tasks, each against `node -e 0` in the same run (packages/wasm-plugin/bench/process.mjs).
+const pluginProcess = await (await import('../packages/wasm-plugin/bench/process.mjs')).measurePluginProcess({
+  root,
+  runs: Math.min(RUNS, 10),
+});
+wholeProcess.plugins = pluginProcess.figures;
+wholeProcess.targets.push(...pluginProcess.targets);
+
 const packages = {};
 for (const dir of ['packages', 'apps']) {
   for (const name of readdirSync(join(root, dir))) {

@@ -158,7 +158,7 @@ describe('codex plugin inspect', () => {
     expect(info.kind).toBe('module');
     expect(info.exports).toContain('wasi:cli/run');
     expect(info.capabilities.requested).toEqual(expect.arrayContaining(['stdio', 'clock', 'random']));
-    expect(info.capabilities.stubbed).toEqual(['fs']);
+    expect(info.capabilities.stubbed).toEqual(['fs', 'sockets']); // preview1 sock_accept is linked, refused in the guest
     const text = codex(['plugin', 'inspect', wasm('json-format')], { home });
     expect(text.stdout).toMatch(/^kind\s+module$/m);
     expect(text.stdout).toMatch(/^capabilities used\s+stdio$/m);

@@ -86,6 +86,18 @@ export class PluginHostError extends WasmPluginError {
   }
 }
 
+/**
+ * The compiled-module cache cannot be trusted (another owner, writable by group or others, a
+ * symbolic link or a non-regular file inside it). Nothing from it is used.
+ */
+export class CacheRefusedError extends WasmPluginError {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super('CACHE_REFUSED', `plugin cache ${path}: ${problem}; refusing to use it (fix or delete it)`);
+    this.path = path;
+  }
+}
+
 export function formatMb(bytes: number): string {
   return `${+(bytes / (1024 * 1024)).toFixed(2)} MB`;
 }

@@ -20,7 +20,9 @@ export type HostSignal =
   | { kind: 'fuel' }
   | { kind: 'memory'; site: number }
   | { kind: 'capability'; capability: string; detail: string }
-  | { kind: 'output'; stream: 'stdout' | 'stderr' };
+  | { kind: 'output'; stream: 'stdout' | 'stderr' }
+  /** A clock sleep reached the run's deadline (inline runs): the run is over, as a TIMEOUT. */
+  | { kind: 'deadline' };
 
 /** Thrown through the guest to unwind it; the worker turns it into an outcome. */
 export class HostSignalError extends Error {

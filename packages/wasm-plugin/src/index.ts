@@ -1,18 +1,20 @@
 export {
+  type CacheKeyInputs,
+  cacheEntries,
+  defaultCacheDir,
+  type PipelineFingerprint,
+  pipelineFingerprint,
+} from './cache.js';
+export {
   type Capability,
   formatCapability,
   type GrantSet,
   NEVER_GRANTED,
   parseCapability,
 } from './capabilities.js';
+export { clearCompiledCache, MAX_PLUGIN_BYTES, MAX_TABLE_ENTRIES } from './compile.js';
 export {
-  cacheEntries,
-  clearCompiledCache,
-  defaultCacheDir,
-  MAX_PLUGIN_BYTES,
-  MAX_TABLE_ENTRIES,
-} from './compile.js';
-export {
+  CacheRefusedError,
   CapabilityDeniedError,
   FuelExhaustedError,
   InvalidManifestError,
@@ -26,6 +28,7 @@ export {
   WasmPluginError,
 } from './errors.js';
 export { LINKABLE_INTERFACES } from './host.js';
+export { inspectPlugin, type PluginInspection } from './inspect.js';
 export { DEFAULT_LIMITS, type PluginLimits, resolveLimits } from './limits.js';
 export {
   applyManifest,
@@ -36,13 +39,13 @@ export {
   pluginManifestSchema,
 } from './manifest.js';
 export {
-  inspectPlugin,
   LoadedPlugin,
   type LoadOptions,
   loadPlugin,
-  type PluginInspection,
   type PluginRunResult,
   type RunOptions,
   runPlugin,
   sidecarManifestPath,
-} from './runner.js';
+} from './plugin.js';
+export { PluginPool, type PluginPoolOptions } from './plugin-pool.js';
+export type { PoolStats } from './workers.js';

@@ -1,6 +1,9 @@
 import binaryen from 'binaryen';
 import { HOST_MODULE } from './constants.js';
 
+/** Fuel charged at each function entry and loop header. */
+export const FUEL_PER_UNIT = 1n;
+
 /**
  * Fuel and memory-grow instrumentation with binaryen (the npm JS/wasm build, so no native
  * dependency at run time).
@@ -52,7 +55,7 @@ export function instrumentCoreModule(bytes: Uint8Array): Uint8Array {
     m.runPasses(['log-execution']);
     replaceImport(m, 'log_execution', i32, none, () =>
       m.block(null, [
-        m.global.set('codex$fuel', m.i64.sub(m.global.get('codex$fuel', i64), i64Const(m, 1n))),
+        m.global.set('codex$fuel', m.i64.sub(m.global.get('codex$fuel', i64), i64Const(m, FUEL_PER_UNIT))),
         m.if(
           m.i64.lt_s(m.global.get('codex$fuel', i64), i64Const(m, 0n)),
           m.block(null, [m.call('codex$fuel_exhausted', [], none), m.unreachable()]),

@@ -7,7 +7,6 @@ import {
   InvalidManifestError,
   LimitDeniedError,
   loadPlugin,
-  PluginTrapError,
   parseCapability,
   parseManifest,
   parseManifestJson,
@@ -133,12 +132,23 @@ describe('sockets: never linked', () => {
     ]);
   });
 
-  it('a preview1 socket call fails inside the guest and never reaches the host', async () => {
-    // preview1 cannot create sockets; sock_accept on a non-socket fd traps inside the adapter.
+  it('a preview1 socket call is refused inside the guest, recorded and audited', async () => {
+    // preview1 cannot create sockets; the only socket calls act on inherited fds, and there are none.
     const audit = new MemoryAuditSink();
-    const err = await runPlugin(plugin('probe'), { input: 'net', cacheDir, audit }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PluginTrapError);
-    expect(audit.events.filter((e) => e.details?.capability === 'sockets')).toEqual([]);
+    const r = await runPlugin(plugin('probe'), { input: 'net', cacheDir, audit });
+    expect(r.exitCode).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'net.accept fd3: denied',
+      'net.accept fd4: denied',
+      'net.accept fd5: denied',
+      'net.accept fd6: denied',
+      'net.accept fd7: denied',
+      'probe.done',
+    ]);
+    expect(r.denials).toEqual(
+      Array(5).fill({ capability: 'sockets', detail: 'wasi_snapshot_preview1.sock_accept' }),
+    );
+    expect(audit.events.filter((e) => e.details?.capability === 'sockets')).toHaveLength(5);
   });
 
   it('the wasi:sockets host functions refuse with access-denied and record the attempt', () => {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { type LoadedPlugin, loadPlugin, runPlugin, WasmPluginError } from '../src/index.js';
+import { type LoadedPlugin, loadPlugin, PluginPool, runPlugin, WasmPluginError } from '../src/index.js';
 import { freshCacheDir, plugin } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -35,7 +35,7 @@ describe('host health', () => {
       ['grow-bomb', await loadPlugin(plugin('grow-bomb'), { cacheDir }), '', 'MEMORY_LIMIT'],
       ['deep-recursion', await loadPlugin(plugin('deep-recursion'), { cacheDir }), '', 'PLUGIN_TRAP'],
       ['probe (clock)', await loadPlugin(plugin('probe'), { cacheDir }), 'clock', 'CAPABILITY_DENIED'],
-      ['probe (net)', await loadPlugin(plugin('probe'), { cacheDir }), 'net', 'PLUGIN_TRAP'],
+      ['corrupt (bad pointer)', await loadPlugin(plugin('corrupt'), { cacheDir }), '', 'PLUGIN_TRAP'],
       [
         'json-format (output flood)',
         await loadPlugin(plugin('json-format'), { cacheDir, limits: { maxOutputBytes: 64 } }),
@@ -85,5 +85,38 @@ describe('host health', () => {
     console.log(
       `100 hostile plugins in ${Math.round(elapsed)} ms; heap Δ ${((after.heapUsed - base.heapUsed) / 1048576).toFixed(1)} MB, rss Δ ${((after.rss - base.rss) / 1048576).toFixed(1)} MB, resources ${JSON.stringify(resources())}`,
     );
+  }, 180_000);
+});
+
+describe('host health through a warm pool', () => {
+  it('100 hostile runs on a pool: every worker that saw a violation is replaced, nothing is left after close', async () => {
+    const cacheDir = freshCacheDir();
+    const ports = () => resources().filter((r) => r === 'MessagePort').length;
+    const before = ports();
+    const pool = new PluginPool({ size: 2, defaults: { cacheDir } });
+    const hostile: [string, Promise<LoadedPlugin>, string, string][] = [
+      ['infinite-loop', pool.load(plugin('infinite-loop')), '', 'FUEL_EXHAUSTED'],
+      [
+        'timeout',
+        pool.load(plugin('infinite-loop'), { limits: { fuel: 1e15, timeoutMs: 60 } }),
+        '',
+        'TIMEOUT',
+      ],
+      ['memory-bomb', pool.load(plugin('memory-bomb')), '', 'MEMORY_LIMIT'],
+      ['deep-recursion', pool.load(plugin('deep-recursion')), '', 'PLUGIN_TRAP'],
+      ['corrupt', pool.load(plugin('corrupt')), '', 'PLUGIN_TRAP'],
+      ['probe (clock)', pool.load(plugin('probe')), 'clock', 'CAPABILITY_DENIED'],
+    ];
+    for (let i = 0; i < 100; i++) {
+      const [name, loaded, input, expected] = hostile[i % hostile.length]!;
+      const err = await (await loaded).run({ input }).catch((e: unknown) => e);
+      expect((err as WasmPluginError).code, `run ${i}: ${name}`).toBe(expected);
+    }
+    const ok = await pool.run(plugin('json-format'), { input: '[1]' });
+    expect(new TextDecoder().decode(ok.stdout)).toBe('[\n  1\n]\n');
+    expect(pool.stats()).toMatchObject({ size: 2, live: 2, retired: 100, runs: 101 });
+    await pool.close();
+    await settle();
+    expect(ports()).toBe(before); // every worker (and its message port) is gone
   }, 180_000);
 });

@@ -27,7 +27,7 @@ import {
   toSandboxPolicy,
 } from '@codex/security-profile';
 import { type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
-import { runPlugin, WasmPluginError } from '@codex/wasm-plugin';
+import { PluginPool, WasmPluginError } from '@codex/wasm-plugin';
 import type { CliContext } from '../context.js';
 import { collectPolicyLayers } from '../policy-layers.js';
 import { backendForPlatform } from './sandbox.js';
@@ -264,11 +264,15 @@ export async function createAgents(
     return output;
   };
 
+  // One warm worker pool for every plugin task of this run (started by the first plugin task):
+  // one cold start, then warm runs.
+  let plugins: PluginPool | undefined;
   const pluginAgent = async (input: PluginInput, t: TaskContext) => {
     const path = resolve(ctx.cwd, input.plugin);
     try {
       // The runner enforces its own time limit (default 5 s); it takes no AbortSignal.
-      const r = await runPlugin(path, {
+      plugins ??= new PluginPool();
+      const r = await plugins.run(path, {
         allow: ['stdio', ...input.allow],
         limits: Object.fromEntries(Object.entries(input.limits).filter(([, v]) => v !== undefined)),
         ...(input.input === undefined ? {} : { input: input.input }),
@@ -389,7 +393,10 @@ export async function createAgents(
       supervisor.register('research', researchAgent, { input: researchInput });
       supervisor.register('mcp', mcpAgent, { input: mcpInput });
     },
-    close: () => audit.close(),
+    close: async () => {
+      await plugins?.close();
+      await audit.close();
+    },
   };
 }
 

@@ -96,6 +96,9 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     let result: Awaited<ReturnType<typeof runPlugin>>;
     try {
       result = await runPlugin(path, {
+        // One run in a short-lived process: run a preview1 module on this thread (deadline still
+        // enforced) rather than paying for a worker thread's start.
+        inline: true,
         allow: ['stdio', ...allow],
         limits,
         input,
