@@ -1,7 +1,7 @@
+import { codexHome, loadConfig } from '@codex/core';
 import { CodexError, parseProfile, type SecurityProfile } from '@codex/security-profile';
 import { type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
-import { codexHome, loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
 import { line, type Output, table, wantColor } from './output.js';

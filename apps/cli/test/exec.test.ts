@@ -195,15 +195,27 @@ describe('codex exec', () => {
         timeout: 60_000,
       });
     const always = tty('a', "python3 -c 'print(6*7)'");
-    expect(always.stdout).toContain('Run it? [y]es / [n]o / [a]lways for "python3"');
+    // The narrowest prefix the user saw is what "always" saves: not just ["python3"].
+    expect(always.stdout).toContain('Run it? [y]es / [n]o / [a]lways for "python3 -c print(6*7)"');
     expect(always.stdout).toMatch(/^42\r?$/m);
-    expect(readFileSync(join(home, 'policy', 'approved.toml'), 'utf8')).toContain('prefix = ["python3"]');
-    // Remembered: no TTY and no --yes needed any more for that prefix.
-    expect(run(['--', 'python3', '-c', 'print(43)']).stdout).toBe('43\n');
+    const saved = readFileSync(join(home, 'policy', 'approved.toml'), 'utf8');
+    expect(saved).toContain('prefix = ["python3","-c","print(6*7)"]');
+    // Saved: no TTY and no --yes needed any more for that command, and `policy check` agrees…
+    expect(run(['--', 'python3', '-c', 'print(6*7)']).stdout).toBe('42\n');
+    expect(codex(['policy', 'check', '--', 'python3', '-c', 'print(6*7)'], { cwd: dir, home }).status).toBe(
+      0,
+    );
+    // …but another python3 program still asks.
+    expect(run(['--', 'python3', '-c', 'print(43)']).status).toBe(125);
+    // "always" again for the same prefix does not save it twice.
+    tty('a', "python3 -c 'print(6*7)'");
+    expect(readFileSync(join(home, 'policy', 'approved.toml'), 'utf8')).toBe(saved);
     const no = tty('n', "python -c 'print(1)'");
     expect(no.status).toBe(125);
     expect(no.stdout).toContain('NOT_APPROVED');
-    expect(audit().some((e) => /^approved always for prefix "python3"/.test(e.reason))).toBe(true);
+    expect(audit().some((e) => /^approved always for prefix "python3 -c print\(6\*7\)"/.test(e.reason))).toBe(
+      true,
+    );
     expect(
       audit().some((e) => e.decision === 'denied' && /^prompt declined on the terminal/.test(e.reason)),
     ).toBe(true);
