@@ -1,7 +1,15 @@
 // `codex mcp serve` driven by the MCP SDK's real Client, over real stdio and real Streamable HTTP
 // on loopback, with the real sandbox and audit log behind it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -249,7 +257,7 @@ describe('codex mcp serve (stdio, real SDK client)', () => {
       const viaLink = await call('run_command', { argv: ['ls'], cwd: 'escape' });
       expect(viaLink.structuredContent).toMatchObject({ error: { code: 'CWD_OUTSIDE_WORKSPACE' } });
       const missing = await call('run_command', { argv: ['ls'], cwd: 'no/such/dir' });
-      expect(missing.structuredContent).toMatchObject({ error: { code: 'CWD_OUTSIDE_WORKSPACE' } });
+      expect(missing.structuredContent).toMatchObject({ error: { code: 'CWD_NOT_FOUND' } });
       const huge = await call('run_command', {
         argv: ['head', '-c', '5000000', '/dev/zero'],
         max_output_bytes: 1000,

@@ -78,7 +78,7 @@ export function workspaceCwd(workspace: Workspace, cwd: string | undefined): str
   try {
     real = realpathSync(wanted);
   } catch {
-    throw new CwdOutsideWorkspaceError(wanted, roots);
+    throw new CodexError('CWD_NOT_FOUND', `cwd ${wanted} does not exist or cannot be resolved`);
   }
   const realRoots = roots.map((r) => {
     try {

@@ -81,7 +81,7 @@ async function status(
     else line(ctx.stdout, msg);
     return EXIT.OK;
   }
-  const probed = await backend.probe();
+  const probed = await backend.probe({ refresh: true }); // status always looks again (and refreshes the cache)
   const flags = runFlags(ctx, values);
   const effective = backend.assess(policyFor(flags), probed, flags.rung);
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective }, null, 2));
