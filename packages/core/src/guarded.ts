@@ -330,12 +330,16 @@ async function sandbox(r: Run): Promise<GuardedResult> {
   }
 }
 
-/** Step 4: audit how it ran, how it was enforced, and every denial visible in its output. */
+/**
+ * Step 4: audit how it ran, how it was enforced, and every denial visible in its output. The
+ * entries are logged together, so they share one write (and one fsync) of the audit log.
+ */
 async function outcome(r: Run, run: SandboxResult): Promise<void> {
   const { profile } = r.req;
   const a = run.assessment;
+  const entries: Entry[] = [];
   if (a.unenforced.length > 0) {
-    await r.record({
+    entries.push({
       operation: 'process_spawn',
       decision: 'allowed',
       reason: `--allow-degraded: ran under profile ${profile} with ${mechanismText(a)}, which does NOT enforce ${a.unenforced.join(', ')}`,
@@ -347,23 +351,19 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
     : run.exitCode !== null
       ? `exit ${run.exitCode}`
       : `killed by ${run.signal}`;
-  await r.record({
+  const missing = a.missing.length ? `; not enforced: ${a.missing.join(', ')}` : '';
+  entries.push({
     operation: 'process_spawn',
     decision: 'allowed',
-    reason: `ran under profile ${profile}, ${mechanismText(a)}${a.missing.length ? `; not enforced: ${a.missing.join(', ')}` : ''}: ${how}`,
+    reason: `ran under profile ${profile}, ${mechanismText(a)}${missing}: ${how}`,
     details: {
-      stage: 'outcome',
-      rung: a.rung,
-      exit: exitCodeOf(run),
-      timedOut: run.timedOut,
-      durationMs: Math.round(run.durationMs),
-      strippedEnv: run.strippedEnv.length,
-      processLimit: run.processLimit,
-      degraded: a.unenforced.length > 0,
+      ...{ stage: 'outcome', rung: a.rung, exit: exitCodeOf(run), timedOut: run.timedOut },
+      ...{ durationMs: Math.round(run.durationMs), strippedEnv: run.strippedEnv.length },
+      ...{ processLimit: run.processLimit, degraded: a.unenforced.length > 0 },
     },
   });
   for (const d of run.observedDenials) {
-    await r.record({
+    entries.push({
       operation: DENIAL_OPERATION[d.kind],
       decision: 'denied',
       reason: `sandbox denial observed (${d.kind}) under profile ${profile}, ${mechanismText(a)}: ${d.evidence}`,
@@ -371,13 +371,14 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
     });
   }
   if (run.timedOut) {
-    await r.record({
+    entries.push({
       operation: 'process_spawn',
       decision: 'denied',
       reason: `timeout after ${r.req.timeoutMs ?? 600_000} ms under profile ${profile}: process tree killed`,
       details: { stage: 'limit' },
     });
   }
+  await Promise.all(entries.map((e) => r.record(e)));
 }
 
 /**
