@@ -16,7 +16,7 @@ import {
   StreamTransport,
 } from '@codex/mcp-permission';
 import { type CodexConfig, CodexError, type SecurityProfile } from '@codex/security-profile';
-import { type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
+import { outputText, type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { runPlugin, WasmPluginError } from '@codex/wasm-plugin';
 import { loadMcpProxyConfig, resolveWorkspace } from './config.js';
 import { AgentRunError } from './errors.js';
@@ -94,6 +94,8 @@ interface Shared extends AgentOptions {
 
 export interface Agents {
   register(supervisor: Supervisor): void;
+  /** What a merge sees of an output: what a command or plugin printed, else the value as text. */
+  toText(output: unknown): string;
   close(): Promise<void>;
 }
 
@@ -315,8 +317,15 @@ export function createStandardAgents(options: AgentOptions): Agents {
       });
       supervisor.register('mcp', (input: McpInput, t) => mcpAgent(o, input, t), { input: mcpInput });
     },
+    toText: agentOutputText,
     close: () => audit.close(),
   };
+}
+
+function agentOutputText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout);
+  return outputText(output);
 }
 
 /** A minimal newline-delimited JSON-RPC client over the proxy's downstream streams. */

@@ -34,6 +34,8 @@ export {
   type LayerSources,
   readPolicyLayer,
 } from './layers.js';
+export { defaultServerName } from './mcp-naming.js';
+export { reportJson } from './report.js';
 export type { AgentOptions, Agents, GuardedShell, GuardedShellOptions };
 
 /** The agent types {@link createStandardAgents} registers. */

@@ -1,13 +1,12 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AGENT_TYPES, createStandardAgents } from '@codex/core';
+import { AGENT_TYPES, createStandardAgents, reportJson } from '@codex/core';
 import { CodexError } from '@codex/security-profile';
 import {
   createLogger,
   type Logger,
   levels,
   type MergeResult,
-  outputText,
   type Plan,
   PlanError,
   parsePlanText,
@@ -122,7 +121,7 @@ async function execute(ctx: CliContext, supervisor: Supervisor, f: SuperviseFlag
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  if (ctx.json) line(ctx.stdout, JSON.stringify(toJson(report, ctx), null, 2));
+  if (ctx.json) line(ctx.stdout, JSON.stringify(reportJson(report, ctx.profile), null, 2));
   else render(ctx, report, plan);
   if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
   return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
@@ -147,7 +146,7 @@ export const command: Command = {
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
       onEvent: (event) => progress(ctx, event),
       // command and plugin outputs merge by what they printed
-      merge: { toText: mergeText },
+      merge: { toText: agents.toText },
     });
     agents.register(supervisor);
     try {
@@ -278,13 +277,6 @@ function renderMerge(ctx: CliContext, merged: MergeResult): void {
   }
 }
 
-/** What a merge sees of an output: what a command or plugin printed, else the value as text. */
-function mergeText(output: unknown): string {
-  if (typeof output === 'string') return output;
-  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout);
-  return outputText(output);
-}
-
 function asText(output: unknown): string {
   if (typeof output === 'string') return output.trimEnd();
   if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout).trimEnd();
@@ -294,48 +286,4 @@ function asText(output: unknown): string {
 function firstLine(s: string): string {
   const first = s.split('\n')[0] ?? '';
   return first.length > 160 ? `${first.slice(0, 159)}…` : first;
-}
-
-function errorJson(error: CodexError | undefined) {
-  if (!error) return undefined;
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(error)) {
-    if (k !== 'name' && k !== 'code' && k !== 'message' && (typeof v !== 'object' || v === null))
-      extra[k] = v;
-  }
-  return { code: error.code, message: error.message, ...extra };
-}
-
-function toJson(report: RunReport, ctx: CliContext) {
-  return {
-    runId: report.runId,
-    name: report.name ?? null,
-    status: report.status,
-    profile: ctx.profile,
-    strategy: report.strategy,
-    failure: report.failure,
-    maxConcurrent: report.maxConcurrent,
-    peakConcurrency: report.peakConcurrency,
-    durationMs: Math.round(report.durationMs * 10) / 10,
-    startOrder: report.startOrder,
-    tasks: report.tasks.map((t) => ({
-      id: t.taskId,
-      agent: t.agent,
-      agentType: t.agentType,
-      status: t.status,
-      durationMs: Math.round(t.durationMs * 10) / 10,
-      startedAt: t.startedAt === undefined ? null : new Date(t.startedAt).toISOString(),
-      finishedAt: new Date(t.finishedAt).toISOString(),
-      progress: t.progress,
-      ...(t.score === undefined ? {} : { score: t.score }),
-      decisions: t.decisions,
-      output: t.output ?? null,
-      error: errorJson(t.error) ?? null,
-    })),
-    merged: report.merged ?? null,
-    mergeError: errorJson(report.mergeError) ?? null,
-    cancelReason: report.cancelReason ?? null,
-    cleanupErrors: report.cleanupErrors,
-    mailboxes: report.mailboxes,
-  };
 }
