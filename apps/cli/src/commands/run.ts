@@ -20,6 +20,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
+import { oneShotWasm } from '../run-flags.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
                        [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
@@ -132,6 +133,8 @@ export const command: Command = {
   usage: USAGE,
   async run(ctx, argv) {
     const f = readFlags(ctx, argv);
+    // A plan runs a handful of commands: the policy engine's wasm is not worth optimising.
+    oneShotWasm();
     const logger = loggerFor(ctx, f.log);
     const otlp = f.dryRun ? undefined : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
     const agents = await createStandardAgents({
