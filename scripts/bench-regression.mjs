@@ -264,13 +264,28 @@ export function renderMarkdown(
   for (const [name, s] of Object.entries(wp.subjects)) {
     const r = wp.ratios?.[name];
     lines.push(
-      `| \`${name}\` | ${s.medianWallMs} | ${r ? `${r.wall.toFixed(3)}×` : '1×'} | ${s.peakRssMiB} | ${r ? `${r.rss.toFixed(3)}×` : '1×'} |`,
+      `| \`${name.replace(/\|/g, '\\|')}\` | ${s.medianWallMs} | ${r ? `${r.wall.toFixed(3)}×` : '1×'} | ${s.peakRssMiB} | ${r ? `${r.rss.toFixed(3)}×` : '1×'} |`,
     );
   }
   for (const note of wp.notes ?? []) lines.push('', `Note: ${note}`);
+  const sc = wp.scenarios;
+  if (sc?.supervise) {
+    const s = sc.supervise;
+    lines.push(
+      '',
+      `\`codex supervise\` with 8 parallel sandboxed \`sleep 0.5\` tasks: median ${s.medianEightTasksMs} ms against ${s.medianOneTaskMs} ms for the same plan with one task (${s.runs} interleaved runs each): ${s.ratio.toFixed(3)}×.`,
+    );
+  }
+  if (sc?.mcp) {
+    const m = sc.mcp;
+    lines.push(
+      '',
+      `\`run_command\` through \`codex mcp serve\` (rung ${m.rung}): median ${m.medianRunCommandMs} ms against ${m.medianBareSpawnMs} ms for a bare spawn of the same command (${m.runs} interleaved calls): ${m.addedOverBareSpawnMs} ms added.`,
+    );
+  }
   lines.push('', '### Targets', '', '| Target | Value | Limit | Result |', '| --- | --- | --- | --- |');
   for (const t of wp.targets)
-    lines.push(`| ${t.name} | ${t.value} | ${t.limit} | ${t.pass ? 'PASS' : 'MISS'} |`);
+    lines.push(`| ${t.name.replace(/\|/g, '\\|')} | ${t.value} | ${t.limit} | ${t.pass ? 'PASS' : 'MISS'} |`);
   lines.push('', '## Packages (tinybench)');
   if (results.processOnly) {
     lines.push(
