@@ -293,6 +293,26 @@ describe('codex mcp serve (stdio, real SDK client)', () => {
   }, 30_000);
 });
 
+describe('codex mcp serve: signals', () => {
+  it('SIGTERM kills the running command, writes its outcome and exits (stdin still open)', async () => {
+    const marker = `${40 + Math.floor(Math.random() * 1000)}.75`;
+    const { transport, call } = await connect();
+    const pending = call('run_command', { argv: ['sleep', marker] }).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && processesWith(`sleep\u0000${marker}`).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const server = (transport as unknown as { _process?: ChildProcess })._process!;
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await pending;
+    expect(processesWith(`sleep\u0000${marker}`)).toEqual([]);
+    const outcome = audit().find((e) => e.details?.stage === 'outcome' && e.target === `sleep ${marker}`);
+    expect(outcome?.reason).toMatch(/killed by SIGKILL/);
+    await transport.close();
+  }, 30_000);
+});
+
 describe('codex mcp serve --http (Streamable HTTP on loopback)', () => {
   it('serves the same tools to a real SDK client over HTTP; refuses a non-loopback host', async () => {
     const server = spawn(process.execPath, [BIN, 'mcp', 'serve', '--http', '--json'], {

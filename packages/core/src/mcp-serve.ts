@@ -149,6 +149,7 @@ class Shell implements GuardedShell {
   readonly #workspace: Workspace;
   readonly #running = new Set<{ abort: AbortController; done: Promise<unknown> }>();
   readonly #sessionId = `mcp-serve-${randomUUID()}`;
+  readonly #servers = new Set<McpServer>();
 
   constructor(o: GuardedShellOptions) {
     this.#o = o;
@@ -179,6 +180,8 @@ class Shell implements GuardedShell {
       { name: 'codex-guarded-shell', version: this.#o.version },
       { capabilities: { tools: {} } },
     );
+    this.#servers.add(server);
+    server.server.onclose = () => void this.#servers.delete(server);
     const client = () => server.server.getClientVersion()?.name ?? 'unknown-client';
     const elicits = () => server.server.getClientCapabilities()?.elicitation !== undefined;
     const approver: Approver = {
@@ -344,7 +347,11 @@ class Shell implements GuardedShell {
     const server = this.server();
     const transport = new StdioServerTransport(stdin as never, stdout as never);
     const closed = new Promise<void>((r) => {
-      server.server.onclose = () => r();
+      const forget = server.server.onclose;
+      server.server.onclose = () => {
+        forget?.();
+        r();
+      };
     });
     await server.connect(transport);
     // The client went away (stdin ended): kill what it started; nothing may keep running.
@@ -418,6 +425,9 @@ class Shell implements GuardedShell {
 
   async close(): Promise<void> {
     await this.killRunning();
+    // Closing the servers closes their transports (stdio stops reading stdin), so nothing keeps
+    // the process alive after a signal.
+    await Promise.allSettled([...this.#servers].map((s) => s.close()));
     await this.#audit.close();
   }
 }

@@ -16,6 +16,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, table } from '../output.js';
+import { oneShotWasm } from '../run-flags.js';
 
 function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<string, string> {
   const env = defaultServerEnvironment(ctx.env);
@@ -182,6 +183,9 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
     throw new UsageError(`--timeout needs a positive integer, got "${String(values.timeout)}"`);
+  // Evaluations cost microseconds next to a sandbox launch; optimising the policy engine's wasm
+  // would cost 1-2 s of CPU at start-up and hold up exit while it finishes.
+  oneShotWasm();
   const { createGuardedShell } = await import('@codex/core');
   const workspaceRoots = ((values.workspace as string[] | undefined) ?? []).map((w) => resolve(ctx.cwd, w));
   const shell = await createGuardedShell({
