@@ -94,7 +94,13 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
       'APPROVAL_FAILED',
     );
     const seen: (readonly string[] | undefined)[] = [];
-    const always: Approver = { how: 'by test', ask: async (q) => (seen.push(q.prefix), 'always') };
+    const always: Approver = {
+      how: 'by test',
+      ask: async (q) => {
+        seen.push(q.prefix);
+        return 'always';
+      },
+    };
     const r = await runGuardedCommand(request(cmd), envOf({ approver: always, codexHome: home }));
     expect(r).toMatchObject({ outcome: 'ran', exitCode: 0 });
     expect(r.run?.stdout).toBe('42\n');
