@@ -298,6 +298,8 @@ async function sandbox(r: Run): Promise<GuardedResult> {
   }
   const request = sandboxRequest(r);
   let assessment: Assessment | undefined;
+  // Cancelled while the policy or the approval was pending: start nothing.
+  req.signal?.throwIfAborted();
   try {
     assessment = backend.assess(request.policy, await backend.probe(), req.rung);
     req.onAssessment?.(assessment);

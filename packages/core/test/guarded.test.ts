@@ -151,6 +151,16 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
     const t = await runGuardedCommand({ ...request(['sleep', '30']), timeoutMs: 300 }, envOf());
     expect(t.exitCode).toBe(124);
     expect(entries().some((e) => /^timeout after 300 ms/.test(e.reason))).toBe(true);
+    // Cancelled before the sandbox started (while the policy was pending): nothing runs.
+    const marker = join(dir, 'started');
+    const early = new AbortController();
+    early.abort();
+    const cancelled = runGuardedCommand(
+      { ...request({ script: `echo > ${marker}` }), profile: 'workspace-write', signal: early.signal },
+      envOf(),
+    );
+    await expect(cancelled).rejects.toThrow();
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('backendForPlatform loads only the backend for the OS', async () => {

@@ -96,6 +96,8 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   }, o.timeoutMs);
   const onAbort = () => void killAll();
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal aborted before the spawn never fires 'abort' again: kill at once.
+  if (o.signal?.aborted) onAbort();
 
   const { code, signal, error } = await new Promise<{
     code: number | null;

@@ -81,4 +81,13 @@ describe.skipIf(!posix)('runCaptured (real processes)', () => {
     // It used to stay alive 2 s after the result; 1 s leaves room for a loaded machine.
     expect(ended - Number(r.stdout)).toBeLessThan(1000);
   });
+
+  it('a signal aborted before the spawn still kills the command', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const started = Date.now();
+    const r = await runCaptured(['sleep', '20'], { ...base, signal: abort.signal });
+    expect(r.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
