@@ -36,9 +36,9 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** TOML, or JSON when the name ends in `.json`; a syntax error is a one-line ConfigError. */
-function parseText(path: string, text: string): unknown {
-  if (extname(path).toLowerCase() === '.json') {
+/** TOML or JSON; a syntax error is a one-line ConfigError. */
+function parseText(path: string, text: string, format: 'toml' | 'json'): unknown {
+  if (format === 'json') {
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -63,13 +63,14 @@ function parseText(path: string, text: string): unknown {
 export function loadConfig(path: string): LoadedConfig {
   const text = readText(path);
   if (text === undefined) return { config: defaultConfig(), path, exists: false, setsProfile: false };
-  const data = parseText(path, text);
+  const data = parseText(path, text, extname(path).toLowerCase() === '.json' ? 'json' : 'toml');
   const setsProfile = typeof data === 'object' && data !== null && 'profile' in data;
   return { config: parseConfig(data, path), path, exists: true, setsProfile };
 }
 
 /**
- * Reads an MCP permission config (per-server/tool rules): TOML, or JSON by `.json` extension.
+ * Reads an MCP permission config (per-server/tool rules): TOML when the name ends in `.toml`,
+ * JSON otherwise (as `codex mcp proxy --mcp-config` documents).
  * `undefined` gives the defaults. Used by `codex mcp proxy` and the `mcp` supervisor agent alike.
  */
 export async function loadMcpProxyConfig(path: string | undefined): Promise<McpProxyConfig> {
@@ -77,7 +78,8 @@ export async function loadMcpProxyConfig(path: string | undefined): Promise<McpP
   if (path === undefined) return parseMcpProxyConfig({});
   const text = readText(path);
   if (text === undefined) throw new ConfigError(path, [{ path: '', message: 'cannot read file (ENOENT)' }]);
-  return parseMcpProxyConfig(parseText(path, text), path);
+  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
+  return parseMcpProxyConfig(parseText(path, text, format), path);
 }
 
 /** Where a command may write, worked out in one place for every caller. */

@@ -33,6 +33,8 @@ describe('config', () => {
     writeFileSync(join(dir, 'm.json'), '{"max_message_bytes": 4096}');
     expect((await loadMcpProxyConfig(join(dir, 'm.toml'))).max_message_bytes).toBe(2048);
     expect((await loadMcpProxyConfig(join(dir, 'm.json'))).max_message_bytes).toBe(4096);
+    writeFileSync(join(dir, 'rules.conf'), '{"max_message_bytes": 8192}'); // not .toml: JSON
+    expect((await loadMcpProxyConfig(join(dir, 'rules.conf'))).max_message_bytes).toBe(8192);
     writeFileSync(join(dir, 'x.json'), '{');
     await expect(loadMcpProxyConfig(join(dir, 'x.json'))).rejects.toThrow(/x\.json.*JSON syntax error/);
     await expect(loadMcpProxyConfig(join(dir, 'missing.toml'))).rejects.toThrow(/cannot read file/);
