@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApprovalsError } from './errors.js';
 import { APPROVALS_FILE } from './layers.js';
@@ -41,9 +50,16 @@ function withLock<T>(file: string, work: () => T, timeoutMs = 5000): T {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new ApprovalsError(`cannot lock ${file}: ${(error as Error).message}`, { cause: error });
       }
-      const owner = Number(readFileSync(lock, { encoding: 'utf8', flag: 'r' }).trim() || 'NaN');
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(lock, 'utf8').trim() || 'NaN');
+      } catch (e) {
+        // Released between our attempt and this read: try again at once.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new ApprovalsError(`cannot read the lock ${lock}: ${(e as Error).message}`, { cause: e });
+      }
       if (Number.isInteger(owner) && !pidAlive(owner)) {
-        unlinkSync(lock);
+        rmSync(lock, { force: true }); // its owner is gone (a crash): break it
         continue;
       }
       if (Date.now() > deadline) throw new ApprovalsError(`timed out waiting for the lock ${lock}`);

@@ -41,6 +41,13 @@ export interface Approver {
 /** Where audit entries go: an `AuditLogger` from `@codex/audit`, or anything with its `log`. */
 export interface AuditSinkLike {
   log(event: AuditEventInput): Promise<void>;
+  /**
+   * Starts writing what was logged now. The pipeline calls it after each step instead of
+   * relying on the logger's deferred flush: that one is an unref'd setImmediate, which does not
+   * wake an event loop blocked in poll (a long-running server then waited for unrelated I/O or a
+   * timer, seconds later, before the entry was written and the step could go on).
+   */
+  flush?(): Promise<void>;
 }
 
 export interface GuardedCommand {
@@ -133,7 +140,13 @@ class Run {
       : (req.command as { script: string }).script;
   }
 
-  record(e: Entry): Promise<void> {
+  record(e: Entry, flush = true): Promise<void> {
+    const written = this.log(e);
+    if (flush) void this.env.audit.flush?.().catch(() => {});
+    return written;
+  }
+
+  private log(e: Entry): Promise<void> {
     const { client, taskId } = this.env;
     return this.env.audit.log({
       ...e,
@@ -380,7 +393,9 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
       details: { stage: 'limit' },
     });
   }
-  await Promise.all(entries.map((e) => r.record(e)));
+  const written = entries.map((e) => r.record(e, false));
+  void r.env.audit.flush?.().catch(() => {});
+  await Promise.all(written);
 }
 
 /**

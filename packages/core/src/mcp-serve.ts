@@ -6,7 +6,12 @@ import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
-import { type CodexConfig, CodexError, type SecurityProfile } from '@codex/security-profile';
+import {
+  type AuditEventInput,
+  type CodexConfig,
+  CodexError,
+  type SecurityProfile,
+} from '@codex/security-profile';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -124,6 +129,7 @@ function resultOf(r: GuardedResult, elicitation: boolean): CallToolResult {
           stdoutTruncated: run.stdoutTruncated,
           stderrTruncated: run.stderrTruncated,
           timedOut: run.timedOut,
+          durationMs: Math.round(run.durationMs),
           observedDenials: run.observedDenials.map((d) => `${d.kind}: ${d.evidence}`),
         }
       : {}),
@@ -172,6 +178,13 @@ class Shell implements GuardedShell {
       extra: o.policies ?? [],
     });
     this.#engine.catch(() => {}); // a bad policy is reported per call, as a fail-safe denial
+  }
+
+  /** Logs and starts the write at once (the logger's own deferred flush may not wake the loop). */
+  #log(event: AuditEventInput): Promise<void> {
+    const written = this.#audit.log(event);
+    void this.#audit.flush().catch(() => {});
+    return written;
   }
 
   /** One MCP server per client connection (stdio, or one HTTP session). */
@@ -256,7 +269,7 @@ class Shell implements GuardedShell {
       command = commandOf(args);
       cwd = workspaceCwd(this.#workspace, args.cwd);
     } catch (error) {
-      await this.#audit.log({
+      await this.#log({
         profile: this.#o.profile,
         session_id: this.#sessionId,
         agent_type: 'codex-mcp-serve',
@@ -308,7 +321,7 @@ class Shell implements GuardedShell {
         ...(this.#o.env.HOME ? { home: this.#o.env.HOME } : {}),
       });
       const target = Array.isArray(command) ? command.join(' ') : command.script;
-      await this.#audit.log({
+      await this.#log({
         profile: this.#o.profile,
         session_id: this.#sessionId,
         agent_type: 'codex-mcp-serve',
