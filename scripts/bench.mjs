@@ -74,6 +74,11 @@ if (policyProbe.status === 0) {
     `\`${POLICY}\` was not measured: \`codex policy\` is not registered in this build of the CLI (apps/cli/src/commands.ts).`,
   );
 }
+// The agent's inner loop (issue 14): one sandboxed command per process, on the best rung here.
+const EXEC_TRUE = 'codex exec -- true';
+const EXEC_BASH = "codex exec -- bash -lc 'ls | wc -l'";
+subjects[EXEC_TRUE] = [process.execPath, [bin, 'exec', '--', 'true']];
+subjects[EXEC_BASH] = [process.execPath, [bin, 'exec', '--', 'bash', '-lc', 'ls | wc -l']];
 // exit codes that mean "ran and answered" per subject (policy check encodes its verdict)
 const okStatus = (name, status) =>
   name === POLICY ? status !== null && status !== 2 && status < 64 : status === 0;
@@ -105,6 +110,8 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 rmSync(work, { recursive: true, force: true });
+
+const scenarios = await measureScenarios(env);
 rmSync(codexHome, { recursive: true, force: true });
 
 const base = 'node -e 0';
@@ -133,8 +140,11 @@ const wholeProcess = {
         },
       ]),
   ),
+  scenarios,
   notes,
   targets: [
+    ...processTargets(wall, rss, base),
+    ...scenarios.targets,
     {
       name: 'codex --version wall time ≤ 1.15× node -e 0',
       value: +wallRatio.toFixed(3),
@@ -206,3 +216,117 @@ if (benchFailure) {
 console.log(
   `dashboard: docs/benchmarks.md, docs/benchmarks.svg (${comparison.regressions.length} regression(s) vs bench/baseline.json; check with pnpm bench:regression)`,
 );
+
+function ratioTarget(name, value, limit) {
+  return { name, value: +value.toFixed(3), limit, pass: value <= limit };
+}
+
+/** Issue 14's whole-process targets, from the interleaved runs above. */
+function processTargets(wall, rss, base) {
+  const w = (k) => median(wall[k]) / median(wall[base]);
+  const out = [];
+  if (wall[EXEC_TRUE]) {
+    out.push(ratioTarget(`${EXEC_TRUE} wall time ≤ 2.0× node -e 0`, w(EXEC_TRUE), 2.0));
+    const delta = Math.max(...rss[EXEC_TRUE]) - Math.max(...rss[base]);
+    out.push(ratioTarget(`${EXEC_TRUE} peak RSS ≤ node -e 0 + 40 MiB`, delta, 40));
+  }
+  if (wall[POLICY]) out.push(ratioTarget(`${POLICY} wall time ≤ 1.6× node -e 0`, w(POLICY), 1.6));
+  if (wall[EXEC_BASH]) out.push(ratioTarget(`${EXEC_BASH} wall time ≤ 3.0× node -e 0`, w(EXEC_BASH), 3.0));
+  return out;
+}
+
+/**
+ * Scenarios that are not one short process: `codex supervise` with 8 parallel sandboxed
+ * `sleep 0.5` against the same plan with one task (interleaved, whole process), and
+ * `run_command` through `codex mcp serve` against a bare spawn of the same command.
+ */
+async function measureScenarios(env) {
+  const dir = mkdtempSync(join(tmpdir(), 'codex-bench-plan-'));
+  const plan = (n) => {
+    const file = join(dir, `plan-${n}.json`);
+    const tasks = Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      agent: 'command',
+      input: { argv: ['sleep', '0.5'] },
+    }));
+    writeFileSync(file, JSON.stringify({ maxConcurrent: 8, tasks }));
+    return file;
+  };
+  const one = plan(1);
+  const eight = plan(8);
+  const runs = Math.max(5, Math.round(RUNS / 2));
+  const times = { 1: [], 8: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const [n, file] of [
+      [1, one],
+      [8, eight],
+    ]) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [bin, 'supervise', file], { env, cwd: dir, stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`codex supervise (${n} tasks) exited ${r.status}`);
+      times[n].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const supervise = median(times[8]) / median(times[1]);
+  const mcp = await measureMcp(env);
+  const targets = [ratioTarget('codex supervise 8×sleep 0.5 wall ≤ 1.15× one task', supervise, 1.15)];
+  if (mcp)
+    targets.push(
+      ratioTarget('mcp serve run_command added time over a bare spawn ≤ 15 ms', mcp.addedOverBareSpawnMs, 15),
+    );
+  return {
+    supervise: {
+      runs,
+      medianOneTaskMs: +median(times[1]).toFixed(1),
+      medianEightTasksMs: +median(times[8]).toFixed(1),
+      ratio: +supervise.toFixed(4),
+    },
+    ...(mcp ? { mcp } : {}),
+    targets,
+  };
+}
+
+async function measureMcp(env) {
+  let sdk;
+  try {
+    const from = join(root, 'apps/cli/package.json');
+    const { createRequire } = await import('node:module');
+    const req = createRequire(from);
+    sdk = {
+      Client: (await import(req.resolve('@modelcontextprotocol/sdk/client/index.js'))).Client,
+      Stdio: (await import(req.resolve('@modelcontextprotocol/sdk/client/stdio.js'))).StdioClientTransport,
+    };
+  } catch {
+    return undefined;
+  }
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'codex-bench-mcp-'));
+  const client = new sdk.Client({ name: 'bench', version: '1' });
+  await client.connect(
+    new sdk.Stdio({ command: process.execPath, args: [bin, 'mcp', 'serve'], cwd: dir, env }),
+  );
+  const bare = () =>
+    new Promise((r) => spawn('true', [], { stdio: 'ignore' }).once('exit', () => r(undefined)));
+  const call = () => client.callTool({ name: 'run_command', arguments: { argv: ['true'] } });
+  const rung = (await call()).structuredContent?.rung;
+  const runs = Math.max(10, RUNS);
+  const t = { mcp: [], bare: [] };
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await call();
+    t.mcp.push(performance.now() - t0);
+    t0 = performance.now();
+    await bare();
+    t.bare.push(performance.now() - t0);
+  }
+  await client.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    runs,
+    rung,
+    medianRunCommandMs: +median(t.mcp).toFixed(2),
+    medianBareSpawnMs: +median(t.bare).toFixed(2),
+    addedOverBareSpawnMs: +(median(t.mcp) - median(t.bare)).toFixed(2),
+  };
+}

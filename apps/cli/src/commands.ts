@@ -23,7 +23,7 @@ export const COMMANDS: Readonly<
     load: () => import('./commands/plugin.js'),
   },
   mcp: {
-    summary: 'Permission proxy in front of an MCP server; tool pins',
+    summary: 'Serve a guarded shell over MCP; permission proxy in front of an MCP server; tool pins',
     load: () => import('./commands/mcp.js'),
   },
   research: {

@@ -1,7 +1,7 @@
+import { codexHome, loadConfig } from '@codex/core';
 import { CodexError, parseProfile, type SecurityProfile } from '@codex/security-profile';
 import { type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
-import { codexHome, loadConfig } from './config.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
 import { line, type Output, table, wantColor } from './output.js';
@@ -134,6 +134,18 @@ async function run(
     return EXIT.OK;
   }
   const g = { ...(parsed.values as GlobalValues), ...(globalValuesFrom(own) as GlobalValues) };
+  const ctx = contextFor(g, version, out, env, cwd);
+  return command.run(ctx, rest);
+}
+
+/** Resolves the config and the effective profile: `--profile` > `CODEX_PROFILE` > config > default. */
+function contextFor(
+  g: GlobalValues,
+  version: string,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): CliContext {
   const home = codexHome(env);
   const loaded = loadConfig(g.config ?? `${home}/config.toml`);
   let profile: SecurityProfile = loaded.config.profile;
@@ -146,22 +158,14 @@ async function run(
     profile = parseProfile(g.profile);
     profileSource = 'flag';
   }
-  const ctx: CliContext = {
+  return {
     ...out,
     color: out.color && !g['no-color'],
-    version,
-    env,
-    cwd,
-    codexHome: home,
-    config: loaded.config,
-    configPath: loaded.path,
-    configExists: loaded.exists,
-    profile,
-    profileSource,
+    ...{ version, env, cwd, codexHome: home, profile, profileSource },
+    ...{ config: loaded.config, configPath: loaded.path, configExists: loaded.exists },
     json: g.json === true,
     debug: g.debug === true,
   };
-  return command.run(ctx, rest);
 }
 
 /** Reads global flags that appear after the subcommand name, without judging the others. */

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultServerName } from '@codex/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultServerName } from '../src/commands/mcp.js';
 import { BIN, codex } from './helpers.js';
 
 // The SDK and the real servers are dev dependencies of @codex/mcp-permission; resolve them there.

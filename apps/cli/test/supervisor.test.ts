@@ -225,14 +225,24 @@ merge: { strategy: concatenate, separator: "" }
     expect(out.tasks[2].error).toMatchObject({ code: 'COMMAND_FAILED', exitCode: 2 });
     expect(out.merged).toMatchObject({ output: 'first\nsecond\nfrom a file\nfourth\n', excluded: ['three'] });
     expect(out.peakConcurrency).toBeGreaterThanOrEqual(1);
-    const runs = auditLines().filter((l) => l.operation === 'command_exec' && l.decision === 'allowed');
+    // The same entries as `codex exec` (one pipeline in @codex/core): the policy decision, then the outcome.
+    const decided = auditLines().filter((l) => l.operation === 'command_exec' && l.decision === 'allowed');
+    expect(decided.map((l) => l.task_id).sort()).toEqual(['four', 'one', 'three', 'two']);
+    const runs = auditLines().filter(
+      (l) => l.operation === 'process_spawn' && l.details?.stage === 'outcome',
+    );
     expect(runs.map((l) => l.task_id).sort()).toEqual(['four', 'one', 'three', 'two']);
     for (const l of runs) {
       expect(typeof l.details?.rung).toBe('string');
       // the effective sandbox is always reported, never silently weaker
-      if (l.details?.degraded) expect(l.reason).toMatch(/ran DEGRADED \(--allow-degraded\)/);
+      if (l.details?.degraded) {
+        const warned = auditLines().some(
+          (w) => w.task_id === l.task_id && /^--allow-degraded: .*does NOT enforce/.test(w.reason),
+        );
+        expect(warned).toBe(true);
+      }
     }
-    expect(runs.find((l) => l.task_id === 'three')?.details?.exit_code).toBe(2);
+    expect(runs.find((l) => l.task_id === 'three')?.details?.exit).toBe(2);
   });
 
   it('without --allow-degraded, a sandbox that cannot enforce the profile is a denial, audited', () => {

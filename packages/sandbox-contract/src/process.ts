@@ -5,7 +5,7 @@
  * free of `node:` imports; only this subpath uses them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
 import type { OutputStream } from './contract.js';
 import { SandboxSetupError } from './errors.js';
 
@@ -36,6 +36,14 @@ export interface CapturedRunOptions {
   readonly killTree?: (child: ChildProcess) => void | Promise<void>;
   /** Passed to spawn (Windows): do not re-quote argv, it is already a quoted command line. */
   readonly windowsVerbatimArguments?: boolean;
+}
+
+/** How long the runner waits for the output pipes to close after the command has exited. */
+const DRAIN_GRACE_MS = 2000;
+
+function drained(stream: Readable | null): Promise<void> {
+  if (!stream || stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((r) => stream.once('close', () => r()));
 }
 
 function defaultKill(child: ChildProcess): void {
@@ -88,6 +96,8 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   }, o.timeoutMs);
   const onAbort = () => void killAll();
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal aborted before the spawn never fires 'abort' again: kill at once.
+  if (o.signal?.aborted) onAbort();
 
   const { code, signal, error } = await new Promise<{
     code: number | null;
@@ -101,13 +111,17 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   o.signal?.removeEventListener('abort', onAbort);
   // The command is done: nothing it started may outlive it.
   await killAll();
+  // Wait for the pipes to drain, but at most 2 s (a grandchild that escaped the kill could hold
+  // them open). The grace timer is cleared as soon as they close: a pending timer would keep a
+  // one-shot process alive for the full 2 s after the command has exited.
+  let grace: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
-    Promise.all([
-      new Promise((r) => (child.stdout?.readableEnded ? r(null) : child.stdout?.once('close', r))),
-      new Promise((r) => (child.stderr?.readableEnded ? r(null) : child.stderr?.once('close', r))),
-    ]),
-    sleep(2000),
+    Promise.all([drained(child.stdout), drained(child.stderr)]),
+    new Promise((r) => {
+      grace = setTimeout(r, DRAIN_GRACE_MS);
+    }),
   ]);
+  clearTimeout(grace);
   child.stdout?.destroy();
   child.stderr?.destroy();
   if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);

@@ -48,4 +48,46 @@ describe.skipIf(!posix)('runCaptured (real processes)', () => {
       code: 'SANDBOX_SETUP_FAILED',
     });
   });
+
+  it('leaves no timer or handle behind once the command has exited', async () => {
+    // A grace timer left pending after the pipes closed kept one-shot CLIs alive for 2 s.
+    const count = () => {
+      const n: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) n[r] = (n[r] ?? 0) + 1;
+      return { timers: n.Timeout ?? 0, processes: n.ProcessWrap ?? 0, pipes: n.PipeWrap ?? 0 };
+    };
+    const before = count();
+    const r = await runCaptured(['sh', '-c', 'echo hi; echo err >&2'], base);
+    expect(r.stdout).toBe('hi\n');
+    // No timer may outlive the run (the old 2 s grace timer did)…
+    expect(count().timers).toBeLessThanOrEqual(before.timers);
+    // …and the child's handles are closing, not kept: gone once libuv has run its close callbacks.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const later = count();
+    expect(later.processes).toBeLessThanOrEqual(before.processes);
+    expect(later.pipes).toBeLessThanOrEqual(before.pipes);
+  });
+
+  it('a standalone node process exits right after the command (no idle grace period)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const url = new URL('../dist/process.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(url)}).then((m) => m.runCaptured(['true'], { cwd: '/', env: {}, timeoutMs: 60000, maxOutputBytes: 1024 })).then(() => process.stdout.write(String(Date.now())))`;
+    const r = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const ended = Date.now();
+    expect(r.status).toBe(0);
+    // It used to stay alive 2 s after the result; 1 s leaves room for a loaded machine.
+    expect(ended - Number(r.stdout)).toBeLessThan(1000);
+  });
+
+  it('a signal aborted before the spawn still kills the command', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const started = Date.now();
+    const r = await runCaptured(['sleep', '20'], { ...base, signal: abort.signal });
+    expect(r.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });

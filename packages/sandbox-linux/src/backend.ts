@@ -1,6 +1,8 @@
 import type { SandboxPolicy } from '@codex/security-profile';
 import type { Assessment, BackendStatus, SandboxBackend, SandboxRequest, SandboxResult } from './contract.js';
+import { SandboxSetupError } from './errors.js';
 import { probeLinux } from './probe.js';
+import { invalidateProbeCache } from './probe-cache.js';
 import { assessLinux, runLinux } from './run.js';
 
 /**
@@ -20,7 +22,16 @@ export function createLinuxSandbox(options: { readonly env?: NodeJS.ProcessEnv }
       return assessLinux(policy, status, rung);
     },
     async run(request: SandboxRequest): Promise<SandboxResult> {
-      return runLinux(request, await get());
+      try {
+        return await runLinux(request, await get());
+      } catch (error) {
+        // A launch that failed to set up may mean the cached probe is stale: look again next time.
+        if (error instanceof SandboxSetupError) {
+          invalidateProbeCache(probeEnv);
+          void get(true).catch(() => {});
+        }
+        throw error;
+      }
     },
   };
 }

@@ -36,6 +36,14 @@ export {
 } from './plan.js';
 export { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe, probeLinux } from './probe.js';
 export {
+  cachedProbe,
+  invalidateProbeCache,
+  PROBE_CACHE_ENV,
+  PROBE_CACHE_TTL_MS,
+  probeCacheKey,
+  probeCachePath,
+} from './probe-cache.js';
+export {
   admit,
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_PROCESSES,

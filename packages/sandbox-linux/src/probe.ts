@@ -15,6 +15,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from './contract.js';
 import { InvalidRungError } from './errors.js';
+import { cachedProbe } from './probe-cache.js';
 
 /** Environment switch that forces a rung (tests run the escape suite against every rung). */
 export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
@@ -274,7 +275,7 @@ export function probeLinux(
 ): Promise<LinuxProbe> {
   const env = options.env ?? process.env;
   if (options.refresh || options.env || !cached) {
-    const p = Promise.resolve().then(() => doProbe(env));
+    const p = Promise.resolve().then(() => cachedProbe(env, () => doProbe(env), options.refresh === true));
     if (!options.env) cached = p;
     return p;
   }

@@ -177,3 +177,49 @@ describe('bench-regression CLI', () => {
     expect(run('--threshold', 'abc').status).toBe(2);
   });
 });
+
+describe('issue 14 whole-process scenarios', () => {
+  const withScenarios = (ratio, runCommandMs) => {
+    const r = results();
+    r.wholeProcess.scenarios = {
+      supervise: { runs: 5, medianOneTaskMs: 600, medianEightTasksMs: 600 * ratio, ratio },
+      mcp: {
+        runs: 10,
+        rung: 'full',
+        medianRunCommandMs: runCommandMs,
+        medianBareSpawnMs: 2,
+        addedOverBareSpawnMs: runCommandMs - 2,
+      },
+      targets: [],
+    };
+    r.wholeProcess.targets = [
+      {
+        name: "codex exec -- bash -lc 'ls | wc -l' wall time ≤ 3.0× node -e 0",
+        value: 2.5,
+        limit: 3,
+        pass: true,
+      },
+    ];
+    return r;
+  };
+
+  it('tracks the supervise 8-vs-1 ratio and the mcp run_command ratio, and flags a regression in either', () => {
+    const m = extractMetrics(withScenarios(1.05, 40));
+    expect(m.get('process: codex supervise 8×sleep 0.5 wall / one task')?.value).toBe(1.05);
+    expect(m.get('process: mcp serve run_command / bare spawn')?.value).toBe(20);
+    const worse = compare(withScenarios(1.05, 40), withScenarios(2, 40));
+    expect(worse.regressions.map((r) => r.id)).toEqual([
+      'process: codex supervise 8×sleep 0.5 wall / one task',
+    ]);
+  });
+
+  it('the dashboard describes the scenarios and escapes "|" in target names', () => {
+    const r = withScenarios(1.05, 40);
+    const md = renderMarkdown(r, compare(r, r));
+    expect(md).toContain('8 parallel sandboxed `sleep 0.5` tasks: median 630 ms against 600 ms');
+    expect(md).toContain('38 ms added');
+    expect(md).toContain(
+      "| codex exec -- bash -lc 'ls \\| wc -l' wall time ≤ 3.0× node -e 0 | 2.5 | 3 | PASS |",
+    );
+  });
+});

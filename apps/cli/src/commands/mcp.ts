@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
+import { defaultServerName, loadMcpProxyConfig } from '@codex/core';
 import {
   ChildProcessTransport,
   defaultServerEnvironment,
@@ -10,70 +10,13 @@ import {
   McpPermissionProxy,
   type McpProxyConfig,
   PinStore,
-  parseMcpProxyConfig,
   StreamTransport,
 } from '@codex/mcp-permission';
-import { ConfigError } from '@codex/security-profile';
-import { parse as parseToml } from 'smol-toml';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, table } from '../output.js';
-
-const RUNNERS = new Set([
-  'node',
-  'npx',
-  'pnpx',
-  'bunx',
-  'uvx',
-  'deno',
-  'python',
-  'python3',
-  'bun',
-  'pnpm',
-  'npm',
-]);
-
-const GENERIC = new Set(['index', 'main', 'cli', 'server', 'dist', 'build', 'lib', 'src', 'bin', 'out']);
-
-/** A name for the upstream server when `--name` is not given: the script or package, else the command. */
-export function defaultServerName(command: readonly string[], url?: string): string {
-  if (url !== undefined) return new URL(url).host;
-  const [cmd = 'server', ...args] = command;
-  const base = basename(cmd).replace(/\.(exe|cmd|bat)$/i, '');
-  if (!RUNNERS.has(base)) return base;
-  const target = args.find((a) => !a.startsWith('-') && a !== 'exec' && a !== 'run' && a !== 'dlx');
-  if (target === undefined) return base;
-  if (target.startsWith('@') || !/[\\/]/.test(target)) {
-    // A package name: `@scope/server-x@1.2` → `server-x`.
-    return target.replace(/^@[^/]+\//, '').replace(/@[^@]*$/, '') || base;
-  }
-  // A script path: skip generic file and folder names (`…/server-files/dist/index.js` → `server-files`).
-  const parts = target.split(/[\\/]/).filter(Boolean);
-  parts[parts.length - 1] = parts.at(-1)!.replace(/\.(m?js|cjs|ts|py)$/, '');
-  while (parts.length > 1 && GENERIC.has(parts.at(-1)!)) parts.pop();
-  return parts.at(-1) || base;
-}
-
-function loadProxyConfig(path: string | undefined): McpProxyConfig {
-  if (path === undefined) return parseMcpProxyConfig({});
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [
-      { path: '', message: `cannot read file (${(error as NodeJS.ErrnoException).code ?? String(error)})` },
-    ]);
-  }
-  let data: unknown;
-  try {
-    data = extname(path).toLowerCase() === '.toml' ? parseToml(text) : JSON.parse(text);
-  } catch (error) {
-    const first = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new ConfigError(path, [{ path: '', message: `syntax error: ${first}` }]);
-  }
-  return parseMcpProxyConfig(data, path);
-}
+import { oneShotWasm } from '../run-flags.js';
 
 function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<string, string> {
   const env = defaultServerEnvironment(ctx.env);
@@ -88,15 +31,34 @@ function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<str
   return env;
 }
 
-async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | 'inspect'): Promise<number> {
-  const { values, positionals, rest } = parse(argv, {
-    'mcp-config': { type: 'string' },
-    url: { type: 'string' },
-    name: { type: 'string' },
-    pins: { type: 'string' },
-    env: { type: 'string', multiple: true },
-    header: { type: 'string', multiple: true },
-  });
+const PROXY_OPTIONS = {
+  'mcp-config': { type: 'string' },
+  url: { type: 'string' },
+  name: { type: 'string' },
+  pins: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  header: { type: 'string', multiple: true },
+} as const;
+
+interface ProxySetup {
+  readonly server: string;
+  readonly config: McpProxyConfig;
+  readonly pins: PinStore;
+  readonly upstream: ChildProcessTransport | ReturnType<typeof httpUpstream>;
+}
+
+function headersFrom(list: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of list) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header expects "Name: value", got "${h}"`);
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySetup> {
+  const { values, positionals, rest } = parse(argv, PROXY_OPTIONS);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument "${positionals[1]}"; put the server command after --`);
   const url = values.url as string | undefined;
@@ -106,66 +68,45 @@ async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | '
     throw new UsageError('give either a server command after -- or --url, not both');
   if (url !== undefined && !/^https?:\/\//.test(url))
     throw new UsageError(`--url must be http(s), got "${url}"`);
-  const config = loadProxyConfig(values['mcp-config'] as string | undefined);
-  const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
-  const pins = new PinStore({
-    path: resolve((values.pins as string | undefined) ?? join(ctx.codexHome, 'mcp-pins.json')),
-  });
-  const headers: Record<string, string> = {};
-  for (const h of (values.header as string[] | undefined) ?? []) {
-    const colon = h.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--header expects "Name: value", got "${h}"`);
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-  }
-  const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
+  const configFile = values['mcp-config'] as string | undefined;
+  const config = await loadMcpProxyConfig(
+    configFile === undefined ? undefined : resolve(ctx.cwd, configFile),
+  );
+  const pinsPath = (values.pins as string | undefined) ?? join(ctx.codexHome, 'mcp-pins.json');
+  const headers = headersFrom((values.header as string[] | undefined) ?? []);
   const upstream =
     url !== undefined
       ? httpUpstream(new URL(url), { maxMessageBytes: config.max_message_bytes, headers })
       : new ChildProcessTransport({
-          command: rest[0]!,
-          args: rest.slice(1),
+          ...{ command: rest[0]!, args: rest.slice(1), cwd: ctx.cwd, stderr: 'inherit' },
           env: serverEnvironment(ctx, (values.env as string[] | undefined) ?? []),
-          cwd: ctx.cwd,
           maxMessageBytes: config.max_message_bytes,
-          stderr: 'inherit',
         });
-  if (mode === 'inspect') {
-    const report = await inspectTools({ server, upstream, profile: ctx.profile, config, pins });
-    if (ctx.json) {
-      line(ctx.stdout, JSON.stringify({ server, profile: ctx.profile, tools: report }, null, 2));
-      return EXIT.OK;
-    }
-    const rows = report.map((r) => [
-      r.name,
-      r.risk,
-      r.forbidden ? 'forbidden' : r.requiresApproval ? 'ask' : 'allow',
-      r.pin,
-      `${r.source}: ${r.reasons.join(', ')}`,
-    ]);
-    line(ctx.stdout, table([['TOOL', 'RISK', 'CALL', 'PIN', 'WHY'], ...rows]));
-    line(ctx.stdout, `server "${server}", profile ${ctx.profile}; nothing was pinned or called`);
+  const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
+  return { server, config, pins: new PinStore({ path: resolve(pinsPath) }), upstream };
+}
+
+async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { server, config, pins, upstream } = await setup(ctx, argv);
+  const report = await inspectTools({ server, upstream, profile: ctx.profile, config, pins });
+  if (ctx.json) {
+    line(ctx.stdout, JSON.stringify({ server, profile: ctx.profile, tools: report }, null, 2));
     return EXIT.OK;
   }
-  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
-  // at once instead of after the logger's batching delay.
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-    home: ctx.codexHome,
-    env: ctx.env,
-    flushIntervalMs: 0,
-  });
-  const p = new McpPermissionProxy({
-    server,
-    profile: ctx.profile,
-    config,
-    pins,
-    audit,
-    log,
-    // One session id per proxy run, so its calls can be grouped in the audit log.
-    sessionId: `mcp-${randomUUID()}`,
-    upstream,
-    // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
-    downstream: new StreamTransport(process.stdin, ctx.stdout, { maxMessageBytes: config.max_message_bytes }),
-  });
+  const rows = report.map((r) => [
+    r.name,
+    r.risk,
+    r.forbidden ? 'forbidden' : r.requiresApproval ? 'ask' : 'allow',
+    r.pin,
+    `${r.source}: ${r.reasons.join(', ')}`,
+  ]);
+  line(ctx.stdout, table([['TOOL', 'RISK', 'CALL', 'PIN', 'WHY'], ...rows]));
+  line(ctx.stdout, `server "${server}", profile ${ctx.profile}; nothing was pinned or called`);
+  return EXIT.OK;
+}
+
+/** Runs until the client ends the session, the server goes away or a signal arrives. */
+async function untilClosed(p: McpPermissionProxy): Promise<boolean> {
   let interrupted = false;
   const stop = () => {
     interrupted = true;
@@ -175,23 +116,109 @@ async function proxy(ctx: CliContext, argv: readonly string[], mode: 'proxy' | '
   process.once('SIGTERM', stop);
   try {
     await p.start();
-    log(`serving "${server}" under profile ${ctx.profile} (pins: ${pins.path})`);
     await p.closed;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await p.close();
+  }
+  return interrupted;
+}
+
+async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { server, config, pins, upstream } = await setup(ctx, argv);
+  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
+  // at once instead of after the logger's batching delay.
+  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+    home: ctx.codexHome,
+    env: ctx.env,
+    flushIntervalMs: 0,
+  });
+  const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
+  const p = new McpPermissionProxy({
+    ...{ server, profile: ctx.profile, config, pins, audit, log, upstream },
+    // One session id per proxy run, so its calls can be grouped in the audit log.
+    sessionId: `mcp-${randomUUID()}`,
+    // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
+    downstream: new StreamTransport(process.stdin, ctx.stdout, { maxMessageBytes: config.max_message_bytes }),
+  });
+  log(`serving "${server}" under profile ${ctx.profile} (pins: ${pins.path})`);
+  let interrupted: boolean;
+  try {
+    interrupted = await untilClosed(p);
+  } finally {
     await audit.close();
     process.stdin.pause();
   }
   if (interrupted) return EXIT.INTERRUPTED;
-  if (p.closeReason === 'server closed the connection') {
-    const status = upstream instanceof ChildProcessTransport ? upstream.exitStatus : undefined;
-    const how = status ? ` (exit code ${status.code ?? `signal ${status.signal}`})` : '';
-    line(ctx.stderr, `codex: error: MCP server "${server}" went away${how}`);
-    return EXIT.FAILURE;
+  if (p.closeReason !== 'server closed the connection') return EXIT.OK;
+  const status = upstream instanceof ChildProcessTransport ? upstream.exitStatus : undefined;
+  const how = status ? ` (exit code ${status.code ?? `signal ${status.signal}`})` : '';
+  line(ctx.stderr, `codex: error: MCP server "${server}" went away${how}`);
+  return EXIT.FAILURE;
+}
+
+const SERVE_OPTIONS = {
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  workspace: { type: 'string', multiple: true },
+  policy: { type: 'string', multiple: true },
+  'allow-degraded': { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+function portOf(raw: unknown): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--port must be 0-65535, got "${String(raw)}"`);
+  return n;
+}
+
+/** `codex mcp serve`: the guarded shell over stdio, or Streamable HTTP on loopback (`--http`). */
+async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { values, positionals, rest } = parse(argv, SERVE_OPTIONS);
+  if (positionals.length > 0 || rest.length > 0) throw new UsageError('"codex mcp serve" takes no command');
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+    throw new UsageError(`--timeout needs a positive integer, got "${String(values.timeout)}"`);
+  // Evaluations cost microseconds next to a sandbox launch; optimising the policy engine's wasm
+  // would cost 1-2 s of CPU at start-up and hold up exit while it finishes.
+  oneShotWasm();
+  const { createGuardedShell } = await import('@codex/core');
+  const workspaceRoots = ((values.workspace as string[] | undefined) ?? []).map((w) => resolve(ctx.cwd, w));
+  const shell = await createGuardedShell({
+    ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
+    ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+    ...{
+      policies: (values.policy as string[] | undefined) ?? [],
+      allowDegraded: values['allow-degraded'] === true,
+    },
+    ...(workspaceRoots.length ? { workspaceRoots } : {}),
+    ...(timeout ? { timeoutMs: timeout } : {}),
+  });
+  const stop = new Promise<void>((r) => {
+    process.once('SIGINT', () => r());
+    process.once('SIGTERM', () => r());
+  });
+  try {
+    if (values.http !== true) {
+      await Promise.race([shell.serveStdio(), stop]);
+      return EXIT.OK;
+    }
+    const http = await shell.serveHttp({
+      host: (values.host as string | undefined) ?? '127.0.0.1',
+      port: portOf(values.port),
+    });
+    line(ctx.stderr, `codex mcp serve: Streamable HTTP on ${http.url} (profile ${ctx.profile})`);
+    if (ctx.json) line(ctx.stdout, JSON.stringify({ url: http.url }));
+    await stop;
+    await http.close();
+    return EXIT.OK;
+  } finally {
+    await shell.close();
   }
-  return EXIT.OK;
 }
 
 function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
@@ -226,14 +253,19 @@ function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
 }
 
 export const command: Command = {
-  summary: 'Put a risk-levelled, approval-gated permission proxy in front of an MCP server.',
-  usage: `Usage: codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] [--pins FILE]
+  summary: 'Serve a guarded shell over MCP, or put a permission proxy in front of an MCP server',
+  usage: `Usage: codex mcp serve [--profile P] [--workspace DIR]… [--policy FILE]… [--timeout MS] [--allow-degraded]
+                       [--http [--host 127.0.0.1] [--port N]]
+       codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] [--pins FILE]
                        [--env NAME[=VALUE]]... -- <server command> [args…]
        codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] --url URL [--header "K: V"]...
        codex mcp inspect [--json] [same options as proxy] -- <server command> [args…]   (or --url URL)
        codex mcp pins list [--json] [--pins FILE]
        codex mcp pins forget <server> [<tool>] [--pins FILE]
 
+serve gives any MCP client a guarded shell (docs/mcp-serve.md): tools run_command and
+check_command, through the same exec policy → approval → sandbox → audit pipeline as codex exec;
+a prompt decision is asked through MCP elicitation. stdio by default; --http listens on loopback.
 The proxy serves MCP over stdio (stdout carries protocol messages only; diagnostics go to stderr)
 and starts the server command, or connects to a Streamable HTTP server with --url.
   --mcp-config FILE  per-server/per-tool rules, JSON or TOML (.toml); see docs/mcp-permission.md
@@ -247,6 +279,11 @@ Exit codes: 0 the client ended the session, 1 failure (including the server exit
     const dashdash = argv.indexOf('--');
     const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
     const valueFlags = new Set([
+      '--host',
+      '--port',
+      '--workspace',
+      '--policy',
+      '--timeout',
       '-p',
       '--profile',
       '--config',
@@ -267,10 +304,12 @@ Exit codes: 0 the client ended the session, 1 failure (including the server exit
     }
     const action = at === -1 ? undefined : head[at];
     const sub = at === -1 ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
-    if (action === 'proxy' || action === 'inspect') return proxy(ctx, sub, action);
+    if (action === 'proxy') return proxy(ctx, sub);
+    if (action === 'inspect') return inspect(ctx, sub);
+    if (action === 'serve') return serve(ctx, sub);
     if (action === 'pins') return pinsCommand(ctx, sub);
     if (action === undefined)
-      throw new UsageError('missing action for "codex mcp"; use proxy, inspect or pins');
-    throw new UsageError(`unknown action "${action}" for "codex mcp"; use proxy, inspect or pins`);
+      throw new UsageError('missing action for "codex mcp"; use serve, proxy, inspect or pins');
+    throw new UsageError(`unknown action "${action}" for "codex mcp"; use serve, proxy, inspect or pins`);
   },
 };

@@ -67,78 +67,75 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
       return inspect(ctx, path, cacheDir, manifest);
     }
 
-    const allow = ((values.allow as string[] | undefined) ?? []).flatMap((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
-    for (const a of allow) {
-      try {
-        parseCapability(a);
-      } catch (error) {
-        throw new UsageError(`--allow: ${(error as Error).message}`);
-      }
-    }
-    const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
-    const fuel = intFlag(values, 'fuel');
-    if (fuel !== undefined) limits.fuel = fuel;
-    const timeout = intFlag(values, 'timeout') ?? intFlag(values, 'timeout-ms');
-    if (timeout !== undefined) limits.timeoutMs = timeout;
-    const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
-    if (memory !== undefined) limits.memoryBytes = Math.floor((memory * 1048576) / 65536) * 65536;
-    const maxOutput = intFlag(values, 'max-output');
-    if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
-
+    const allow = allowFlags(values.allow as string[] | undefined);
+    const limits = limitFlags(values);
     const input = readInput(ctx, values.input as string | undefined);
     // Every run and every violation goes to the audit log ([audit] in config.toml).
     const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
     let result: Awaited<ReturnType<typeof runPlugin>>;
     try {
       result = await runPlugin(path, {
-        // One run in a short-lived process: run a preview1 module on this thread (deadline still
-        // enforced) rather than paying for a worker thread's start.
-        inline: true,
-        allow: ['stdio', ...allow],
-        limits,
-        input,
-        env: ctx.env,
-        profile: ctx.profile,
-        cacheDir,
-        audit,
+        inline: true, // one run in a short-lived process: no worker thread start
+        ...{ allow: ['stdio', ...allow], limits, input, env: ctx.env, profile: ctx.profile, cacheDir, audit },
         ...(manifest ? { manifest } : {}),
       });
     } finally {
       await audit.close();
     }
-    if (ctx.json) {
-      const decoder = new TextDecoder();
-      line(
-        ctx.stdout,
-        JSON.stringify(
-          {
-            plugin: file,
-            exitCode: result.exitCode,
-            stdout: decoder.decode(result.stdout),
-            stderr: decoder.decode(result.stderr),
-            fuelUsed: result.fuelUsed,
-            durationMs: Math.round(result.durationMs * 10) / 10,
-            capabilities: result.capabilities,
-            limits: result.limits,
-            sha256: result.sha256,
-            cache: result.cache,
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      ctx.stdout.write(result.stdout);
-      ctx.stderr.write(result.stderr);
-    }
+    printResult(ctx, file, result);
     return result.exitCode;
   },
 };
+
+function allowFlags(raw: readonly string[] | undefined): string[] {
+  const allow = (raw ?? []).flatMap((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  for (const a of allow) {
+    try {
+      parseCapability(a);
+    } catch (error) {
+      throw new UsageError(`--allow: ${(error as Error).message}`);
+    }
+  }
+  return allow;
+}
+
+function limitFlags(values: Record<string, unknown>) {
+  const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
+  const fuel = intFlag(values, 'fuel');
+  if (fuel !== undefined) limits.fuel = fuel;
+  const timeout = intFlag(values, 'timeout') ?? intFlag(values, 'timeout-ms');
+  if (timeout !== undefined) limits.timeoutMs = timeout;
+  const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
+  if (memory !== undefined) limits.memoryBytes = Math.floor((memory * 1048576) / 65536) * 65536;
+  const maxOutput = intFlag(values, 'max-output');
+  if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
+  return limits;
+}
+
+function printResult(ctx: CliContext, file: string, result: Awaited<ReturnType<typeof runPlugin>>): void {
+  if (!ctx.json) {
+    ctx.stdout.write(result.stdout);
+    ctx.stderr.write(result.stderr);
+    return;
+  }
+  const decoder = new TextDecoder();
+  const { exitCode, fuelUsed, capabilities, limits, sha256, cache } = result;
+  const json = {
+    ...{
+      plugin: file,
+      exitCode,
+      stdout: decoder.decode(result.stdout),
+      stderr: decoder.decode(result.stderr),
+    },
+    ...{ fuelUsed, durationMs: Math.round(result.durationMs * 10) / 10, capabilities, limits, sha256, cache },
+  };
+  line(ctx.stdout, JSON.stringify(json, null, 2));
+}
 
 async function inspect(
   ctx: CliContext,

@@ -1,17 +1,11 @@
 import { homedir } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import {
-  createPolicyEngine,
-  type Decision,
-  type Evaluation,
-  type EvaluationContext,
-} from '@codex/execpolicy';
-import { CAPABILITIES } from '@codex/security-profile';
+import { ADMIN_POLICY, APPROVALS_FILE, createEngine, resolveWorkspace } from '@codex/core';
+import type { Decision, Evaluation, EvaluationContext } from '@codex/execpolicy';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
-import { ADMIN_POLICY, collectPolicyLayers } from '../policy-layers.js';
+import { oneShotWasm } from '../run-flags.js';
 
 /** Exit codes of `codex policy check|explain`, one per decision (documented in docs/execpolicy.md). */
 export const POLICY_EXIT: Readonly<Record<Decision, number>> = { allow: 0, prompt: 10, forbidden: 20 };
@@ -23,7 +17,8 @@ const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAY
   explain   also print every parsed segment, the rules that matched it and their justifications
   --script  a shell string (parsed with tree-sitter-bash); otherwise the argv after --
   --policy  add a policy layer (TOML, or JSON by .json extension); LAYER is user (default),
-            project or admin. Layers also come from config [policy] files (user),
+            project or admin. Layers also come from config [policy] files (user), the
+            approvals saved by "always" ($CODEX_HOME/${APPROVALS_FILE}, user; as codex exec),
             <workspace>/.codex/policy.toml (project) and ${ADMIN_POLICY} (admin).
 
 Exit codes: 0 allow, 10 prompt, 20 forbidden, 1 a policy file failed to load or the
@@ -86,19 +81,13 @@ export const command: Command = {
     if (script === undefined && rest.length === 0)
       throw new UsageError("nothing to check: give --script '<shell>' or -- <argv…>");
 
-    // One-shot process: compile the embedded wasm (1.3 MB grammar) with V8's baseline compiler only.
-    // Optimising tier-up costs about a second of CPU that a single evaluation never earns back.
-    // Set before the first WebAssembly compile; long-running hosts (editors) keep V8's defaults.
-    setFlagsFromString('--liftoff-only');
-    const engine = await createPolicyEngine({
-      layers: collectPolicyLayers(ctx, { extra: (values.policy as string[] | undefined) ?? [] }),
-    });
-    const writesWorkspace = CAPABILITIES[ctx.profile].write === 'workspace';
+    oneShotWasm();
+    const engine = await createEngine({ ...ctx, extra: (values.policy as string[] | undefined) ?? [] });
+    const workspace = resolveWorkspace(ctx.config, ctx.profile, ctx.cwd);
     const context: EvaluationContext = {
       profile: ctx.profile,
       cwd: ctx.cwd,
-      workspaceRoots: ctx.config.sandbox.workspace_roots ?? [ctx.cwd],
-      extraWritableRoots: writesWorkspace ? ctx.config.sandbox.extra_writable_roots : [],
+      ...workspace,
       platform: process.platform,
       home: ctx.env.HOME || homedir(),
     };

@@ -1,3 +1,4 @@
+import { resolveWorkspace } from '@codex/core';
 import {
   CAPABILITIES,
   parseProfile,
@@ -51,9 +52,7 @@ export const command: Command = {
       const profile = name === undefined ? ctx.profile : parseProfile(name);
       const explicit = name !== undefined || ctx.profileSource !== 'default';
       const policy = toSandboxPolicy(profile, {
-        workspaceRoots: ctx.config.sandbox.workspace_roots ?? [ctx.cwd],
-        extraWritableRoots:
-          CAPABILITIES[profile].write === 'none' ? [] : ctx.config.sandbox.extra_writable_roots,
+        ...resolveWorkspace(ctx.config, profile, ctx.cwd),
         explicit,
       });
       line(ctx.stdout, JSON.stringify(policy, null, 2));

@@ -10,6 +10,7 @@ import {
   memoryGraphAdapter,
   type ProxiedMcpConnection,
   ResearchCache,
+  type ResearchReport,
   type ResearchStage,
   renderMarkdown,
   research,
@@ -17,7 +18,7 @@ import {
   SearxngProvider,
 } from '@codex/deep-research';
 import { parse } from '../args.js';
-import type { Command } from '../context.js';
+import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
 
@@ -48,6 +49,110 @@ function serverEnv(env: NodeJS.ProcessEnv, items: readonly string[]): Record<str
   return out;
 }
 
+const OPTIONS = {
+  corpus: { type: 'string' },
+  dir: { type: 'string' },
+  provider: { type: 'string' },
+  endpoint: { type: 'string' },
+  depth: { type: 'string' },
+  'max-sources': { type: 'string' },
+  'allow-domain': { type: 'string', multiple: true },
+  'block-domain': { type: 'string', multiple: true },
+  'max-domain-share': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'min-interval-ms': { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  'mcp-adapter': { type: 'string' },
+  'mcp-env': { type: 'string', multiple: true },
+} as const;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function domainShare(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const share = Number(raw);
+  if (!(share > 0 && share <= 1)) throw new UsageError(`--max-domain-share must be in (0, 1], got "${raw}"`);
+  return share;
+}
+
+interface Opened {
+  readonly provider: SearchProvider;
+  readonly close: () => Promise<void>;
+}
+
+async function searxng(ctx: CliContext, values: Values): Promise<Opened> {
+  const endpoint = values.endpoint as string | undefined;
+  if (endpoint === undefined) throw new UsageError('--provider searxng needs --endpoint URL');
+  if (values.corpus !== undefined || values.dir !== undefined) {
+    throw new UsageError('--corpus is only for --provider local or mcp');
+  }
+  const cache = values['no-cache']
+    ? undefined
+    : new ResearchCache({ dir: join(ctx.codexHome, 'cache', 'research') });
+  const raw = values['min-interval-ms'];
+  const minIntervalMs = raw === undefined ? 1000 : positiveInt('min-interval-ms', raw, 1000);
+  const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+  const close = async () => {
+    await cache?.flush();
+    await audit.close();
+  };
+  const http = new HttpClient({ profile: ctx.profile, minIntervalMs }, { cache, audit });
+  const provider = await SearxngProvider.create(endpoint, http).catch(async (error: unknown) => {
+    await audit.close();
+    throw error;
+  });
+  return { provider, close };
+}
+
+async function viaMcp(ctx: CliContext, values: Values, rest: readonly string[]): Promise<Opened> {
+  const adapterName = values['mcp-adapter'] as string | undefined;
+  if (adapterName !== 'filesystem' && adapterName !== 'memory') {
+    throw new UsageError('--provider mcp needs --mcp-adapter filesystem or memory');
+  }
+  if (rest.length === 0) throw new UsageError('--provider mcp needs the server command after "--"');
+  const root = resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string);
+  const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+  const mcp: ProxiedMcpConnection = await connectThroughPermissionProxy({
+    ...{ server: adapterName, command: rest[0]!, args: rest.slice(1), profile: ctx.profile, audit },
+    env: serverEnv(ctx.env, (values['mcp-env'] as string[] | undefined) ?? []),
+  }).catch(async (error: unknown) => {
+    await audit.close();
+    throw error;
+  });
+  const adapter = adapterName === 'filesystem' ? filesystemAdapter({ root }) : memoryGraphAdapter();
+  const close = async () => {
+    await mcp.close();
+    await audit.close();
+  };
+  return { provider: new McpProvider({ client: mcp.client, server: adapterName, adapter }), close };
+}
+
+async function openProvider(ctx: CliContext, values: Values, rest: readonly string[]): Promise<Opened> {
+  const name = (values.provider as string | undefined) ?? 'local';
+  if (name !== 'mcp' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (name !== 'mcp' && values['mcp-adapter'] !== undefined) {
+    throw new UsageError('--mcp-adapter is only for --provider mcp');
+  }
+  if (name === 'searxng') return searxng(ctx, values);
+  if (name === 'mcp') return viaMcp(ctx, values, rest);
+  if (name !== 'local') throw new UsageError(`unknown provider "${name}"; use local, searxng or mcp`);
+  if (values.endpoint !== undefined) throw new UsageError('--endpoint is only for --provider searxng');
+  const dir = (values.corpus ?? values.dir ?? ctx.cwd) as string;
+  return { provider: await LocalProvider.open({ dir: resolve(ctx.cwd, dir) }), close: async () => {} };
+}
+
+async function writeReport(ctx: CliContext, report: ResearchReport, out: string | undefined): Promise<void> {
+  const body = ctx.json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report);
+  if (out === undefined) {
+    ctx.stdout.write(body);
+    return;
+  }
+  const path = resolve(ctx.cwd, out);
+  await writeFile(path, body);
+  if (ctx.json) line(ctx.stdout, JSON.stringify({ out: path, sources: report.sources.length }));
+  else line(ctx.stdout, `wrote ${path} (${report.sources.length} sources)`);
+}
+
 export const command: Command = {
   summary: 'Research a question from local files or a SearXNG-style search API; prints a cited report.',
   usage: `Usage: codex research "<question>" [--provider local] [--corpus DIR]
@@ -74,127 +179,26 @@ Network fetches and MCP tool calls are written to the audit log ([audit] in conf
 Progress goes to stderr when it is a terminal. Exit codes: 0 report written, 1 no sources or a
 fetch/provider failure, 2 usage error. The searxng provider refuses under profiles without network.`,
   async run(ctx, argv) {
-    const { values, positionals, rest } = parse(argv, {
-      corpus: { type: 'string' },
-      dir: { type: 'string' },
-      provider: { type: 'string' },
-      endpoint: { type: 'string' },
-      depth: { type: 'string' },
-      'max-sources': { type: 'string' },
-      'allow-domain': { type: 'string', multiple: true },
-      'block-domain': { type: 'string', multiple: true },
-      'max-domain-share': { type: 'string' },
-      'no-cache': { type: 'boolean' },
-      'min-interval-ms': { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      'mcp-adapter': { type: 'string' },
-      'mcp-env': { type: 'string', multiple: true },
-    });
+    const { values, positionals, rest } = parse(argv, OPTIONS);
     const [question, extra] = positionals;
     if (question === undefined || question.trim() === '')
       throw new UsageError('missing the question to research');
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the question)`);
-    const providerName = (values.provider as string | undefined) ?? 'local';
     const depth = positiveInt('depth', values.depth, 3);
     const maxSources = positiveInt('max-sources', values['max-sources'], 10);
-    let maxDomainShare: number | undefined;
-    if (values['max-domain-share'] !== undefined) {
-      maxDomainShare = Number(values['max-domain-share']);
-      if (!(maxDomainShare > 0 && maxDomainShare <= 1)) {
-        throw new UsageError(`--max-domain-share must be in (0, 1], got "${values['max-domain-share']}"`);
-      }
-    }
-
+    const maxDomainShare = domainShare(values['max-domain-share']);
     const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
     const onProgress = tty
       ? (stage: ResearchStage, detail: string) => line(ctx.stderr, `research: ${stage}: ${detail}`)
       : undefined;
-
-    let provider: SearchProvider;
-    let cache: ResearchCache | undefined;
-    let mcp: ProxiedMcpConnection | undefined;
-    const openAudit = () =>
-      createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
-    let audit: ReturnType<typeof openAudit> | undefined;
-    if (providerName !== 'mcp' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-    if (providerName !== 'mcp' && values['mcp-adapter'] !== undefined) {
-      throw new UsageError('--mcp-adapter is only for --provider mcp');
-    }
-    if (providerName === 'local') {
-      if (values.endpoint !== undefined) throw new UsageError('--endpoint is only for --provider searxng');
-      const dir = (values.corpus ?? values.dir ?? ctx.cwd) as string;
-      provider = await LocalProvider.open({ dir: resolve(ctx.cwd, dir) });
-    } else if (providerName === 'searxng') {
-      const endpoint = values.endpoint as string | undefined;
-      if (endpoint === undefined) throw new UsageError('--provider searxng needs --endpoint URL');
-      if (values.corpus !== undefined || values.dir !== undefined) {
-        throw new UsageError('--corpus is only for --provider local or mcp');
-      }
-      cache = values['no-cache']
-        ? undefined
-        : new ResearchCache({ dir: join(ctx.codexHome, 'cache', 'research') });
-      const minIntervalMs =
-        values['min-interval-ms'] === undefined
-          ? 1000
-          : positiveInt('min-interval-ms', values['min-interval-ms'], 1000);
-      audit = openAudit();
-      const http = new HttpClient({ profile: ctx.profile, minIntervalMs }, { cache, audit });
-      provider = await SearxngProvider.create(endpoint, http).catch(async (error: unknown) => {
-        await audit?.close();
-        throw error;
-      });
-    } else if (providerName === 'mcp') {
-      const adapterName = values['mcp-adapter'] as string | undefined;
-      if (adapterName !== 'filesystem' && adapterName !== 'memory') {
-        throw new UsageError('--provider mcp needs --mcp-adapter filesystem or memory');
-      }
-      if (rest.length === 0) throw new UsageError('--provider mcp needs the server command after "--"');
-      const root = resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string);
-      const server = adapterName;
-      audit = openAudit();
-      mcp = await connectThroughPermissionProxy({
-        server,
-        command: rest[0]!,
-        args: rest.slice(1),
-        env: serverEnv(ctx.env, (values['mcp-env'] as string[] | undefined) ?? []),
-        profile: ctx.profile,
-        audit,
-      }).catch(async (error: unknown) => {
-        await audit?.close();
-        throw error;
-      });
-      provider = new McpProvider({
-        client: mcp.client,
-        server,
-        adapter: adapterName === 'filesystem' ? filesystemAdapter({ root }) : memoryGraphAdapter(),
-      });
-    } else {
-      throw new UsageError(`unknown provider "${providerName}"; use local, searxng or mcp`);
-    }
-
+    const opened = await openProvider(ctx, values, rest);
     const domains = { allow: list(values['allow-domain']), block: list(values['block-domain']) };
     const report = await research(question, {
-      providers: [provider],
-      depth,
-      maxSources,
-      domains,
+      ...{ providers: [opened.provider], depth, maxSources, domains },
       ...(maxDomainShare === undefined ? {} : { bias: { maxDomainShare } }),
       ...(onProgress ? { onProgress } : {}),
-    }).finally(async () => {
-      await cache?.flush();
-      await mcp?.close();
-      await audit?.close();
-    });
-    const body = ctx.json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report);
-    const out = values.out as string | undefined;
-    if (out === undefined) {
-      ctx.stdout.write(body);
-    } else {
-      const path = resolve(ctx.cwd, out);
-      await writeFile(path, body);
-      if (ctx.json) line(ctx.stdout, JSON.stringify({ out: path, sources: report.sources.length }));
-      else line(ctx.stdout, `wrote ${path} (${report.sources.length} sources)`);
-    }
+    }).finally(opened.close);
+    await writeReport(ctx, report, values.out as string | undefined);
     return EXIT.OK;
   },
 };

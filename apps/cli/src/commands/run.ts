@@ -1,12 +1,12 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AGENT_TYPES, createStandardAgents, reportJson } from '@codex/core';
 import { CodexError } from '@codex/security-profile';
 import {
   createLogger,
   type Logger,
   levels,
   type MergeResult,
-  outputText,
   type Plan,
   PlanError,
   parsePlanText,
@@ -20,7 +20,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
-import { AGENT_TYPES, createAgents } from './agents.js';
+import { oneShotWasm } from '../run-flags.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
                        [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
@@ -45,94 +45,115 @@ Metrics go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 Exit codes: 0 every task succeeded, 1 a task failed, was denied, timed out or was skipped,
 2 usage or invalid plan, 130 interrupted (running tasks are cancelled, their processes killed).`;
 
+interface SuperviseFlags {
+  readonly file: string;
+  readonly text: string;
+  readonly maxConcurrent: number | undefined;
+  readonly dryRun: boolean;
+  readonly allowDegraded: boolean;
+  readonly policies: string[];
+  readonly log: string | undefined;
+}
+
+function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
+  const { values, positionals } = parse(argv, {
+    'max-concurrent': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'allow-degraded': { type: 'boolean' },
+    log: { type: 'string' },
+    policy: { type: 'string', multiple: true },
+  });
+  const [file, extra] = positionals;
+  if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  let maxConcurrent: number | undefined;
+  if (values['max-concurrent'] !== undefined) {
+    const raw = String(values['max-concurrent']);
+    maxConcurrent = Number(raw);
+    if (!/^\d+$/.test(raw) || maxConcurrent < 1 || maxConcurrent > 1024) {
+      throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(resolve(ctx.cwd, file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read plan ${file} (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  return {
+    ...{ file, text, maxConcurrent, dryRun: values['dry-run'] === true },
+    allowDegraded: values['allow-degraded'] === true,
+    policies: (values.policy as string[] | undefined) ?? [],
+    log: values.log as string | undefined,
+  };
+}
+
+function loggerFor(ctx: CliContext, logFile: string | undefined): Logger | undefined {
+  if (logFile !== undefined) {
+    return createLogger({ destination: createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }) });
+  }
+  return ctx.debug ? createLogger({ destination: ctx.stderr, level: 'debug' }) : undefined;
+}
+
+/** Runs the plan until done or interrupted (SIGINT/SIGTERM cancel it; processes are killed). */
+async function execute(ctx: CliContext, supervisor: Supervisor, f: SuperviseFlags): Promise<number> {
+  let plan: Plan;
+  let handle: ReturnType<Supervisor['start']>;
+  try {
+    plan = supervisor.validate(parsePlanText(f.text, f.file), f.file);
+    if (f.dryRun) return dryRun(ctx, plan, f.maxConcurrent);
+    const cap = f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent };
+    handle = supervisor.start(plan, { source: f.file, ...cap });
+  } catch (error) {
+    if (error instanceof PlanError) return planError(ctx, error);
+    throw error;
+  }
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+    handle.cancel('interrupted');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let report: RunReport;
+  try {
+    report = await handle.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  if (ctx.json) line(ctx.stdout, JSON.stringify(reportJson(report, ctx.profile), null, 2));
+  else render(ctx, report, plan);
+  if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
+  return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
+}
+
 export const command: Command = {
   summary: 'Run a plan of sub-agents (DAG) with a concurrency cap, timeouts and merged results',
   usage: USAGE,
   async run(ctx, argv) {
-    const { values, positionals } = parse(argv, {
-      'max-concurrent': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'allow-degraded': { type: 'boolean' },
-      log: { type: 'string' },
-      policy: { type: 'string', multiple: true },
-    });
-    const [file, extra] = positionals;
-    if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
-    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    let maxConcurrent: number | undefined;
-    if (values['max-concurrent'] !== undefined) {
-      const raw = String(values['max-concurrent']);
-      maxConcurrent = Number(raw);
-      if (!/^\d+$/.test(raw) || maxConcurrent < 1 || maxConcurrent > 1024) {
-        throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
-      }
-    }
-    const path = resolve(ctx.cwd, file);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read plan ${file} (${(error as NodeJS.ErrnoException).code ?? error})`);
-    }
-
-    let logger: Logger | undefined;
-    const logFile = values.log as string | undefined;
-    if (logFile !== undefined) {
-      logger = createLogger({ destination: createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }) });
-    } else if (ctx.debug) {
-      logger = createLogger({ destination: ctx.stderr, level: 'debug' });
-    }
-
-    const otlp = values['dry-run']
-      ? undefined
-      : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
-    const agents = await createAgents(ctx, {
-      allowDegraded: values['allow-degraded'] === true,
-      policies: (values.policy as string[] | undefined) ?? [],
+    const f = readFlags(ctx, argv);
+    // A plan runs a handful of commands: the policy engine's wasm is not worth optimising.
+    oneShotWasm();
+    const logger = loggerFor(ctx, f.log);
+    const otlp = f.dryRun ? undefined : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
+    const agents = await createStandardAgents({
+      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
+      ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+      ...{ allowDegraded: f.allowDegraded, policies: f.policies },
     });
     const supervisor = new Supervisor({
-      ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
+      ...(f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent }),
       profile: ctx.profile,
       ...(logger ? { logger } : {}),
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
       onEvent: (event) => progress(ctx, event),
       // command and plugin outputs merge by what they printed
-      merge: { toText: mergeText },
+      merge: { toText: agents.toText },
     });
     agents.register(supervisor);
-
-    let interrupted = false;
     try {
-      let plan: Plan;
-      let handle: ReturnType<Supervisor['start']>;
-      try {
-        plan = supervisor.validate(parsePlanText(text, file), file);
-        if (values['dry-run']) return dryRun(ctx, plan, maxConcurrent);
-        handle = supervisor.start(plan, {
-          source: file,
-          ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
-        });
-      } catch (error) {
-        if (error instanceof PlanError) return planError(ctx, error);
-        throw error;
-      }
-      const stop = () => {
-        interrupted = true;
-        handle.cancel('interrupted');
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      let report: RunReport;
-      try {
-        report = await handle.done;
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-      if (ctx.json) line(ctx.stdout, JSON.stringify(toJson(report, ctx), null, 2));
-      else render(ctx, report, plan);
-      if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
-      return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
+      return await execute(ctx, supervisor, f);
     } finally {
       await agents.close();
       await otlp?.shutdown().catch(() => {});
@@ -259,13 +280,6 @@ function renderMerge(ctx: CliContext, merged: MergeResult): void {
   }
 }
 
-/** What a merge sees of an output: what a command or plugin printed, else the value as text. */
-function mergeText(output: unknown): string {
-  if (typeof output === 'string') return output;
-  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout);
-  return outputText(output);
-}
-
 function asText(output: unknown): string {
   if (typeof output === 'string') return output.trimEnd();
   if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout).trimEnd();
@@ -275,48 +289,4 @@ function asText(output: unknown): string {
 function firstLine(s: string): string {
   const first = s.split('\n')[0] ?? '';
   return first.length > 160 ? `${first.slice(0, 159)}…` : first;
-}
-
-function errorJson(error: CodexError | undefined) {
-  if (!error) return undefined;
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(error)) {
-    if (k !== 'name' && k !== 'code' && k !== 'message' && (typeof v !== 'object' || v === null))
-      extra[k] = v;
-  }
-  return { code: error.code, message: error.message, ...extra };
-}
-
-function toJson(report: RunReport, ctx: CliContext) {
-  return {
-    runId: report.runId,
-    name: report.name ?? null,
-    status: report.status,
-    profile: ctx.profile,
-    strategy: report.strategy,
-    failure: report.failure,
-    maxConcurrent: report.maxConcurrent,
-    peakConcurrency: report.peakConcurrency,
-    durationMs: Math.round(report.durationMs * 10) / 10,
-    startOrder: report.startOrder,
-    tasks: report.tasks.map((t) => ({
-      id: t.taskId,
-      agent: t.agent,
-      agentType: t.agentType,
-      status: t.status,
-      durationMs: Math.round(t.durationMs * 10) / 10,
-      startedAt: t.startedAt === undefined ? null : new Date(t.startedAt).toISOString(),
-      finishedAt: new Date(t.finishedAt).toISOString(),
-      progress: t.progress,
-      ...(t.score === undefined ? {} : { score: t.score }),
-      decisions: t.decisions,
-      output: t.output ?? null,
-      error: errorJson(t.error) ?? null,
-    })),
-    merged: report.merged ?? null,
-    mergeError: errorJson(report.mergeError) ?? null,
-    cancelReason: report.cancelReason ?? null,
-    cleanupErrors: report.cleanupErrors,
-    mailboxes: report.mailboxes,
-  };
 }

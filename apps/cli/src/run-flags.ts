@@ -1,0 +1,111 @@
+// Flags shared by `codex exec` and `codex sandbox run`, and how their results are printed.
+import { setFlagsFromString } from 'node:v8';
+import { resolveWorkspace } from '@codex/core';
+import { type Assessment, describeAssessment, type SandboxResult } from '@codex/sandbox-contract';
+import { CAPABILITIES, parseProfile, type SecurityProfile, toSandboxPolicy } from '@codex/security-profile';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { line, paint } from './output.js';
+
+export const RUN_OPTIONS = {
+  workspace: { type: 'string', multiple: true },
+  writable: { type: 'string', multiple: true },
+  'allow-degraded': { type: 'boolean' },
+  'require-full-isolation': { type: 'boolean' },
+  rung: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-output': { type: 'string' },
+  'max-processes': { type: 'string' },
+} as const;
+
+export interface RunFlags {
+  readonly profile: SecurityProfile;
+  readonly explicit: boolean;
+  readonly workspace: {
+    readonly workspaceRoots: readonly string[];
+    readonly extraWritableRoots: readonly string[];
+  };
+  readonly allowDegraded: boolean;
+  readonly requireFullIsolation: boolean;
+  readonly rung?: string;
+  readonly timeoutMs?: number;
+  readonly maxOutputBytes?: number;
+  readonly maxProcesses?: number;
+}
+
+function positiveInt(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--${name} needs a positive integer, got "${String(value)}"`);
+  return n;
+}
+
+/** Reads the shared run flags (`--workspace`, `--writable`, limits…) against the context. */
+export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunFlags {
+  const profile = typeof values.profile === 'string' ? parseProfile(values.profile) : ctx.profile;
+  const writable = (values.writable as string[] | undefined) ?? [];
+  if (CAPABILITIES[profile].write === 'none' && writable.length > 0) {
+    throw new UsageError(`--writable cannot be used with profile ${profile}, which writes nothing`);
+  }
+  const workspaceRoots = values.workspace as string[] | undefined;
+  const timeoutMs = positiveInt('timeout', values.timeout);
+  const maxOutputBytes = positiveInt('max-output', values['max-output']);
+  const maxProcesses = positiveInt('max-processes', values['max-processes']);
+  return {
+    profile,
+    explicit: typeof values.profile === 'string' || ctx.profileSource !== 'default',
+    workspace: resolveWorkspace(ctx.config, profile, ctx.cwd, {
+      writable,
+      ...(workspaceRoots ? { workspaceRoots } : {}),
+    }),
+    allowDegraded: values['allow-degraded'] === true,
+    requireFullIsolation:
+      values['require-full-isolation'] === true || ctx.config.sandbox.require_full_isolation,
+    ...(typeof values.rung === 'string' ? { rung: values.rung } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+    ...(maxOutputBytes ? { maxOutputBytes } : {}),
+    ...(maxProcesses ? { maxProcesses } : {}),
+  };
+}
+
+export function policyFor(flags: RunFlags) {
+  return toSandboxPolicy(flags.profile, { ...flags.workspace, explicit: flags.explicit });
+}
+
+/** Prints the rung line and every weakness on stderr (never silently weaker). */
+export function reportAssessment(ctx: CliContext, a: Assessment): void {
+  line(
+    ctx.stderr,
+    paint(ctx, a.full || a.skipped ? 'dim' : 'yellow', `codex: sandbox: ${describeAssessment(a)}`),
+  );
+  for (const note of a.notes) line(ctx.stderr, paint(ctx, 'yellow', `codex: sandbox: warning: ${note}`));
+}
+
+export function resultJson(r: SandboxResult): Record<string, unknown> {
+  const { exitCode, signal, timedOut, stdout, stderr, stdoutTruncated, stderrTruncated } = r;
+  return {
+    ...{ exitCode, signal, timedOut, durationMs: Math.round(r.durationMs), stdout, stderr },
+    ...{ stdoutTruncated, stderrTruncated, sandbox: r.assessment, processLimit: r.processLimit },
+    ...{ strippedEnv: r.strippedEnv, observedDenials: r.observedDenials },
+  };
+}
+
+/** Live output for the terminal; nothing in --json mode (the result carries it). */
+export function liveOutput(ctx: CliContext) {
+  return ctx.json
+    ? {}
+    : {
+        onOutput: (s: 'stdout' | 'stderr', c: Uint8Array) =>
+          (s === 'stdout' ? ctx.stdout : ctx.stderr).write(c),
+      };
+}
+
+/**
+ * A one-shot process compiles the policy engine's wasm (a 1.3 MB grammar) with V8's baseline
+ * compiler only: optimising tier-up costs about a second of CPU that one evaluation never earns
+ * back. Must run before the first WebAssembly compile; long-running hosts keep V8's defaults.
+ */
+export function oneShotWasm(): void {
+  setFlagsFromString('--liftoff-only');
+}

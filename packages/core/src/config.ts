@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { extname, isAbsolute, join, resolve } from 'node:path';
+import type { McpProxyConfig } from '@codex/mcp-permission';
+import {
+  CAPABILITIES,
+  type CodexConfig,
+  ConfigError,
+  defaultConfig,
+  parseConfig,
+  type SecurityProfile,
+} from '@codex/security-profile';
+import { parse as parseToml, TomlError } from 'smol-toml';
+
+/** `$CODEX_HOME`, defaulting to `~/.codex`. */
+export function codexHome(env: Readonly<Record<string, string | undefined>>): string {
+  return env.CODEX_HOME ? resolve(env.CODEX_HOME) : join(homedir(), '.codex');
+}
+
+export interface LoadedConfig {
+  readonly config: CodexConfig;
+  readonly path: string;
+  /** False when the file does not exist (the defaults apply). */
+  readonly exists: boolean;
+  /** True when the file itself sets `profile`. */
+  readonly setsProfile: boolean;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new ConfigError(path, [{ path: '', message: `cannot read file (${code ?? String(error)})` }]);
+  }
+}
+
+/** TOML or JSON; a syntax error is a one-line ConfigError. */
+function parseText(path: string, text: string, format: 'toml' | 'json'): unknown {
+  if (format === 'json') {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(path, [{ path: '', message: `JSON syntax error: ${(error as Error).message}` }]);
+    }
+  }
+  try {
+    return parseToml(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const first = error.message.split('\n')[0] ?? 'syntax error';
+    throw new ConfigError(path, [
+      { path: '', message: `TOML syntax error at line ${error.line}, column ${error.column}: ${first}` },
+    ]);
+  }
+}
+
+/**
+ * Reads and validates `config.toml`. A missing file yields the defaults; anything else that goes
+ * wrong (unreadable, bad TOML, bad values) throws {@link ConfigError} naming the file and key.
+ */
+export function loadConfig(path: string): LoadedConfig {
+  const text = readText(path);
+  if (text === undefined) return { config: defaultConfig(), path, exists: false, setsProfile: false };
+  const data = parseText(path, text, extname(path).toLowerCase() === '.json' ? 'json' : 'toml');
+  const setsProfile = typeof data === 'object' && data !== null && 'profile' in data;
+  return { config: parseConfig(data, path), path, exists: true, setsProfile };
+}
+
+/**
+ * Reads an MCP permission config (per-server/tool rules): TOML when the name ends in `.toml`,
+ * JSON otherwise (as `codex mcp proxy --mcp-config` documents).
+ * `undefined` gives the defaults. Used by `codex mcp proxy` and the `mcp` supervisor agent alike.
+ */
+export async function loadMcpProxyConfig(path: string | undefined): Promise<McpProxyConfig> {
+  const { parseMcpProxyConfig } = await import('@codex/mcp-permission');
+  if (path === undefined) return parseMcpProxyConfig({});
+  const text = readText(path);
+  if (text === undefined) throw new ConfigError(path, [{ path: '', message: 'cannot read file (ENOENT)' }]);
+  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
+  return parseMcpProxyConfig(parseText(path, text, format), path);
+}
+
+/** Where a command may write, worked out in one place for every caller. */
+export interface Workspace {
+  /** Absolute workspace roots: given, else config `sandbox.workspace_roots`, else `cwd`. */
+  readonly workspaceRoots: readonly string[];
+  /** Extra writable roots (config plus given), only for profiles that write the workspace. */
+  readonly extraWritableRoots: readonly string[];
+}
+
+/** The workspace for `profile`: explicit roots win over the config, which wins over `cwd`. */
+export function resolveWorkspace(
+  config: CodexConfig,
+  profile: SecurityProfile,
+  cwd: string,
+  given: { workspaceRoots?: readonly string[]; writable?: readonly string[] } = {},
+): Workspace {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const roots = given.workspaceRoots?.length
+    ? given.workspaceRoots
+    : (config.sandbox.workspace_roots ?? [cwd]);
+  const writes = CAPABILITIES[profile].write !== 'none';
+  return {
+    workspaceRoots: roots.map(abs),
+    extraWritableRoots: writes
+      ? [...config.sandbox.extra_writable_roots, ...(given.writable ?? [])].map(abs)
+      : [],
+  };
+}

@@ -1,0 +1,9 @@
+import type { PolicyEngine } from '@codex/execpolicy';
+import { collectPolicyLayers, type LayerSources } from './layers.js';
+
+/** A policy engine over every layer {@link collectPolicyLayers} finds (saved approvals included). */
+export async function createEngine(sources: LayerSources): Promise<PolicyEngine> {
+  const layers = await collectPolicyLayers(sources);
+  const { createPolicyEngine } = await import('@codex/execpolicy');
+  return createPolicyEngine({ layers });
+}

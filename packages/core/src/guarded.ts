@@ -1,0 +1,412 @@
+import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
+import type {
+  Assessment,
+  ObservedDenial,
+  OutputStream,
+  SandboxBackend,
+  SandboxResult,
+} from '@codex/sandbox-linux';
+import {
+  type AuditEventInput,
+  type AuditOperation,
+  CodexError,
+  type SecurityProfile,
+  toSandboxPolicy,
+} from '@codex/security-profile';
+import { approvalPrefix, saveApproval } from './approvals.js';
+import { backendForPlatform } from './backend.js';
+import type { Workspace } from './config.js';
+
+/** Exit codes of a guarded run besides the command's own (as timeout(1) and env(1) use them). */
+export const GUARDED_EXIT = { REFUSED: 125, TIMEOUT: 124 } as const;
+
+export type ApprovalAnswer = 'yes' | 'no' | 'always';
+
+export interface ApprovalRequest {
+  /** The command as shown to the user. */
+  readonly command: string;
+  /** What "always" would save (argv commands only); `undefined` when only yes/no make sense. */
+  readonly prefix?: readonly string[];
+  /** Why the policy asks. */
+  readonly reason: string;
+  readonly evaluation: Evaluation;
+}
+
+/** Asks someone. `how` names the channel in the audit log ("on the terminal", "by --yes", …). */
+export interface Approver {
+  readonly how: string;
+  ask(request: ApprovalRequest): Promise<ApprovalAnswer>;
+}
+
+/** Where audit entries go: an `AuditLogger` from `@codex/audit`, or anything with its `log`. */
+export interface AuditSinkLike {
+  log(event: AuditEventInput): Promise<void>;
+  /**
+   * Starts writing what was logged now. The pipeline calls it after each step instead of
+   * relying on the logger's deferred flush: that one is an unref'd setImmediate, which does not
+   * wake an event loop blocked in poll (a long-running server then waited for unrelated I/O or a
+   * timer, seconds later, before the entry was written and the step could go on).
+   */
+  flush?(): Promise<void>;
+}
+
+export interface GuardedCommand {
+  /** argv, or a bash script (`{ script }`, run as `bash -c script`). */
+  readonly command: readonly string[] | { readonly script: string };
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly profile: SecurityProfile;
+  /** The profile was asked for (flag, env, config): needed for `trusted`. */
+  readonly explicitProfile?: boolean;
+  readonly workspace: Workspace;
+  readonly allowDegraded?: boolean;
+  readonly requireFullIsolation?: boolean;
+  readonly rung?: string;
+  readonly timeoutMs?: number;
+  readonly maxOutputBytes?: number;
+  readonly maxProcesses?: number;
+  readonly signal?: AbortSignal;
+  readonly onOutput?: (stream: OutputStream, chunk: Uint8Array) => void;
+  /** Called with the sandbox assessment before the command starts (to print the rung). */
+  readonly onAssessment?: (assessment: Assessment) => void;
+}
+
+export interface GuardEnvironment {
+  /** The policy engine, or a promise of it (created once, shared by many runs). */
+  readonly engine: PolicyEngine | Promise<PolicyEngine>;
+  readonly audit: AuditSinkLike;
+  readonly sessionId: string;
+  readonly agentType: string;
+  readonly taskId?: string;
+  /** Who asked (an MCP client's name): recorded in every entry's details. */
+  readonly client?: string;
+  /** Asks about `prompt` decisions; without one, `prompt` is refused (APPROVAL_REQUIRED). */
+  readonly approver?: Approver;
+  /** Why there is no approver, for the audit log ("without a TTY"); default "with no approver". */
+  readonly unattended?: string;
+  /** Where "always" answers are saved (CODEX_HOME); without it "always" counts as "yes". */
+  readonly codexHome?: string;
+  /** Default: the backend for this OS. `null` refuses every run. */
+  readonly backend?: SandboxBackend | null;
+}
+
+export interface GuardedResult {
+  readonly outcome: 'ran' | 'refused';
+  /** The command's exit code, 124 timeout, 125 refused, 128+N killed by signal N. */
+  readonly exitCode: number;
+  readonly decision: Decision;
+  readonly reasons: readonly string[];
+  readonly evaluation?: Evaluation;
+  /** How a `prompt` decision was approved. */
+  readonly approval?: string;
+  readonly refusal?: { readonly code: string; readonly message: string };
+  readonly run?: SandboxResult;
+  readonly assessment?: Assessment;
+}
+
+/** One mapping for every caller: which audit operation a denial seen in the output is. */
+export const DENIAL_OPERATION: Readonly<Record<ObservedDenial['kind'], AuditOperation>> = {
+  network: 'network_access',
+  'read-only-filesystem': 'file_write',
+  permission: 'other',
+  'process-limit': 'process_spawn',
+};
+
+export function mechanismText(a: Assessment): string {
+  return a.skipped ? 'no sandbox (trusted)' : `rung ${a.rung} (${a.mechanisms.join('+') || 'nothing'})`;
+}
+
+/** The exit code for a finished run. */
+export function exitCodeOf(r: SandboxResult): number {
+  if (r.timedOut) return GUARDED_EXIT.TIMEOUT;
+  if (r.exitCode !== null) return r.exitCode;
+  const signals: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGSYS: 31, SIGSEGV: 11, SIGINT: 2 };
+  return 128 + (signals[r.signal ?? ''] ?? 0);
+}
+
+type Entry = Omit<AuditEventInput, 'profile' | 'session_id' | 'agent_type' | 'target' | 'task_id'>;
+
+class Run {
+  readonly shown: string;
+  evaluation: Evaluation | undefined;
+  approval: string | undefined;
+
+  constructor(
+    readonly req: GuardedCommand,
+    readonly env: GuardEnvironment,
+  ) {
+    this.shown = Array.isArray(req.command)
+      ? (req.command as readonly string[]).join(' ')
+      : (req.command as { script: string }).script;
+  }
+
+  record(e: Entry, flush = true): Promise<void> {
+    const written = this.log(e);
+    if (flush) void this.env.audit.flush?.().catch(() => {});
+    return written;
+  }
+
+  private log(e: Entry): Promise<void> {
+    const { client, taskId } = this.env;
+    return this.env.audit.log({
+      ...e,
+      profile: this.req.profile,
+      session_id: this.env.sessionId,
+      agent_type: this.env.agentType,
+      target: this.shown,
+      ...(taskId === undefined ? {} : { task_id: taskId }),
+      ...(client === undefined ? {} : { details: { ...e.details, client } }),
+    });
+  }
+
+  async refuse(code: string, message: string, entry?: Entry, extra: Partial<GuardedResult> = {}) {
+    if (entry) await this.record(entry);
+    return {
+      outcome: 'refused',
+      exitCode: GUARDED_EXIT.REFUSED,
+      decision: this.evaluation?.decision ?? 'forbidden',
+      reasons: this.evaluation?.reasons ?? [message],
+      ...(this.evaluation ? { evaluation: this.evaluation } : {}),
+      ...(this.approval ? { approval: this.approval } : {}),
+      refusal: { code, message },
+      ...extra,
+    } satisfies GuardedResult;
+  }
+}
+
+/** Step 1: the exec policy. Any failure to evaluate is a denial (fail-safe), never an allow. */
+async function decide(r: Run): Promise<GuardedResult | undefined> {
+  const { req } = r;
+  try {
+    const engine = await r.env.engine;
+    r.evaluation = engine.evaluate(Array.isArray(req.command) ? req.command : { ...req.command }, {
+      profile: req.profile,
+      cwd: req.cwd,
+      workspaceRoots: req.workspace.workspaceRoots,
+      extraWritableRoots: req.workspace.extraWritableRoots,
+      platform: process.platform,
+      ...(req.env?.HOME ? { home: req.env.HOME } : {}),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return r.refuse('POLICY_ERROR', `exec policy failed, so the command is denied: ${message}`, {
+      operation: 'command_exec',
+      decision: 'denied',
+      reason: `execpolicy error (fail-safe deny): ${message}`,
+      details: { stage: 'policy' },
+    });
+  }
+  const ev = r.evaluation;
+  const why = ev.reasons[0] ?? 'no reason given';
+  const decision =
+    ev.decision === 'allow' ? 'allowed' : ev.decision === 'forbidden' ? 'denied' : 'requires_approval';
+  await r.record({
+    operation: 'command_exec',
+    decision,
+    reason: `execpolicy ${ev.decision} under profile ${req.profile}: ${why}`,
+    details: { stage: 'policy', rules: ev.matchedRules.map((m) => m.id).join(',') },
+  });
+  if (ev.decision === 'forbidden') {
+    return r.refuse('POLICY_FORBIDDEN', `exec policy forbids this command: ${ev.reasons.join('; ')}`);
+  }
+  return ev.decision === 'prompt' ? approve(r, why) : undefined;
+}
+
+/** Step 2: a `prompt` decision goes to the approver; "always" is saved as the prefix shown. */
+async function approve(r: Run, why: string): Promise<GuardedResult | undefined> {
+  const { approver, codexHome } = r.env;
+  if (!approver) {
+    const unattended = r.env.unattended ?? 'with no approver';
+    return r.refuse(
+      'APPROVAL_REQUIRED',
+      `the policy asks before running this (${why}) and there is no one to ask`,
+      {
+        operation: 'command_exec',
+        decision: 'denied',
+        reason: `prompt ${unattended}: denied (${why})`,
+        details: { stage: 'approval' },
+      },
+    );
+  }
+  const prefix = Array.isArray(r.req.command) ? approvalPrefix(r.req.command) : undefined;
+  let answer: ApprovalAnswer;
+  try {
+    answer = await approver.ask({
+      command: r.shown,
+      reason: why,
+      evaluation: r.evaluation!,
+      ...(prefix ? { prefix } : {}),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return r.refuse('APPROVAL_FAILED', `asking ${approver.how} failed: ${message}`, {
+      operation: 'command_exec',
+      decision: 'denied',
+      reason: `prompt could not be asked ${approver.how}: ${message} (${why})`,
+      details: { stage: 'approval' },
+    });
+  }
+  if (answer === 'no') {
+    return r.refuse('NOT_APPROVED', 'the command was declined', {
+      operation: 'command_exec',
+      decision: 'denied',
+      reason: `prompt declined ${approver.how}: ${why}`,
+      details: { stage: 'approval' },
+    });
+  }
+  r.approval = `approved ${approver.how}`;
+  if (answer === 'always' && prefix && codexHome) {
+    const saved = saveApproval(codexHome, prefix);
+    r.approval = `approved always for prefix "${prefix.join(' ')}" ${approver.how} (saved in ${saved.file})`;
+  }
+  await r.record({
+    operation: 'command_exec',
+    decision: 'allowed',
+    reason: `${r.approval}: ${why}`,
+    details: { stage: 'approval' },
+  });
+  return undefined;
+}
+
+function sandboxRequest(r: Run) {
+  const { req } = r;
+  const command = Array.isArray(req.command)
+    ? req.command
+    : ['bash', '-c', (req.command as { script: string }).script];
+  const policy = toSandboxPolicy(req.profile, {
+    workspaceRoots: req.workspace.workspaceRoots,
+    extraWritableRoots: req.workspace.extraWritableRoots,
+    explicit: req.explicitProfile === true,
+  });
+  const env = Object.fromEntries(
+    Object.entries(req.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return {
+    policy,
+    command,
+    cwd: req.cwd,
+    env,
+    allowDegraded: req.allowDegraded === true,
+    requireFullIsolation: req.requireFullIsolation === true,
+    ...(req.rung ? { rung: req.rung } : {}),
+    ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
+    ...(req.maxOutputBytes ? { maxOutputBytes: req.maxOutputBytes } : {}),
+    ...(req.maxProcesses ? { maxProcesses: req.maxProcesses } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+    ...(req.onOutput ? { onOutput: req.onOutput } : {}),
+  };
+}
+
+/** Step 3: the OS sandbox; it refuses (before spawning) a profile it cannot enforce. */
+async function sandbox(r: Run): Promise<GuardedResult> {
+  const { req } = r;
+  const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
+  if (!backend) {
+    return r.refuse('SANDBOX_UNAVAILABLE', `no sandbox backend for ${process.platform}`, {
+      operation: 'process_spawn',
+      decision: 'denied',
+      reason: `no sandbox backend for ${process.platform}; refusing to run unsandboxed`,
+      details: { stage: 'sandbox', code: 'SANDBOX_UNAVAILABLE' },
+    });
+  }
+  const request = sandboxRequest(r);
+  let assessment: Assessment | undefined;
+  // Cancelled while the policy or the approval was pending: start nothing.
+  req.signal?.throwIfAborted();
+  try {
+    assessment = backend.assess(request.policy, await backend.probe(), req.rung);
+    req.onAssessment?.(assessment);
+    const run = await backend.run(request);
+    await outcome(r, run);
+    return {
+      outcome: 'ran',
+      exitCode: exitCodeOf(run),
+      decision: r.evaluation!.decision,
+      reasons: r.evaluation!.reasons,
+      evaluation: r.evaluation!,
+      ...(r.approval ? { approval: r.approval } : {}),
+      run,
+      assessment: run.assessment,
+    };
+  } catch (error) {
+    if (!(error instanceof CodexError) || req.signal?.aborted) throw error;
+    const a = assessment ? `, ${mechanismText(assessment)}` : '';
+    return r.refuse(
+      error.code,
+      error.message,
+      {
+        operation: 'process_spawn',
+        decision: 'denied',
+        reason: `sandbox refused (${error.code}) for profile ${req.profile}${a}: ${error.message}`,
+        details: { stage: 'sandbox', code: error.code },
+      },
+      assessment ? { assessment } : {},
+    );
+  }
+}
+
+/**
+ * Step 4: audit how it ran, how it was enforced, and every denial visible in its output. The
+ * entries are logged together, so they share one write (and one fsync) of the audit log.
+ */
+async function outcome(r: Run, run: SandboxResult): Promise<void> {
+  const { profile } = r.req;
+  const a = run.assessment;
+  const entries: Entry[] = [];
+  if (a.unenforced.length > 0) {
+    entries.push({
+      operation: 'process_spawn',
+      decision: 'allowed',
+      reason: `--allow-degraded: ran under profile ${profile} with ${mechanismText(a)}, which does NOT enforce ${a.unenforced.join(', ')}`,
+      details: { stage: 'sandbox', rung: a.rung, degraded: true },
+    });
+  }
+  const how = run.timedOut
+    ? 'timed out, process tree killed'
+    : run.exitCode !== null
+      ? `exit ${run.exitCode}`
+      : `killed by ${run.signal}`;
+  const missing = a.missing.length ? `; not enforced: ${a.missing.join(', ')}` : '';
+  entries.push({
+    operation: 'process_spawn',
+    decision: 'allowed',
+    reason: `ran under profile ${profile}, ${mechanismText(a)}${missing}: ${how}`,
+    details: {
+      ...{ stage: 'outcome', rung: a.rung, exit: exitCodeOf(run), timedOut: run.timedOut },
+      ...{ durationMs: Math.round(run.durationMs), strippedEnv: run.strippedEnv.length },
+      ...{ processLimit: run.processLimit, degraded: a.unenforced.length > 0 },
+    },
+  });
+  for (const d of run.observedDenials) {
+    entries.push({
+      operation: DENIAL_OPERATION[d.kind],
+      decision: 'denied',
+      reason: `sandbox denial observed (${d.kind}) under profile ${profile}, ${mechanismText(a)}: ${d.evidence}`,
+      details: { stage: 'denial', kind: d.kind, rung: a.rung },
+    });
+  }
+  if (run.timedOut) {
+    entries.push({
+      operation: 'process_spawn',
+      decision: 'denied',
+      reason: `timeout after ${r.req.timeoutMs ?? 600_000} ms under profile ${profile}: process tree killed`,
+      details: { stage: 'limit' },
+    });
+  }
+  const written = entries.map((e) => r.record(e, false));
+  void r.env.audit.flush?.().catch(() => {});
+  await Promise.all(written);
+}
+
+/**
+ * The one guarded-exec pipeline: exec policy → approval (for `prompt`) → the OS sandbox for the
+ * profile → the audit log, with every step audited before the next begins. Used by `codex exec`,
+ * the `command` supervisor agent and `codex mcp serve`. Refusals are results (exit 125), not
+ * exceptions; only an abort (`signal`) or an unexpected bug throws.
+ */
+export async function runGuardedCommand(req: GuardedCommand, env: GuardEnvironment): Promise<GuardedResult> {
+  const r = new Run(req, env);
+  const stopped = await decide(r);
+  if (stopped) return stopped;
+  return sandbox(r);
+}

@@ -1,0 +1,55 @@
+import type { AgentOptions, Agents } from './agents.js';
+import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+
+export { approvalPrefix, MAX_APPROVAL_WORDS, type SavedApproval, saveApproval } from './approvals.js';
+export { backendForPlatform } from './backend.js';
+export {
+  codexHome,
+  type LoadedConfig,
+  loadConfig,
+  loadMcpProxyConfig,
+  resolveWorkspace,
+  type Workspace,
+} from './config.js';
+export { createEngine } from './engine.js';
+export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
+export {
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type Approver,
+  type AuditSinkLike,
+  DENIAL_OPERATION,
+  exitCodeOf,
+  GUARDED_EXIT,
+  type GuardEnvironment,
+  type GuardedCommand,
+  type GuardedResult,
+  mechanismText,
+  runGuardedCommand,
+} from './guarded.js';
+export {
+  ADMIN_POLICY,
+  APPROVALS_FILE,
+  collectPolicyLayers,
+  type LayerSources,
+  readPolicyLayer,
+} from './layers.js';
+export { defaultServerName } from './mcp-naming.js';
+export { reportJson } from './report.js';
+export type { AgentOptions, Agents, GuardedShell, GuardedShellOptions };
+
+/** The agent types {@link createStandardAgents} registers. */
+export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;
+
+/**
+ * The standard supervisor agents (`command`, `plugin`, `research`, `mcp`); loaded on first use so
+ * that one-shot commands do not pay for the supervisor, WASM and MCP packages.
+ */
+export async function createStandardAgents(options: AgentOptions): Promise<Agents> {
+  return (await import('./agents.js')).createStandardAgents(options);
+}
+
+/** The `codex mcp serve` guarded shell (an MCP server with `run_command` and `check_command`). */
+export async function createGuardedShell(options: GuardedShellOptions): Promise<GuardedShell> {
+  return (await import('./mcp-serve.js')).createGuardedShell(options);
+}

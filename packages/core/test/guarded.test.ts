@@ -1,0 +1,170 @@
+// runGuardedCommand against the real policy engine, the real Linux sandbox and the real audit log.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLogger } from '@codex/audit';
+import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Approver, backendForPlatform, type GuardEnvironment, runGuardedCommand } from '../src/index.js';
+
+// The full rung needs bwrap, Landlock and seccomp; without them these tests are skipped (CI=true
+// requires them, so a CI machine without them fails instead of silently skipping).
+const backend = await backendForPlatform();
+const full = backend !== null && (await backend.probe()).best === 'full';
+const linux = process.platform === 'linux' && (full || process.env.CI === 'true');
+let dir: string;
+let home: string;
+let audit: AuditLogger;
+let engine: Promise<PolicyEngine>;
+beforeEach(() => {
+  dir = mkdtempSync('/var/tmp/codex-core-guarded-');
+  home = mkdtempSync('/var/tmp/codex-core-guarded-home-');
+  audit = new AuditLogger({ path: join(home, 'audit.jsonl'), flushIntervalMs: 0 });
+  engine ??= createPolicyEngine();
+});
+afterEach(async () => {
+  await audit.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+function entries(): {
+  operation: string;
+  decision: string;
+  reason: string;
+  details?: Record<string, unknown>;
+}[] {
+  const file = join(home, 'audit.jsonl');
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
+}
+const request = (command: string[] | { script: string }) => ({
+  command,
+  cwd: dir,
+  env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  profile: 'offline' as const,
+  workspace: { workspaceRoots: [dir], extraWritableRoots: [] },
+});
+const envOf = (extra: Partial<GuardEnvironment> = {}): GuardEnvironment => ({
+  engine,
+  audit,
+  sessionId: 's1',
+  agentType: 'test',
+  ...extra,
+});
+
+describe.skipIf(!linux)('runGuardedCommand', () => {
+  it('allow: runs in the sandbox; the decision and the outcome are audited', async () => {
+    const r = await runGuardedCommand(request(['echo', 'hi']), envOf({ client: 'c1' }));
+    expect(r).toMatchObject({ outcome: 'ran', exitCode: 0, decision: 'allow' });
+    expect(r.run?.stdout).toBe('hi\n');
+    expect(entries().map((e) => [e.operation, e.decision, e.details?.stage, e.details?.client])).toEqual([
+      ['command_exec', 'allowed', 'policy', 'c1'],
+      ['process_spawn', 'allowed', 'outcome', 'c1'],
+    ]);
+  });
+
+  it('forbidden: refused (125) before anything runs', async () => {
+    const marker = join(dir, 'ran');
+    const r = await runGuardedCommand(request({ script: `touch ${marker}; rm -rf /` }), envOf());
+    expect(r).toMatchObject({
+      outcome: 'refused',
+      exitCode: 125,
+      decision: 'forbidden',
+      refusal: { code: 'POLICY_FORBIDDEN' },
+    });
+    expect(existsSync(marker)).toBe(false);
+    expect(entries()).toHaveLength(1);
+  });
+
+  it('prompt: no approver refuses; "no" refuses; "always" saves the prefix shown; a failing approver denies', async () => {
+    const cmd = ['python3', '-c', 'print(6*7)'];
+    expect((await runGuardedCommand(request(cmd), envOf({ unattended: 'in a test' }))).refusal?.code).toBe(
+      'APPROVAL_REQUIRED',
+    );
+    const no: Approver = { how: 'by test', ask: async () => 'no' };
+    expect((await runGuardedCommand(request(cmd), envOf({ approver: no }))).refusal?.code).toBe(
+      'NOT_APPROVED',
+    );
+    const broken: Approver = { how: 'by test', ask: async () => Promise.reject(new Error('client gone')) };
+    expect((await runGuardedCommand(request(cmd), envOf({ approver: broken }))).refusal?.code).toBe(
+      'APPROVAL_FAILED',
+    );
+    const seen: (readonly string[] | undefined)[] = [];
+    const always: Approver = {
+      how: 'by test',
+      ask: async (q) => {
+        seen.push(q.prefix);
+        return 'always';
+      },
+    };
+    const r = await runGuardedCommand(request(cmd), envOf({ approver: always, codexHome: home }));
+    expect(r).toMatchObject({ outcome: 'ran', exitCode: 0 });
+    expect(r.run?.stdout).toBe('42\n');
+    expect(seen).toEqual([cmd]);
+    expect(readFileSync(join(home, 'policy', 'approved.toml'), 'utf8')).toContain(
+      'prefix = ["python3","-c","print(6*7)"]',
+    );
+    const reasons = entries().map((e) => e.reason);
+    expect(reasons.some((x) => /^prompt in a test: denied/.test(x))).toBe(true);
+    expect(reasons.some((x) => /^prompt declined by test/.test(x))).toBe(true);
+    expect(reasons.some((x) => /^prompt could not be asked by test: client gone/.test(x))).toBe(true);
+    expect(
+      reasons.some((x) => /^approved always for prefix "python3 -c print\(6\*7\)" by test/.test(x)),
+    ).toBe(true);
+  });
+
+  it('fail-safe: a policy that fails to load denies; no backend refuses to run unsandboxed', async () => {
+    const bad = Promise.reject(new Error('broken layer'));
+    bad.catch(() => {});
+    const r = await runGuardedCommand(request(['echo', 'x']), envOf({ engine: bad }));
+    expect(r).toMatchObject({ outcome: 'refused', exitCode: 125, refusal: { code: 'POLICY_ERROR' } });
+    const none = await runGuardedCommand(request(['echo', 'x']), envOf({ backend: null }));
+    expect(none).toMatchObject({ outcome: 'refused', refusal: { code: 'SANDBOX_UNAVAILABLE' } });
+    expect(entries().map((e) => e.decision)).toEqual(['denied', 'allowed', 'denied']);
+  });
+
+  it('a rung that cannot enforce the profile is refused; a write the policy cannot see is a file_write denial', async () => {
+    const weak = await runGuardedCommand({ ...request(['true']), rung: 'seccomp' }, envOf());
+    expect(weak).toMatchObject({ outcome: 'refused', refusal: { code: 'SANDBOX_UNAVAILABLE' } });
+    expect(weak.assessment?.rung).toBe('seccomp');
+    const outside = join(home, 'outside.txt');
+    const ok: Approver = { how: 'by test', ask: async () => 'yes' };
+    const w = await runGuardedCommand(
+      { ...request(['python3', '-c', `open(${JSON.stringify(outside)}, "w")`]), profile: 'workspace-write' },
+      envOf({ approver: ok }),
+    );
+    expect(w).toMatchObject({ outcome: 'ran', exitCode: 1 });
+    expect(existsSync(outside)).toBe(false);
+    expect(entries().some((e) => e.operation === 'file_write' && e.decision === 'denied')).toBe(true);
+  });
+
+  it('an abort kills the command; timeouts exit 124 and are audited', async () => {
+    const abort = new AbortController();
+    const started = request(['sleep', '30']);
+    setTimeout(() => abort.abort(), 300);
+    const r = await runGuardedCommand({ ...started, signal: abort.signal }, envOf());
+    expect(r.run?.signal).toBe('SIGKILL');
+    const t = await runGuardedCommand({ ...request(['sleep', '30']), timeoutMs: 300 }, envOf());
+    expect(t.exitCode).toBe(124);
+    expect(entries().some((e) => /^timeout after 300 ms/.test(e.reason))).toBe(true);
+    // Cancelled before the sandbox started (while the policy was pending): nothing runs.
+    const marker = join(dir, 'started');
+    const early = new AbortController();
+    early.abort();
+    const cancelled = runGuardedCommand(
+      { ...request({ script: `echo > ${marker}` }), profile: 'workspace-write', signal: early.signal },
+      envOf(),
+    );
+    await expect(cancelled).rejects.toThrow();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('backendForPlatform loads only the backend for the OS', async () => {
+    expect((await backendForPlatform('linux'))?.id).toBe('linux');
+    expect(await backendForPlatform('aix')).toBeNull();
+  });
+});

@@ -1,0 +1,136 @@
+// An on-disk cache of the Linux probe, so that a one-shot `codex exec` does not launch bwrap and
+// the helper three times before running its command. The key covers everything the probe's
+// answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
+// the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
+import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { InvalidRungError } from './errors.js';
+import { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
+
+/** Set to `0` to turn the cache off (always probe). */
+export const PROBE_CACHE_ENV = 'CODEX_SANDBOX_PROBE_CACHE';
+/** Entries older than this are re-probed even when nothing changed. */
+export const PROBE_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
+const VERSION = 1;
+
+function which(name: string, env: NodeJS.ProcessEnv): string | null {
+  const candidates = name.includes('/')
+    ? [name]
+    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name));
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+function fileHash(path: string | null): string {
+  if (!path) return 'none';
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** The cache key: kernel release, bwrap and helper (path + sha256), uid, own cgroup. */
+export function probeCacheKey(env: NodeJS.ProcessEnv): string {
+  const bwrap = which(env.CODEX_BWRAP ?? 'bwrap', env);
+  const helper = findHelper(env);
+  const parts = [
+    `v${VERSION}`,
+    process.platform,
+    process.arch,
+    release(),
+    `uid=${process.getuid?.() ?? -1}`,
+    `bwrap=${bwrap}:${fileHash(bwrap)}`,
+    `helper=${helper}:${fileHash(helper)}`,
+    `cgroup=${readOr('/proc/self/cgroup', '')}`,
+  ];
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+/** `$XDG_CACHE_HOME/codex/sandbox-probe.json` (default `~/.cache/…`). */
+export function probeCachePath(env: NodeJS.ProcessEnv): string {
+  const root = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
+  return join(root, 'codex', 'sandbox-probe.json');
+}
+
+interface Entry {
+  readonly version: number;
+  readonly key: string;
+  readonly at: number;
+  readonly probe: LinuxProbe;
+}
+
+/** The forced rung comes from the environment, not the cache: apply it to a cached probe. */
+function withForcedRung(probe: LinuxProbe, env: NodeJS.ProcessEnv): LinuxProbe {
+  const forced = env[FORCE_RUNG_ENV]?.trim() || null;
+  if (forced !== null && !LINUX_RUNGS.some((r) => r.id === forced)) {
+    throw new InvalidRungError(
+      `${FORCE_RUNG_ENV}="${forced}" is not a rung; use one of ${LINUX_RUNGS.map((r) => r.id).join(', ')}`,
+    );
+  }
+  return { ...probe, status: { ...probe.status, forced, selected: forced ?? probe.status.best } };
+}
+
+function load(path: string, key: string): LinuxProbe | undefined {
+  try {
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as Entry;
+    if (entry.version !== VERSION || entry.key !== key) return undefined;
+    if (!(Date.now() - entry.at < PROBE_CACHE_TTL_MS)) return undefined;
+    return entry.probe;
+  } catch {
+    return undefined;
+  }
+}
+
+function store(path: string, key: string, probe: LinuxProbe): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: VERSION, key, at: Date.now(), probe } satisfies Entry), {
+      mode: 0o600,
+    });
+    renameSync(tmp, path);
+  } catch {
+    /* a cache that cannot be written only costs the next run a probe */
+  }
+}
+
+/**
+ * Returns the cached probe when its key still matches, else runs `probe` and caches the result.
+ * `refresh` always probes (and rewrites the cache).
+ */
+export function cachedProbe(env: NodeJS.ProcessEnv, probe: () => LinuxProbe, refresh = false): LinuxProbe {
+  if (env[PROBE_CACHE_ENV] === '0' || process.platform !== 'linux') return probe();
+  const path = probeCachePath(env);
+  const key = probeCacheKey(env);
+  const hit = refresh ? undefined : load(path, key);
+  if (hit) return withForcedRung(hit, env);
+  const fresh = probe();
+  store(path, key, { ...fresh, status: { ...fresh.status, forced: null, selected: fresh.status.best } });
+  return fresh;
+}
+
+/** Drops the cached probe (a launch failed: the next probe must look again). */
+export function invalidateProbeCache(env: NodeJS.ProcessEnv = process.env): void {
+  rmSync(probeCachePath(env), { force: true });
+}

@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  cachedProbe,
+  invalidateProbeCache,
+  type LinuxProbe,
+  probeCacheKey,
+  probeCachePath,
+  probeLinux,
+} from '../src/index.js';
+
+let cache: string;
+let env: NodeJS.ProcessEnv;
+beforeEach(() => {
+  cache = mkdtempSync(join(tmpdir(), 'codex-probe-cache-'));
+  env = { ...process.env, XDG_CACHE_HOME: cache };
+  delete env.CODEX_SANDBOX_RUNG;
+  delete env.CODEX_SANDBOX_PROBE_CACHE;
+});
+afterEach(() => rmSync(cache, { recursive: true, force: true }));
+
+describe.skipIf(process.platform !== 'linux')('probe cache', () => {
+  it('the second probe is served from the cache, without probing again', async () => {
+    let probes = 0;
+    const real = await probeLinux({ env, refresh: true });
+    const probe = () => {
+      probes++;
+      return real;
+    };
+    rmSync(probeCachePath(env), { force: true });
+    const first = cachedProbe(env, probe);
+    const second = cachedProbe(env, probe);
+    expect(probes).toBe(1);
+    expect(second.status).toEqual(first.status);
+    cachedProbe(env, probe, true); // refresh always probes
+    expect(probes).toBe(2);
+  });
+
+  it('the key changes with the bwrap binary, the helper binary and the environment that picks them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-probe-bin-'));
+    try {
+      const fake = join(dir, 'bwrap');
+      writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const a = probeCacheKey({ ...env, CODEX_BWRAP: fake });
+      writeFileSync(fake, '#!/bin/sh\nexit 1\n', { mode: 0o755 }); // same path, new content
+      const b = probeCacheKey({ ...env, CODEX_BWRAP: fake });
+      expect(a).not.toBe(b);
+      expect(probeCacheKey(env)).not.toBe(a);
+      const helper = join(dir, 'helper');
+      writeFileSync(helper, 'x', { mode: 0o755 });
+      const h1 = probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper });
+      writeFileSync(helper, 'y', { mode: 0o755 });
+      expect(probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper })).not.toBe(h1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a stale or tampered key re-probes; the forced rung comes from the environment, not the cache', async () => {
+    const real = await probeLinux({ env, refresh: true });
+    let probes = 0;
+    const probe = (): LinuxProbe => {
+      probes++;
+      return real;
+    };
+    const path = probeCachePath(env);
+    rmSync(path, { force: true });
+    cachedProbe(env, probe);
+    const entry = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...entry, key: 'other' }));
+    cachedProbe(env, probe);
+    expect(probes).toBe(2);
+    writeFileSync(path, JSON.stringify({ ...entry, at: Date.now() - 25 * 3600 * 1000 }));
+    cachedProbe(env, probe);
+    expect(probes).toBe(3);
+    const forced = cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'seccomp' }, probe);
+    expect(forced.status).toMatchObject({ forced: 'seccomp', selected: 'seccomp' });
+    expect(() => cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'bogus' }, probe)).toThrow(/not a rung/);
+    invalidateProbeCache(env);
+    cachedProbe(env, probe);
+    expect(probes).toBe(4);
+    expect(cachedProbe({ ...env, CODEX_SANDBOX_PROBE_CACHE: '0' }, probe)).toBe(real);
+    expect(probes).toBe(5);
+  });
+});
