@@ -27,4 +27,12 @@ export {
   SandboxUnavailableError,
   UnsupportedPolicyError,
 } from './errors.js';
-export { hooksPathFromGitConfig } from './git.js';
+export {
+  type GitConfigEntry,
+  type GitConfigFile,
+  GitConfigSyntaxError,
+  gitConfigValue,
+  hooksPathFromGitConfig,
+  parseGitConfig,
+  readGitConfig,
+} from './git.js';
