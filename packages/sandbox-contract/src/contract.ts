@@ -77,6 +77,16 @@ export interface BackendStatus {
   readonly forced: string | null;
   /** The rung a run uses by default: `forced` or `best`. */
   readonly selected: string;
+  /** Why a mechanism cannot work on this host (e.g. user namespaces blocked) and the exact fix. */
+  readonly diagnosis?: readonly HostDiagnosisEntry[];
+}
+
+export interface HostDiagnosisEntry {
+  readonly mechanism: string;
+  /** Stable identifier (`apparmor-userns`, `max-user-namespaces`…). */
+  readonly cause: string;
+  readonly message: string;
+  readonly fix: string;
 }
 
 /** What a rung does and does not enforce for one policy. */
@@ -141,7 +151,7 @@ export interface EnvHygieneOptions {
 
 /** A denial visible in the command's output (EPERM/EACCES, EROFS, network unreachable…). */
 export interface ObservedDenial {
-  readonly kind: 'permission' | 'read-only-filesystem' | 'network' | 'process-limit';
+  readonly kind: 'permission' | 'read-only-filesystem' | 'network' | 'process-limit' | 'secret-read';
   /** The matching output line, trimmed. */
   readonly evidence: string;
 }

@@ -8,6 +8,7 @@ export {
   GUARANTEES,
   type Guarantee,
   HARD_GUARANTEES,
+  type HostDiagnosisEntry,
   type MechanismStatus,
   type ObservedDenial,
   type OutputStream,
