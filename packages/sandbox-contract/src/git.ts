@@ -183,6 +183,17 @@ export function hooksPathFromGitConfig(text: string): string | null {
   }
 }
 
+/** Removes `.` and `..` segments of an absolute POSIX path. */
+function normalize(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join('/')}`;
+}
+
 export interface GitConfigFile {
   readonly path: string;
   readonly entries: readonly GitConfigEntry[];
@@ -215,7 +226,7 @@ export function readGitConfig(
     let p = e.value;
     if (p.startsWith('~/') && io.home) p = `${io.home}/${p.slice(2)}`;
     if (!p.startsWith('/')) p = `${dir}/${p}`;
-    out.push(...readGitConfig(p, io, depth + 1));
+    out.push(...readGitConfig(normalize(p), io, depth + 1));
   }
   return out;
 }

@@ -61,7 +61,9 @@ describe('parseGitConfig: git semantics (issue 16 findings)', () => {
   });
   it('readGitConfig follows include.path and includeIf paths, relative to the including file', () => {
     const files: Record<string, string> = {
-      '/r/.git/config': '[include]\n\tpath = extra.cfg\n[includeIf "gitdir:/r/"]\n\tpath = /abs/if.cfg\n',
+      '/r/.git/config':
+        '[include]\n\tpath = extra.cfg\n[includeIf "gitdir:/r/"]\n\tpath = /abs/if.cfg\n[include]\n\tpath = ../ws.cfg\n',
+      '/r/ws.cfg': '',
       '/r/.git/extra.cfg': '[core]\n\tfsmonitor = ./run-me\n',
       '/abs/if.cfg': '[include]\n\tpath = ~/deep.cfg\n',
       '/home/u/deep.cfg': '[core]\n\thooksPath = /x\n',
@@ -72,6 +74,7 @@ describe('parseGitConfig: git semantics (issue 16 findings)', () => {
       '/r/.git/extra.cfg',
       '/abs/if.cfg',
       '/home/u/deep.cfg',
+      '/r/ws.cfg',
     ]);
     expect(gitConfigValue(got[1]!.entries, 'core.fsmonitor')).toBe('./run-me');
   });

@@ -15,6 +15,11 @@ export interface GitLayout {
   readonly create: readonly string[];
   /** Files whose creation would redirect git (a `commondir` in a main git dir): checked after the run. */
   readonly mustNotAppear: readonly string[];
+  /**
+   * Writable git directories inside the roots, bound onto themselves so that they are mount
+   * points: they cannot be renamed or removed (and replaced by a directory with hooks).
+   */
+  readonly pinned: readonly string[];
 }
 
 /** Names at the top of every writable root that belong to the agent, not to the command. */
@@ -71,7 +76,13 @@ function collect(
   workTree: string,
   dotGit: string,
   home: string,
-  acc: { writable: Set<string>; prot: Set<string>; create: Set<string>; watch: Set<string> },
+  acc: {
+    writable: Set<string>;
+    prot: Set<string>;
+    create: Set<string>;
+    watch: Set<string>;
+    pinned: Set<string>;
+  },
   inWritable: (p: string) => boolean,
   depth: number,
 ): void {
@@ -91,7 +102,11 @@ function collect(
     return;
   }
   const common = commonDirOf(gitDir);
-  for (const d of new Set([gitDir, common])) if (!inWritable(d) && depth === 0) acc.writable.add(d);
+  for (const d of new Set([gitDir, common])) {
+    if (!inWritable(d)) {
+      if (depth === 0) acc.writable.add(d);
+    } else acc.pinned.add(d);
+  }
   const writableNow = (p: string) => inWritable(p) || [...acc.writable].some((w) => isWithin(p, w));
 
   // What can run code in the common dir and the per-worktree dir.
@@ -171,6 +186,7 @@ export function gitLayout(policy: SandboxPolicy, home: string): GitLayout {
     prot: new Set<string>(),
     create: new Set<string>(),
     watch: new Set<string>(),
+    pinned: new Set<string>(),
   };
   const roots = policy.writableRoots.filter((w) => w.readOnlySubpaths.length > 0 && kind(w.root) === 'dir');
   const inWritable = (p: string) => roots.some((w) => isWithin(p, w.root));
@@ -188,6 +204,7 @@ export function gitLayout(policy: SandboxPolicy, home: string): GitLayout {
     protected: sorted(acc.prot),
     create: sorted(acc.create),
     mustNotAppear: sorted(acc.watch).filter((p) => kind(p) === null),
+    pinned: sorted(acc.pinned).filter((p) => !acc.prot.has(p)),
   };
 }
 

@@ -76,6 +76,8 @@ export interface PlanInput {
   readonly protectedPaths?: readonly string[];
   /** Git directories outside the roots that `git commit` writes (a linked worktree's). */
   readonly gitWritable?: readonly string[];
+  /** Writable git directories inside the roots, bound onto themselves (cannot be renamed away). */
+  readonly pinned?: readonly string[];
   /** Existing secrets to make unreadable (real paths), with whether each is a directory. */
   readonly denyRead?: readonly { readonly path: string; readonly dir: boolean }[];
   /** Mode-000 empty directory and file bound over the secrets. */
@@ -120,6 +122,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const gitWritable = (input.gitWritable ?? []).filter((g) => !roots.some((r) => isWithin(g, r)));
   const writable = [...roots, ...gitWritable];
   const prot = [...(input.protectedPaths ?? protectedPaths(policy))];
+  const pinned = input.pinned ?? [];
   const deny = input.denyRead ?? [];
   const masks = input.masks ?? null;
   const env: Record<string, string> = {};
@@ -157,6 +160,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     }
     if (policy.fullDiskWrite) inner.push('--bind-rw', '/');
     for (const r of writable) if (!(policy.privateTmp && isWithin(r, '/tmp'))) inner.push('--bind-rw', r);
+    for (const p of pinned) inner.push('--bind-rw', p);
     for (const p of prot) inner.push('--bind-ro', p);
     for (const d of deny) inner.push('--mask', d.path, d.dir ? masks!.dir : masks!.file);
   }
@@ -167,7 +171,9 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       // Read-only mounts already protect the protected paths; Landlock bounds writes to the roots.
       landlockWritable = [...writable, ...(policy.privateTmp ? ['/tmp'] : [])];
     } else {
-      const excluded = [...prot, ...deny.map((d) => d.path)];
+      // Without a mount namespace nothing can pin a git dir in place, so it stays read-only as a
+      // whole here (no commits on this rung: documented), like a protected path.
+      const excluded = [...prot, ...pinned, ...deny.map((d) => d.path)];
       landlockWritable = writable.flatMap((r) => expandWithExclusions(r, excluded));
       if (input.privateTmpDir) landlockWritable.push(input.privateTmpDir);
     }
@@ -224,6 +230,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     // The private /tmp hides the host's /tmp, including what the launch itself needs when it
     // lives there (a clone in /tmp, say): the working directory, our helper, and the program.
     if (policy.privateTmp) for (const p of neededInTmp()) argv.push('--ro-bind', p, p);
+    for (const p of pinned) argv.push('--bind', p, p);
     for (const p of prot) argv.push('--ro-bind', p, p);
     for (const d of deny) argv.push('--ro-bind', d.dir ? masks!.dir : masks!.file, d.path);
     argv.push('--chdir', cwd, '--');

@@ -246,6 +246,7 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
       privateTmpDir,
       protectedPaths: protectedNow,
       gitWritable: git?.writable ?? [],
+      pinned: git?.pinned ?? [],
       denyRead: secrets,
       masks: secrets.length > 0 && (mechanisms.includes('bwrap') || useNs) ? maskSources() : null,
       nonce,

@@ -42,11 +42,27 @@ describe('single layers', () => {
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(r.observedDenials.map((d) => d.kind)).toContain('read-only-filesystem');
   });
-  it('seccomp alone does not restrict writes, and the assessment says so', async () => {
-    const { r, escaped } = await writeOutside('seccomp', 'seccomp.txt');
-    expect(escaped).toBe(true);
+  it('seccomp alone (helper namespaces off) does not restrict writes, and the assessment says so', async () => {
+    const noNs = createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER_NS: '0' } });
+    const ws = mkdtempSync(join(root, 'ws-'));
+    const target = join(root, 'seccomp.txt');
+    const r = await noNs.run({
+      policy: toSandboxPolicy('workspace-write', { workspaceRoots: [ws] }),
+      command: ['sh', '-c', `echo x > ${target}`],
+      rung: 'seccomp',
+      allowDegraded: true,
+    });
+    expect(existsSync(target)).toBe(true);
     expect(r.assessment.missing).toContain('filesystem-write');
     expect(r.assessment.unenforced).toContain('filesystem-write');
+  });
+  it("the helper's own mount namespace (root, no bwrap) makes the disk read-only: EROFS on the seccomp rung", async (t) => {
+    const s = await sandbox.probe();
+    if (!s.mechanisms.find((m) => m.id === 'helper-ns')?.available) return t.skip('helper cannot unshare here (not root)');
+    const { r, escaped } = await writeOutside('seccomp', 'helper-ns.txt');
+    expect(escaped).toBe(false);
+    expect(r.assessment.mechanisms).toContain('helper-ns');
+    expect(r.stderr).toMatch(/Read-only file system/);
   });
   it('seccomp alone denies AF_INET sockets (python) with EPERM', async () => {
     const r = await sandbox.run({

@@ -14,7 +14,7 @@ const sandbox = createLinuxSandbox();
 describe('probe', () => {
   it('reports every mechanism with a reason, and the rung chain strongest first', async () => {
     const s = await sandbox.probe();
-    expect(s.mechanisms.map((m) => m.id)).toEqual(['bwrap', 'landlock', 'seccomp', 'cgroup-pids']);
+    expect(s.mechanisms.map((m) => m.id)).toEqual(['bwrap', 'landlock', 'seccomp', 'helper-ns', 'cgroup-pids']);
     for (const m of s.mechanisms) expect(m.reason.length).toBeGreaterThan(5);
     expect(s.rungs.map((r) => r.id).slice(0, 5)).toEqual([
       'full',
@@ -63,7 +63,8 @@ describe('probe', () => {
 
 describe('admission (fail-closed)', () => {
   it('refuses offline on the seccomp rung (writes unenforced) unless allowDegraded', async () => {
-    const s = await sandbox.probe();
+    // Without the helper's own namespaces (what an unprivileged user gets), seccomp bounds no write.
+    const s = await createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER_NS: '0' } }).probe();
     const policy = toSandboxPolicy('offline');
     const err = (() => {
       try {

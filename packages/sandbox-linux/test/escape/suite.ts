@@ -54,7 +54,12 @@ async function runCase(
   };
   try {
     c.setup?.(ctx);
-    const policy = toSandboxPolicy(profile, { workspaceRoots: [world.ws], explicit: true });
+    const policy = toSandboxPolicy(profile, {
+      workspaceRoots: [world.ws],
+      explicit: true,
+      // The built-in list plus this world's own secrets (config `sandbox.deny_read`).
+      denyRead: [world.secrets, world.secretFile],
+    });
     const running = backend.run({
       policy,
       command: c.command(ctx),
