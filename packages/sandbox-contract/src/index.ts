@@ -37,3 +37,4 @@ export {
   parseGitConfig,
   readGitConfig,
 } from './git.js';
+export { createTerminalFilter, stripTerminalControls } from './terminal.js';

@@ -1,3 +1,4 @@
+export { createTerminalFilter, stripTerminalControls } from '@codex/sandbox-contract';
 export { createLinuxSandbox, linuxSandbox } from './backend.js';
 export {
   type Assessment,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
+import { rungAvailable } from './rungs.js';
 
 const sandbox = createLinuxSandbox();
 const root = mkdtempSync('/var/tmp/codex-layers-');
@@ -28,21 +29,24 @@ describe('single layers', () => {
     const { escaped } = await writeOutside('none', 'control.txt');
     expect(escaped).toBe(true);
   });
-  it('Landlock alone (no bubblewrap, no seccomp) denies it with EACCES', async () => {
+  it('Landlock alone (no bubblewrap, no seccomp) denies it with EACCES', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'landlock-only')) return t.skip('Landlock unavailable here');
     const { r, escaped } = await writeOutside('landlock-only', 'landlock.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).not.toContain('bwrap');
     expect(r.stderr).toMatch(/Permission denied/);
     expect(r.observedDenials.map((d) => d.kind)).toContain('permission');
   });
-  it('bubblewrap alone (no Landlock, no seccomp) denies it with EROFS', async () => {
+  it('bubblewrap alone (no Landlock, no seccomp) denies it with EROFS', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'bwrap-only')) return t.skip('bubblewrap unavailable here');
     const { r, escaped } = await writeOutside('bwrap-only', 'bwrap.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).not.toContain('landlock');
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(r.observedDenials.map((d) => d.kind)).toContain('read-only-filesystem');
   });
-  it('seccomp alone (helper namespaces off) does not restrict writes, and the assessment says so', async () => {
+  it('seccomp alone (helper namespaces off) does not restrict writes, and the assessment says so', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'seccomp')) return t.skip('seccomp unavailable here');
     const noNs = createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER_NS: '0' } });
     const ws = mkdtempSync(join(root, 'ws-'));
     const target = join(root, 'seccomp.txt');
@@ -58,13 +62,15 @@ describe('single layers', () => {
   });
   it("the helper's own mount namespace (root, no bwrap) makes the disk read-only: EROFS on the seccomp rung", async (t) => {
     const s = await sandbox.probe();
-    if (!s.mechanisms.find((m) => m.id === 'helper-ns')?.available) return t.skip('helper cannot unshare here (not root)');
+    if (!s.mechanisms.find((m) => m.id === 'helper-ns')?.available)
+      return t.skip('helper cannot unshare here (not root)');
     const { r, escaped } = await writeOutside('seccomp', 'helper-ns.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).toContain('helper-ns');
     expect(r.stderr).toMatch(/Read-only file system/);
   });
-  it('seccomp alone denies AF_INET sockets (python) with EPERM', async () => {
+  it('seccomp alone denies AF_INET sockets (python) with EPERM', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'seccomp')) return t.skip('seccomp unavailable here');
     const r = await sandbox.run({
       policy: toSandboxPolicy('offline'),
       command: ['python3', '-c', 'import socket; socket.socket()'],

@@ -1,10 +1,12 @@
 import {
   type Assessment,
   type BackendStatus,
+  createTerminalFilter,
   describeAssessment,
   linuxSandbox,
   type SandboxBackend,
   type SandboxResult,
+  secretsToMask,
 } from '@codex/sandbox-linux';
 import { macosSandbox } from '@codex/sandbox-macos';
 import { windowsSandbox } from '@codex/sandbox-windows';
@@ -59,6 +61,10 @@ export interface RunFlags {
   readonly timeoutMs?: number;
   readonly maxOutputBytes?: number;
   readonly maxProcesses?: number;
+  /** Config `sandbox.deny_read` / `allow_read` / `env_allow` (issue 16). */
+  readonly denyRead?: readonly string[];
+  readonly allowRead?: readonly string[];
+  readonly envAllow?: readonly string[];
 }
 
 function positiveInt(name: string, value: unknown): number | undefined {
@@ -98,6 +104,9 @@ export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunF
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(maxOutputBytes ? { maxOutputBytes } : {}),
     ...(maxProcesses ? { maxProcesses } : {}),
+    denyRead: ctx.config.sandbox.deny_read,
+    allowRead: ctx.config.sandbox.allow_read,
+    envAllow: ctx.config.sandbox.env_allow,
   };
 }
 
@@ -106,6 +115,8 @@ export function policyFor(flags: RunFlags): SandboxPolicy {
     workspaceRoots: flags.workspaceRoots,
     extraWritableRoots: flags.extraWritable,
     explicit: flags.explicit,
+    ...(flags.denyRead ? { denyRead: flags.denyRead } : {}),
+    ...(flags.allowRead ? { allowRead: flags.allowRead } : {}),
   });
 }
 
@@ -153,10 +164,20 @@ export async function runInSandbox(
     ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}),
     ...(flags.maxOutputBytes ? { maxOutputBytes: flags.maxOutputBytes } : {}),
     ...(flags.maxProcesses ? { maxProcesses: flags.maxProcesses } : {}),
-    ...(ctx.json
-      ? {}
-      : { onOutput: (stream, chunk) => (stream === 'stdout' ? ctx.stdout : ctx.stderr).write(chunk) }),
+    ...(flags.envAllow?.length ? { envHygiene: { allow: flags.envAllow } } : {}),
+    ...(ctx.json ? {} : { onOutput: liveOutput(ctx) }),
   });
+}
+
+/** Live output; on a terminal, stripped of control sequences that act on it (OSC 52, erasure…). */
+function liveOutput(ctx: CliContext): (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void {
+  const filters = { stdout: createTerminalFilter(), stderr: createTerminalFilter() };
+  return (stream, chunk) => {
+    const out = stream === 'stdout' ? ctx.stdout : ctx.stderr;
+    if ((out as { isTTY?: boolean }).isTTY === true)
+      out.write(filters[stream](Buffer.from(chunk).toString('utf8')));
+    else out.write(chunk);
+  };
 }
 
 export function resultJson(r: SandboxResult): Record<string, unknown> {
@@ -176,7 +197,12 @@ export function resultJson(r: SandboxResult): Record<string, unknown> {
   };
 }
 
-function printStatus(ctx: CliContext, status: BackendStatus, effective: Assessment | null): void {
+function printStatus(
+  ctx: CliContext,
+  status: BackendStatus,
+  effective: Assessment | null,
+  masked: readonly string[] = [],
+): void {
   const mark = (ok: boolean) => (ok ? paint(ctx, 'green', 'yes') : paint(ctx, 'red', 'no'));
   line(ctx.stdout, `Sandbox backend: ${status.backend} (${status.platform})`);
   line(ctx.stdout);
@@ -222,6 +248,17 @@ function printStatus(ctx: CliContext, status: BackendStatus, effective: Assessme
         ),
       );
     }
+    if (masked.length > 0) {
+      const on = (effective.enforced.secrets?.length ?? 0) > 0;
+      line(
+        ctx.stdout,
+        `${on ? 'Masked (unreadable inside)' : 'NOT masked on this rung'}: ${masked.join(', ')}`,
+      );
+    }
+  }
+  for (const d of status.diagnosis ?? []) {
+    line(ctx.stdout, paint(ctx, 'yellow', `Host: ${d.mechanism}: ${d.message}`));
+    line(ctx.stdout, `  fix: ${d.fix}`);
   }
 }
 
@@ -256,9 +293,11 @@ up; 128+N killed by signal N. CODEX_SANDBOX_RUNG=<rung> forces a rung (tests).`,
       }
       const status = await backend.probe();
       const flags = runFlags(ctx, values);
-      const effective = backend.assess(policyFor(flags), status, flags.rung);
-      if (ctx.json) line(ctx.stdout, JSON.stringify({ ...status, effective }, null, 2));
-      else printStatus(ctx, status, effective);
+      const policy = policyFor(flags);
+      const effective = backend.assess(policy, status, flags.rung);
+      const masked = secretsToMask(policy).map((m) => m.path);
+      if (ctx.json) line(ctx.stdout, JSON.stringify({ ...status, effective, masked }, null, 2));
+      else printStatus(ctx, status, effective, masked);
       return EXIT.OK;
     }
     if (action === 'run') {

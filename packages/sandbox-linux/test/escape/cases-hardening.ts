@@ -23,7 +23,14 @@ const unix = new Map<string, { server: Server; hits: number }>();
 const shm = new Map<string, string>();
 function unixListener(marker: string, path: string): void {
   rmSync(path, { force: true });
-  const entry = { server: createServer((s) => { entry.hits++; s.on('error', () => {}); s.end(); }), hits: 0 };
+  const entry = {
+    server: createServer((s) => {
+      entry.hits++;
+      s.on('error', () => {});
+      s.end();
+    }),
+    hits: 0,
+  };
   entry.server.listen(path);
   unix.set(marker, entry);
 }
@@ -192,7 +199,9 @@ export const HARDENING_CASES: readonly EscapeCase[] = [
     enforced: (a) => by(a, 'metadata'),
     command: (c) => ['chmod', '777', join(c.world.outside, 'victim.txt')],
     escaped: (c) => {
-      const mode = execFileSync('stat', ['-c', '%a', join(c.world.outside, 'victim.txt')], { encoding: 'utf8' });
+      const mode = execFileSync('stat', ['-c', '%a', join(c.world.outside, 'victim.txt')], {
+        encoding: 'utf8',
+      });
       return mode.trim() === '777';
     },
   },
@@ -212,7 +221,8 @@ export const HARDENING_CASES: readonly EscapeCase[] = [
   gitWrite(
     'select the filter with .git/info/attributes',
     undefined,
-    (c) => `mkdir -p ${c.world.ws}/.git/info; echo "* filter=x # ${c.world.marker}" >> ${c.world.ws}/.git/info/attributes`,
+    (c) =>
+      `mkdir -p ${c.world.ws}/.git/info; echo "* filter=x # ${c.world.marker}" >> ${c.world.ws}/.git/info/attributes`,
     (c) => contains(join(c.world.ws, '.git', 'info', 'attributes'), c.world.marker),
   ),
   gitWrite(

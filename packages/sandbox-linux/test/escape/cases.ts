@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Assessment, SandboxResult } from '../../src/contract.js';
-import type { Listeners, Probes, Victim, World } from './fixture.js';
 import { HARDENING_CASES } from './cases-hardening.js';
+import type { Listeners, Probes, Victim, World } from './fixture.js';
 import { isMountedOnHost, processesMatching } from './fixture.js';
 
 export interface EscapeContext {

@@ -177,7 +177,9 @@ export function makeWorld(): World {
   symlinkSync(outside, join(ws, 'link'));
   const secrets = join(parent, 'ssh');
   mkdirSync(secrets, { mode: 0o700 });
-  writeFileSync(join(secrets, 'id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY----- ${marker}\n`, { mode: 0o600 });
+  writeFileSync(join(secrets, 'id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY----- ${marker}\n`, {
+    mode: 0o600,
+  });
   const secretFile = join(parent, 'netrc');
   writeFileSync(secretFile, `machine example.test login u password ${marker}\n`, { mode: 0o600 });
   return {
