@@ -87,6 +87,7 @@ const DENIAL_OPERATION: Record<ObservedDenial['kind'], AuditOperation> = {
   'read-only-filesystem': 'file_write',
   permission: 'other',
   'process-limit': 'process_spawn',
+  'secret-read': 'file_read',
 };
 
 function mechanismText(a: Assessment): string {
