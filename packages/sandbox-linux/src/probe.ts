@@ -47,7 +47,7 @@ export const LINUX_RUNGS: readonly RungDef[] = [
     optional: ['helper-ns'],
   },
   { id: 'bwrap-seccomp', label: 'bubblewrap + seccomp (no Landlock)', core: ['bwrap', 'seccomp'] },
-  { id: 'seccomp', label: 'seccomp only', core: ['seccomp'], optional: ['helper-ns'] },
+  { id: 'seccomp', label: 'seccomp only', core: ['seccomp'] },
   { id: 'none', label: 'no sandbox', core: [] },
   { id: 'landlock-only', label: 'Landlock alone (diagnostic)', core: ['landlock'], diagnostic: true },
   { id: 'bwrap-only', label: 'bubblewrap alone (diagnostic)', core: ['bwrap'], diagnostic: true },

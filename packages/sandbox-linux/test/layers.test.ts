@@ -60,13 +60,14 @@ describe('single layers', () => {
     expect(r.assessment.missing).toContain('filesystem-write');
     expect(r.assessment.unenforced).toContain('filesystem-write');
   });
-  it("the helper's own mount namespace (root, no bwrap) makes the disk read-only: EROFS on the seccomp rung", async (t) => {
+  it("the helper's own mount namespace (root, no bwrap) makes the disk read-only under Landlock", async (t) => {
     const s = await sandbox.probe();
     if (!s.mechanisms.find((m) => m.id === 'helper-ns')?.available)
       return t.skip('helper cannot unshare here (not root)');
-    const { r, escaped } = await writeOutside('seccomp', 'helper-ns.txt');
+    const { r, escaped } = await writeOutside('landlock-seccomp', 'helper-ns.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).toContain('helper-ns');
+    // The read-only mount answers before Landlock is asked.
     expect(r.stderr).toMatch(/Read-only file system/);
   });
   it('seccomp alone denies AF_INET sockets (python) with EPERM', async (t) => {

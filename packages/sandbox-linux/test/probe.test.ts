@@ -75,8 +75,7 @@ describe('probe', () => {
 
 describe('admission (fail-closed)', () => {
   it('refuses offline on the seccomp rung (writes unenforced) unless allowDegraded', async () => {
-    // Without the helper's own namespaces (what an unprivileged user gets), seccomp bounds no write.
-    const s = await createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER_NS: '0' } }).probe();
+    const s = await sandbox.probe();
     const policy = toSandboxPolicy('offline');
     const err = (() => {
       try {
