@@ -49,7 +49,7 @@ export function secretsToMask(policy: SandboxPolicy, home = homedir()): MaskedPa
     const p = expandHome(raw, home);
     if (!p.startsWith('/')) continue;
     try {
-      const real = realpathSync(p);
+      const real = realpathSync.native(p);
       const dir = lstatSync(real).isDirectory();
       if (!out.some((o) => o.path === real)) out.push({ path: real, dir });
     } catch {
