@@ -22,6 +22,7 @@ import { diagnoseUserns } from '../src/diagnose.js';
 import { InvalidRungError, SandboxSetupError } from '../src/errors.js';
 import { secretsToMask } from '../src/run.js';
 import { untrustedReason } from '../src/trust.js';
+import { rungAvailable } from './rungs.js';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = mkdtempSync('/var/tmp/codex-hardening-');
@@ -121,6 +122,29 @@ describe('bwrap and the helper come from fixed, trusted paths', () => {
         allowDegraded: true,
       }),
     ).rejects.toBeInstanceOf(SandboxSetupError);
+  });
+});
+
+describe('the rung is reported only after the launch proves it', () => {
+  it('a helper that skips every layer (no ready line) makes the run fail instead of reporting the rung', async (t) => {
+    // A root-owned stand-in that answers --probe truthfully but then just runs the command.
+    const dir = mkdtempSync(join(root, 'fake-helper-'));
+    chmodSync(dir, 0o755);
+    const fake = join(dir, 'codex-sandbox-helper');
+    writeFileSync(
+      fake,
+      `#!/bin/sh\n[ "$1" = --probe ] && exec ${join(pkg, 'dist', 'codex-sandbox-helper')} --probe\nwhile [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n`,
+      { mode: 0o755 },
+    );
+    const b = createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER: fake } });
+    const s = await b.probe();
+    if (!rungAvailable(s, 'landlock-seccomp')) return t.skip('landlock-seccomp unavailable here');
+    await expect(
+      b.run({ policy: toSandboxPolicy('offline'), command: ['true'], rung: 'landlock-seccomp' }),
+    ).rejects.toThrow(/did not prove rung "landlock-seccomp"/);
+    // The real helper proves it, and its ready line never reaches the command's stderr.
+    const ok = await sandbox.run({ policy: toSandboxPolicy('offline'), command: ['sh', '-c', 'echo e >&2'] });
+    expect(ok.stderr).toBe('e\n');
   });
 });
 
