@@ -86,8 +86,15 @@ export function probeMacos(options: MacosProbeOptions = {}): Promise<MacosProbe>
       // Seatbelt has no per-sandbox process count (RLIMIT_NPROC is per user), no private /tmp
       // and no syscall filter in the Linux sense: those guarantees are reported as missing.
       // `file-write*` denied outside the roots covers mode, owner, times and xattrs (metadata);
-      // the deny-read list and host sockets are not in the profile yet, so they are reported.
-      provides: ['filesystem-write', 'protected-paths', 'network', 'process-isolation', 'metadata'],
+      // `(deny file-read* …)` covers the deny-read list. Host sockets are not restricted yet.
+      provides: [
+        'filesystem-write',
+        'protected-paths',
+        'network',
+        'process-isolation',
+        'metadata',
+        'secrets',
+      ],
       details: { sandboxExec: path },
     };
     const rungs: RungStatus[] = MACOS_RUNGS.map((r) => ({
