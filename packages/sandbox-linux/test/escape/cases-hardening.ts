@@ -75,7 +75,9 @@ function gitWrite(
   };
 }
 
-export const HARDENING_CASES: readonly EscapeCase[] = [
+// Linux-only for now: the macOS suite (darwin-suite.ts) imports this table, and its policy does
+// not carry the fixture's deny-read paths nor the Linux git layout.
+const HARDENING: readonly EscapeCase[] = [
   // ------------------------------------------------------------ capabilities (finding 1)
   {
     id: 'capabilities: all five sets are zero inside (CapInh/CapPrm/CapEff/CapBnd/CapAmb)',
@@ -329,3 +331,5 @@ export const HARDENING_CASES: readonly EscapeCase[] = [
     control: false,
   },
 ];
+
+export const HARDENING_CASES: readonly EscapeCase[] = HARDENING.map((c) => ({ ...c, backends: ['linux'] }));
