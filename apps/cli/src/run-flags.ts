@@ -1,8 +1,13 @@
 // Flags shared by `codex exec` and `codex sandbox run`, and how their results are printed.
 import { setFlagsFromString } from 'node:v8';
-import { resolveWorkspace } from '@codex/core';
-import { type Assessment, describeAssessment, type SandboxResult } from '@codex/sandbox-contract';
-import { CAPABILITIES, parseProfile, type SecurityProfile, toSandboxPolicy } from '@codex/security-profile';
+import { resolveWorkspace, sandboxPolicyFor, type Workspace } from '@codex/core';
+import {
+  type Assessment,
+  createTerminalFilter,
+  describeAssessment,
+  type SandboxResult,
+} from '@codex/sandbox-contract';
+import { CAPABILITIES, parseProfile, type SecurityProfile } from '@codex/security-profile';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
@@ -21,10 +26,7 @@ export const RUN_OPTIONS = {
 export interface RunFlags {
   readonly profile: SecurityProfile;
   readonly explicit: boolean;
-  readonly workspace: {
-    readonly workspaceRoots: readonly string[];
-    readonly extraWritableRoots: readonly string[];
-  };
+  readonly workspace: Workspace;
   readonly allowDegraded: boolean;
   readonly requireFullIsolation: boolean;
   readonly rung?: string;
@@ -70,7 +72,7 @@ export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunF
 }
 
 export function policyFor(flags: RunFlags) {
-  return toSandboxPolicy(flags.profile, { ...flags.workspace, explicit: flags.explicit });
+  return sandboxPolicyFor(flags.profile, flags.workspace, flags.explicit);
 }
 
 /** Prints the rung line and every weakness on stderr (never silently weaker). */
@@ -91,14 +93,20 @@ export function resultJson(r: SandboxResult): Record<string, unknown> {
   };
 }
 
-/** Live output for the terminal; nothing in --json mode (the result carries it). */
+/**
+ * Live output for the terminal; nothing in --json mode (the result carries it). On a terminal it
+ * is stripped of control sequences that act on it (OSC 52 clipboard writes, erasure, cursor moves).
+ */
 export function liveOutput(ctx: CliContext) {
-  return ctx.json
-    ? {}
-    : {
-        onOutput: (s: 'stdout' | 'stderr', c: Uint8Array) =>
-          (s === 'stdout' ? ctx.stdout : ctx.stderr).write(c),
-      };
+  if (ctx.json) return {};
+  const filters = { stdout: createTerminalFilter(), stderr: createTerminalFilter() };
+  return {
+    onOutput: (s: 'stdout' | 'stderr', c: Uint8Array) => {
+      const out = s === 'stdout' ? ctx.stdout : ctx.stderr;
+      if ((out as { isTTY?: boolean }).isTTY === true) out.write(filters[s](Buffer.from(c).toString('utf8')));
+      else out.write(c);
+    },
+  };
 }
 
 /**

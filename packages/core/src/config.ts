@@ -88,6 +88,11 @@ export interface Workspace {
   readonly workspaceRoots: readonly string[];
   /** Extra writable roots (config plus given), only for profiles that write the workspace. */
   readonly extraWritableRoots: readonly string[];
+  /** Config `sandbox.deny_read` / `sandbox.allow_read`: secrets masked beyond (or kept from) the built-in list. */
+  readonly denyRead?: readonly string[];
+  readonly allowRead?: readonly string[];
+  /** Config `sandbox.env_allow`: variables passed to the command besides the core set. */
+  readonly envAllow?: readonly string[];
 }
 
 /** The workspace for `profile`: explicit roots win over the config, which wins over `cwd`. */
@@ -107,5 +112,8 @@ export function resolveWorkspace(
     extraWritableRoots: writes
       ? [...config.sandbox.extra_writable_roots, ...(given.writable ?? [])].map(abs)
       : [],
+    ...(config.sandbox.deny_read?.length ? { denyRead: config.sandbox.deny_read } : {}),
+    ...(config.sandbox.allow_read?.length ? { allowRead: config.sandbox.allow_read } : {}),
+    ...(config.sandbox.env_allow?.length ? { envAllow: config.sandbox.env_allow } : {}),
   };
 }

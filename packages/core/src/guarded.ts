@@ -10,6 +10,7 @@ import {
   type AuditEventInput,
   type AuditOperation,
   CodexError,
+  type SandboxPolicy,
   type SecurityProfile,
   toSandboxPolicy,
 } from '@codex/security-profile';
@@ -110,6 +111,7 @@ export const DENIAL_OPERATION: Readonly<Record<ObservedDenial['kind'], AuditOper
   'read-only-filesystem': 'file_write',
   permission: 'other',
   'process-limit': 'process_spawn',
+  'secret-read': 'file_read',
 };
 
 export function mechanismText(a: Assessment): string {
@@ -273,11 +275,7 @@ function sandboxRequest(r: Run) {
   const command = Array.isArray(req.command)
     ? req.command
     : ['bash', '-c', (req.command as { script: string }).script];
-  const policy = toSandboxPolicy(req.profile, {
-    workspaceRoots: req.workspace.workspaceRoots,
-    extraWritableRoots: req.workspace.extraWritableRoots,
-    explicit: req.explicitProfile === true,
-  });
+  const policy = sandboxPolicyFor(req.profile, req.workspace, req.explicitProfile === true);
   const env = Object.fromEntries(
     Object.entries(req.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined),
   );
@@ -294,7 +292,23 @@ function sandboxRequest(r: Run) {
     ...(req.maxProcesses ? { maxProcesses: req.maxProcesses } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.onOutput ? { onOutput: req.onOutput } : {}),
+    ...(req.workspace.envAllow?.length ? { envHygiene: { allow: req.workspace.envAllow } } : {}),
   };
+}
+
+/** The sandbox policy for a profile over a resolved workspace (roots, secrets to mask). */
+export function sandboxPolicyFor(
+  profile: SecurityProfile,
+  workspace: Workspace,
+  explicit: boolean,
+): SandboxPolicy {
+  return toSandboxPolicy(profile, {
+    workspaceRoots: workspace.workspaceRoots,
+    extraWritableRoots: workspace.extraWritableRoots,
+    explicit,
+    ...(workspace.denyRead ? { denyRead: workspace.denyRead } : {}),
+    ...(workspace.allowRead ? { allowRead: workspace.allowRead } : {}),
+  });
 }
 
 /** Step 3: the OS sandbox; it refuses (before spawning) a profile it cannot enforce. */

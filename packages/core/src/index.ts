@@ -26,6 +26,7 @@ export {
   type GuardedResult,
   mechanismText,
   runGuardedCommand,
+  sandboxPolicyFor,
 } from './guarded.js';
 export {
   ADMIN_POLICY,

@@ -1,6 +1,6 @@
 /**
  * The OS-neutral sandbox backend contract, shared by `@codex/sandbox-linux`, `@codex/sandbox-macos`
- * and `@codex/sandbox-windows`. It imports nothing but *types* from `@codex/security-profile` and no
+ * and `@codex/sandbox-windows`. It imports only types and pure data from `@codex/security-profile` and no
  * `node:` module, so every backend can depend on it without depending on another backend.
  */
 import type { SandboxPolicy, SecurityProfile } from '@codex/security-profile';
@@ -9,7 +9,11 @@ import type { SandboxPolicy, SecurityProfile } from '@codex/security-profile';
 export const GUARANTEES = [
   /** Writes outside the writable roots fail. */
   'filesystem-write',
-  /** `.git`, `.codex`, `.agents` (and a `gitdir:` target) stay read-only inside writable roots. */
+  /**
+   * `.codex`, `.agents` and everything of git that can run code (config, hooks, `core.hooksPath`,
+   * includes, submodule git dirs, `info/attributes`) stay read-only inside writable roots, and
+   * cannot be created when missing.
+   */
   'protected-paths',
   /** No socket other than a Unix socket can reach anything (offline profiles). */
   'network',
@@ -23,6 +27,13 @@ export const GUARANTEES = [
   'process-isolation',
   /** A fork bomb is contained by a process-count limit. */
   'process-limit',
+  // -- issue 16 --
+  /** The deny-read list (`~/.ssh`, cloud credentials, keyrings…) cannot be read. */
+  'secrets',
+  /** Unix sockets of host services (/run, /tmp: container engine, D-Bus, tmux, agents) are unreachable. */
+  'host-sockets',
+  /** Metadata (chmod, chown, utimes, xattrs) cannot change outside the writable roots. */
+  'metadata',
 ] as const;
 export type Guarantee = (typeof GUARANTEES)[number];
 
@@ -66,6 +77,16 @@ export interface BackendStatus {
   readonly forced: string | null;
   /** The rung a run uses by default: `forced` or `best`. */
   readonly selected: string;
+  /** Why a mechanism cannot work on this host (e.g. user namespaces blocked) and the exact fix. */
+  readonly diagnosis?: readonly HostDiagnosisEntry[];
+}
+
+export interface HostDiagnosisEntry {
+  readonly mechanism: string;
+  /** Stable identifier (`apparmor-userns`, `max-user-namespaces`…). */
+  readonly cause: string;
+  readonly message: string;
+  readonly fix: string;
 }
 
 /** What a rung does and does not enforce for one policy. */
@@ -120,20 +141,17 @@ export interface SandboxRequest {
   readonly requireFullIsolation?: boolean;
 }
 
+/** The environment is passed by allow-list: the core set plus `allow`; everything else is dropped. */
 export interface EnvHygieneOptions {
-  /** Case-insensitive substrings; a variable whose name contains one is removed. */
-  readonly denySubstrings?: readonly string[];
-  /** Case-insensitive name prefixes that are removed. */
-  readonly denyPrefixes?: readonly string[];
-  /** Exact names that are removed. */
-  readonly denyNames?: readonly string[];
-  /** Exact names that are kept even when a rule matches. */
-  readonly allowNames?: readonly string[];
+  /** More variables to pass (exact names or `PREFIX*`), e.g. config `sandbox.env_allow`. */
+  readonly allow?: readonly string[];
+  /** Replaces the documented core set (`DEFAULT_ENV_ALLOW` of @codex/security-profile). */
+  readonly core?: readonly string[];
 }
 
 /** A denial visible in the command's output (EPERM/EACCES, EROFS, network unreachable…). */
 export interface ObservedDenial {
-  readonly kind: 'permission' | 'read-only-filesystem' | 'network' | 'process-limit';
+  readonly kind: 'permission' | 'read-only-filesystem' | 'network' | 'process-limit' | 'secret-read';
   /** The matching output line, trimmed. */
   readonly evidence: string;
 }
@@ -180,6 +198,10 @@ export function requiredGuarantees(policy: SandboxPolicy): Guarantee[] {
   if (policy.network.mode === 'none') out.push('network');
   if (policy.privateTmp) out.push('private-tmp');
   out.push('syscall-filter', 'process-isolation', 'process-limit');
+  // An absent list means the built-in one.
+  if (policy.denyRead === undefined || policy.denyRead.length > 0) out.push('secrets');
+  out.push('host-sockets');
+  if (!policy.fullDiskWrite) out.push('metadata');
   return out;
 }
 

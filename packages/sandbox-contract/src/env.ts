@@ -1,49 +1,44 @@
+import { DEFAULT_ENV_ALLOW } from '@codex/security-profile';
 import type { EnvHygieneOptions } from './contract.js';
 
-/** Default secret-stripping rules (case-insensitive). Configurable per run. */
+/**
+ * Default environment rules: the documented core set ({@link DEFAULT_ENV_ALLOW}) and nothing
+ * else. An allow-list, because a deny-list always misses a secret (`MYSQL_PWD`, `SSHPASS`,
+ * `BW_SESSION`, `OP_SESSION_*`, `CI_JOB_JWT`, `SENTRY_DSN`…).
+ */
 export const DEFAULT_ENV_HYGIENE: Required<EnvHygieneOptions> = {
-  denySubstrings: ['TOKEN', 'SECRET', 'KEY', 'PASSWORD', 'PASSWD', 'CREDENTIAL', 'PRIVATE'],
-  denyPrefixes: [
-    'AWS_',
-    'GH_',
-    'GITHUB_',
-    'AZURE_',
-    'GCP_',
-    'GOOGLE_',
-    'NPM_CONFIG__AUTH',
-    'DOCKER_AUTH',
-    'OPENAI_',
-    'ANTHROPIC_',
-  ],
-  denyNames: ['NPM_TOKEN', 'SSH_AUTH_SOCK', 'GPG_AGENT_INFO', 'DATABASE_URL'],
-  allowNames: [],
+  core: DEFAULT_ENV_ALLOW,
+  allow: [],
 };
 
+/** A URL that carries a password (`scheme://user:pass@host`). */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
+
+function matcher(patterns: readonly string[]): (name: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
+  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  return (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p));
+}
+
 /**
- * Returns a copy of `env` without secrets, plus the names removed. A name is removed when it
- * contains a deny substring, starts with a deny prefix or equals a deny name, unless it is in
- * `allowNames`. Undefined values are dropped.
+ * Returns the environment a sandboxed command gets, plus the names removed. A variable passes
+ * when its name is in the core set or in `allow` (exact names, or `PREFIX*`); a core-set
+ * variable whose value is a URL with a password is removed all the same (an explicitly allowed
+ * one is kept: the user asked for it). Undefined values are dropped.
  */
 export function sanitizeEnv(
   env: Readonly<Record<string, string | undefined>>,
   options: EnvHygieneOptions = DEFAULT_ENV_HYGIENE,
 ): { env: Record<string, string>; stripped: string[] } {
-  const up = (xs: readonly string[] | undefined, d: readonly string[]) =>
-    (xs ?? d).map((x) => x.toUpperCase());
-  const subs = up(options.denySubstrings, DEFAULT_ENV_HYGIENE.denySubstrings);
-  const prefixes = up(options.denyPrefixes, DEFAULT_ENV_HYGIENE.denyPrefixes);
-  const names = new Set(up(options.denyNames, DEFAULT_ENV_HYGIENE.denyNames));
-  const allow = new Set(up(options.allowNames, DEFAULT_ENV_HYGIENE.allowNames));
+  const core = matcher(options.core ?? DEFAULT_ENV_HYGIENE.core);
+  const allow = matcher(options.allow ?? []);
   const out: Record<string, string> = {};
   const stripped: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    const u = name.toUpperCase();
-    const deny =
-      !allow.has(u) &&
-      (names.has(u) || prefixes.some((p) => u.startsWith(p)) || subs.some((s) => u.includes(s)));
-    if (deny) stripped.push(name);
-    else out[name] = value;
+    const keep = allow(name) || (core(name) && !URL_WITH_PASSWORD.test(value));
+    if (keep) out[name] = value;
+    else stripped.push(name);
   }
   return { env: out, stripped: stripped.sort() };
 }

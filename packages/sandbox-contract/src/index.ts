@@ -8,6 +8,7 @@ export {
   GUARANTEES,
   type Guarantee,
   HARD_GUARANTEES,
+  type HostDiagnosisEntry,
   type MechanismStatus,
   type ObservedDenial,
   type OutputStream,
@@ -27,4 +28,13 @@ export {
   SandboxUnavailableError,
   UnsupportedPolicyError,
 } from './errors.js';
-export { hooksPathFromGitConfig } from './git.js';
+export {
+  type GitConfigEntry,
+  type GitConfigFile,
+  GitConfigSyntaxError,
+  gitConfigValue,
+  hooksPathFromGitConfig,
+  parseGitConfig,
+  readGitConfig,
+} from './git.js';
+export { createTerminalFilter, stripTerminalControls } from './terminal.js';

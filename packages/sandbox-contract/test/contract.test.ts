@@ -61,6 +61,9 @@ describe('requiredGuarantees', () => {
       'syscall-filter',
       'process-isolation',
       'process-limit',
+      'secrets',
+      'host-sockets',
+      'metadata',
     ]);
     expect(requiredGuarantees(toSandboxPolicy('workspace-net', ws))).toContain('protected-paths');
     expect(requiredGuarantees(toSandboxPolicy('workspace-net', ws))).not.toContain('network');

@@ -2,36 +2,51 @@ import { describe, expect, it } from 'vitest';
 import { findObservedDenials } from '../src/denials.js';
 import { sanitizeEnv } from '../src/env.js';
 
-describe('sanitizeEnv', () => {
+describe('sanitizeEnv (allow-list)', () => {
   const env = {
     PATH: '/usr/bin',
     HOME: '/root',
-    GITHUB_TOKEN: 'x',
-    NPM_TOKEN: 'x',
-    AWS_REGION: 'eu',
-    GH_HOST: 'x',
-    MY_API_KEY: 'x',
-    DB_PASSWORD: 'x',
-    client_secret: 'x',
-    GOOGLE_APPLICATION_CREDENTIALS: '/k.json',
     LANG: 'C',
+    LC_ALL: 'C.UTF-8',
+    GITHUB_TOKEN: 'x',
+    AWS_REGION: 'eu',
+    // The red-team findings: names no deny-list covered.
+    MYSQL_PWD: 'x',
+    SSHPASS: 'x',
+    BW_SESSION: 'x',
+    OP_SESSION_my: 'x',
+    CI_JOB_JWT: 'x',
+    SENTRY_DSN: 'https://abc@o1.ingest.sentry.io/1',
+    UPSTREAM: 'https://user:hunter2@git.example/repo',
     UNSET: undefined,
   };
-  it('strips secrets by default and reports their names', () => {
+  it('passes only the core set and reports every other name', () => {
     const r = sanitizeEnv(env);
-    expect(Object.keys(r.env).sort()).toEqual(['HOME', 'LANG', 'PATH']);
-    expect(r.stripped).toContain('GITHUB_TOKEN');
-    expect(r.stripped).toContain('client_secret');
+    expect(Object.keys(r.env).sort()).toEqual(['HOME', 'LANG', 'LC_ALL', 'PATH']);
+    for (const n of [
+      'MYSQL_PWD',
+      'SSHPASS',
+      'BW_SESSION',
+      'OP_SESSION_my',
+      'CI_JOB_JWT',
+      'SENTRY_DSN',
+      'UPSTREAM',
+    ])
+      expect(r.stripped).toContain(n);
     expect(r.stripped).not.toContain('UNSET');
   });
-  it('is configurable: allow names and custom rules', () => {
-    const r = sanitizeEnv(env, { allowNames: ['AWS_REGION'], denySubstrings: ['LANG'] });
+  it('drops a core-set variable that carries a URL with a password', () => {
+    const r = sanitizeEnv({ PATH: '/bin', TERM: 'https://u:p@evil.example/' });
+    expect(r.env).toEqual({ PATH: '/bin' });
+    expect(r.stripped).toEqual(['TERM']);
+  });
+  it('is extended by config: exact names and PREFIX*', () => {
+    const r = sanitizeEnv(env, { allow: ['AWS_REGION', 'OP_*'] });
     expect(r.env.AWS_REGION).toBe('eu');
-    expect(r.env.LANG).toBeUndefined();
-    expect(r.env.MY_API_KEY).toBe('x'); // the default substrings were replaced
+    expect(r.env.OP_SESSION_my).toBe('x');
+    expect(r.env.GITHUB_TOKEN).toBeUndefined();
   });
 });
-
 describe('findObservedDenials', () => {
   it('classifies typical denial messages', () => {
     const d = findObservedDenials(

@@ -33,6 +33,20 @@ for (const rung of ['full', 'landlock-seccomp', 'bwrap-seccomp']) {
     if (r.exitCode !== 0) throw new Error(`sandboxed true exited ${r.exitCode}: ${r.stderr}`);
   };
 }
+// The realistic case since issue 16: workspace-write in a git repository (git layout read with
+// git's grammar, protected paths bound, secrets masked, helper proof line).
+const { execFileSync } = await import('node:child_process');
+const { mkdtempSync, rmSync } = await import('node:fs');
+const repo = mkdtempSync('/var/tmp/codex-bench-ws-');
+execFileSync('git', ['init', '-q', repo]);
+process.once('exit', () => rmSync(repo, { recursive: true, force: true }));
+const wsPolicy = toSandboxPolicy('workspace-write', { workspaceRoots: [repo] });
+if (status.rungs.find((r) => r.id === 'full')?.available) {
+  tasks['sandbox full true (workspace-write, git repo)'] = async () => {
+    const r = await sandbox.run({ policy: wsPolicy, command: ['true'], cwd: repo, rung: 'full' });
+    if (r.exitCode !== 0) throw new Error(`sandboxed true exited ${r.exitCode}: ${r.stderr}`);
+  };
+}
 
 // @anthropic-ai/sandbox-runtime, same policy idea (no network, writes nowhere), when it works here.
 let srt = { available: false, reason: 'not installed' };

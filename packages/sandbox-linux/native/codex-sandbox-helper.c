@@ -16,6 +16,21 @@
  *   --no-chmod       with --seccomp: chmod/chown/xattr/utime family fails with EPERM (used when
  *                    nothing may be written and no mount namespace makes the disk read-only)
  *   --no-new-privs   set PR_SET_NO_NEW_PRIVS (always set by --landlock and --seccomp)
+ *   --unshare-ipc-uts  new IPC and UTS namespaces (needs CAP_SYS_ADMIN: root without bwrap)
+ *   --mount-ns       new mount namespace, propagation private, every mount read-only; then, in
+ *                    order: --bind-rw PATH (writable again), --bind-ro PATH (read-only bind of a
+ *                    protected path), --mask PATH SRC (bind SRC, a mode-000 file or directory,
+ *                    over a secret), --tmpfs PATH (empty private tmpfs, e.g. /run, /dev/shm),
+ *                    --rebind PATH (bind PATH's host file back after a --tmpfs hid it;
+ *                    --rebind-rw PATH: writable)
+ *   --read PATH      (repeatable, with --landlock) reading files/executing is limited to these
+ *                    paths (the built-in secrets are left out of the list)
+ *   --drop-caps      clear the bounding, ambient, inheritable, permitted and effective capability
+ *                    sets (securebits NOROOT locked first when allowed); verified, fatal otherwise
+ *   --close-fds      close every descriptor above 2 before exec (--keep-fd N keeps N)
+ *   --host-ns LIST   refuse to run unless each namespace "name:[inode]" in LIST (comma separated)
+ *                    differs from ours: proves the launcher above us really created them
+ *   --ready NONCE    just before exec, write "codex-sandbox-helper: ready NONCE <layers>" on stderr
  *   -- CMD ARGS...   execvp the command
  *
  *   --probe          print one JSON line describing what this kernel offers, then exit 0
@@ -31,12 +46,19 @@
  *          open_tree, move_mount, fsopen, fsconfig, fsmount, fspick, mount_setattr,
  *          userfaultfd, clone(flags with any CLONE_NEW*)
  *   ENOSYS: clone3 (its flags live in memory a filter cannot read; libc falls back to clone)
+ *          fanotify_init, sethostname, setdomainname, syslog, reboot, swapon, swapoff, acct,
+ *          settimeofday, clock_settime, clock_adjtime, adjtimex, iopl, ioperm, quotactl,
+ *          vhangup, open_by_handle_at, lookup_dcookie, pidfd_getfd,
+ *          ioctl(TIOCSTI/TIOCLINUX) (keystroke injection into a terminal),
+ *          mknod/mknodat of a character or block device, prlimit64 on another process (pid != 0)
  *   EPERM when --no-network: socket(domain != AF_UNIX)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -45,11 +67,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define EXIT_SETUP 121
@@ -125,7 +150,7 @@ static int landlock_abi(void) {
 
 /* ---------------------------------------------------------------- seccomp */
 
-#define MAX_FILTER 160
+#define MAX_FILTER 256
 static struct sock_filter filter[MAX_FILTER];
 static unsigned short flen = 0;
 
@@ -202,6 +227,53 @@ static void install_seccomp(int no_network, int no_chmod) {
     };
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) deny_nr(meta[i], eperm);
   }
+  static const long admin[] = {
+    __NR_fanotify_init, __NR_sethostname, __NR_setdomainname, __NR_syslog, __NR_reboot,
+    __NR_swapon, __NR_swapoff, __NR_acct, __NR_settimeofday, __NR_clock_settime,
+    __NR_clock_adjtime, __NR_adjtimex, __NR_quotactl, __NR_vhangup, __NR_open_by_handle_at,
+#ifdef __NR_iopl
+    __NR_iopl, __NR_ioperm,
+#endif
+#ifdef __NR_lookup_dcookie
+    __NR_lookup_dcookie,
+#endif
+#ifdef __NR_pidfd_getfd
+    __NR_pidfd_getfd,
+#else
+    438,
+#endif
+  };
+  for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++) deny_nr(admin[i], eperm);
+  /* ioctl(fd, TIOCSTI | TIOCLINUX): typing into (or reprogramming) a terminal. Arg 1, low word. */
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4));
+  emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 0, 1));
+  RET(eperm);
+  LOAD_NR();
+  /* prlimit64(pid, ...): only on ourselves (pid 0). */
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 0, 3));
+  emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
+  RET(eperm);
+  LOAD_NR();
+  /* mknod(path, mode, dev) / mknodat(dirfd, path, mode, dev): no character or block devices. */
+#ifdef __NR_mknod
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknod, 0, 5));
+  emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+  emit((struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1));
+  RET(eperm);
+  LOAD_NR();
+#endif
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 0, 5));
+  emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])));
+  emit((struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0));
+  emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1));
+  RET(eperm);
+  LOAD_NR();
   /* clone: creating namespaces is the same as unshare. Flags are argument 0 (low word). */
   emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3));
   emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
@@ -224,7 +296,7 @@ static void install_seccomp(int no_network, int no_chmod) {
 
 /* ---------------------------------------------------------------- landlock */
 
-static void install_landlock(char **rw, int nrw, int no_network) {
+static void install_landlock(char **rw, int nrw, char **rd, int nrd, int no_network) {
   int abi = landlock_abi();
   if (abi < 1) {
     errno = -abi;
@@ -234,12 +306,15 @@ static void install_landlock(char **rw, int nrw, int no_network) {
                        LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO |
                        LL_FS_MAKE_BLOCK | LL_FS_MAKE_SYM;
   uint64_t file_write = LL_FS_WRITE_FILE;
+  /* With --read, reading file contents and executing are handled too (directory listing is not:
+     a grant on / would cover every directory below it). */
+  uint64_t read_rights = nrd > 0 ? (LL_FS_READ_FILE | LL_FS_EXECUTE) : 0;
   if (abi >= 2) dir_write |= LL_FS_REFER;
   if (abi >= 3) {
     dir_write |= LL_FS_TRUNCATE;
     file_write |= LL_FS_TRUNCATE;
   }
-  struct ll_ruleset_attr attr = {.handled_access_fs = dir_write, .handled_access_net = 0, .scoped = 0};
+  struct ll_ruleset_attr attr = {.handled_access_fs = dir_write | read_rights, .handled_access_net = 0, .scoped = 0};
   size_t size = sizeof(uint64_t);
   if (abi >= 4) {
     size = 2 * sizeof(uint64_t);
@@ -251,21 +326,22 @@ static void install_landlock(char **rw, int nrw, int no_network) {
   }
   int ruleset = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);
   if (ruleset < 0) die("landlock_create_ruleset");
-  for (int i = 0; i < nrw; i++) {
-    int fd = open(rw[i], O_PATH | O_CLOEXEC);
+  for (int i = 0; i < nrw + nrd; i++) {
+    const char *path = i < nrw ? rw[i] : rd[i - nrw];
+    int fd = open(path, O_PATH | O_CLOEXEC);
     if (fd < 0) {
-      if (errno == ENOENT) continue; /* a writable root that does not exist grants nothing */
-      fprintf(stderr, "codex-sandbox-helper: open %s: %s\n", rw[i], strerror(errno));
+      if (errno == ENOENT) continue; /* a root that does not exist grants nothing */
+      fprintf(stderr, "codex-sandbox-helper: open %s: %s\n", path, strerror(errno));
       exit(EXIT_SETUP);
     }
     struct stat st;
     if (fstat(fd, &st) != 0) die("fstat");
-    struct ll_path_beneath_attr pb = {
-        .allowed_access = S_ISDIR(st.st_mode) ? dir_write : file_write,
-        .parent_fd = fd,
-    };
+    uint64_t file_read = read_rights;
+    uint64_t access = i < nrw ? (S_ISDIR(st.st_mode) ? dir_write : file_write) | read_rights
+                              : (S_ISDIR(st.st_mode) ? read_rights : file_read);
+    struct ll_path_beneath_attr pb = {.allowed_access = access, .parent_fd = fd};
     if (syscall(__NR_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) != 0) {
-      fprintf(stderr, "codex-sandbox-helper: landlock_add_rule %s: %s\n", rw[i], strerror(errno));
+      fprintf(stderr, "codex-sandbox-helper: landlock_add_rule %s: %s\n", path, strerror(errno));
       exit(EXIT_SETUP);
     }
     close(fd);
@@ -273,6 +349,248 @@ static void install_landlock(char **rw, int nrw, int no_network) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
   if (syscall(__NR_landlock_restrict_self, ruleset, 0) != 0) die("landlock_restrict_self");
   close(ruleset);
+}
+
+
+/* ---------------------------------------------------------------- capabilities */
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_IS_SET 1
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#define SB_NOROOT (1 << 0)
+#define SB_NOROOT_LOCKED (1 << 1)
+#define SB_NO_SETUID_FIXUP (1 << 2)
+#define SB_NO_SETUID_FIXUP_LOCKED (1 << 3)
+
+static int last_cap(void) {
+  int last = 40;
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+  if (f) {
+    if (fscanf(f, "%d", &last) != 1) last = 40;
+    fclose(f);
+  }
+  return last;
+}
+
+static int has_effective(int cap) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) != 0) return 0;
+  return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/* Clears all five capability sets and verifies it. Root without capabilities is an ordinary user
+   that happens to own root's files: Landlock, seccomp and read-only mounts still bound it. */
+static void drop_caps(void) {
+  int last = last_cap();
+  /* Keep root from regaining everything at exec (and at setuid) where we may set it. */
+  if (has_effective(8 /* CAP_SETPCAP */)) {
+    int bits = SB_NOROOT | SB_NOROOT_LOCKED | SB_NO_SETUID_FIXUP | SB_NO_SETUID_FIXUP_LOCKED;
+    if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) die("prctl(PR_SET_SECUREBITS)");
+  }
+  for (int c = 0; c <= last; c++) {
+    int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+    if (r == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) die("prctl(PR_CAPBSET_DROP)");
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    die("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  memset(d, 0, sizeof d);
+  if (syscall(SYS_capset, &h, d) != 0) die("capset");
+  /* Verify. */
+  if (syscall(SYS_capget, &h, d) != 0) die("capget");
+  for (int i = 0; i < 2; i++)
+    if (d[i].effective || d[i].permitted || d[i].inheritable) die_msg("capabilities remain after capset");
+  for (int c = 0; c <= last; c++) {
+    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1) die_msg("bounding set not empty");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1) die_msg("ambient set not empty");
+  }
+}
+
+/* ---------------------------------------------------------------- descriptors */
+
+static void close_fds(const int *keep, int nkeep) {
+  int maxfd = 3;
+  for (int k = 0; k < nkeep; k++)
+    if (keep[k] + 1 > maxfd) maxfd = keep[k] + 1;
+  /* Close everything above 2 except the kept ones (few, so close the gaps one range at a time). */
+  unsigned int from = 3;
+  for (;;) {
+    int next = -1;
+    for (int k = 0; k < nkeep; k++)
+      if (keep[k] >= (int)from && (next < 0 || keep[k] < next)) next = keep[k];
+    unsigned int to = next < 0 ? ~0U : (unsigned int)next - 1;
+    if (to >= from) {
+#ifdef SYS_close_range
+      if (syscall(SYS_close_range, from, to, 0) != 0)
+#endif
+      {
+        long lim = sysconf(_SC_OPEN_MAX);
+        if (lim < 0 || lim > 1048576) lim = 1048576;
+        for (long fd = from; fd <= (long)to && fd < lim; fd++) close((int)fd);
+      }
+    }
+    if (next < 0) break;
+    from = (unsigned int)next + 1;
+  }
+  (void)maxfd;
+}
+
+/* ---------------------------------------------------------------- namespaces and mounts */
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+struct codex_mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+static void set_ro(const char *path, int ro, int recursive) {
+  struct codex_mount_attr a = {0};
+  if (ro) a.attr_set = MOUNT_ATTR_RDONLY;
+  else a.attr_clr = MOUNT_ATTR_RDONLY;
+  if (syscall(__NR_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a, sizeof a) != 0) {
+    fprintf(stderr, "codex-sandbox-helper: mount_setattr %s: %s\n", path, strerror(errno));
+    exit(EXIT_SETUP);
+  }
+}
+
+static void bind_mount(const char *src, const char *dst) {
+  if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0) {
+    fprintf(stderr, "codex-sandbox-helper: bind %s on %s: %s\n", src, dst, strerror(errno));
+    exit(EXIT_SETUP);
+  }
+}
+
+enum { OP_RW, OP_RO, OP_MASK, OP_TMPFS, OP_REBIND, OP_REBIND_RW };
+struct mount_op {
+  int kind;
+  const char *a;
+  const char *b;
+  int fd; /* OP_REBIND: the host file, opened before any tmpfs hides it */
+};
+
+static void mkdirs_for(const char *path, int is_dir) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) die_msg("path too long");
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    mkdir(buf, 0755);
+    *p = '/';
+  }
+  if (is_dir) mkdir(buf, 0755);
+  else {
+    int fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
+  }
+}
+
+static void apply_mounts(struct mount_op *ops, int nops) {
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) die("getcwd");
+  if (unshare(CLONE_NEWNS) != 0) die("unshare(CLONE_NEWNS)");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make / private");
+  /* Sources a --tmpfs may hide later are opened now, in the new namespace's copy of the host's view
+     (a descriptor from the old namespace cannot be bind-mounted). */
+  for (int i = 0; i < nops; i++) {
+    if (ops[i].kind == OP_REBIND || ops[i].kind == OP_REBIND_RW) ops[i].fd = open(ops[i].a, O_PATH | O_CLOEXEC);
+    if (ops[i].kind == OP_MASK) {
+      ops[i].fd = open(ops[i].b, O_PATH | O_CLOEXEC);
+      if (ops[i].fd < 0) die("open mask source");
+    }
+  }
+  set_ro("/", 1, 1);
+  for (int i = 0; i < nops; i++) {
+    struct mount_op *o = &ops[i];
+    struct stat st;
+    switch (o->kind) {
+    case OP_RW:
+      if (stat(o->a, &st) != 0) continue; /* nothing to grant */
+      bind_mount(o->a, o->a);
+      set_ro(o->a, 0, 0);
+      break;
+    case OP_RO:
+      if (stat(o->a, &st) != 0) continue;
+      bind_mount(o->a, o->a);
+      set_ro(o->a, 1, 1);
+      break;
+    case OP_MASK: {
+      if (lstat(o->a, &st) != 0) continue;
+      char src[64];
+      snprintf(src, sizeof src, "/proc/self/fd/%d", o->fd);
+      bind_mount(src, o->a);
+      set_ro(o->a, 1, 0);
+      close(o->fd);
+      break;
+    }
+    case OP_TMPFS:
+      if (stat(o->a, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      if (mount("tmpfs", o->a, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+        fprintf(stderr, "codex-sandbox-helper: tmpfs on %s: %s\n", o->a, strerror(errno));
+        exit(EXIT_SETUP);
+      }
+      if (strcmp(o->a, "/dev/shm") == 0 || strcmp(o->a, "/tmp") == 0) chmod(o->a, 01777);
+      break;
+    case OP_REBIND:
+    case OP_REBIND_RW: {
+      if (o->fd < 0) continue;
+      char src[64];
+      snprintf(src, sizeof src, "/proc/self/fd/%d", o->fd);
+      if (fstat(o->fd, &st) != 0) die("fstat");
+      mkdirs_for(o->a, S_ISDIR(st.st_mode));
+      bind_mount(src, o->a);
+      set_ro(o->a, o->kind == OP_REBIND, 0);
+      close(o->fd);
+      break;
+    }
+    }
+  }
+  /* Our working directory still points into the old (now read-only) mounts. */
+  if (chdir(cwd) != 0) die("chdir back to the working directory");
+}
+
+/* "pid:[4026531836],net:[4026531840]": each of our namespaces must differ from these. */
+static void check_host_ns(const char *list) {
+  char buf[1024];
+  if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) die_msg("--host-ns too long");
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    char *colon = strchr(tok, ':');
+    if (!colon) die_msg("--host-ns: expected name:[inode]");
+    char path[128], link[128];
+    snprintf(path, sizeof path, "/proc/self/ns/%.*s", (int)(colon - tok), tok);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0) die("readlink /proc/self/ns");
+    link[n] = 0;
+    if (strcmp(link, tok) == 0) {
+      fprintf(stderr, "codex-sandbox-helper: still in the host's %.*s namespace: the launcher did not isolate\n",
+              (int)(colon - tok), tok);
+      exit(EXIT_SETUP);
+    }
+  }
+}
+
+/* Can this process create IPC/UTS/mount namespaces itself (root with CAP_SYS_ADMIN)? */
+static int can_unshare(void) {
+  pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) == 0 ? 0 : 1);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* ---------------------------------------------------------------- probe */
@@ -284,9 +602,10 @@ static int probe(void) {
   long errno_avail = syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
   int seccomp_errno = errno_avail == 0 ? 0 : errno;
   printf("{\"arch\":\"%s\",\"landlockAbi\":%d,\"landlockError\":\"%s\",\"seccompMode\":%ld,"
-         "\"seccompFilter\":%s,\"seccompError\":\"%s\"}\n",
+         "\"seccompFilter\":%s,\"seccompError\":\"%s\",\"canUnshare\":%s}\n",
          CODEX_ARCH_NAME, abi, abi < 0 ? strerror(-abi) : "", seccomp_mode,
-         errno_avail == 0 ? "true" : "false", errno_avail == 0 ? "" : strerror(seccomp_errno));
+         errno_avail == 0 ? "true" : "false", errno_avail == 0 ? "" : strerror(seccomp_errno),
+         can_unshare() ? "true" : "false");
   return 0;
 }
 
@@ -294,13 +613,18 @@ static int probe(void) {
 
 int main(int argc, char **argv) {
   int use_landlock = 0, use_seccomp = 0, no_network = 0, no_chmod = 0, nnp = 0, new_session = 0;
-  const char *cgroup = NULL;
+  int dropcaps = 0, closefds = 0, unshare_ipc_uts = 0, mount_ns = 0;
+  const char *cgroup = NULL, *host_ns = NULL, *ready = NULL;
   long nproc = -1;
   char **rw = calloc((size_t)argc, sizeof(char *));
-  int nrw = 0, i = 1;
-  if (!rw) die("calloc");
+  char **rd = calloc((size_t)argc, sizeof(char *));
+  int *keep = calloc((size_t)argc, sizeof(int));
+  struct mount_op *ops = calloc((size_t)argc, sizeof(struct mount_op));
+  int nrw = 0, nrd = 0, nkeep = 0, nops = 0, i = 1;
+  if (!rw || !rd || !keep || !ops) die("calloc");
   for (; i < argc; i++) {
     const char *a = argv[i];
+    int more = i + 1 < argc;
     if (strcmp(a, "--") == 0) {
       i++;
       break;
@@ -318,11 +642,42 @@ int main(int argc, char **argv) {
       nnp = 1;
     } else if (strcmp(a, "--setsid") == 0) {
       new_session = 1;
-    } else if (strcmp(a, "--rw") == 0 && i + 1 < argc) {
+    } else if (strcmp(a, "--drop-caps") == 0) {
+      dropcaps = 1;
+    } else if (strcmp(a, "--close-fds") == 0) {
+      closefds = 1;
+    } else if (strcmp(a, "--unshare-ipc-uts") == 0) {
+      unshare_ipc_uts = 1;
+    } else if (strcmp(a, "--mount-ns") == 0) {
+      mount_ns = 1;
+    } else if (strcmp(a, "--keep-fd") == 0 && more) {
+      keep[nkeep++] = atoi(argv[++i]);
+    } else if (strcmp(a, "--rw") == 0 && more) {
       rw[nrw++] = argv[++i];
-    } else if (strcmp(a, "--cgroup") == 0 && i + 1 < argc) {
+    } else if (strcmp(a, "--read") == 0 && more) {
+      rd[nrd++] = argv[++i];
+    } else if (strcmp(a, "--bind-rw") == 0 && more) {
+      ops[nops++] = (struct mount_op){OP_RW, argv[++i], NULL, -1};
+    } else if (strcmp(a, "--bind-ro") == 0 && more) {
+      ops[nops++] = (struct mount_op){OP_RO, argv[++i], NULL, -1};
+    } else if (strcmp(a, "--tmpfs") == 0 && more) {
+      ops[nops++] = (struct mount_op){OP_TMPFS, argv[++i], NULL, -1};
+    } else if (strcmp(a, "--rebind") == 0 && more) {
+      ops[nops++] = (struct mount_op){OP_REBIND, argv[++i], NULL, -1};
+    } else if (strcmp(a, "--rebind-rw") == 0 && more) {
+      ops[nops++] = (struct mount_op){OP_REBIND_RW, argv[++i], NULL, -1};
+    } else if (strcmp(a, "--mask") == 0 && i + 2 < argc) {
+      ops[nops].kind = OP_MASK;
+      ops[nops].a = argv[++i];
+      ops[nops].b = argv[++i];
+      ops[nops++].fd = -1;
+    } else if (strcmp(a, "--host-ns") == 0 && more) {
+      host_ns = argv[++i];
+    } else if (strcmp(a, "--ready") == 0 && more) {
+      ready = argv[++i];
+    } else if (strcmp(a, "--cgroup") == 0 && more) {
       cgroup = argv[++i];
-    } else if (strcmp(a, "--nproc") == 0 && i + 1 < argc) {
+    } else if (strcmp(a, "--nproc") == 0 && more) {
       char *end = NULL;
       nproc = strtol(argv[++i], &end, 10);
       if (!end || *end || nproc < 1) die_msg("--nproc needs a positive integer");
@@ -343,14 +698,25 @@ int main(int argc, char **argv) {
     if (write(fd, pid, (size_t)n) != n) die("join cgroup");
     close(fd);
   }
+  if (host_ns) check_host_ns(host_ns);
   if (nproc > 0) {
     struct rlimit rl = {.rlim_cur = (rlim_t)nproc, .rlim_max = (rlim_t)nproc};
     if (setrlimit(RLIMIT_NPROC, &rl) != 0) die("setrlimit(RLIMIT_NPROC)");
   }
   if (new_session && getsid(0) != getpid() && setsid() < 0) die("setsid");
+  if (unshare_ipc_uts && unshare(CLONE_NEWIPC | CLONE_NEWUTS) != 0) die("unshare(CLONE_NEWIPC|CLONE_NEWUTS)");
+  if (mount_ns) apply_mounts(ops, nops);
+  if (dropcaps) drop_caps();
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
-  if (use_landlock) install_landlock(rw, nrw, no_network);
+  if (use_landlock) install_landlock(rw, nrw, rd, nrd, no_network);
   if (use_seccomp) install_seccomp(no_network, no_chmod);
+  if (closefds) close_fds(keep, nkeep);
+  if (ready) {
+    fprintf(stderr, "codex-sandbox-helper: ready %s caps=%s ns=%s%s landlock=%d seccomp=%d fds=%s\n", ready,
+            dropcaps ? "0" : "kept", unshare_ipc_uts ? "ipc,uts" : "", mount_ns ? ",mnt" : "",
+            use_landlock ? landlock_abi() : 0, use_seccomp, closefds ? "closed" : "inherited");
+    fflush(stderr);
+  }
   execvp(argv[i], &argv[i]);
   fprintf(stderr, "codex-sandbox-helper: exec %s: %s\n", argv[i], strerror(errno));
   return errno == ENOENT ? 127 : 126;

@@ -1,3 +1,4 @@
+export { createTerminalFilter, stripTerminalControls } from '@codex/sandbox-contract';
 export { createLinuxSandbox, linuxSandbox } from './backend.js';
 export {
   type Assessment,
@@ -18,6 +19,7 @@ export {
   type SandboxResult,
 } from './contract.js';
 export { findObservedDenials } from './denials.js';
+export { diagnoseUserns, type HostDiagnosis, type HostFacts } from './diagnose.js';
 export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
 export {
   InvalidCommandError,
@@ -27,14 +29,25 @@ export {
   SandboxUnavailableError,
   UnsupportedPolicyError,
 } from './errors.js';
+export { AGENT_NAMES, type GitLayout, gitLayout } from './git-protect.js';
 export {
   expandWithExclusions,
+  HOST_SOCKET_DIRS,
   type LaunchPlan,
   planLaunch,
   protectedPaths,
   WRITABLE_DEVICES,
 } from './plan.js';
-export { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe, probeLinux } from './probe.js';
+export {
+  FORCE_RUNG_ENV,
+  findHelper,
+  HELPER_NS_ENV,
+  helperCflags,
+  LINUX_RUNGS,
+  type LinuxProbe,
+  locateHelper,
+  probeLinux,
+} from './probe.js';
 export {
   cachedProbe,
   invalidateProbeCache,
@@ -49,4 +62,8 @@ export {
   DEFAULT_MAX_PROCESSES,
   DEFAULT_TIMEOUT_MS,
   HELPER_SETUP_EXIT,
+  type MaskedPath,
+  READY_PREFIX,
+  secretsToMask,
 } from './run.js';
+export { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';

@@ -1,6 +1,8 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { lstatSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { isWithin, type SandboxPolicy } from '@codex/security-profile';
+import { gitLayout } from './git-protect.js';
 
 /** Device nodes a command may always write (they hold no data). */
 export const WRITABLE_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/tty', '/dev/ptmx', '/dev/pts'];
@@ -14,57 +16,15 @@ function exists(path: string): boolean {
   }
 }
 
-/** `core.hooksPath` from a git config file, if set (resolved against the work tree). */
-function hooksPathOf(gitDir: string, workTree: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(join(gitDir, 'config'), 'utf8');
-  } catch {
-    return null;
-  }
-  let inCore = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) inCore = /^\[core\]$/i.test(line);
-    const m = inCore ? /^hookspath\s*=\s*(.+)$/i.exec(line) : null;
-    if (m?.[1]) {
-      const v = m[1].trim().replace(/^"(.*)"$/, '$1');
-      return isAbsolute(v) ? v : resolve(workTree, v);
-    }
-  }
-  return null;
-}
-
 /**
- * Every path that must stay read-only inside the writable roots: the policy's protected
- * subpaths that exist, the target of a `.git` *file* (`gitdir: …`, used by worktrees and
- * submodules), which holds the hooks and config of that checkout, and a `core.hooksPath`
- * directory configured in the repository.
+ * Every existing path that must stay read-only inside the writable roots (see `gitLayout`):
+ * `.codex`, `.agents`, and what of git can run code — `config` and its includes,
+ * `config.worktree`, `hooks`, `info`, `modules`, a `core.hooksPath` directory, a `.git` file and
+ * the git dir it points to's code-running parts, submodules' `.git`, programs named by config
+ * that live in the workspace.
  */
-export function protectedPaths(policy: SandboxPolicy): string[] {
-  const out = new Set<string>();
-  for (const w of policy.writableRoots) {
-    for (const p of w.readOnlySubpaths) {
-      if (!exists(p)) continue;
-      out.add(p);
-      if (!p.endsWith('/.git')) continue;
-      try {
-        let gitDir = p;
-        if (statSync(p).isFile()) {
-          const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(p, 'utf8'));
-          if (!m?.[1]) continue;
-          const target = m[1].trim();
-          gitDir = isAbsolute(target) ? target : resolve(p, '..', target);
-          if (exists(gitDir)) out.add(gitDir);
-        }
-        const hooks = hooksPathOf(gitDir, w.root);
-        if (hooks && exists(hooks)) out.add(hooks);
-      } catch {
-        /* unreadable: it stays protected itself */
-      }
-    }
-  }
-  return [...out].sort();
+export function protectedPaths(policy: SandboxPolicy, home = homedir()): string[] {
+  return [...gitLayout(policy, home).protected];
 }
 
 /**
@@ -112,6 +72,22 @@ export interface PlanInput {
   readonly cgroupDir: string | null;
   /** Private TMPDIR for rungs without a mount namespace (created by the caller). */
   readonly privateTmpDir: string | null;
+  /** Paths that stay read-only (default: `protectedPaths(policy)`). All must exist. */
+  readonly protectedPaths?: readonly string[];
+  /** Git directories outside the roots that `git commit` writes (a linked worktree's). */
+  readonly gitWritable?: readonly string[];
+  /** Writable git directories inside the roots, bound onto themselves (cannot be renamed away). */
+  readonly pinned?: readonly string[];
+  /** Existing secrets to make unreadable (real paths), with whether each is a directory. */
+  readonly denyRead?: readonly { readonly path: string; readonly dir: boolean }[];
+  /** Mode-000 empty directory and file bound over the secrets. */
+  readonly masks?: { readonly dir: string; readonly file: string } | null;
+  /** Nonce the helper prints when every layer is in place (the launch proves the rung). */
+  readonly nonce?: string | null;
+  /** The host's namespaces ("pid:[…],mnt:[…]"): the helper inside bwrap refuses to run in them. */
+  readonly hostNs?: string | null;
+  /** The target of /etc/resolv.conf when it lives under /run (kept visible under a fresh /run). */
+  readonly resolvConf?: string | null;
 }
 
 export interface LaunchPlan {
@@ -120,48 +96,111 @@ export interface LaunchPlan {
   readonly env: Readonly<Record<string, string>>;
   /** Paths Landlock leaves writable (for diagnostics and tests). */
   readonly landlockWritable: readonly string[];
+  /** Paths Landlock leaves readable when it enforces the deny-read list (empty otherwise). */
+  readonly landlockReadable: readonly string[];
   readonly protectedPaths: readonly string[];
 }
 
-/** Builds the full argv: `[helper --cgroup …] [bwrap … --] [helper --landlock --seccomp … --] cmd`. */
+/** Host directories whose Unix sockets a sandbox must not reach (fresh, empty mounts). */
+export const HOST_SOCKET_DIRS = ['/run', '/dev/shm'] as const;
+
+/**
+ * Builds the full argv:
+ * `[helper --cgroup …] [bwrap … --] helper [namespaces, mounts] --drop-caps [--landlock …]
+ * [--seccomp …] --close-fds --ready NONCE -- cmd`.
+ */
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { policy, mechanisms, command, cwd } = input;
   const useBwrap = mechanisms.includes('bwrap');
   const useLandlock = mechanisms.includes('landlock');
   const useSeccomp = mechanisms.includes('seccomp');
+  const useNs = mechanisms.includes('helper-ns') && !useBwrap;
   const useCgroup = mechanisms.includes('cgroup-pids') && input.cgroupDir !== null;
+  const sandboxed = mechanisms.some((m) => m !== 'cgroup-pids');
   const noNetwork = policy.network.mode === 'none';
   const roots = policy.writableRoots.map((w) => w.root);
-  const prot = protectedPaths(policy);
+  const gitWritable = (input.gitWritable ?? []).filter((g) => !roots.some((r) => isWithin(g, r)));
+  const writable = [...roots, ...gitWritable];
+  const prot = [...(input.protectedPaths ?? protectedPaths(policy))];
+  const pinned = input.pinned ?? [];
+  const deny = input.denyRead ?? [];
+  const masks = input.masks ?? null;
   const env: Record<string, string> = {};
 
-  if ((useLandlock || useSeccomp || useCgroup) && !input.helperPath) {
+  if ((sandboxed || useCgroup) && !input.helperPath) {
     throw new Error('internal: helper required but not built');
   }
   if (useBwrap && !input.bwrapPath) throw new Error('internal: bwrap required but not found');
+  if (deny.length > 0 && (useBwrap || useNs) && !masks) throw new Error('internal: mask sources missing');
+
+  // Paths under /tmp the launch itself needs when a private /tmp hides the host's.
+  const neededInTmp = (): string[] => {
+    const needed = [cwd, input.helperPath, command[0]];
+    return [...new Set(needed)].filter(
+      (p): p is string =>
+        !!p && isAbsolute(p) && p !== '/tmp' && isWithin(p, '/tmp') && !writable.some((r) => isWithin(p, r)),
+    );
+  };
 
   const argv: string[] = [];
   const inner: string[] = [];
   let landlockWritable: string[] = [];
+  let landlockReadable: string[] = [];
+
+  // Namespaces and mounts made by the helper itself (no bwrap; needs CAP_SYS_ADMIN, i.e. root).
+  if (useNs) {
+    inner.push('--unshare-ipc-uts', '--mount-ns', '--tmpfs', '/run');
+    if (input.resolvConf) inner.push('--rebind', input.resolvConf);
+    inner.push('--tmpfs', '/dev/shm');
+    if (policy.privateTmp) {
+      inner.push('--tmpfs', '/tmp');
+      for (const p of neededInTmp()) inner.push('--rebind', p);
+      for (const r of writable) if (isWithin(r, '/tmp') && r !== '/tmp') inner.push('--rebind-rw', r);
+      env.TMPDIR = '/tmp';
+    }
+    if (policy.fullDiskWrite) inner.push('--bind-rw', '/');
+    for (const r of writable) if (!(policy.privateTmp && isWithin(r, '/tmp'))) inner.push('--bind-rw', r);
+    for (const p of pinned) inner.push('--bind-rw', p);
+    for (const p of prot) inner.push('--bind-ro', p);
+    for (const d of deny) inner.push('--mask', d.path, d.dir ? masks!.dir : masks!.file);
+  }
+  if (sandboxed) inner.push('--drop-caps');
   if (useLandlock) {
     if (policy.fullDiskWrite) landlockWritable = ['/'];
-    else if (useBwrap) {
-      // bubblewrap already binds the protected paths read-only; Landlock bounds writes to the roots.
-      landlockWritable = [...roots, ...(policy.privateTmp ? ['/tmp'] : [])];
+    else if (useBwrap || useNs) {
+      // Read-only mounts already protect the protected paths; Landlock bounds writes to the roots.
+      landlockWritable = [...writable, ...(policy.privateTmp ? ['/tmp'] : [])];
     } else {
-      landlockWritable = roots.flatMap((r) => expandWithExclusions(r, prot));
+      // Without a mount namespace nothing can pin a git dir in place, so it stays read-only as a
+      // whole here (no commits on this rung: documented), like a protected path.
+      const excluded = [...prot, ...pinned, ...deny.map((d) => d.path)];
+      landlockWritable = writable.flatMap((r) => expandWithExclusions(r, excluded));
       if (input.privateTmpDir) landlockWritable.push(input.privateTmpDir);
     }
     landlockWritable.push(...WRITABLE_DEVICES);
     inner.push('--landlock', ...landlockWritable.flatMap((p) => ['--rw', p]));
+    if (!useBwrap && deny.length > 0) {
+      // Landlock grants reads by allow-list: everything but the secrets (and their parents'
+      // other entries, sibling by sibling). Directory listing stays allowed everywhere.
+      landlockReadable = expandWithExclusions(
+        '/',
+        deny.map((d) => d.path),
+      );
+      inner.push(...landlockReadable.flatMap((p) => ['--read', p]));
+    }
   }
   if (useSeccomp) {
     inner.push('--seccomp');
     // Nothing may be written and no read-only mount hides the disk: metadata changes (chmod,
     // chown, utimes, xattrs), which Landlock does not cover, are denied outright.
-    if (!useBwrap && roots.length === 0 && !policy.fullDiskWrite) inner.push('--no-chmod');
+    if (!useBwrap && !useNs && roots.length === 0 && !policy.fullDiskWrite) inner.push('--no-chmod');
   }
   if ((useLandlock || useSeccomp) && noNetwork) inner.push('--no-network');
+  if (sandboxed) {
+    inner.push('--close-fds');
+    if (useBwrap && input.hostNs) inner.push('--host-ns', input.hostNs);
+    if (input.nonce) inner.push('--ready', input.nonce);
+  }
 
   if (useBwrap) {
     if (useCgroup) argv.push(input.helperPath!, '--cgroup', input.cgroupDir!, '--');
@@ -176,33 +215,32 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       '--unshare-cgroup-try',
     );
     if (noNetwork) argv.push('--unshare-net');
+    // bubblewrap started by root keeps every capability unless told otherwise.
+    argv.push('--cap-drop', 'ALL');
     argv.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
+    // A fresh /run: no container engine, D-Bus, systemd or agent sockets of the host.
+    argv.push('--tmpfs', '/run');
+    if (input.resolvConf) argv.push('--ro-bind', input.resolvConf, input.resolvConf);
     if (policy.privateTmp) {
       argv.push('--tmpfs', '/tmp');
       env.TMPDIR = '/tmp';
     }
     if (policy.fullDiskWrite) argv.push('--bind', '/', '/');
-    for (const r of roots) if (exists(r)) argv.push('--bind', r, r);
+    for (const r of writable) if (exists(r)) argv.push('--bind', r, r);
     // The private /tmp hides the host's /tmp, including what the launch itself needs when it
     // lives there (a clone in /tmp, say): the working directory, our helper, and the program.
-    // Bring those back, read-only, unless a writable root already covers them.
-    if (policy.privateTmp) {
-      const needed = [cwd, inner.length > 0 ? input.helperPath : null, command[0]];
-      for (const p of new Set(needed)) {
-        if (p && isAbsolute(p) && p !== '/tmp' && isWithin(p, '/tmp') && !roots.some((r) => isWithin(p, r))) {
-          argv.push('--ro-bind', p, p);
-        }
-      }
-    }
+    if (policy.privateTmp) for (const p of neededInTmp()) argv.push('--ro-bind', p, p);
+    for (const p of pinned) argv.push('--bind', p, p);
     for (const p of prot) argv.push('--ro-bind', p, p);
+    for (const d of deny) argv.push('--ro-bind', d.dir ? masks!.dir : masks!.file, d.path);
     argv.push('--chdir', cwd, '--');
     if (inner.length > 0) argv.push(input.helperPath!, ...inner, '--');
   } else if (inner.length > 0 || useCgroup) {
     argv.push(input.helperPath!);
     if (useCgroup) argv.push('--cgroup', input.cgroupDir!);
     argv.push(...inner, '--');
-    if (input.privateTmpDir) env.TMPDIR = input.privateTmpDir;
+    if (input.privateTmpDir && !useNs) env.TMPDIR = input.privateTmpDir;
   }
   argv.push(...command);
-  return { argv, env, landlockWritable, protectedPaths: prot };
+  return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot };
 }

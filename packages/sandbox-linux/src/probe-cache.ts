@@ -3,35 +3,18 @@
 // answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidRungError } from './errors.js';
 import { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
+import { BWRAP_PATHS, findTrustedBwrap } from './trust.js';
 
 /** Set to `0` to turn the cache off (always probe). */
 export const PROBE_CACHE_ENV = 'CODEX_SANDBOX_PROBE_CACHE';
 /** Entries older than this are re-probed even when nothing changed. */
 export const PROBE_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 const VERSION = 1;
-
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  const candidates = name.includes('/')
-    ? [name]
-    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((d) => join(d, name));
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
 
 function fileHash(path: string | null): string {
   if (!path) return 'none';
@@ -52,7 +35,8 @@ function readOr(path: string, fallback: string): string {
 
 /** The cache key: kernel release, bwrap and helper (path + sha256), uid, own cgroup. */
 export function probeCacheKey(env: NodeJS.ProcessEnv): string {
-  const bwrap = which(env.CODEX_BWRAP ?? 'bwrap', env);
+  // The same fixed, trusted locations the probe uses (never PATH).
+  const bwrap = findTrustedBwrap(env.CODEX_BWRAP ? [env.CODEX_BWRAP] : [...BWRAP_PATHS]).path;
   const helper = findHelper(env);
   const parts = [
     `v${VERSION}`,

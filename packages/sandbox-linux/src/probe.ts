@@ -11,16 +11,21 @@ import {
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from './contract.js';
+import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
 import { InvalidRungError } from './errors.js';
 import { cachedProbe } from './probe-cache.js';
+import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
 /** Environment switch that forces a rung (tests run the escape suite against every rung). */
 export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
 
-export const MECHANISMS = ['bwrap', 'landlock', 'seccomp', 'cgroup-pids'] as const;
+/** Environment switch that turns the helper's own namespaces off (`0`), e.g. to test the unprivileged path. */
+export const HELPER_NS_ENV = 'CODEX_SANDBOX_HELPER_NS';
+
+export const MECHANISMS = ['bwrap', 'landlock', 'seccomp', 'helper-ns', 'cgroup-pids'] as const;
 export type LinuxMechanism = (typeof MECHANISMS)[number];
 
 interface RungDef {
@@ -29,6 +34,8 @@ interface RungDef {
   readonly core: readonly LinuxMechanism[];
   /** Single-layer rungs exist to prove each layer enforces on its own; never chosen automatically. */
   readonly diagnostic?: boolean;
+  /** Mechanisms that join the rung when available (besides cgroup-pids). */
+  readonly optional?: readonly LinuxMechanism[];
 }
 
 /** The degradation chain, strongest first. `cgroup-pids` joins every rung except `none` when available. */
@@ -38,6 +45,7 @@ export const LINUX_RUNGS: readonly RungDef[] = [
     id: 'landlock-seccomp',
     label: 'Landlock + seccomp (no user namespaces)',
     core: ['landlock', 'seccomp'],
+    optional: ['helper-ns'],
   },
   { id: 'bwrap-seccomp', label: 'bubblewrap + seccomp (no Landlock)', core: ['bwrap', 'seccomp'] },
   { id: 'seccomp', label: 'seccomp only', core: ['seccomp'] },
@@ -53,6 +61,8 @@ export interface LinuxProbe {
   readonly landlockAbi: number;
   /** cgroup directory under which per-run cgroups are created, and its version. */
   readonly cgroup: { readonly parent: string; readonly version: 1 | 2 } | null;
+  /** The helper can create IPC/UTS/mount namespaces itself (root) and is allowed to. */
+  readonly helperNs: boolean;
 }
 
 function isExecutable(path: string): boolean {
@@ -64,12 +74,12 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  if (name.includes('/')) return isExecutable(name) ? name : null;
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return null;
+const owners = (): number[] => (typeof process.getuid === 'function' ? [process.getuid()] : []);
+
+/** The compiler flags of the helper: one list for the build script and the run-time fallback. */
+export function helperCflags(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return JSON.parse(readFileSync(join(here, '..', 'native', 'build.json'), 'utf8')).cflags as string[];
 }
 
 const HELPER_NAME = 'codex-sandbox-helper';
@@ -81,43 +91,64 @@ const HELPER_NAME = 'codex-sandbox-helper';
  * these works; the probe then reports Landlock and seccomp as unavailable.
  */
 export function findHelper(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.CODEX_SANDBOX_HELPER)
-    return isExecutable(env.CODEX_SANDBOX_HELPER) ? env.CODEX_SANDBOX_HELPER : null;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, HELPER_NAME), join(here, '..', 'dist', HELPER_NAME)]) {
-    if (isExecutable(candidate)) return candidate;
-  }
-  return compileHelper(join(here, '..', 'native', `${HELPER_NAME}.c`), env);
+  return locateHelper(env).path;
 }
 
-function compileHelper(source: string, env: NodeJS.ProcessEnv): string | null {
+/** The helper and, when there is none, why (untrusted location, compiler error…). */
+export function locateHelper(env: NodeJS.ProcessEnv = process.env): { path: string | null; why: string } {
+  const refused: string[] = [];
+  const trusted = (p: string) => {
+    if (!isExecutable(p)) return false;
+    const why = untrustedReason(p, owners());
+    if (why) refused.push(`refused ${p}: ${why}`);
+    return why === null;
+  };
+  if (env.CODEX_SANDBOX_HELPER) {
+    const p = env.CODEX_SANDBOX_HELPER;
+    if (trusted(p)) return { path: p, why: '' };
+    return { path: null, why: refused[0] ?? `${p} is not an executable file` };
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, HELPER_NAME), join(here, '..', 'dist', HELPER_NAME)]) {
+    if (trusted(candidate)) return { path: candidate, why: '' };
+  }
+  const compiled = compileHelper(join(here, '..', 'native', `${HELPER_NAME}.c`), env);
+  if (compiled.path && trusted(compiled.path)) return { path: compiled.path, why: '' };
+  return { path: null, why: [...refused, compiled.why].filter(Boolean).join('; ') };
+}
+
+/** Run-time fallback: the same compile as scripts/build-helper.mjs (same flags), into a cache. */
+function compileHelper(source: string, env: NodeJS.ProcessEnv): { path: string | null; why: string } {
   let text: Buffer;
+  let cflags: string[];
   try {
     text = readFileSync(source);
+    cflags = helperCflags();
   } catch {
-    return null;
+    return { path: null, why: 'the helper source (native/) is not installed' };
   }
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(text).update(cflags.join(' ')).digest('hex').slice(0, 16);
   const cacheRoot = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
   const dir = join(cacheRoot, 'codex', 'sandbox-helper', hash);
   const out = join(dir, HELPER_NAME);
-  if (isExecutable(out)) return out;
+  if (isExecutable(out)) return { path: out, why: '' };
   try {
-    mkdirSync(dir, { recursive: true });
-  } catch {
-    return null;
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    return { path: null, why: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code}` };
   }
   for (const cc of [env.CC, 'cc', 'gcc', 'clang'].filter((x): x is string => Boolean(x))) {
     const tmp = `${out}.tmp-${process.pid}`;
-    const r = spawnSync(cc, ['-O2', '-o', tmp, source], { stdio: 'ignore', timeout: 60_000 });
+    const r = spawnSync(cc, [...cflags, '-o', tmp, source], { encoding: 'utf8', timeout: 60_000 });
     if (r.error) continue;
     if (r.status === 0) {
       renameSync(tmp, out);
-      return out;
+      return { path: out, why: '' };
     }
     rmSync(tmp, { force: true });
+    return { path: null, why: `${cc} failed to compile the helper: ${firstLine(r.stderr ?? '')}` };
   }
-  return null;
+  return { path: null, why: 'no C compiler (cc, gcc, clang) to build the helper' };
 }
 
 function firstLine(text: string): string {
@@ -129,21 +160,32 @@ function firstLine(text: string): string {
   );
 }
 
-function probeBwrap(env: NodeJS.ProcessEnv): { status: MechanismStatus; path: string | null } {
+function probeBwrap(env: NodeJS.ProcessEnv): {
+  status: MechanismStatus;
+  path: string | null;
+  diagnosis: HostDiagnosis | null;
+} {
   const provides: Guarantee[] = [
     'filesystem-write',
     'protected-paths',
     'network',
     'private-tmp',
     'process-isolation',
+    'secrets',
+    'host-sockets',
+    'metadata',
   ];
   const base = { id: 'bwrap', label: 'bubblewrap namespaces (user, pid, net, mount)', provides };
-  const path = which(env.CODEX_BWRAP ?? 'bwrap', env);
+  // Fixed, root-owned locations only (CODEX_BWRAP may name another one; it is checked the same way).
+  const candidates = env.CODEX_BWRAP ? [env.CODEX_BWRAP] : [...BWRAP_PATHS];
+  const found = findTrustedBwrap(candidates);
+  const path = found.path;
   if (!path) {
-    return {
-      status: { ...base, available: false, reason: 'bwrap not found in PATH (Debian package: bubblewrap)' },
-      path: null,
-    };
+    const reason =
+      found.refused.length > 0
+        ? `bwrap refused (not root-owned or writable by others): ${found.refused.join('; ')}`
+        : `bwrap not found at ${candidates.join(', ')} (Debian package: bubblewrap; PATH is never searched)`;
+    return { status: { ...base, available: false, reason }, path: null, diagnosis: null };
   }
   const version = firstLine(spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '');
   // A functional check: distributions (Ubuntu 24.04 AppArmor, containers) often ship bwrap but
@@ -155,6 +197,8 @@ function probeBwrap(env: NodeJS.ProcessEnv): { status: MechanismStatus; path: st
       '--unshare-pid',
       '--unshare-net',
       '--die-with-parent',
+      '--cap-drop',
+      'ALL',
       '--ro-bind',
       '/',
       '/',
@@ -169,24 +213,27 @@ function probeBwrap(env: NodeJS.ProcessEnv): { status: MechanismStatus; path: st
   );
   if (r.status !== 0) {
     const why = firstLine(r.stderr ?? '') || (r.error ? String(r.error.message) : `exit ${r.status}`);
+    const diagnosis = diagnoseUserns({ sysctl: readSysctl, error: why, container: inContainer() });
     return {
       status: {
         ...base,
         available: false,
-        reason: `${version || 'bwrap'} cannot create namespaces here: ${why}`,
-        details: { path },
+        reason: `${version || 'bwrap'} cannot create namespaces here: ${why} — cause: ${diagnosis.message}; fix: ${diagnosis.fix}`,
+        details: { path, cause: diagnosis.cause },
       },
       path,
+      diagnosis,
     };
   }
   return {
     status: {
       ...base,
       available: true,
-      reason: `${version || 'bwrap'} (user, pid and net namespaces work)`,
+      reason: `${version || 'bwrap'} at ${path} (user, pid and net namespaces work)`,
       details: { path },
     },
     path,
+    diagnosis: null,
   };
 }
 
@@ -197,13 +244,13 @@ interface HelperProbe {
   seccompMode: number;
   seccompFilter: boolean;
   seccompError: string;
+  canUnshare?: boolean;
 }
 
-function probeHelper(helperPath: string | null): HelperProbe | { error: string } {
+function probeHelper(helperPath: string | null, why = ''): HelperProbe | { error: string } {
   if (!helperPath) {
     return {
-      error:
-        'the native helper is not built (no C compiler when @codex/sandbox-linux was built; run its build script with cc installed)',
+      error: `the native helper is not available${why ? ` (${why})` : ''}; build it: pnpm --filter @codex/sandbox-linux build:helper`,
     };
   }
   const r = spawnSync(helperPath, ['--probe'], { encoding: 'utf8', timeout: 5000 });
@@ -288,6 +335,8 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
   let helperPath: string | null = null;
   let landlockAbi = 0;
   let cgroup: LinuxProbe['cgroup'] = null;
+  let helperNs = false;
+  const diagnosis: { mechanism: string; cause: string; message: string; fix: string }[] = [];
 
   if (process.platform !== 'linux') {
     for (const id of MECHANISMS) {
@@ -303,9 +352,12 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
     const bw = probeBwrap(env);
     bwrapPath = bw.path;
     mechanisms.push(bw.status);
-    helperPath = findHelper(env);
-    const hp = probeHelper(helperPath);
-    const llProvides: Guarantee[] = ['filesystem-write', 'protected-paths'];
+    if (bw.diagnosis) diagnosis.push({ mechanism: 'bwrap', ...bw.diagnosis });
+    const located = locateHelper(env);
+    helperPath = located.path;
+    const hp = probeHelper(helperPath, located.why);
+    // Landlock grants reads by allow-list too, so the deny-read list is outside it.
+    const llProvides: Guarantee[] = ['filesystem-write', 'protected-paths', 'secrets'];
     if ('error' in hp) {
       mechanisms.push({
         id: 'landlock',
@@ -347,20 +399,39 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
         details: { arch: hp.arch, helper: helperPath },
       });
     }
+    const nsDisabled = env[HELPER_NS_ENV] === '0';
+    helperNs = !('error' in hp) && hp.canUnshare === true && !nsDisabled;
+    mechanisms.push({
+      id: 'helper-ns',
+      label: "helper's own namespaces (IPC, UTS, mount: read-only disk, fresh /run, masks)",
+      available: helperNs,
+      reason:
+        'error' in hp
+          ? hp.error
+          : nsDisabled
+            ? `disabled by ${HELPER_NS_ENV}=0`
+            : hp.canUnshare
+              ? 'the helper can unshare IPC, UTS and mount namespaces (CAP_SYS_ADMIN)'
+              : 'needs CAP_SYS_ADMIN (root); without it Landlock alone bounds writes and metadata changes outside the roots are not blocked',
+      provides: ['filesystem-write', 'protected-paths', 'private-tmp', 'secrets', 'host-sockets', 'metadata'],
+    });
     const cg = probeCgroup();
     cgroup = cg.cgroup;
     mechanisms.push(cg.status);
   }
 
   const available = (id: string) => mechanisms.find((m) => m.id === id)?.available === true;
+  // Every rung but `none` starts through the helper (capabilities, descriptors, proof of launch):
+  // without it no such rung is offered.
   const rungs: RungStatus[] = LINUX_RUNGS.map((r) => {
-    const all = r.core.length > 0 ? [...r.core, 'cgroup-pids'] : [];
+    const all = r.core.length > 0 ? [...r.core, ...(r.optional ?? []), 'cgroup-pids'] : [];
+    const needsHelper = r.core.length > 0 && helperPath === null;
     return {
       id: r.id,
       label: r.label,
       mechanisms: all,
-      available: r.core.every(available),
-      missing: all.filter((m) => !available(m)),
+      available: r.core.every(available) && !needsHelper,
+      missing: [...all.filter((m) => !available(m)), ...(needsHelper ? ['helper'] : [])],
       ...(r.diagnostic ? { diagnostic: true } : {}),
     };
   });
@@ -382,10 +453,12 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
       best,
       forced,
       selected: forced ?? best,
+      ...(diagnosis.length > 0 ? { diagnosis } : {}),
     },
     helperPath,
     bwrapPath,
     landlockAbi,
     cgroup,
+    helperNs,
   };
 }

@@ -39,11 +39,19 @@ describe('the OS-neutral contract module', () => {
   it('assessRung names what enforces each guarantee, what is missing, and why', () => {
     const a = assessRung(toSandboxPolicy('workspace-write', { workspaceRoots: ['/w'] }), status, 'strong');
     expect(a.enforced['filesystem-write']).toEqual(['box']);
-    expect(a.missing).toEqual(['private-tmp', 'syscall-filter', 'process-isolation', 'process-limit']);
+    expect(a.missing).toEqual([
+      'private-tmp',
+      'syscall-filter',
+      'process-isolation',
+      'process-limit',
+      'secrets',
+      'host-sockets',
+      'metadata',
+    ]);
     expect(a.unenforced).toEqual([]);
     expect(a.notes[0]).toBe('jail unavailable: not installed');
     expect(describeAssessment(a)).toBe(
-      'profile workspace-write: fake-os sandbox, rung "strong" (box); NOT enforced: private-tmp, syscall-filter, process-isolation, process-limit',
+      'profile workspace-write: fake-os sandbox, rung "strong" (box); NOT enforced: private-tmp, syscall-filter, process-isolation, process-limit, secrets, host-sockets, metadata',
     );
     const none = assessRung(toSandboxPolicy('offline'), status, 'none');
     expect(none.unenforced).toEqual(['filesystem-write', 'network']);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
+import { rungAvailable } from './rungs.js';
 
 const sandbox = createLinuxSandbox();
 const root = mkdtempSync('/var/tmp/codex-layers-');
@@ -28,27 +29,49 @@ describe('single layers', () => {
     const { escaped } = await writeOutside('none', 'control.txt');
     expect(escaped).toBe(true);
   });
-  it('Landlock alone (no bubblewrap, no seccomp) denies it with EACCES', async () => {
+  it('Landlock alone (no bubblewrap, no seccomp) denies it with EACCES', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'landlock-only')) return t.skip('Landlock unavailable here');
     const { r, escaped } = await writeOutside('landlock-only', 'landlock.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).not.toContain('bwrap');
     expect(r.stderr).toMatch(/Permission denied/);
     expect(r.observedDenials.map((d) => d.kind)).toContain('permission');
   });
-  it('bubblewrap alone (no Landlock, no seccomp) denies it with EROFS', async () => {
+  it('bubblewrap alone (no Landlock, no seccomp) denies it with EROFS', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'bwrap-only')) return t.skip('bubblewrap unavailable here');
     const { r, escaped } = await writeOutside('bwrap-only', 'bwrap.txt');
     expect(escaped).toBe(false);
     expect(r.assessment.mechanisms).not.toContain('landlock');
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(r.observedDenials.map((d) => d.kind)).toContain('read-only-filesystem');
   });
-  it('seccomp alone does not restrict writes, and the assessment says so', async () => {
-    const { r, escaped } = await writeOutside('seccomp', 'seccomp.txt');
-    expect(escaped).toBe(true);
+  it('seccomp alone (helper namespaces off) does not restrict writes, and the assessment says so', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'seccomp')) return t.skip('seccomp unavailable here');
+    const noNs = createLinuxSandbox({ env: { ...process.env, CODEX_SANDBOX_HELPER_NS: '0' } });
+    const ws = mkdtempSync(join(root, 'ws-'));
+    const target = join(root, 'seccomp.txt');
+    const r = await noNs.run({
+      policy: toSandboxPolicy('workspace-write', { workspaceRoots: [ws] }),
+      command: ['sh', '-c', `echo x > ${target}`],
+      rung: 'seccomp',
+      allowDegraded: true,
+    });
+    expect(existsSync(target)).toBe(true);
     expect(r.assessment.missing).toContain('filesystem-write');
     expect(r.assessment.unenforced).toContain('filesystem-write');
   });
-  it('seccomp alone denies AF_INET sockets (python) with EPERM', async () => {
+  it("the helper's own mount namespace (root, no bwrap) makes the disk read-only under Landlock", async (t) => {
+    const s = await sandbox.probe();
+    if (!s.mechanisms.find((m) => m.id === 'helper-ns')?.available)
+      return t.skip('helper cannot unshare here (not root)');
+    const { r, escaped } = await writeOutside('landlock-seccomp', 'helper-ns.txt');
+    expect(escaped).toBe(false);
+    expect(r.assessment.mechanisms).toContain('helper-ns');
+    // The read-only mount answers before Landlock is asked.
+    expect(r.stderr).toMatch(/Read-only file system/);
+  });
+  it('seccomp alone denies AF_INET sockets (python) with EPERM', async (t) => {
+    if (!rungAvailable(await sandbox.probe(), 'seccomp')) return t.skip('seccomp unavailable here');
     const r = await sandbox.run({
       policy: toSandboxPolicy('offline'),
       command: ['python3', '-c', 'import socket; socket.socket()'],

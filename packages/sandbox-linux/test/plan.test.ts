@@ -47,26 +47,39 @@ describe('expandWithExclusions (Landlock cannot carve holes, so grant the siblin
 });
 
 describe('protectedPaths', () => {
-  it('lists existing protected subpaths and the target of a gitdir: file', () => {
+  it('a .git file is protected, and the code-running parts of the git dir it points to', () => {
     const d = ws();
     rmSync(join(d, '.git'), { recursive: true });
-    mkdirSync(join(d, 'src', 'realgit'));
+    mkdirSync(join(d, 'src', 'realgit', 'hooks'), { recursive: true });
+    writeFileSync(join(d, 'src', 'realgit', 'config'), '[core]\n\tbare = false\n');
     writeFileSync(join(d, '.git'), 'gitdir: src/realgit\n');
     mkdirSync(join(d, '.codex'));
     const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
     expect(protectedPaths(policy)).toEqual(
-      [join(d, '.codex'), join(d, '.git'), join(d, 'src', 'realgit')].sort(),
+      [
+        join(d, '.codex'),
+        join(d, '.git'),
+        join(d, 'src', 'realgit', 'config'),
+        join(d, 'src', 'realgit', 'hooks'),
+      ].sort(),
     );
   });
 });
 
 describe('core.hooksPath', () => {
-  it('a hooks directory configured in the repository is protected too', () => {
+  it('a hooks directory configured in the repository is protected too, even with a trailing comment', () => {
     const d = ws();
     mkdirSync(join(d, 'tools', 'hooks'), { recursive: true });
-    writeFileSync(join(d, '.git', 'config'), '[core]\n\tbare = false\n\thooksPath = tools/hooks\n');
+    writeFileSync(
+      join(d, '.git', 'config'),
+      '[core]\n\tbare = false\n\thooksPath = tools/hooks ; by the attacker\n',
+    );
     const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
-    expect(protectedPaths(policy)).toEqual([join(d, '.git'), join(d, 'tools', 'hooks')]);
+    expect(protectedPaths(policy)).toEqual([
+      join(d, '.git', 'config'),
+      join(d, '.git', 'hooks'),
+      join(d, 'tools', 'hooks'),
+    ]);
   });
 });
 
@@ -84,10 +97,11 @@ describe('planLaunch', () => {
     expect(plan.argv.slice(0, 4)).toEqual(['/h', '--cgroup', '/cg', '--']);
     expect(a).toContain('/bw --new-session --die-with-parent --unshare-user --unshare-pid');
     expect(a).toContain('--unshare-net');
-    expect(a).toContain('--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp');
+    expect(a).toContain('--cap-drop ALL --ro-bind / / --dev /dev --proc /proc --tmpfs /run --tmpfs /tmp');
     expect(a).toContain(`--bind ${d} ${d}`);
-    expect(a).toContain(`--ro-bind ${join(d, '.git')} ${join(d, '.git')}`);
-    expect(a).toMatch(/-- \/h --landlock .*--seccomp --no-network -- true$/);
+    expect(a).toContain(`--ro-bind ${join(d, '.git', 'hooks')} ${join(d, '.git', 'hooks')}`);
+    expect(a).not.toContain(`--ro-bind ${join(d, '.git')} ${join(d, '.git')} `);
+    expect(a).toMatch(/-- \/h --drop-caps --landlock .*--seccomp --no-network --close-fds -- true$/);
     expect(plan.landlockWritable).toContain(d);
   });
   it('what the launch needs under the private /tmp (cwd, helper, program) is bound back read-only, or covered by its writable root', () => {

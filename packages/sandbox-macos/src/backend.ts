@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Assessment,
@@ -14,7 +14,7 @@ import {
   sanitizeEnv,
 } from '@codex/sandbox-contract';
 import { runCaptured } from '@codex/sandbox-contract/process';
-import type { SandboxPolicy } from '@codex/security-profile';
+import { DEFAULT_DENY_READ, expandHome, type SandboxPolicy } from '@codex/security-profile';
 import { checkSeatbeltProfile } from './check.js';
 import { SeatbeltProfileRejectedError } from './errors.js';
 import { type MacosProbe, type MacosProbeOptions, probeMacos } from './probe.js';
@@ -50,9 +50,14 @@ export function planMacosLaunch(input: {
   if (!input.sandboxExecPath)
     throw new SandboxSetupError('Seatbelt selected but sandbox-exec is not available');
   const policy = canonicalizePolicy(input.policy);
+  const home = homedir();
+  const denyRead = [...new Set((policy.denyRead ?? DEFAULT_DENY_READ).map((p) => expandHome(p, home)))]
+    .filter((p) => p.startsWith('/'))
+    .map(canonicalPath);
   const options = {
     extraProtectedPaths: resolveProtectedPaths(policy),
     ...(input.tmpDir ? { tmpDir: canonicalPath(input.tmpDir) } : {}),
+    ...(denyRead.length > 0 ? { denyRead } : {}),
   };
   const profile = generateSeatbeltProfile(policy, options);
   const violations = checkSeatbeltProfile(profile, policy, options);

@@ -85,7 +85,16 @@ export function probeMacos(options: MacosProbeOptions = {}): Promise<MacosProbe>
       reason: reason ?? `${path} applies profiles`,
       // Seatbelt has no per-sandbox process count (RLIMIT_NPROC is per user), no private /tmp
       // and no syscall filter in the Linux sense: those guarantees are reported as missing.
-      provides: ['filesystem-write', 'protected-paths', 'network', 'process-isolation'],
+      // `file-write*` denied outside the roots covers mode, owner, times and xattrs (metadata);
+      // `(deny file-read* …)` covers the deny-read list. Host sockets are not restricted yet.
+      provides: [
+        'filesystem-write',
+        'protected-paths',
+        'network',
+        'process-isolation',
+        'metadata',
+        'secrets',
+      ],
       details: { sandboxExec: path },
     };
     const rungs: RungStatus[] = MACOS_RUNGS.map((r) => ({

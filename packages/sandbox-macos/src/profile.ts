@@ -17,6 +17,11 @@ export interface SeatbeltOptions {
    * `proxied` network mode; nothing else opens.
    */
   readonly proxyPorts?: readonly number[];
+  /**
+   * Canonical paths no command may read (the policy's deny-read list, `~` expanded and resolved
+   * by the backend): `(deny file-read* …)` after the read rules, so they win (last match wins).
+   */
+  readonly denyRead?: readonly string[];
 }
 
 /** Character devices a normal tool writes (never created or unlinked: data and ioctl only). */
@@ -167,6 +172,12 @@ export function generateSeatbeltProfile(policy: SandboxPolicy, options: Seatbelt
     out.push(
       '(allow file-read-metadata)',
       `(allow file-read*\n${indent(policy.readableRoots.map((r) => `(subpath ${sbplString(r)})`))})`,
+    );
+  }
+  if (options.denyRead && options.denyRead.length > 0) {
+    out.push(
+      '; reads: secrets on the deny-read list (later rules win)',
+      `(deny file-read*\n${indent([...options.denyRead].sort().map((p) => `(subpath ${sbplString(p)})`))})`,
     );
   }
   out.push('');

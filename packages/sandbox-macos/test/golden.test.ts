@@ -31,6 +31,12 @@ const goldens: Golden[] = [
   },
   { name: 'offline+proxy', policy: toSandboxPolicy('offline'), options: { proxyPorts: [8877, 3128] } },
   {
+    // The deny-read list as the backend resolves it (home expanded, canonical paths).
+    name: 'workspace-net+deny-read',
+    policy: toSandboxPolicy('workspace-net', { workspaceRoots: [ws], homeDir: '/Users/dev' }),
+    options: { denyRead: ['/Users/dev/.ssh', '/Users/dev/.aws', '/Users/dev/.netrc'] },
+  },
+  {
     name: 'path-quoting',
     policy: toSandboxPolicy('workspace-net', { workspaceRoots: ['/Users/dev/we "ird" \\ dir'] }),
   },

@@ -19,6 +19,13 @@ const absolutePath = z
     message: 'must be an absolute path',
   });
 
+const homeOrAbsolutePath = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((p) => p === '~' || p.startsWith('~/') || p.startsWith('/'), {
+    message: 'must be an absolute path or start with ~/',
+  });
+
 export const sandboxConfigSchema = z.strictObject({
   /** Workspace roots; the CLI defaults to the current directory. */
   workspace_roots: z.array(absolutePath).optional(),
@@ -26,6 +33,15 @@ export const sandboxConfigSchema = z.strictObject({
   extra_writable_roots: z.array(absolutePath).default([]),
   /** Refuse to run when the strongest sandbox for this OS is unavailable, instead of degrading. */
   require_full_isolation: z.boolean().default(false),
+  // -- secrets and environment (issue 16) --
+  /** More paths a sandboxed command may not read (absolute or `~/…`), added to the built-in list. */
+  deny_read: z.array(homeOrAbsolutePath).default([]),
+  /** Entries of the built-in deny-read list to lift (absolute or `~/…`, compared as written). */
+  allow_read: z.array(homeOrAbsolutePath).default([]),
+  /** More environment variables passed into the sandbox (exact names or `PREFIX*`). */
+  env_allow: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'must be a variable name or PREFIX*'))
+    .default([]),
 });
 
 export const auditConfigSchema = z.strictObject({

@@ -50,3 +50,4 @@ export {
   type SpawnScope,
   type WriteScope,
 } from './profiles.js';
+export { DEFAULT_DENY_READ, DEFAULT_ENV_ALLOW, expandHome, resolveDenyRead } from './secrets.js';

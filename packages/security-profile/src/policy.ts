@@ -1,6 +1,7 @@
 import { PolicyConflictError } from './errors.js';
 import { isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
 import { CAPABILITIES, type SecurityProfile } from './profiles.js';
+import { resolveDenyRead } from './secrets.js';
 
 /**
  * Names that stay read-only inside every writable root, so a sandboxed command cannot rewrite
@@ -42,6 +43,11 @@ export interface SandboxPolicy {
   readonly privateTmp: boolean;
   /** The sandbox may be skipped entirely. Only `trusted`, and only when asked for explicitly. */
   readonly skipSandbox: boolean;
+  /**
+   * Paths that must not be read (secrets; `~/` = the home of the user running codex). Absent
+   * means the built-in {@link DEFAULT_DENY_READ} list; empty only for `trusted`.
+   */
+  readonly denyRead?: readonly string[];
 }
 
 export interface SandboxPolicyOptions {
@@ -56,6 +62,12 @@ export interface SandboxPolicyOptions {
   readonly explicit?: boolean;
   /** Root(s) used for `readableRoots`/`trusted` writes. Defaults to `/`. */
   readonly filesystemRoots?: readonly string[];
+  /** Config `sandbox.deny_read`: added to the built-in deny-read list. */
+  readonly denyRead?: readonly string[];
+  /** Config `sandbox.allow_read`: removed from the deny-read list. */
+  readonly allowRead?: readonly string[];
+  /** Home directory used to expand `~/`; without it entries keep `~/` for the backend to expand. */
+  readonly homeDir?: string;
 }
 
 function dedupeRoots(paths: readonly string[]): string[] {
@@ -108,6 +120,12 @@ export function toSandboxPolicy(profile: SecurityProfile, options: SandboxPolicy
     network: { mode: caps.network },
     privateTmp: caps.spawn === 'sandboxed',
     skipSandbox: caps.requiresExplicitOptIn && options.explicit === true,
+    denyRead: resolveDenyRead({
+      trusted: profile === 'trusted',
+      ...(options.denyRead ? { deny: options.denyRead } : {}),
+      ...(options.allowRead ? { allow: options.allowRead } : {}),
+      ...(options.homeDir ? { home: options.homeDir } : {}),
+    }),
   };
 }
 

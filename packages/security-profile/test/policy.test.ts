@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_DENY_READ,
   InvalidPathError,
   isWithin,
   isWritable,
@@ -21,8 +22,24 @@ describe('toSandboxPolicy', () => {
       network: { mode: 'none' },
       privateTmp: true,
       skipSandbox: false,
+      denyRead: [...DEFAULT_DENY_READ],
     });
     expect(isWritable(p, '/w/file')).toBe(false);
+  });
+
+  it('deny-read: built-in secrets in every profile but trusted, extendable and reducible', () => {
+    expect(toSandboxPolicy('workspace-net').denyRead).toContain('~/.ssh');
+    expect(toSandboxPolicy('trusted').denyRead).toEqual([]);
+    const p = toSandboxPolicy('offline', {
+      homeDir: '/home/me',
+      denyRead: ['~/.config/secret-tool', '/srv/keys'],
+      allowRead: ['~/.npmrc'],
+    });
+    expect(p.denyRead).toContain('/home/me/.ssh');
+    expect(p.denyRead).toContain('/home/me/.config/secret-tool');
+    expect(p.denyRead).toContain('/srv/keys');
+    expect(p.denyRead).not.toContain('/home/me/.npmrc');
+    expect(p.denyRead?.some((x) => x.startsWith('~'))).toBe(false);
   });
 
   it('workspace-write: workspace writable except protected subpaths', () => {

@@ -5,7 +5,7 @@ import {
   describeAssessment,
   type SandboxBackend,
 } from '@codex/sandbox-contract';
-import { CodexError } from '@codex/security-profile';
+import { CodexError, type SandboxPolicy } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -20,7 +20,12 @@ import {
   runFlags,
 } from '../run-flags.js';
 
-function printStatus(ctx: CliContext, status: BackendStatus, effective: Assessment | null): void {
+function printStatus(
+  ctx: CliContext,
+  status: BackendStatus,
+  effective: Assessment | null,
+  masked: readonly string[],
+): void {
   const mark = (ok: boolean) => (ok ? paint(ctx, 'green', 'yes') : paint(ctx, 'red', 'no'));
   line(ctx.stdout, `Sandbox backend: ${status.backend} (${status.platform})`);
   line(ctx.stdout);
@@ -66,7 +71,25 @@ function printStatus(ctx: CliContext, status: BackendStatus, effective: Assessme
         ),
       );
     }
+    printMasked(ctx, effective, masked);
   }
+  for (const d of status.diagnosis ?? []) {
+    line(ctx.stdout, paint(ctx, 'yellow', `Host: ${d.mechanism}: ${d.message}`));
+    line(ctx.stdout, `  fix: ${d.fix}`);
+  }
+}
+
+function printMasked(ctx: CliContext, effective: Assessment, masked: readonly string[]): void {
+  if (masked.length === 0) return;
+  const on = (effective.enforced.secrets?.length ?? 0) > 0;
+  line(ctx.stdout, `${on ? 'Masked (unreadable inside)' : 'NOT masked on this rung'}: ${masked.join(', ')}`);
+}
+
+/** The secrets this host has that the policy masks (Linux resolves them; elsewhere the list). */
+async function maskedPaths(policy: SandboxPolicy): Promise<string[]> {
+  if (process.platform !== 'linux') return [...(policy.denyRead ?? [])];
+  const { secretsToMask } = await import('@codex/sandbox-linux');
+  return secretsToMask(policy).map((m) => m.path);
 }
 
 async function status(
@@ -83,9 +106,11 @@ async function status(
   }
   const probed = await backend.probe({ refresh: true }); // status always looks again (and refreshes the cache)
   const flags = runFlags(ctx, values);
-  const effective = backend.assess(policyFor(flags), probed, flags.rung);
-  if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective }, null, 2));
-  else printStatus(ctx, probed, effective);
+  const policy = policyFor(flags);
+  const effective = backend.assess(policy, probed, flags.rung);
+  const masked = await maskedPaths(policy);
+  if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective, masked }, null, 2));
+  else printStatus(ctx, probed, effective, masked);
   return EXIT.OK;
 }
 

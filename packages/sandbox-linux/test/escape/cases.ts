@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Assessment, SandboxResult } from '../../src/contract.js';
+import { HARDENING_CASES } from './cases-hardening.js';
 import type { Listeners, Probes, Victim, World } from './fixture.js';
 import { isMountedOnHost, processesMatching } from './fixture.js';
 
@@ -60,7 +61,9 @@ const socketFilter = (a: Assessment) =>
 const fsDenied = (a: Assessment) => by(a, 'filesystem-write');
 const protDenied = (a: Assessment) => by(a, 'protected-paths');
 const metadataDenied = (a: Assessment) =>
-  has(a, 'bwrap') || (has(a, 'seccomp') && (a.profile === 'offline' || a.profile === 'net-read-only'));
+  has(a, 'bwrap') ||
+  has(a, 'helper-ns') ||
+  (has(a, 'seccomp') && (a.profile === 'offline' || a.profile === 'net-read-only'));
 const otherProcessDenied = (a: Assessment) => has(a, 'bwrap') || has(a, 'landlock');
 const syscallDenied = (a: Assessment) => has(a, 'seccomp');
 const nnp = (a: Assessment) => has(a, 'bwrap') || has(a, 'landlock') || has(a, 'seccomp');
@@ -697,6 +700,7 @@ export const ESCAPE_CASES: readonly EscapeCase[] = [
     (_r, c) => c.net.tcpHits() > 0,
     NET,
   ),
+  ...HARDENING_CASES,
 ];
 
 function positive(

@@ -131,6 +131,10 @@ export interface World {
   readonly outside: string;
   readonly parent: string;
   readonly home: string;
+  /** A directory on the deny-read list holding `id_ed25519` (contains the marker). */
+  readonly secrets: string;
+  /** A file on the deny-read list (contains the marker). */
+  readonly secretFile: string;
   cleanup(): void;
 }
 
@@ -171,11 +175,20 @@ export function makeWorld(): World {
   writeFileSync(join(outside, 'victim.txt'), 'original\n', { mode: 0o644 });
   chmodSync(join(outside, 'victim.txt'), 0o644);
   symlinkSync(outside, join(ws, 'link'));
+  const secrets = join(parent, 'ssh');
+  mkdirSync(secrets, { mode: 0o700 });
+  writeFileSync(join(secrets, 'id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY----- ${marker}\n`, {
+    mode: 0o600,
+  });
+  const secretFile = join(parent, 'netrc');
+  writeFileSync(secretFile, `machine example.test login u password ${marker}\n`, { mode: 0o600 });
   return {
     marker,
     ws,
     outside,
     parent,
+    secrets,
+    secretFile,
     home: process.env.HOME ?? '/root',
     cleanup: () => {
       const mnt = join(outside, 'mnt');
