@@ -14,3 +14,11 @@ export {
 } from './proxy.js';
 export { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 export { compileHostList, type HostList, matchHost, normaliseHost } from './rules.js';
+export {
+  createEgressSession,
+  type EgressRunOptions,
+  type EgressSession,
+  type EgressSessionOptions,
+  egressSessionFor,
+  summarizeRefused,
+} from './session.js';

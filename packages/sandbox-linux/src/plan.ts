@@ -112,6 +112,8 @@ export interface PlanInput {
   readonly cgroupDir: string | null;
   /** Private TMPDIR for rungs without a mount namespace (created by the caller). */
   readonly privateTmpDir: string | null;
+  /** Egress (`proxied`): paths bound read-only into the sandbox (proxy socket dir, forwarder). */
+  readonly egressBinds?: readonly string[];
 }
 
 export interface LaunchPlan {
@@ -131,6 +133,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const useSeccomp = mechanisms.includes('seccomp');
   const useCgroup = mechanisms.includes('cgroup-pids') && input.cgroupDir !== null;
   const noNetwork = policy.network.mode === 'none';
+  // `proxied` keeps its own, empty network namespace too; the egress bridge is the only way out.
+  const ownNetns = policy.network.mode !== 'full';
   const roots = policy.writableRoots.map((w) => w.root);
   const prot = protectedPaths(policy);
   const env: Record<string, string> = {};
@@ -175,7 +179,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       '--unshare-uts',
       '--unshare-cgroup-try',
     );
-    if (noNetwork) argv.push('--unshare-net');
+    if (ownNetns) argv.push('--unshare-net');
     argv.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
     if (policy.privateTmp) {
       argv.push('--tmpfs', '/tmp');
@@ -195,6 +199,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       }
     }
     for (const p of prot) argv.push('--ro-bind', p, p);
+    for (const p of input.egressBinds ?? []) argv.push('--ro-bind', p, p);
     argv.push('--chdir', cwd, '--');
     if (inner.length > 0) argv.push(input.helperPath!, ...inner, '--');
   } else if (inner.length > 0 || useCgroup) {
