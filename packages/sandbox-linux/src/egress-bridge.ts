@@ -39,7 +39,9 @@ export function bridgeScriptPath(): string {
   for (const p of [join(here, 'egress-bridge-main.js'), join(here, '..', 'dist', 'egress-bridge-main.js')]) {
     if (existsSync(p)) return p;
   }
-  throw new UnsupportedPolicyError('the egress bridge (dist/egress-bridge-main.js) is not built; run pnpm build');
+  throw new UnsupportedPolicyError(
+    'the egress bridge (dist/egress-bridge-main.js) is not built; run pnpm build',
+  );
 }
 
 /**
