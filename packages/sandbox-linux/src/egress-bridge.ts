@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EgressProxy, type EgressSession, egressSessionFor, proxyEnvironment } from '@codex/egress';
 import type { SandboxPolicy } from '@codex/security-profile';
-import type { SandboxRequest } from './contract.js';
+import type { Assessment, SandboxRequest } from './contract.js';
 import { UnsupportedPolicyError } from './errors.js';
 
 /** Ports the bridge listens on inside the sandbox's own network namespace. */
@@ -91,6 +91,30 @@ export async function startEgressBridge(
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The assessment of a `proxied` policy: its `network` guarantee (no direct network) holds only
+ * with bubblewrap's private network namespace. Without one it is reported unenforced, and
+ * {@link requireNetns} refuses the run whatever `allowDegraded` says.
+ */
+export function assessProxied(policy: SandboxPolicy, a: Assessment): Assessment {
+  if (policy.network.mode !== 'proxied' || a.skipped) return a;
+  if (a.mechanisms.includes('bwrap')) {
+    return { ...a, enforced: { ...a.enforced, network: ['bwrap'] } };
+  }
+  const { network: _dropped, ...enforced } = a.enforced;
+  return {
+    ...a,
+    full: false,
+    enforced,
+    missing: [...a.missing, 'network'],
+    unenforced: [...a.unenforced, 'network'],
+    notes: [
+      ...a.notes,
+      'network: proxied needs a private network namespace (bubblewrap); this rung refuses to run it',
+    ],
   };
 }
 

@@ -13,7 +13,12 @@ import {
   type SandboxResult,
 } from './contract.js';
 import { findObservedDenials } from './denials.js';
-import { type EgressSandboxRequest, requireNetns, startEgressBridge } from './egress-bridge.js';
+import {
+  assessProxied,
+  type EgressSandboxRequest,
+  requireNetns,
+  startEgressBridge,
+} from './egress-bridge.js';
 import { sanitizeEnv } from './env.js';
 import { SandboxSetupError } from './errors.js';
 import { planLaunch } from './plan.js';
@@ -32,7 +37,7 @@ let runCounter = 0;
 
 /** Assessment of `rung` (default: the selected rung) for `policy`. */
 export function assessLinux(policy: SandboxPolicy, status: BackendStatus, rung?: string): Assessment {
-  return assessRung(policy, status, rung ?? status.selected);
+  return assessProxied(policy, assessRung(policy, status, rung ?? status.selected));
 }
 
 function killGroup(pid: number | undefined): void {
