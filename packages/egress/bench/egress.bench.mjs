@@ -106,10 +106,28 @@ const figures = {
 // Append the proxy-specific figures to the results file runSuite wrote.
 const { readFileSync, writeFileSync } = await import('node:fs');
 const file = join(packageDir, 'bench', 'results.json');
-writeFileSync(
-  file,
-  `${JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...figures }, null, 2)}\n`,
-);
+const written = JSON.parse(readFileSync(file, 'utf8'));
+// The two issue targets, in the shape pnpm bench reads (task, ratio against the same run, pass).
+written.targets = [
+  {
+    task: 'GET through the egress proxy',
+    baseline: 'direct GET (keep-alive loopback)',
+    note: `median added latency ${addedMs.toFixed(3)} ms (target <= 1 ms)`,
+    opsPerSec: p.opsPerSec,
+    ratio: p.opsPerSec / d.opsPerSec,
+    pass: figures.latencyTarget.pass,
+  },
+  {
+    task: '100 MB download through the egress proxy (plain HTTP and CONNECT)',
+    baseline: 'direct download',
+    note: 'worst of plain HTTP / CONNECT vs direct, MB/s (target >= 0.8)',
+    opsPerSec: Math.min(proxiedMBs, tunnelMBs),
+    ratio: Math.min(proxiedMBs, tunnelMBs) / baseMBs,
+    minRatio: 0.8,
+    pass: figures.throughputTarget.pass,
+  },
+];
+writeFileSync(file, `${JSON.stringify({ ...written, ...figures }, null, 2)}\n`);
 console.log(
   `${figures.latencyTarget.pass ? 'PASS' : 'MISS'} median added latency ${addedMs.toFixed(3)} ms (p50 ${p.p50Ms.toFixed(3)} vs direct ${d.p50Ms.toFixed(3)}; target <= 1 ms)`,
 );
