@@ -7,6 +7,8 @@ import {
   type CodexConfig,
   ConfigError,
   defaultConfig,
+  type EgressLists,
+  egressListsFor,
   parseConfig,
   type SecurityProfile,
 } from '@codex/security-profile';
@@ -93,6 +95,8 @@ export interface Workspace {
   readonly allowRead?: readonly string[];
   /** Config `sandbox.env_allow`: variables passed to the command besides the core set. */
   readonly envAllow?: readonly string[];
+  /** Config `[egress]` host lists for a profile whose network goes through the egress proxy. */
+  readonly egress?: EgressLists;
 }
 
 /** The workspace for `profile`: explicit roots win over the config, which wins over `cwd`. */
@@ -115,5 +119,6 @@ export function resolveWorkspace(
     ...(config.sandbox.deny_read?.length ? { denyRead: config.sandbox.deny_read } : {}),
     ...(config.sandbox.allow_read?.length ? { allowRead: config.sandbox.allow_read } : {}),
     ...(config.sandbox.env_allow?.length ? { envAllow: config.sandbox.env_allow } : {}),
+    ...(CAPABILITIES[profile].network === 'proxied' ? { egress: egressListsFor(config, profile) } : {}),
   };
 }

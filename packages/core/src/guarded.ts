@@ -1,6 +1,7 @@
 import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
 import type {
   Assessment,
+  EgressSandboxRequest,
   ObservedDenial,
   OutputStream,
   SandboxBackend,
@@ -100,6 +101,8 @@ export interface GuardedResult {
   readonly evaluation?: Evaluation;
   /** How a `prompt` decision was approved. */
   readonly approval?: string;
+  /** One line naming the hosts the egress proxy refused during the run (proxied profiles). */
+  readonly egressRefused?: string;
   readonly refusal?: { readonly code: string; readonly message: string };
   readonly run?: SandboxResult;
   readonly assessment?: Assessment;
@@ -308,6 +311,21 @@ export function sandboxPolicyFor(
     explicit,
     ...(workspace.denyRead ? { denyRead: workspace.denyRead } : {}),
     ...(workspace.allowRead ? { allowRead: workspace.allowRead } : {}),
+    ...(workspace.egress ? { egress: workspace.egress } : {}),
+  });
+}
+
+/**
+ * A `proxied` profile (net-read-only, workspace-net) sends the network through the egress proxy:
+ * one session per run, its decisions audited in the same log, with the command named.
+ */
+async function egressFor(r: Run, policy: SandboxPolicy) {
+  if (policy.network.mode !== 'proxied' || policy.skipSandbox) return undefined;
+  const { egressSessionFor } = await import('@codex/egress');
+  return egressSessionFor(policy, {
+    audit: r.env.audit,
+    sessionId: r.env.sessionId,
+    ...(r.env.taskId ? { taskId: r.env.taskId } : {}),
   });
 }
 
@@ -324,15 +342,18 @@ async function sandbox(r: Run): Promise<GuardedResult> {
     });
   }
   const request = sandboxRequest(r);
+  const egress = await egressFor(r, request.policy);
   let assessment: Assessment | undefined;
   // Cancelled while the policy or the approval was pending: start nothing.
   req.signal?.throwIfAborted();
   try {
     assessment = backend.assess(request.policy, await backend.probe(), req.rung);
     req.onAssessment?.(assessment);
-    const run = await backend.run(request);
+    const run = await backend.run(egress ? ({ ...request, egress } as EgressSandboxRequest) : request);
     await outcome(r, run);
+    const refused = egress ? (await import('@codex/egress')).summarizeRefused(egress.refused()) : null;
     return {
+      ...(refused ? { egressRefused: refused } : {}),
       outcome: 'ran',
       exitCode: exitCodeOf(run),
       decision: r.evaluation!.decision,

@@ -101,7 +101,7 @@ export class HttpClient {
   /** Throws {@link NetworkDeniedError} (after auditing the denial) unless the profile allows network. */
   async assertNetworkAllowed(target: string): Promise<void> {
     const profile: SecurityProfile = this.options.profile;
-    if (capabilitiesOf(profile).network === 'full') return;
+    if (capabilitiesOf(profile).network !== 'none') return;
     await this.audit(target, 'denied', `profile ${profile} has no network access`);
     throw new NetworkDeniedError(profile, target);
   }

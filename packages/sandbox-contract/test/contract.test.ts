@@ -122,8 +122,11 @@ describe('admit (fail-closed)', () => {
     expect((err as SandboxUnavailableError).code).toBe('SANDBOX_UNAVAILABLE');
     expect((err as SandboxUnavailableError).missing).toEqual(['network']);
     expect(admit(req({ allowDegraded: true }), s).unenforced).toEqual(['network']);
-    // A network profile does not need the network mechanism.
-    expect(admit(req({ policy: toSandboxPolicy('net-read-only') }), s).rung).toBe('fs-only');
+    // A full-network policy does not need the network mechanism (net-read-only is proxied now,
+    // which a backend must opt into with networkModes).
+    const fullNet = { ...toSandboxPolicy('net-read-only'), network: { mode: 'full' as const } };
+    expect(admit(req({ policy: fullNet }), s).rung).toBe('fs-only');
+    expect(() => admit(req({ policy: toSandboxPolicy('net-read-only') }), s)).toThrow(UnsupportedPolicyError);
   });
   it('requireFullIsolation refuses a weaker rung', () => {
     expect(() =>

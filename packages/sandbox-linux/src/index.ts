@@ -20,6 +20,15 @@ export {
 } from './contract.js';
 export { findObservedDenials } from './denials.js';
 export { diagnoseUserns, type HostDiagnosis, type HostFacts } from './diagnose.js';
+export {
+  bridgeScriptPath,
+  EGRESS_HTTP_PORT,
+  EGRESS_SOCKS_PORT,
+  type EgressBridge,
+  type EgressSandboxRequest,
+  requireNetns,
+  startEgressBridge,
+} from './egress-bridge.js';
 export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
 export {
   InvalidCommandError,

@@ -88,6 +88,8 @@ export interface PlanInput {
   readonly hostNs?: string | null;
   /** The target of /etc/resolv.conf when it lives under /run (kept visible under a fresh /run). */
   readonly resolvConf?: string | null;
+  /** Egress (`proxied`): paths bound read-only into the sandbox (proxy socket dir, forwarder). */
+  readonly egressBinds?: readonly string[];
 }
 
 export interface LaunchPlan {
@@ -118,6 +120,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const useCgroup = mechanisms.includes('cgroup-pids') && input.cgroupDir !== null;
   const sandboxed = mechanisms.some((m) => m !== 'cgroup-pids');
   const noNetwork = policy.network.mode === 'none';
+  // `proxied` keeps its own, empty network namespace too; the egress bridge is the only way out.
+  const ownNetns = policy.network.mode !== 'full';
   const roots = policy.writableRoots.map((w) => w.root);
   const gitWritable = (input.gitWritable ?? []).filter((g) => !roots.some((r) => isWithin(g, r)));
   const writable = [...roots, ...gitWritable];
@@ -214,7 +218,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       '--unshare-uts',
       '--unshare-cgroup-try',
     );
-    if (noNetwork) argv.push('--unshare-net');
+    if (ownNetns) argv.push('--unshare-net');
     // bubblewrap started by root keeps every capability unless told otherwise.
     argv.push('--cap-drop', 'ALL');
     argv.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
@@ -233,6 +237,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     for (const p of pinned) argv.push('--bind', p, p);
     for (const p of prot) argv.push('--ro-bind', p, p);
     for (const d of deny) argv.push('--ro-bind', d.dir ? masks!.dir : masks!.file, d.path);
+    for (const p of input.egressBinds ?? []) argv.push('--ro-bind', p, p);
     argv.push('--chdir', cwd, '--');
     if (inner.length > 0) argv.push(input.helperPath!, ...inner, '--');
   } else if (inner.length > 0 || useCgroup) {

@@ -26,6 +26,12 @@ import {
   type SandboxResult,
 } from './contract.js';
 import { findObservedDenials } from './denials.js';
+import {
+  assessProxied,
+  type EgressSandboxRequest,
+  requireNetns,
+  startEgressBridge,
+} from './egress-bridge.js';
 import { sanitizeEnv } from './env.js';
 import { SandboxSetupError } from './errors.js';
 import { gitLayout } from './git-protect.js';
@@ -104,7 +110,7 @@ let runCounter = 0;
 
 /** Assessment of `rung` (default: the selected rung) for `policy`. */
 export function assessLinux(policy: SandboxPolicy, status: BackendStatus, rung?: string): Assessment {
-  return assessRung(policy, status, rung ?? status.selected);
+  return assessProxied(policy, assessRung(policy, status, rung ?? status.selected));
 }
 
 function killGroup(pid: number | undefined): void {
@@ -157,7 +163,7 @@ async function removeCgroup(dir: string): Promise<void> {
 
 /** Runs a request once admitted. */
 export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Promise<SandboxResult> {
-  const assessment = admit(request, probe.status);
+  const assessment = admit(request, probe.status, { networkModes: ['none', 'full', 'proxied'] });
   const { policy } = request;
   const cwd = request.cwd ?? process.cwd();
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -235,10 +241,21 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
       const dir = privateTmpDir;
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     }
+    // Egress (`proxied`): a per-run proxy on Unix sockets, bridged into the sandbox's netns.
+    let command = request.command;
+    let egressEnv: Readonly<Record<string, string>> = {};
+    let egressBinds: readonly string[] = [];
+    if (policy.network.mode === 'proxied' && !assessment.skipped) {
+      requireNetns(policy, mechanisms);
+      const bridge = await startEgressBridge(request as EgressSandboxRequest, mechanisms);
+      cleanups.push(() => bridge.close());
+      ({ command, env: egressEnv, binds: egressBinds } = bridge);
+    }
     const plan = planLaunch({
       policy,
       mechanisms,
-      command: request.command,
+      command,
+      egressBinds,
       cwd,
       helperPath: probe.helperPath,
       bwrapPath: probe.bwrapPath,
@@ -255,7 +272,7 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
         : null,
       resolvConf: resolvConfUnderRun(),
     });
-    const env = { ...hygiene.env, ...plan.env };
+    const env = { ...hygiene.env, ...egressEnv, ...plan.env };
     return await execute(plan.argv, {
       ...request,
       cwd,

@@ -131,12 +131,23 @@ describe('planLaunch', () => {
     expect(w).toContain(`--bind ${d} ${d}`);
     expect(w).not.toContain(`--ro-bind ${d} ${d}`);
   });
-  it('network profiles keep the network namespace and never pass --no-network', () => {
+  it('proxied network profiles get their own empty netns, the egress binds, and no --no-network', () => {
     const d = ws();
     const policy = toSandboxPolicy('workspace-net', { workspaceRoots: [d] });
+    const a = planLaunch({
+      ...base,
+      policy,
+      mechanisms: ['bwrap', 'landlock', 'seccomp'],
+      egressBinds: ['/tmp/codex-egress-x'],
+    }).argv.join(' ');
+    expect(a).toContain('--unshare-net');
+    expect(a).toContain('--ro-bind /tmp/codex-egress-x /tmp/codex-egress-x');
+    expect(a).not.toContain('--no-network');
+  });
+  it('only a trusted (full network) policy keeps the host network namespace', () => {
+    const policy = toSandboxPolicy('trusted');
     const a = planLaunch({ ...base, policy, mechanisms: ['bwrap', 'landlock', 'seccomp'] }).argv.join(' ');
     expect(a).not.toContain('--unshare-net');
-    expect(a).not.toContain('--no-network');
   });
   it('landlock-seccomp rung: one helper, expanded grants, private TMPDIR, metadata calls denied when nothing is writable', () => {
     const d = ws();

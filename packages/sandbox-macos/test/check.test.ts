@@ -168,8 +168,9 @@ describe('checkSeatbeltProfile: dangerous profiles fail', () => {
   });
 
   it('a network profile generated for workspace-net fails the check when the policy is offline', () => {
+    // A policy with the whole network (what workspace-net had before egress went through the proxy).
     const v = checkSeatbeltProfile(
-      generateSeatbeltProfile(wsNet),
+      generateSeatbeltProfile({ ...wsNet, network: { mode: 'full' } }),
       toSandboxPolicy('workspace-write', { workspaceRoots: [ws] }),
     );
     expect(v.join('\n')).toMatch(/network allowed under workspace-write/);

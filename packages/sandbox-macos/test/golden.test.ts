@@ -30,6 +30,12 @@ const goldens: Golden[] = [
     },
   },
   { name: 'offline+proxy', policy: toSandboxPolicy('offline'), options: { proxyPorts: [8877, 3128] } },
+  // Proxied profiles: only the egress proxy's loopback port, nothing else.
+  {
+    name: 'workspace-net+egress-proxy',
+    policy: toSandboxPolicy('workspace-net', { workspaceRoots: [ws], egress: { allow: ['preset:npm'] } }),
+    options: { proxyPorts: [3128] },
+  },
   {
     // The deny-read list as the backend resolves it (home expanded, canonical paths).
     name: 'workspace-net+deny-read',

@@ -65,8 +65,13 @@ describe('planWindowsLaunch', () => {
     expect(plan.denyWrite).toEqual([]);
     expect(plan.helperArgs.slice(0, 4)).toEqual(['--mode', 'appcontainer', '--network', 'none']);
   });
-  it('workspace-net passes --network full (capabilities are added by the helper)', () => {
-    const policy = toSandboxPolicy('workspace-net', { workspaceRoots: [ws], ...fsRoots });
+  it('a full-network policy passes --network full (capabilities are added by the helper)', () => {
+    // workspace-net is proxied now (egress proxy), which this backend refuses at admission; the
+    // full-network plan is what it had before.
+    const policy = {
+      ...toSandboxPolicy('workspace-net', { workspaceRoots: [ws], ...fsRoots }),
+      network: { mode: 'full' as const },
+    };
     expect(
       planWindowsLaunch({ ...base, policy, mode: 'appcontainer', exists }).helperArgs.slice(2, 4),
     ).toEqual(['--network', 'full']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type EgressLists, egressPatternProblem } from './egress.js';
 import { CodexError, ConfigError, type ConfigIssue } from './errors.js';
 import { DEFAULT_PROFILE, parseProfile, type SecurityProfile } from './profiles.js';
 
@@ -58,12 +59,54 @@ export const policyConfigSchema = z.strictObject({
   files: z.array(z.string().min(1)).default([]),
 });
 
+// --- egress (network allow/deny lists for the proxied profiles; see docs/egress.md) ---
+const egressPattern = z.string().superRefine((value, ctx) => {
+  const problem = egressPatternProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const cidr = z
+  .string()
+  .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:.]+)\/\d{1,3}$/, 'must be a CIDR range such as 10.0.0.0/8');
+const egressListsSchema = z.strictObject({
+  allow: z.array(egressPattern).optional(),
+  deny: z.array(egressPattern).optional(),
+});
+export const egressConfigSchema = z.strictObject({
+  /** Hosts every proxied profile may reach (`*`, `host`, `*.domain`, IP literal, `preset:npm`…). */
+  allow: z.array(egressPattern).default([]),
+  /** Hosts every proxied profile is refused; deny wins over allow. */
+  deny: z.array(egressPattern).default([]),
+  /** CIDR ranges exempt from the private/loopback/link-local refusal (an internal mirror). */
+  allow_addresses: z.array(cidr).default([]),
+  /** Per-profile lists, added to the shared ones: `[egress.profiles.workspace-net]`. */
+  profiles: z
+    .strictObject({
+      'net-read-only': egressListsSchema.optional(),
+      'workspace-net': egressListsSchema.optional(),
+    })
+    .default({}),
+});
+
+/** The allow/deny lists `profile` gets from a parsed config (shared lists + the profile's own). */
+export function egressListsFor(config: Pick<CodexConfig, 'egress'>, profile: SecurityProfile): EgressLists {
+  const own = (config.egress.profiles as Partial<Record<string, { allow?: string[]; deny?: string[] }>>)[
+    profile
+  ];
+  return {
+    allow: [...config.egress.allow, ...(own?.allow ?? [])],
+    deny: [...config.egress.deny, ...(own?.deny ?? [])],
+    allowAddresses: [...config.egress.allow_addresses],
+  };
+}
+// --- end egress ---
+
 /** Schema of `$CODEX_HOME/config.toml`. Unknown keys are errors, so typos do not silently weaken anything. */
 export const codexConfigSchema = z.strictObject({
   profile: profileSchema.default(DEFAULT_PROFILE),
   sandbox: sandboxConfigSchema.prefault({}),
   audit: auditConfigSchema.prefault({}),
   policy: policyConfigSchema.prefault({}),
+  egress: egressConfigSchema.prefault({}),
 });
 
 export type CodexConfig = z.output<typeof codexConfigSchema>;

@@ -12,12 +12,24 @@ export {
   type CodexConfigInput,
   codexConfigSchema,
   defaultConfig,
+  egressConfigSchema,
+  egressListsFor,
   parseConfig,
   policyConfigSchema,
   profileSchema,
   sandboxConfigSchema,
   toConfigIssues,
 } from './config.js';
+export {
+  EGRESS_PRESET_NAMES,
+  EGRESS_PRESETS,
+  type EgressLists,
+  type EgressMethods,
+  type EgressPreset,
+  egressPatternProblem,
+  expandEgressPatterns,
+  READ_ONLY_METHODS,
+} from './egress.js';
 export {
   CodexError,
   ConfigError,

@@ -1,3 +1,9 @@
+import {
+  type EgressLists,
+  type EgressMethods,
+  egressPatternProblem,
+  expandEgressPatterns,
+} from './egress.js';
 import { PolicyConflictError } from './errors.js';
 import { isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
 import { CAPABILITIES, type SecurityProfile } from './profiles.js';
@@ -11,12 +17,22 @@ import { resolveDenyRead } from './secrets.js';
 export const PROTECTED_SUBPATHS = ['.git', '.codex', '.agents'] as const;
 
 /**
- * How the network is treated. A plain object so that a future `{ mode: 'proxied', … }` can be
- * added without breaking callers; backends must refuse modes they do not understand.
+ * How the network is treated. Backends must refuse modes they do not understand.
+ * - `none`: no network.
+ * - `full`: the whole network.
+ * - `proxied`: nothing but the egress proxy, which enforces the (preset-expanded) `allow` and
+ *   `deny` host lists (deny wins), refuses private addresses outside `allowAddresses`, and
+ *   limits plain-HTTP methods to GET/HEAD/OPTIONS when `methods` is `read-only`.
  */
-export interface NetworkPolicy {
-  readonly mode: 'none' | 'full';
-}
+export type NetworkPolicy =
+  | { readonly mode: 'none' | 'full' }
+  | {
+      readonly mode: 'proxied';
+      readonly allow: readonly string[];
+      readonly deny: readonly string[];
+      readonly allowAddresses: readonly string[];
+      readonly methods: EgressMethods;
+    };
 
 export interface WritableRoot {
   /** Normalised absolute path that may be written. */
@@ -68,6 +84,27 @@ export interface SandboxPolicyOptions {
   readonly allowRead?: readonly string[];
   /** Home directory used to expand `~/`; without it entries keep `~/` for the backend to expand. */
   readonly homeDir?: string;
+  /** Host lists for the `proxied` profiles (see {@link egressListsFor}); default: nothing allowed. */
+  readonly egress?: Partial<EgressLists>;
+}
+
+function proxiedNetwork(profile: SecurityProfile, lists: Partial<EgressLists> = {}): NetworkPolicy {
+  for (const [key, patterns] of [
+    ['allow', lists.allow ?? []],
+    ['deny', lists.deny ?? []],
+  ] as const) {
+    for (const p of patterns) {
+      const problem = egressPatternProblem(p);
+      if (problem) throw new PolicyConflictError(`egress ${key} entry "${p}": ${problem}`);
+    }
+  }
+  return {
+    mode: 'proxied',
+    allow: expandEgressPatterns(lists.allow ?? []),
+    deny: expandEgressPatterns(lists.deny ?? []),
+    allowAddresses: [...(lists.allowAddresses ?? [])],
+    methods: CAPABILITIES[profile].write === 'none' ? 'read-only' : 'any',
+  };
 }
 
 function dedupeRoots(paths: readonly string[]): string[] {
@@ -117,7 +154,7 @@ export function toSandboxPolicy(profile: SecurityProfile, options: SandboxPolicy
     fullDiskRead: caps.read === 'everywhere',
     writableRoots,
     fullDiskWrite: caps.write === 'everywhere',
-    network: { mode: caps.network },
+    network: caps.network === 'proxied' ? proxiedNetwork(profile, options.egress) : { mode: caps.network },
     privateTmp: caps.spawn === 'sandboxed',
     skipSandbox: caps.requiresExplicitOptIn && options.explicit === true,
     denyRead: resolveDenyRead({

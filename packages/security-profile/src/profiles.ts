@@ -72,7 +72,11 @@ export function profileAliases(profile: SecurityProfile): string[] {
     .map(([alias]) => alias);
 }
 
-export type NetworkAccess = 'none' | 'full';
+/**
+ * `none`: no network at all. `proxied`: only through the egress proxy (domain allow/deny lists,
+ * private addresses refused; see docs/egress.md). `full`: the whole network.
+ */
+export type NetworkAccess = 'none' | 'proxied' | 'full';
 export type WriteScope = 'none' | 'workspace' | 'everywhere';
 export type SpawnScope = 'sandboxed' | 'unrestricted';
 
@@ -101,7 +105,7 @@ export const CAPABILITIES: Readonly<Record<SecurityProfile, ProfileCapabilities>
   'net-read-only': {
     read: 'everywhere',
     write: 'none',
-    network: 'full',
+    network: 'proxied',
     spawn: 'sandboxed',
     requiresExplicitOptIn: false,
     summary: 'Research tasks that must fetch but must not change the disk.',
@@ -117,7 +121,7 @@ export const CAPABILITIES: Readonly<Record<SecurityProfile, ProfileCapabilities>
   'workspace-net': {
     read: 'everywhere',
     write: 'workspace',
-    network: 'full',
+    network: 'proxied',
     spawn: 'sandboxed',
     requiresExplicitOptIn: false,
     summary: 'Installing dependencies and running networked tests in the workspace.',

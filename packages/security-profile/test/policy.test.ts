@@ -59,9 +59,9 @@ describe('toSandboxPolicy', () => {
     expect(isWritable(p, '/etc/passwd')).toBe(false);
   });
 
-  it('workspace-net: same writes, network on', () => {
+  it('workspace-net: same writes, network only through the egress proxy, any method', () => {
     const p = toSandboxPolicy('workspace-net', { workspaceRoots: ['/w'], extraWritableRoots: ['/cache'] });
-    expect(p.network.mode).toBe('full');
+    expect(p.network).toEqual({ mode: 'proxied', allow: [], deny: [], allowAddresses: [], methods: 'any' });
     expect(p.writableRoots.map((w) => w.root)).toEqual(['/cache', '/w']);
   });
 
@@ -77,9 +77,18 @@ describe('toSandboxPolicy', () => {
     expect(() => toSandboxPolicy(profile, { extraWritableRoots: ['/tmp/x'] })).toThrow(PolicyConflictError);
   });
 
-  it('net-read-only: network on, disk read-only', () => {
-    const p = toSandboxPolicy('net-read-only', { workspaceRoots: ['/w'] });
-    expect(p.network.mode).toBe('full');
+  it('net-read-only: network only through the egress proxy, read-only methods, disk read-only', () => {
+    const p = toSandboxPolicy('net-read-only', {
+      workspaceRoots: ['/w'],
+      egress: { allow: ['preset:npm', 'example.com'], deny: ['*.evil.test'] },
+    });
+    expect(p.network).toEqual({
+      mode: 'proxied',
+      allow: ['registry.npmjs.org', 'registry.yarnpkg.com', 'example.com'],
+      deny: ['*.evil.test'],
+      allowAddresses: [],
+      methods: 'read-only',
+    });
     expect(p.writableRoots).toEqual([]);
   });
 

@@ -91,6 +91,7 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
       ),
     );
   }
+  if (r.egressRefused && !ctx.json) line(ctx.stderr, paint(ctx, 'yellow', `codex: ${r.egressRefused}`));
   return r.exitCode;
 }
 

@@ -132,7 +132,15 @@ export function defineEscapeSuite(backend: SandboxBackend, options: EscapeSuiteO
               });
               if (!c.enforced(backend.assess(policy, status, rung)))
                 return t.skip(`not enforced by rung ${rung}`);
-              const { escaped, result } = await runCase(backend, c, profile, rung);
+              const outcome = await runCase(backend, c, profile, rung).catch((e: unknown) => e as Error);
+              if (outcome instanceof Error) {
+                // A proxied profile needs a private network namespace: a rung without one must
+                // refuse to run at all (fail closed), never run with the host's network.
+                expect(policy.network.mode, String(outcome)).toBe('proxied');
+                expect((outcome as { code?: string }).code).toBe('SANDBOX_UNSUPPORTED_POLICY');
+                return;
+              }
+              const { escaped, result } = outcome;
               expect(
                 escaped,
                 `${c.category === 'positive' ? 'broke a command that must work' : 'ESCAPED'}: ${describeOutput(result)}`,

@@ -1,0 +1,490 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLogger } from '@codex/audit';
+import type { AuditSink } from '@codex/security-profile';
+import { SocksClient } from 'socks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createResolver, type EgressProxy, type EgressProxyOptions, startEgressProxy } from '../src/index.js';
+import {
+  connectTunnel,
+  rawExchange,
+  roundTrip,
+  startEcho,
+  startUpstream,
+  type Upstream,
+  viaProxy,
+} from './helpers.js';
+
+// Test servers: A on 127.0.0.2 (the only address exempted from the private-address refusal) and
+// B on 127.0.0.3, which must never be reached: names pointing at B prove the refusal/pinning.
+let A: Upstream;
+let B: Upstream;
+let echoA: Awaited<ReturnType<typeof startEcho>>;
+let echoB: Awaited<ReturnType<typeof startEcho>>;
+const proxies: EgressProxy[] = [];
+let rebindCalls = 0;
+
+const hosts = () => ({
+  'registry.test': '127.0.0.2',
+  'x.allowed.test': '127.0.0.2',
+  'bad.allowed.test': '127.0.0.2',
+  'unlisted.test': '127.0.0.2',
+  'internal.test': '10.1.2.3',
+  'meta.test': '169.254.169.254',
+  'loop.test': '127.0.0.3',
+  'v6loop.test': '::1',
+  'mapped.test': '::ffff:127.0.0.3',
+  'mixed.test': ['127.0.0.2', '192.168.1.1'],
+  // DNS rebinding: the first answer is acceptable, every later one points at B.
+  'rebind.test': () => (rebindCalls++ === 0 ? '127.0.0.2' : '127.0.0.3'),
+});
+
+async function proxy(extra: Partial<EgressProxyOptions> = {}): Promise<EgressProxy> {
+  const p = await startEgressProxy({
+    profile: 'workspace-net',
+    allow: [
+      'registry.test',
+      '*.allowed.test',
+      'rebind.test',
+      'internal.test',
+      'meta.test',
+      'loop.test',
+      'v6loop.test',
+      'mapped.test',
+      'mixed.test',
+      'nowhere.test',
+      '169.254.169.254',
+      '127.0.0.3',
+    ],
+    deny: ['bad.allowed.test'],
+    allowAddresses: ['127.0.0.2/32'],
+    resolver: createResolver({ hosts: hosts(), system: false }),
+    ...extra,
+  });
+  proxies.push(p);
+  return p;
+}
+const portOf = (p: EgressProxy) => (p.http as { port: number }).port;
+const socksPortOf = (p: EgressProxy) => (p.socks as { port: number }).port;
+
+beforeAll(async () => {
+  A = await startUpstream('127.0.0.2', 'A');
+  B = await startUpstream('127.0.0.3', 'B');
+  echoA = await startEcho('127.0.0.2');
+  echoB = await startEcho('127.0.0.3');
+});
+afterAll(async () => {
+  for (const p of proxies) await p.close();
+  await Promise.all([A.close(), B.close(), echoA.close(), echoB.close()]);
+  // Nothing in this file may ever reach B.
+  expect(B.seen).toEqual([]);
+  expect(echoB.connections).toBe(0);
+});
+
+describe('plain HTTP (absolute form)', () => {
+  it('forwards an allowed request to the pinned address with the original Host', async () => {
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/pkg?x=1`, {
+      headers: { 'proxy-authorization': 'Basic c2VjcmV0', connection: 'x-secret', 'x-secret': 'drop-me' },
+    });
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body);
+    expect(body).toMatchObject({ servedBy: 'A', url: '/pkg?x=1', host: `registry.test:${A.port}` });
+    const last = A.seen.at(-1)!;
+    expect(last.url).toBe('/pkg?x=1');
+    const d = p.decisions().at(-1)!;
+    expect(d).toMatchObject({
+      decision: 'allowed',
+      rule: 'allow:registry.test',
+      address: '127.0.0.2',
+      method: 'GET',
+      port: A.port,
+    });
+  });
+
+  it('does not forward hop-by-hop headers, proxy credentials or a client-chosen Host', async () => {
+    const p = await proxy();
+    // A raw TCP server records exactly what the proxy sent upstream.
+    const raw = await startEcho('127.0.0.2');
+    const t = await rawExchange(
+      portOf(p),
+      `GET http://registry.test:${raw.port}/ HTTP/1.1\r\nHost: evil.example\r\nProxy-Authorization: Basic c2VjcmV0\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nX-Keep: 2\r\n\r\n`,
+      1500,
+    );
+    const got = Buffer.concat(raw.received).toString();
+    expect(got).toContain(`Host: registry.test:${raw.port}`);
+    expect(got).toContain('X-Keep: 2');
+    expect(got).not.toMatch(/evil\.example|Proxy-Authorization|X-Secret/i);
+    // The echo is not an HTTP response: the client gets a 502, not the raw bytes.
+    expect(t.text).toMatch(/^HTTP\/1\.1 502 /);
+    await raw.close();
+  });
+
+  it('refuses a host that is not listed, says it can be granted, and grantOnce lets it through', async () => {
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://unlisted.test:${A.port}/`);
+    expect(r.status).toBe(403);
+    expect(r.headers['x-codex-egress']).toBe('refused');
+    expect(r.body).toContain('not-allowed');
+    expect(p.refused()).toEqual([
+      {
+        host: 'unlisted.test',
+        port: A.port,
+        count: 1,
+        rule: 'not-allowed',
+        reason: 'host is not on the allow list',
+        grantable: true,
+      },
+    ]);
+    p.grantOnce('Unlisted.Test.');
+    const ok = await viaProxy(portOf(p), `http://unlisted.test:${A.port}/`);
+    expect(ok.status).toBe(200);
+    expect(p.decisions().at(-1)!.rule).toBe('grant:unlisted.test');
+  });
+
+  it('deny wins over a matching allow glob and over a grant', async () => {
+    const p = await proxy({ grants: ['bad.allowed.test'] });
+    const ok = await viaProxy(portOf(p), `http://x.allowed.test:${A.port}/`);
+    expect(ok.status).toBe(200);
+    const r = await viaProxy(portOf(p), `http://bad.allowed.test:${A.port}/`);
+    expect(r.status).toBe(403);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'deny:bad.allowed.test', grantable: false });
+  });
+
+  it('an allow glob *.domain does not match the apex or look-alike names', async () => {
+    const p = await proxy({
+      resolver: createResolver({
+        hosts: { 'allowed.test': '127.0.0.2', 'evilallowed.test': '127.0.0.2' },
+        system: false,
+      }),
+    });
+    expect((await viaProxy(portOf(p), `http://allowed.test:${A.port}/`)).status).toBe(403);
+    expect((await viaProxy(portOf(p), `http://evilallowed.test:${A.port}/`)).status).toBe(403);
+  });
+
+  it.each([
+    ['internal.test', 'private address 10.1.2.3'],
+    ['meta.test', 'cloud metadata address 169.254.169.254'],
+    ['loop.test', 'loopback address 127.0.0.3'],
+    ['v6loop.test', 'loopback address ::1'],
+    ['mapped.test', 'loopback address 127.0.0.3'],
+    ['mixed.test', 'private address 192.168.1.1'],
+    ['169.254.169.254', 'cloud metadata address'],
+    ['127.0.0.3', 'loopback address'],
+  ])('refuses %s after resolution (%s), even though it is allowed by name', async (host, why) => {
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://${host}:${B.port}/`);
+    expect(r.status).toBe(403);
+    expect(p.decisions().at(-1)).toMatchObject({ decision: 'denied', rule: 'private-address' });
+    expect(p.decisions().at(-1)!.reason).toContain(why);
+  });
+
+  it('refuses legacy IPv4 spellings and IPv6 literals of private addresses', async () => {
+    const p = await proxy({ allow: ['*'] });
+    for (const host of ['127.1', '0x7f.0.0.3', '2130706435', '0177.0.0.3']) {
+      const r = await viaProxy(portOf(p), `http://${host}:${B.port}/`);
+      expect(r.status, host).toBeGreaterThanOrEqual(400);
+    }
+    const v6 = await viaProxy(portOf(p), `http://[::ffff:7f00:3]:${B.port}/`);
+    expect(v6.status).toBe(403);
+  });
+
+  it('pins the resolved address: a name whose answer changes (DNS rebinding) never reaches the new address', async () => {
+    rebindCalls = 0;
+    const p = await proxy();
+    const first = await viaProxy(portOf(p), `http://rebind.test:${A.port}/one`);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body).servedBy).toBe('A');
+    const second = await viaProxy(portOf(p), `http://rebind.test:${A.port}/two`);
+    expect(second.status).toBe(403);
+    expect(p.decisions().at(-1)!.reason).toContain('loopback address 127.0.0.3');
+    // Exactly one resolution per request: the check and the connection use the same answer.
+    expect(rebindCalls).toBe(2);
+  });
+
+  it('refuses hosts that do not resolve, then keeps serving', async () => {
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://nowhere.test:${A.port}/`);
+    expect(r.status).toBe(502);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'unresolvable' });
+    expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/`)).status).toBe(200);
+  });
+
+  it('answers 502 when the allowed upstream is down, without crashing', async () => {
+    const dead = await startUpstream('127.0.0.2');
+    const port = dead.port;
+    await dead.close();
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://registry.test:${port}/`);
+    expect(r.status).toBe(502);
+    expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/`)).status).toBe(200);
+  });
+});
+
+describe('method limits (net-read-only)', () => {
+  it('allows GET, HEAD and OPTIONS and refuses every other method before connecting', async () => {
+    const p = await proxy({ methods: 'read-only', profile: 'net-read-only' });
+    for (const m of ['GET', 'HEAD', 'OPTIONS']) {
+      expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/m`, { method: m })).status, m).toBe(
+        200,
+      );
+    }
+    const before = A.seen.length;
+    for (const m of ['POST', 'PUT', 'DELETE', 'PATCH', 'PROPFIND']) {
+      const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/m`, {
+        method: m,
+        body: 'secret=1',
+      });
+      expect(r.status, m).toBe(405);
+      expect(p.decisions().at(-1)).toMatchObject({ rule: 'method', method: m });
+    }
+    expect(A.seen.length).toBe(before);
+  });
+
+  it('lets any method through under workspace-net', async () => {
+    const p = await proxy({ methods: 'any' });
+    const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/publish`, {
+      method: 'PUT',
+      body: 'tarball',
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ method: 'PUT', body: 'tarball' });
+  });
+
+  it('read-only tunnels must carry TLS: plain HTTP inside CONNECT is cut', async () => {
+    const p = await proxy({ methods: 'read-only', profile: 'net-read-only' });
+    const plain = await connectTunnel(portOf(p), `registry.test:${echoA.port}`);
+    expect(plain.status).toBe(200);
+    const echoed = await roundTrip(plain.socket, 'POST /upload HTTP/1.1\r\n\r\n', 5, 1500);
+    expect(echoed).toBeNull();
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'tunnel-not-tls', decision: 'denied' });
+    const tls = await connectTunnel(portOf(p), `registry.test:${echoA.port}`);
+    const hello = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]);
+    expect(await roundTrip(tls.socket, hello, hello.length)).toEqual(hello);
+    tls.socket.destroy();
+    plain.socket.destroy();
+  });
+});
+
+describe('CONNECT', () => {
+  it('tunnels to an allowed host at the pinned address', async () => {
+    rebindCalls = 0;
+    const p = await proxy();
+    const t = await connectTunnel(portOf(p), `rebind.test:${echoA.port}`);
+    expect(t.status).toBe(200);
+    expect(await roundTrip(t.socket, 'ping', 4)).toEqual(Buffer.from('ping'));
+    t.socket.destroy();
+    expect(p.decisions().at(-1)).toMatchObject({
+      protocol: 'connect',
+      method: 'CONNECT',
+      address: '127.0.0.2',
+    });
+  });
+
+  it.each([
+    ['unlisted.test', 403, 'not-allowed'],
+    ['bad.allowed.test', 403, 'deny:bad.allowed.test'],
+    ['loop.test', 403, 'private-address'],
+    ['meta.test', 403, 'private-address'],
+    ['nowhere.test', 502, 'unresolvable'],
+  ])('refuses CONNECT to %s (%i, %s) and opens nothing', async (host, status, rule) => {
+    const before = echoA.connections;
+    const p = await proxy();
+    const t = await connectTunnel(portOf(p), `${host}:${echoB.port}`);
+    expect(t.status).toBe(status);
+    expect(t.head).toContain('X-Codex-Egress: refused');
+    expect(p.decisions().at(-1)).toMatchObject({ rule, decision: 'denied', protocol: 'connect' });
+    expect(echoA.connections).toBe(before);
+  });
+
+  it.each([
+    'registry.test',
+    'registry.test:0',
+    'registry.test:99999',
+    'a b:443',
+    '[zz::1]:443',
+    'user@registry.test:443',
+  ])('refuses the malformed target %j', async (target) => {
+    const p = await proxy();
+    const r = await rawExchange(portOf(p), `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`, 2000);
+    expect(r.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(r.closed).toBe(true);
+  });
+});
+
+describe('SOCKS5', () => {
+  const socks = (p: EgressProxy, host: string, port: number, command: 'connect' | 'associate' = 'connect') =>
+    SocksClient.createConnection({
+      proxy: { host: '127.0.0.1', port: socksPortOf(p), type: 5 },
+      command,
+      destination: { host, port },
+      timeout: 3000,
+    });
+
+  it('connects an allowed name (socks5h) to the pinned address', async () => {
+    const p = await proxy();
+    const { socket } = await socks(p, 'registry.test', echoA.port);
+    expect(await roundTrip(socket, 'hello', 5)).toEqual(Buffer.from('hello'));
+    socket.destroy();
+    expect(p.decisions().at(-1)).toMatchObject({
+      protocol: 'socks5',
+      decision: 'allowed',
+      method: null,
+      address: '127.0.0.2',
+    });
+  });
+
+  it.each([
+    ['unlisted.test', 'not-allowed'],
+    ['bad.allowed.test', 'deny:bad.allowed.test'],
+    ['loop.test', 'private-address'],
+    ['127.0.0.3', 'private-address'],
+    ['::1', 'not-allowed'],
+    ['nowhere.test', 'unresolvable'],
+  ])('refuses %s (%s)', async (host, rule) => {
+    const p = await proxy();
+    await expect(socks(p, host, echoB.port)).rejects.toThrow();
+    expect(p.decisions().at(-1)).toMatchObject({ rule, decision: 'denied', protocol: 'socks5' });
+  });
+
+  it('does not support UDP ASSOCIATE (no UDP, so no QUIC, through the proxy)', async () => {
+    const p = await proxy();
+    await expect(socks(p, 'registry.test', 443, 'associate')).rejects.toThrow();
+  });
+
+  it('drops a client that stalls in the handshake (slowloris)', async () => {
+    const p = await proxy({ limits: { headersTimeoutMs: 300 } });
+    const r = await rawExchange(socksPortOf(p), Buffer.from([5, 1]), 5000);
+    expect(r.closed).toBe(true);
+    expect(r.elapsedMs).toBeLessThan(4000);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'timeout', protocol: 'socks5' });
+  });
+
+  it('drops garbage', async () => {
+    const p = await proxy();
+    const r = await rawExchange(socksPortOf(p), Buffer.from('GET / HTTP/1.1\r\n\r\n'), 3000);
+    expect(r.closed).toBe(true);
+    const { socket } = await socks(p, 'registry.test', echoA.port);
+    socket.destroy();
+  });
+});
+
+describe('bad input fails closed', () => {
+  it.each([
+    ['garbage', 'HELLO\x00\x01\x02\r\n\r\n', 400],
+    ['origin-form request', 'GET /etc/passwd HTTP/1.1\r\nHost: registry.test\r\n\r\n', 400],
+    ['https absolute form', 'GET https://registry.test/ HTTP/1.1\r\nHost: registry.test\r\n\r\n', 400],
+    ['bad host in URL', 'GET http://reg%00istry.test/ HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    [
+      'conflicting lengths',
+      'POST http://registry.test/ HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+    ],
+    [
+      'websocket upgrade',
+      'GET http://registry.test/ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      501,
+    ],
+  ])('%s gets a clean refusal', async (_name, data, status) => {
+    const p = await proxy();
+    const before = A.seen.length;
+    const r = await rawExchange(portOf(p), data, 3000);
+    expect(r.text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(A.seen.length).toBe(before);
+    expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/`)).status).toBe(200);
+  });
+
+  it('oversized headers get 431', async () => {
+    const p = await proxy({ limits: { maxHeaderBytes: 4096 } });
+    const r = await rawExchange(
+      portOf(p),
+      `GET http://registry.test:${A.port}/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`,
+      3000,
+    );
+    expect(r.text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'header-limit' });
+  });
+
+  it('a slowloris client that never finishes its head is cut off', async () => {
+    const p = await proxy({ limits: { headersTimeoutMs: 300 } });
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawExchange(portOf(p), `GET http://registry.test:${A.port}/ HTTP/1.1\r\n`, 6000, (s) => {
+      timer = setInterval(() => s.writable && s.write('X-a: b\r\n'), 100);
+    });
+    clearInterval(timer);
+    expect(r.closed).toBe(true);
+    expect(r.elapsedMs).toBeLessThan(5000);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'timeout' });
+  });
+
+  it('refuses everything once the audit log cannot be written', async () => {
+    let fail = false;
+    const sink: AuditSink = {
+      log: async () => {
+        if (fail) throw new Error('disk full');
+      },
+    };
+    const p = await proxy({ audit: sink });
+    expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/`)).status).toBe(200);
+    fail = true;
+    await viaProxy(portOf(p), `http://registry.test:${A.port}/`);
+    await new Promise((r) => setTimeout(r, 20));
+    const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/`);
+    expect(r.status).toBe(503);
+    expect(p.auditError).toBeInstanceOf(Error);
+    expect(p.decisions().at(-1)).toMatchObject({ rule: 'audit-failed' });
+  });
+
+  it('rejects invalid options at start', async () => {
+    await expect(startEgressProxy({ profile: 'workspace-net', allow: ['HTTP://x'] })).rejects.toThrow(
+      'allow entry "HTTP://x": must be lower case',
+    );
+    await expect(
+      startEgressProxy({ profile: 'workspace-net', allowAddresses: ['10.0.0.1'] }),
+    ).rejects.toMatchObject({
+      code: 'EGRESS_CONFIG_INVALID',
+    });
+    expect(() => createResolver({ hosts: { 'a.test': 'not-an-ip' } })).toThrow('not an IP address');
+  });
+});
+
+describe('audit', () => {
+  it('writes one entry per allowed and refused connection with host, port, method, rule and command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-audit-'));
+    const logger = new AuditLogger({
+      path: join(dir, 'audit.jsonl'),
+      durability: 'none',
+      flushIntervalMs: 1,
+    });
+    const p = await proxy({
+      audit: logger,
+      command: 'npm install',
+      sessionId: 's-1',
+      methods: 'read-only',
+      profile: 'net-read-only',
+    });
+    await viaProxy(portOf(p), `http://registry.test:${A.port}/a`);
+    await viaProxy(portOf(p), `http://registry.test:${A.port}/a`, { method: 'POST' });
+    await viaProxy(portOf(p), `http://meta.test/latest/meta-data`);
+    await connectTunnel(portOf(p), `unlisted.test:443`).then((t) => t.socket.destroy());
+    await logger.close();
+    const entries = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    rmSync(dir, { recursive: true, force: true });
+    expect(entries.map((e) => [e.operation, e.target, e.decision, e.details.rule, e.details.method])).toEqual(
+      [
+        ['network_access', `registry.test:${A.port}`, 'allowed', 'allow:registry.test', 'GET'],
+        ['network_access', `registry.test:${A.port}`, 'denied', 'method', 'POST'],
+        ['network_access', 'meta.test:80', 'denied', 'private-address', 'GET'],
+        ['network_access', 'unlisted.test:443', 'denied', 'not-allowed', 'CONNECT'],
+      ],
+    );
+    for (const e of entries) {
+      expect(e).toMatchObject({ profile: 'net-read-only', session_id: 's-1', agent_type: 'egress-proxy' });
+      expect(e.details.command).toBe('npm install');
+    }
+  });
+});

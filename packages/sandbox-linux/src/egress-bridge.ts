@@ -1,0 +1,131 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type EgressProxy, type EgressSession, egressSessionFor, proxyEnvironment } from '@codex/egress';
+import type { SandboxPolicy } from '@codex/security-profile';
+import type { Assessment, SandboxRequest } from './contract.js';
+import { UnsupportedPolicyError } from './errors.js';
+
+/** Ports the bridge listens on inside the sandbox's own network namespace. */
+export const EGRESS_HTTP_PORT = 3128;
+export const EGRESS_SOCKS_PORT = 1080;
+
+/** A request that may carry the session's egress state (`proxied` profiles). */
+export interface EgressSandboxRequest extends SandboxRequest {
+  /**
+   * The session the run's proxy comes from (its lists, audit sink, grants, refused hosts).
+   * Without it a session is made from the policy for this one run (no audit sink).
+   */
+  readonly egress?: EgressSession;
+}
+
+export interface EgressBridge {
+  /** The proxy serving this run (decisions, refused hosts). */
+  readonly proxy: EgressProxy;
+  /** The command wrapped by the in-sandbox forwarder. */
+  readonly command: readonly string[];
+  /** Proxy variables for the command's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Paths the sandbox must see (the socket directory and the forwarder script). */
+  readonly binds: readonly string[];
+  close(): Promise<void>;
+}
+
+/** The compiled forwarder that runs inside the sandbox (dist/egress-bridge-main.js). */
+export function bridgeScriptPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Next to this module in dist/, or (running from src/ in tests) in ../dist.
+  for (const p of [join(here, 'egress-bridge-main.js'), join(here, '..', 'dist', 'egress-bridge-main.js')]) {
+    if (existsSync(p)) return p;
+  }
+  throw new UnsupportedPolicyError(
+    'the egress bridge (dist/egress-bridge-main.js) is not built; run pnpm build',
+  );
+}
+
+/**
+ * Starts the run's proxy on two Unix sockets in a fresh private directory and returns the
+ * command wrapped by the in-sandbox forwarder, plus the proxy environment. The caller must run
+ * the result in a new network namespace (bubblewrap `--unshare-net`): otherwise the command
+ * would have the host's network and the proxy would be advisory; {@link requireNetns} checks it.
+ */
+export async function startEgressBridge(
+  request: EgressSandboxRequest,
+  mechanisms: readonly string[],
+): Promise<EgressBridge> {
+  requireNetns(request.policy, mechanisms);
+  const session = request.egress ?? egressSessionFor(request.policy);
+  const dir = mkdtempSync(join(tmpdir(), 'codex-egress-'));
+  const httpSock = join(dir, 'http.sock');
+  const socksSock = join(dir, 'socks.sock');
+  let proxy: EgressProxy;
+  try {
+    proxy = await session.startRun({
+      command: request.command.join(' '),
+      listen: { http: { path: httpSock }, socks: { path: socksSock } },
+    });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const script = bridgeScriptPath();
+  return {
+    proxy,
+    command: [
+      process.execPath,
+      script,
+      '--listen',
+      `127.0.0.1:${EGRESS_HTTP_PORT}=${httpSock}`,
+      '--listen',
+      `127.0.0.1:${EGRESS_SOCKS_PORT}=${socksSock}`,
+      '--',
+      ...request.command,
+    ],
+    env: proxyEnvironment({
+      httpUrl: `http://127.0.0.1:${EGRESS_HTTP_PORT}`,
+      socksUrl: `socks5h://127.0.0.1:${EGRESS_SOCKS_PORT}`,
+    }),
+    binds: [dir, script],
+    async close() {
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The assessment of a `proxied` policy: its `network` guarantee (no direct network) holds only
+ * with bubblewrap's private network namespace. Without one it is reported unenforced, and
+ * {@link requireNetns} refuses the run whatever `allowDegraded` says.
+ */
+export function assessProxied(policy: SandboxPolicy, a: Assessment): Assessment {
+  if (policy.network.mode !== 'proxied' || a.skipped) return a;
+  if (a.mechanisms.includes('bwrap')) {
+    return { ...a, enforced: { ...a.enforced, network: ['bwrap'] } };
+  }
+  const { network: _dropped, ...enforced } = a.enforced;
+  return {
+    ...a,
+    full: false,
+    enforced,
+    missing: [...a.missing, 'network'],
+    unenforced: [...a.unenforced, 'network'],
+    notes: [
+      ...a.notes,
+      'network: proxied needs a private network namespace (bubblewrap); this rung refuses to run it',
+    ],
+  };
+}
+
+/**
+ * `proxied` is only real when the command has its own, empty network namespace: the only
+ * mechanism here that gives one is bubblewrap. Every other rung is refused (fail closed).
+ */
+export function requireNetns(policy: SandboxPolicy, mechanisms: readonly string[]): void {
+  if (policy.network.mode === 'proxied' && !mechanisms.includes('bwrap')) {
+    throw new UnsupportedPolicyError(
+      `profile ${policy.profile} sends the network through the egress proxy, which needs a private network namespace (bubblewrap); this rung has none`,
+    );
+  }
+}
