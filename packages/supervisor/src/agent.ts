@@ -8,6 +8,7 @@ import {
   TaskTimeoutError,
   toCodexError,
 } from './errors.js';
+import { inProcessPlacement, type Placement } from './engine.js';
 import { Mailbox, type MailboxFullPolicy } from './mailbox.js';
 import { type Logger, type SupervisorMetrics, silentLogger } from './observability.js';
 import type { Semaphore } from './semaphore.js';
@@ -56,6 +57,10 @@ export interface TaskResult<O = unknown> {
   readonly progress: number;
   /** Policy decisions the handler reported. */
   readonly decisions: readonly { decision: AuditDecision; reason: string }[];
+  /** Where the task ran (worker id and host); absent when it never ran. */
+  readonly worker?: Placement;
+  /** How many times the task was started (more than 1 after a retry on another worker). */
+  readonly attempts: number;
 }
 
 /** What a handler gets besides its input. */
@@ -81,6 +86,8 @@ export interface TaskContext {
   wait<T>(promise: Promise<T>): Promise<T>;
   /** Registers a cleanup run (last first) after the handler settles, even on timeout or cancel. */
   onCleanup(fn: () => unknown): void;
+  /** For engines: where the task actually ran and how many attempts it took (default: here, 1). */
+  placement(where: Placement, attempts: number): void;
 }
 
 export type AgentHandler<I = unknown, O = unknown> = (input: I, ctx: TaskContext) => Promise<O>;
@@ -273,6 +280,7 @@ export class Agent<I = unknown, O = unknown> {
       durationMs: 0,
       progress: 0,
       decisions: [],
+      attempts: 0,
     };
   }
 
@@ -321,6 +329,8 @@ export class Agent<I = unknown, O = unknown> {
     const startedAt = Date.now();
     const t0 = performance.now();
     let score: number | undefined;
+    let where: Placement = inProcessPlacement();
+    let attempts = 1;
     const decisions: { decision: AuditDecision; reason: string }[] = [];
     const cleanups: (() => unknown)[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -365,6 +375,10 @@ export class Agent<I = unknown, O = unknown> {
       },
       onCleanup: (fn) => {
         cleanups.push(fn);
+      },
+      placement: (w, n) => {
+        where = w;
+        attempts = n;
       },
     };
 
@@ -444,6 +458,8 @@ export class Agent<I = unknown, O = unknown> {
       durationMs,
       progress: this.#progress,
       decisions,
+      worker: where,
+      attempts,
     };
     // The owner hears of the result before the permit moves on, so a fail-fast abort it triggers
     // is already visible to whichever task gets the permit next.

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { ExecutionEngine } from './engine.js';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Meter } from '@opentelemetry/api';
 import { Agent, type AgentEvent, type AgentHandler, type TaskResult } from './agent.js';
@@ -33,6 +34,14 @@ export interface SupervisorOptions {
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** How plan merges turn outputs into text, normalise votes and score (see `merge`). */
   readonly merge?: Omit<MergeOptions, 'separator'>;
+  /**
+   * Where task bodies run. Default: in this process, by the registered handlers. With another
+   * engine (e.g. `@codex/supervisor-queue`), registered handlers still define the agent types
+   * and their input schemas (plans are validated here), but the engine runs the tasks.
+   */
+  readonly engine?: ExecutionEngine;
+  /** Attributes added to every metric (e.g. `worker_id`, `host`). */
+  readonly metricAttributes?: Readonly<Record<string, string>>;
 }
 
 export type SupervisorEvent =
@@ -53,6 +62,8 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunReport {
   readonly runId: string;
+  /** The engine that ran the tasks: `in-process` or the distributed engine's name. */
+  readonly engine: string;
   readonly name?: string;
   readonly status: RunStatus;
   readonly strategy: Plan['strategy'];
@@ -119,7 +130,7 @@ export class Supervisor {
     this.semaphore = new Semaphore(this.maxConcurrent);
     this.profile = options.profile ?? 'offline';
     this.#logger = options.logger ?? silentLogger;
-    this.metrics = new SupervisorMetrics(options.meter, this.profile);
+    this.metrics = new SupervisorMetrics(options.meter, this.profile, options.metricAttributes);
   }
 
   /** Registers the handler for an agent type (replacing any previous one). */
@@ -308,6 +319,19 @@ export class Supervisor {
     return handler;
   }
 
+  /** The handler a plan task runs with: the registered one, or the engine's dispatch. */
+  #taskHandler(t: TaskSpec, runId: string): AgentHandler<never, unknown> {
+    const local = this.#handler(t.agent, runId, 'agent');
+    const engine = this.#options.engine;
+    if (!engine) return local;
+    const timeoutMs = t.timeoutMs;
+    return ((input: unknown, ctx) =>
+      engine.execute(
+        { runId, type: t.agent, input, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+        ctx,
+      )) as AgentHandler<never, unknown>;
+  }
+
   #newAgent(
     name: string,
     type: string,
@@ -351,7 +375,7 @@ export class Supervisor {
         agent = this.#newAgent(
           name,
           t.agent,
-          this.#handler(t.agent, runId, 'agent'),
+          this.#taskHandler(t, runId),
           semaphore,
           plan.mailbox ?? this.#options.mailbox,
           runId,
@@ -406,6 +430,7 @@ export class Supervisor {
         durationMs: 0,
         progress: 0,
         decisions: [],
+        attempts: 0,
       });
     };
 
@@ -497,6 +522,7 @@ export class Supervisor {
     }
     return {
       runId,
+      engine: this.#options.engine?.name ?? 'in-process',
       ...(plan.name === undefined ? {} : { name: plan.name }),
       status,
       strategy: plan.strategy,
