@@ -400,7 +400,9 @@ export class QueueEngine implements ExecutionEngine {
     this.#closed = true;
     clearInterval(this.#sweep);
     for (const e of [...this.#inflight.values()]) e.fail(new CancelledError('queue engine closed'));
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    // a graceful close waits for Redis; when it is gone, give up after a second and drop the sockets
+    await settleWithin(Promise.allSettled([this.#events.close(), this.#queue.close()]), 1000);
+    await settleWithin(Promise.allSettled([this.#events.disconnect(), this.#queue.disconnect()]), 500);
     this.#redis.disconnect();
   }
 }
@@ -430,9 +432,19 @@ async function ping(target: QueueTarget, timeoutMs: number): Promise<Redis> {
     return redis;
   } catch (error) {
     redis.disconnect();
-    const why = error instanceof Error && error.message !== 'timeout' ? ((error as NodeJS.ErrnoException).code ?? error.message) : lastError;
-    throw new QueueUnavailableError(`cannot reach Redis at ${target.display} within ${timeoutMs} ms (${why})`);
+    const timedOut = error instanceof Error && error.message === 'timeout';
+    const why = lastError !== 'no answer' ? lastError : timedOut ? `no answer within ${timeoutMs} ms` : String(error);
+    throw new QueueUnavailableError(`cannot reach Redis at ${target.display} (${why})`);
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+/** Waits for `p` at most `ms`. */
+export async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise((r) => {
+    timer = setTimeout(r, ms);
+  })]);
+  if (timer) clearTimeout(timer);
 }

@@ -23,7 +23,7 @@ import type { Meter } from '@opentelemetry/api';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MIN_KEY_BYTES, parseQueueUrl, type QueueTarget, redisOptions } from './connection.js';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './engine.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, settleWithin } from './engine.js';
 import { QueueConfigError, QueueKeyError, QueueUnavailableError } from './errors.js';
 import {
   cancelPayloadSchema,
@@ -211,7 +211,7 @@ export class QueueWorker {
       ]);
     } catch {
       subscriber.disconnect();
-      throw new QueueUnavailableError(`cannot reach Redis at ${target.display} within ${timeoutMs} ms (${lastError})`);
+      throw new QueueUnavailableError(`cannot reach Redis at ${target.display} (${lastError === 'no answer' ? `no answer within ${timeoutMs} ms` : lastError})`);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -437,7 +437,8 @@ export class QueueWorker {
   close(options: { abort?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
       if (options.abort) for (const c of this.#running.values()) c.abort(new CancelledError(`worker ${this.id} shutting down`));
-      await this.#worker.close();
+      await settleWithin(this.#worker.close(), (this.#options.abortGraceMs ?? 2000) + 1000);
+      await settleWithin(this.#worker.disconnect().catch(() => {}), 500);
       this.#subscriber.disconnect();
       for (const set of this.#agentSets.values()) await (await set).close?.();
     })();
