@@ -108,9 +108,16 @@ export interface Agents {
  */
 export async function createAgents(
   ctx: CliContext,
-  options: { allowDegraded: boolean; policies: readonly string[] },
+  options: {
+    allowDegraded: boolean;
+    policies: readonly string[];
+    /** Session id on every audit entry (default `supervise-<uuid>`); a queue worker names itself. */
+    sessionId?: string;
+    /** Added to the details of every entry the command agent audits (a queue worker: worker_id, host). */
+    auditDetails?: Readonly<Record<string, string>>;
+  },
 ): Promise<Agents> {
-  const sessionId = `supervise-${randomUUID()}`;
+  const sessionId = options.sessionId ?? `supervise-${randomUUID()}`;
   const audit = createAuditLoggerFromConfig(ctx.config.audit, {
     home: ctx.codexHome,
     env: ctx.env,
@@ -131,6 +138,7 @@ export async function createAgents(
   ) =>
     audit.log({
       ...event,
+      ...(options.auditDetails ? { details: { ...options.auditDetails, ...event.details } } : {}),
       profile: ctx.profile,
       session_id: sessionId,
       task_id: t.taskId,

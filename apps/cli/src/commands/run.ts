@@ -24,6 +24,7 @@ import { AGENT_TYPES, createAgents } from './agents.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
                        [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+                       [--queue redis://HOST:PORT/DB [--key-file FILE]]
 
 Runs a plan: a DAG of tasks, each handled by an agent, under the effective profile.
   --max-concurrent N  agents working at once (overrides the plan's maxConcurrent; default 4)
@@ -33,6 +34,9 @@ Runs a plan: a DAG of tasks, each handled by an agent, under the effective profi
   --allow-degraded    let command tasks run when the sandbox cannot enforce the profile
                       (each such run is written to the audit log)
   --log FILE          structured logs (pino JSON lines) to FILE; with --debug and no --log, to stderr
+  --queue URL         run the tasks on "codex worker" processes through this Redis queue (BullMQ)
+                      instead of in this process; same plan semantics and --json shape
+  --key-file FILE     the shared job-signing key for --queue (else CODEX_QUEUE_KEY[_FILE])
 
 Agents: ${AGENT_TYPES.join(', ')}.
   command   {argv: [...]} or {script: "..."}, optional cwd, env: exec policy, then the sandbox,
@@ -55,6 +59,8 @@ export const command: Command = {
       'allow-degraded': { type: 'boolean' },
       log: { type: 'string' },
       policy: { type: 'string', multiple: true },
+      queue: { type: 'string' },
+      'key-file': { type: 'string' },
     });
     const [file, extra] = positionals;
     if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
@@ -86,6 +92,19 @@ export const command: Command = {
     const otlp = values['dry-run']
       ? undefined
       : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
+    // --queue: the distributed engine (loaded only then, so in-process runs do not pay for BullMQ)
+    const queueUrl = values.queue as string | undefined;
+    const keyFile = values['key-file'] as string | undefined;
+    if (keyFile !== undefined && queueUrl === undefined) throw new UsageError('--key-file needs --queue');
+    let engine: import('@codex/supervisor-queue').QueueEngine | undefined;
+    if (queueUrl !== undefined) {
+      const q = await import('@codex/supervisor-queue');
+      q.parseQueueUrl(queueUrl);
+      if (!values['dry-run']) {
+        const key = q.loadQueueKey({ env: ctx.env, ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }) });
+        engine = await q.QueueEngine.connect({ url: queueUrl, key, ...(logger ? { logger } : {}) });
+      }
+    }
     const agents = await createAgents(ctx, {
       allowDegraded: values['allow-degraded'] === true,
       policies: (values.policy as string[] | undefined) ?? [],
@@ -98,6 +117,7 @@ export const command: Command = {
       onEvent: (event) => progress(ctx, event),
       // command and plugin outputs merge by what they printed
       merge: { toText: mergeText },
+      ...(engine ? { engine } : {}),
     });
     agents.register(supervisor);
 
@@ -108,6 +128,7 @@ export const command: Command = {
       try {
         plan = supervisor.validate(parsePlanText(text, file), file);
         if (values['dry-run']) return dryRun(ctx, plan, maxConcurrent);
+        engine?.checkPlan(plan, file);
         handle = supervisor.start(plan, {
           source: file,
           ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
@@ -135,6 +156,7 @@ export const command: Command = {
       return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
     } finally {
       await agents.close();
+      await engine?.close();
       await otlp?.shutdown().catch(() => {});
     }
   },
@@ -208,6 +230,9 @@ function render(ctx: CliContext, report: RunReport, plan: Plan): void {
     t.status,
     t.startedAt === undefined ? '' : `${(t.durationMs / 1000).toFixed(2)} s`,
     t.error ? `${t.error.code}: ${firstLine(t.error.message)}` : '',
+    ...(report.engine === 'in-process' || t.worker === undefined
+      ? []
+      : [`on ${t.worker.workerId}${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}`]),
   ]);
   line(ctx.stdout, table(rows));
   for (const t of report.tasks) {
@@ -290,6 +315,7 @@ function errorJson(error: CodexError | undefined) {
 function toJson(report: RunReport, ctx: CliContext) {
   return {
     runId: report.runId,
+    engine: report.engine,
     name: report.name ?? null,
     status: report.status,
     profile: ctx.profile,
@@ -308,6 +334,8 @@ function toJson(report: RunReport, ctx: CliContext) {
       startedAt: t.startedAt === undefined ? null : new Date(t.startedAt).toISOString(),
       finishedAt: new Date(t.finishedAt).toISOString(),
       progress: t.progress,
+      worker: t.worker ?? null,
+      attempts: t.attempts,
       ...(t.score === undefined ? {} : { score: t.score }),
       decisions: t.decisions,
       output: t.output ?? null,
