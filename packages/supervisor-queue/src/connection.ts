@@ -26,12 +26,15 @@ export function parseQueueUrl(raw: string): QueueTarget {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === '') throw new QueueUrlError(raw, 'no host');
   const port = url.port === '' ? 6379 : Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new QueueUrlError(raw, `bad port "${url.port}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new QueueUrlError(raw, `bad port "${url.port}"`);
   const path = url.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d{1,2}$/.test(path)) throw new QueueUrlError(raw, `database "${path}" is not a number from 0 to 15`);
+  if (path !== '' && !/^\d{1,2}$/.test(path))
+    throw new QueueUrlError(raw, `database "${path}" is not a number from 0 to 15`);
   const db = path === '' ? 0 : Number(path);
   if (db > 15) throw new QueueUrlError(raw, `database ${db} is not from 0 to 15`);
-  if (url.search !== '' || url.hash !== '') throw new QueueUrlError(raw, 'query strings and fragments are not supported');
+  if (url.search !== '' || url.hash !== '')
+    throw new QueueUrlError(raw, 'query strings and fragments are not supported');
   const username = url.username === '' ? undefined : decodeURIComponent(url.username);
   const password = url.password === '' ? undefined : decodeURIComponent(url.password);
   const auth = username || password ? `${username ?? ''}${password ? ':***' : ''}@` : '';
@@ -80,7 +83,9 @@ export const MIN_KEY_BYTES = 32;
  * the contents of the file named by `CODEX_QUEUE_KEY_FILE` (or `keyFile`). Throws
  * {@link QueueKeyError} when missing or shorter than 32 bytes.
  */
-export function loadQueueKey(options: { env?: Readonly<Record<string, string | undefined>>; keyFile?: string } = {}): Buffer {
+export function loadQueueKey(
+  options: { env?: Readonly<Record<string, string | undefined>>; keyFile?: string } = {},
+): Buffer {
   const env = options.env ?? process.env;
   const file = options.keyFile ?? env.CODEX_QUEUE_KEY_FILE;
   let key: string | undefined;
@@ -90,7 +95,9 @@ export function loadQueueKey(options: { env?: Readonly<Record<string, string | u
     try {
       key = readFileSync(file, 'utf8').trim();
     } catch (error) {
-      throw new QueueKeyError(`${from}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      throw new QueueKeyError(
+        `${from}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
     }
   } else {
     from = 'CODEX_QUEUE_KEY';
@@ -102,6 +109,8 @@ export function loadQueueKey(options: { env?: Readonly<Record<string, string | u
   }
   const bytes = Buffer.from(key, 'utf8');
   if (bytes.length < MIN_KEY_BYTES)
-    throw new QueueKeyError(`${from}: the key is ${bytes.length} bytes; at least ${MIN_KEY_BYTES} are required`);
+    throw new QueueKeyError(
+      `${from}: the key is ${bytes.length} bytes; at least ${MIN_KEY_BYTES} are required`,
+    );
   return bytes;
 }

@@ -153,7 +153,9 @@ export class QueueEngine implements ExecutionEngine {
   static async connect(options: QueueEngineOptions): Promise<QueueEngine> {
     const target = parseQueueUrl(options.url);
     if (options.key.length < MIN_KEY_BYTES)
-      throw new QueueKeyError(`the job-signing key is ${options.key.length} bytes; at least ${MIN_KEY_BYTES} are required`);
+      throw new QueueKeyError(
+        `the job-signing key is ${options.key.length} bytes; at least ${MIN_KEY_BYTES} are required`,
+      );
     const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queueName))
       throw new QueueConfigError(`queue name "${queueName}": use 1 to 64 letters, digits, "_", "." or "-"`);
@@ -169,7 +171,9 @@ export class QueueEngine implements ExecutionEngine {
     } catch (error) {
       await Promise.allSettled([queue.close(), events.close()]);
       redis.disconnect();
-      throw new QueueUnavailableError(`cannot use Redis at ${target.display}: ${String(error)}`, { cause: error });
+      throw new QueueUnavailableError(`cannot use Redis at ${target.display}: ${String(error)}`, {
+        cause: error,
+      });
     }
     return new QueueEngine(options, target, redis, queue, events);
   }
@@ -186,12 +190,16 @@ export class QueueEngine implements ExecutionEngine {
   checkPlan(plan: Plan, source = 'plan'): void {
     const max = this.#options.maxTasks ?? 10_000;
     if (plan.tasks.length > max)
-      throw new PlanTooLargeError(`${source}: tasks: ${plan.tasks.length} tasks; the queue engine accepts at most ${max}`);
+      throw new PlanTooLargeError(
+        `${source}: tasks: ${plan.tasks.length} tasks; the queue engine accepts at most ${max}`,
+      );
     const limit = MAX_PAYLOAD_BYTES - 64 * 1024;
     plan.tasks.forEach((t, i) => {
       const bytes = Buffer.byteLength(JSON.stringify(t.input ?? null));
       if (bytes > limit)
-        throw new PlanTooLargeError(`${source}: tasks.${i}.input: ${bytes} bytes; a queued task input may have at most ${limit}`);
+        throw new PlanTooLargeError(
+          `${source}: tasks.${i}.input: ${bytes} bytes; a queued task input may have at most ${limit}`,
+        );
     });
   }
 
@@ -235,7 +243,10 @@ export class QueueEngine implements ExecutionEngine {
       const onAbort = () => {
         const reason: unknown = ctx.signal.reason;
         void this.#cancel([jobId], reason);
-        graceTimer = setTimeout(() => entry.fail(reason instanceof Error ? reason : new CancelledError()), this.#options.cancelGraceMs ?? 1500);
+        graceTimer = setTimeout(
+          () => entry.fail(reason instanceof Error ? reason : new CancelledError()),
+          this.#options.cancelGraceMs ?? 1500,
+        );
       };
       const finish = () => {
         entry.settled = true;
@@ -279,7 +290,12 @@ export class QueueEngine implements ExecutionEngine {
         () => {
           entry.added = true;
         },
-        (error: unknown) => entry.fail(new QueueUnavailableError(`cannot queue task "${entry.taskId}" on ${this.target.display}: ${String(error)}`)),
+        (error: unknown) =>
+          entry.fail(
+            new QueueUnavailableError(
+              `cannot queue task "${entry.taskId}" on ${this.target.display}: ${String(error)}`,
+            ),
+          ),
       );
   }
 
@@ -294,7 +310,11 @@ export class QueueEngine implements ExecutionEngine {
     }
     const opened = open(this.#key, 'result', value, resultPayloadSchema);
     if (!opened.ok) {
-      entry.fail(new ResultRefusedError(`result of task "${entry.taskId}" refused (${opened.code}): ${opened.message}`));
+      entry.fail(
+        new ResultRefusedError(
+          `result of task "${entry.taskId}" refused (${opened.code}): ${opened.message}`,
+        ),
+      );
       return;
     }
     if (opened.value.jobId !== entry.jobId) {
@@ -317,7 +337,10 @@ export class QueueEngine implements ExecutionEngine {
       case 'denied':
         throw new TaskDeniedError(typeof extra.reason === 'string' ? extra.reason : message);
       case 'timed-out':
-        throw new TaskTimeoutError(ctx.taskId, typeof extra.timeoutMs === 'number' ? extra.timeoutMs : (task.timeoutMs ?? 0));
+        throw new TaskTimeoutError(
+          ctx.taskId,
+          typeof extra.timeoutMs === 'number' ? extra.timeoutMs : (task.timeoutMs ?? 0),
+        );
       case 'cancelled':
         throw new CancelledError(message);
       default:
@@ -360,12 +383,16 @@ export class QueueEngine implements ExecutionEngine {
       const due = [...this.#inflight.values()].filter((e) => e.added && now - e.since >= interval);
       if (due.length === 0) return;
       const pipe = this.#redis.pipeline();
-      for (const e of due) pipe.hmget(this.#queue.toKey(e.jobId), 'data', 'returnvalue', 'failedReason', 'finishedOn');
+      for (const e of due)
+        pipe.hmget(this.#queue.toKey(e.jobId), 'data', 'returnvalue', 'failedReason', 'finishedOn');
       const replies = (await pipe.exec()) ?? [];
       due.forEach((e, i) => {
         const [error, fields] = replies[i] ?? [new Error('no reply'), null];
         if (error || e.settled) return;
-        const [data = null, returnvalue = null, failedReason = null, finishedOn = null] = fields as (string | null)[];
+        const [data = null, returnvalue = null, failedReason = null, finishedOn = null] = fields as (
+          | string
+          | null
+        )[];
         if (data === null) this.#lost(e);
         else if (finishedOn !== null && returnvalue !== null) this.#onCompleted(e, returnvalue);
         else if (finishedOn !== null && failedReason !== null) e.fail(refusal(failedReason));
@@ -390,7 +417,10 @@ export class QueueEngine implements ExecutionEngine {
     }
     e.resubmits++;
     e.added = false;
-    this.#logger.warn({ task_id: e.taskId, job_id: e.jobId, resubmits: e.resubmits }, 'job vanished from Redis; queued again');
+    this.#logger.warn(
+      { task_id: e.taskId, job_id: e.jobId, resubmits: e.resubmits },
+      'job vanished from Redis; queued again',
+    );
     this.#add(e);
   }
 
@@ -433,7 +463,8 @@ async function ping(target: QueueTarget, timeoutMs: number): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     const timedOut = error instanceof Error && error.message === 'timeout';
-    const why = lastError !== 'no answer' ? lastError : timedOut ? `no answer within ${timeoutMs} ms` : String(error);
+    const why =
+      lastError !== 'no answer' ? lastError : timedOut ? `no answer within ${timeoutMs} ms` : String(error);
     throw new QueueUnavailableError(`cannot reach Redis at ${target.display} (${why})`);
   } finally {
     if (timer) clearTimeout(timer);
@@ -443,8 +474,11 @@ async function ping(target: QueueTarget, timeoutMs: number): Promise<Redis> {
 /** Waits for `p` at most `ms`. */
 export async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p, new Promise((r) => {
-    timer = setTimeout(r, ms);
-  })]);
+  await Promise.race([
+    p,
+    new Promise((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
   if (timer) clearTimeout(timer);
 }

@@ -70,7 +70,8 @@ export class RemoteTaskError extends CodexError {
   constructor(code: string, message: string, extra: Readonly<Record<string, unknown>> = {}) {
     super(code, message);
     for (const [k, v] of Object.entries(extra)) {
-      if (k !== 'code' && k !== 'message' && k !== 'name' && k !== 'stack') (this as Record<string, unknown>)[k] = v;
+      if (k !== 'code' && k !== 'message' && k !== 'name' && k !== 'stack')
+        (this as Record<string, unknown>)[k] = v;
     }
   }
 }

@@ -126,7 +126,11 @@ export function open<T>(
   const env = envelopeSchema.safeParse(raw);
   if (!env.success) return { ok: false, code: 'JOB_INVALID', message: firstIssue(env.error) };
   if (!verify(key, kind, env.data.payload, env.data.sig))
-    return { ok: false, code: 'JOB_FORGED', message: 'signature does not match the payload (forged or altered)' };
+    return {
+      ok: false,
+      code: 'JOB_FORGED',
+      message: 'signature does not match the payload (forged or altered)',
+    };
   let value: unknown;
   try {
     value = JSON.parse(env.data.payload);

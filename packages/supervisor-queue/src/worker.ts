@@ -1,10 +1,9 @@
-
 import { hostname } from 'node:os';
 import {
   type AuditDecision,
   type AuditSink,
   CAPABILITIES,
-  CodexError,
+  type CodexError,
   type SecurityProfile,
 } from '@codex/security-profile';
 import {
@@ -13,10 +12,10 @@ import {
   CancelledError,
   type InputSchema,
   type Logger,
-  silentLogger,
   SupervisorMetrics,
-  type TaskResult,
+  silentLogger,
   TaskDeniedError,
+  type TaskResult,
   TaskTimeoutError,
 } from '@codex/supervisor';
 import type { Meter } from '@opentelemetry/api';
@@ -177,8 +176,12 @@ export class QueueWorker {
       maxStalledCount: options.maxStalledCount ?? 2,
       autorun: false,
     });
-    this.#worker.on('error', (error: Error) => this.#logger.warn({ err: error.message }, 'queue connection error'));
-    this.#worker.on('stalled', (jobId: string) => this.#logger.warn({ job_id: jobId }, 'stalled job re-queued'));
+    this.#worker.on('error', (error: Error) =>
+      this.#logger.warn({ err: error.message }, 'queue connection error'),
+    );
+    this.#worker.on('stalled', (jobId: string) =>
+      this.#logger.warn({ job_id: jobId }, 'stalled job re-queued'),
+    );
     const channel = `${prefix}:${queueName}:cancel`;
     subscriber.on('message', (ch: string, message: string) => {
       if (ch === channel) this.#onCancel(message);
@@ -191,7 +194,9 @@ export class QueueWorker {
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
     const target = parseQueueUrl(options.url);
     if (options.key.length < MIN_KEY_BYTES)
-      throw new QueueKeyError(`the job-signing key is ${options.key.length} bytes; at least ${MIN_KEY_BYTES} are required`);
+      throw new QueueKeyError(
+        `the job-signing key is ${options.key.length} bytes; at least ${MIN_KEY_BYTES} are required`,
+      );
     const concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
       throw new QueueConfigError(`concurrency must be an integer from 1 to 1024, got ${concurrency}`);
@@ -211,12 +216,16 @@ export class QueueWorker {
       ]);
     } catch {
       subscriber.disconnect();
-      throw new QueueUnavailableError(`cannot reach Redis at ${target.display} (${lastError === 'no answer' ? `no answer within ${timeoutMs} ms` : lastError})`);
+      throw new QueueUnavailableError(
+        `cannot reach Redis at ${target.display} (${lastError === 'no answer' ? `no answer within ${timeoutMs} ms` : lastError})`,
+      );
     } finally {
       if (timer) clearTimeout(timer);
     }
     const worker = new QueueWorker(options, target, subscriber);
-    void worker.#worker.run().catch((error: unknown) => worker.#logger.error({ err: String(error) }, 'worker stopped'));
+    void worker.#worker
+      .run()
+      .catch((error: unknown) => worker.#logger.error({ err: String(error) }, 'worker stopped'));
     await worker.#worker.waitUntilReady();
     worker.#logger.info({ queue: target.display, ceiling: options.ceiling, concurrency }, 'worker ready');
     return worker;
@@ -238,7 +247,11 @@ export class QueueWorker {
     const p = opened.value;
     const queueName = this.#options.queueName ?? DEFAULT_QUEUE_NAME;
     if (p.jobId !== jobId || p.queue !== queueName)
-      return this.#refuse(jobId, 'JOB_FORGED', `signed for job ${p.jobId} on queue ${p.queue}, found as job ${jobId} on ${queueName}`);
+      return this.#refuse(
+        jobId,
+        'JOB_FORGED',
+        `signed for job ${p.jobId} on queue ${p.queue}, found as job ${jobId} on ${queueName}`,
+      );
     if (Date.now() > p.expiresAt)
       return this.#refuse(jobId, 'JOB_EXPIRED', `expired at ${new Date(p.expiresAt).toISOString()}`);
 
@@ -259,13 +272,18 @@ export class QueueWorker {
     }
     const agents = await this.#agentsFor(p.profile);
     const agent = agents.get(p.type);
-    if (!agent) return this.#refuse(jobId, 'JOB_INVALID', `no agent of type "${p.type}" on worker ${this.id}`);
+    if (!agent)
+      return this.#refuse(jobId, 'JOB_INVALID', `no agent of type "${p.type}" on worker ${this.id}`);
     let input: unknown = p.input;
     if (agent.input) {
       const parsed = agent.input.safeParse(p.input);
       if (!parsed.success) {
         const i = parsed.error.issues[0];
-        return this.#refuse(jobId, 'JOB_INVALID', `input.${i?.path.map(String).join('.') ?? ''}: ${i?.message ?? 'invalid'}`);
+        return this.#refuse(
+          jobId,
+          'JOB_INVALID',
+          `input.${i?.path.map(String).join('.') ?? ''}: ${i?.message ?? 'invalid'}`,
+        );
       }
       input = parsed.data;
     }
@@ -370,7 +388,12 @@ export class QueueWorker {
     throw new UnrecoverableError(`${code}: ${message}`);
   }
 
-  async #audit(p: JobPayload, decision: AuditDecision, reason: string, details: Record<string, string>): Promise<void> {
+  async #audit(
+    p: JobPayload,
+    decision: AuditDecision,
+    reason: string,
+    details: Record<string, string>,
+  ): Promise<void> {
     await this.#options.audit
       ?.log({
         session_id: p.runId,
@@ -436,9 +459,14 @@ export class QueueWorker {
    */
   close(options: { abort?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      if (options.abort) for (const c of this.#running.values()) c.abort(new CancelledError(`worker ${this.id} shutting down`));
+      if (options.abort)
+        for (const c of this.#running.values())
+          c.abort(new CancelledError(`worker ${this.id} shutting down`));
       await settleWithin(this.#worker.close(), (this.#options.abortGraceMs ?? 2000) + 1000);
-      await settleWithin(this.#worker.disconnect().catch(() => {}), 500);
+      await settleWithin(
+        this.#worker.disconnect().catch(() => {}),
+        500,
+      );
       this.#subscriber.disconnect();
       for (const set of this.#agentSets.values()) await (await set).close?.();
     })();
@@ -464,4 +492,3 @@ function jsonSafe(value: unknown): unknown {
     return String(value);
   }
 }
-

@@ -8,7 +8,16 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueEngine, sign } from '../src/index.js';
 import { registerTestAgents } from './fixtures/agents.mjs';
-import { alive, groupMembers, RedisServer, redisSkipReason, startWorkers, TEST_KEY, until, type WorkerProcess } from './redis.js';
+import {
+  alive,
+  groupMembers,
+  RedisServer,
+  redisSkipReason,
+  startWorkers,
+  TEST_KEY,
+  until,
+  type WorkerProcess,
+} from './redis.js';
 
 const skipReason = redisSkipReason();
 const key = Buffer.from(TEST_KEY);
@@ -25,7 +34,11 @@ afterEach(async () => {
   redis = undefined;
 });
 
-async function setup(n: number, opts: Parameters<typeof startWorkers>[2] = {}, engineOpts: Partial<Parameters<typeof QueueEngine.connect>[0]> = {}) {
+async function setup(
+  n: number,
+  opts: Parameters<typeof startWorkers>[2] = {},
+  engineOpts: Partial<Parameters<typeof QueueEngine.connect>[0]> = {},
+) {
   redis = await RedisServer.start();
   workers = await startWorkers(redis.url, n, opts);
   const engine = await QueueEngine.connect({ url: redis.url, key, ...engineOpts });
@@ -33,7 +46,11 @@ async function setup(n: number, opts: Parameters<typeof startWorkers>[2] = {}, e
   return engine;
 }
 
-function plans(engine: QueueEngine, profile: 'offline' | 'workspace-write' = 'workspace-write', maxConcurrent = 8) {
+function plans(
+  engine: QueueEngine,
+  profile: 'offline' | 'workspace-write' = 'workspace-write',
+  maxConcurrent = 8,
+) {
   return registerTestAgents(new Supervisor({ engine, profile, maxConcurrent }));
 }
 
@@ -45,9 +62,18 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
     const auditFile = join(dir, 'audit.jsonl');
     const engine = await setup(1, { auditFile });
     const url = (redis as RedisServer).url;
-    const queue = new Queue('codex-tasks', { connection: { host: '127.0.0.1', port: (redis as RedisServer).port }, prefix: 'codex' });
-    const events = new QueueEvents('codex-tasks', { connection: { host: '127.0.0.1', port: (redis as RedisServer).port }, prefix: 'codex' });
-    closers.push(() => queue.close(), () => events.close());
+    const queue = new Queue('codex-tasks', {
+      connection: { host: '127.0.0.1', port: (redis as RedisServer).port },
+      prefix: 'codex',
+    });
+    const events = new QueueEvents('codex-tasks', {
+      connection: { host: '127.0.0.1', port: (redis as RedisServer).port },
+      prefix: 'codex',
+    });
+    closers.push(
+      () => queue.close(),
+      () => events.close(),
+    );
     await events.waitUntilReady();
     const marker = join(dir, 'pwned');
     const payload = (jobId: string, extra: Record<string, unknown> = {}) => ({
@@ -72,19 +98,31 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
     };
     const attempts: [string, unknown, string][] = [
       ['unsigned', payload('unsigned'), 'JOB_UNSIGNED'],
-      ['forged', (() => {
-        const text = JSON.stringify(payload('forged'));
-        return { payload: text, sig: sign(Buffer.alloc(32, 7), 'job', text) };
-      })(), 'JOB_FORGED'],
-      ['altered', (() => {
-        const good = signed(payload('altered', { input: { script: 'true', pidFile: join(dir, 'pid') } }));
-        return { ...good, payload: good.payload.replace('"script":"true"', `"script":"touch ${marker}"`) };
-      })(), 'JOB_FORGED'],
+      [
+        'forged',
+        (() => {
+          const text = JSON.stringify(payload('forged'));
+          return { payload: text, sig: sign(Buffer.alloc(32, 7), 'job', text) };
+        })(),
+        'JOB_FORGED',
+      ],
+      [
+        'altered',
+        (() => {
+          const good = signed(payload('altered', { input: { script: 'true', pidFile: join(dir, 'pid') } }));
+          return { ...good, payload: good.payload.replace('"script":"true"', `"script":"touch ${marker}"`) };
+        })(),
+        'JOB_FORGED',
+      ],
       ['readdressed', signed(payload('some-other-id')), 'JOB_FORGED'],
-      ['result-sig', (() => {
-        const text = JSON.stringify(payload('result-sig'));
-        return { payload: text, sig: sign(key, 'result', text) };
-      })(), 'JOB_FORGED'],
+      [
+        'result-sig',
+        (() => {
+          const text = JSON.stringify(payload('result-sig'));
+          return { payload: text, sig: sign(key, 'result', text) };
+        })(),
+        'JOB_FORGED',
+      ],
       ['malformed', signed(payload('malformed', { profile: 'root' })), 'JOB_INVALID'],
       ['bad-input', signed(payload('bad-input', { input: { script: 1 } })), 'JOB_INVALID'],
       ['expired', signed(payload('expired', { expiresAt: Date.now() - 1 })), 'JOB_EXPIRED'],
@@ -95,7 +133,10 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
     }
     expect(existsSync(marker)).toBe(false);
     for (const [id, , code] of attempts) expect(workers[0]?.output).toContain(`refused ${id} ${code}`);
-    const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit).toHaveLength(attempts.length);
     for (const e of audit) {
       expect(e.decision).toBe('denied');
@@ -103,7 +144,9 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
       expect(e.details.host).toBeTruthy();
     }
     // the same worker still runs properly signed work
-    const r = await plans(engine).run({ tasks: [{ id: 'fine', agent: 'sleep', input: { ms: 0, output: 'ok' } }] });
+    const r = await plans(engine).run({
+      tasks: [{ id: 'fine', agent: 'sleep', input: { ms: 0, output: 'ok' } }],
+    });
     expect(r.status).toBe('succeeded');
     expect(r.tasks[0]?.worker?.workerId).toBe('w1');
     void url;
@@ -113,7 +156,14 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
     redis = await RedisServer.start();
     const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
     // a rogue consumer without the key answers every job with a made-up success
-    const rogue = new Worker('rogue', async (job) => ({ payload: JSON.stringify({ v: 1, jobId: job.id, status: 'succeeded', output: 'lies' }), sig: '0'.repeat(64) }), { connection, prefix: 'codex' });
+    const rogue = new Worker(
+      'rogue',
+      async (job) => ({
+        payload: JSON.stringify({ v: 1, jobId: job.id, status: 'succeeded', output: 'lies' }),
+        sig: '0'.repeat(64),
+      }),
+      { connection, prefix: 'codex' },
+    );
     closers.push(() => rogue.close());
     const engine = await QueueEngine.connect({ url: redis.url, key, queueName: 'rogue' });
     closers.push(() => engine.close());
@@ -133,11 +183,20 @@ describe.skipIf(skipReason !== undefined)('profile ceiling', () => {
       tasks: [{ id: 'w', agent: 'sleep', input: { ms: 0, mark: join(dir, 'ran') } }],
     });
     expect(above.tasks[0]?.status).toBe('denied');
-    expect(above.tasks[0]?.error?.message).toContain("profile workspace-write is above this worker's ceiling offline");
+    expect(above.tasks[0]?.error?.message).toContain(
+      "profile workspace-write is above this worker's ceiling offline",
+    );
     expect(existsSync(join(dir, 'ran'))).toBe(false);
     const audit = JSON.parse(readFileSync(auditFile, 'utf8').trim());
-    expect(audit).toMatchObject({ decision: 'denied', task_id: 'w', profile: 'workspace-write', details: { stage: 'ceiling', worker_id: 'w1' } });
-    const within = await plans(engine, 'offline').run({ tasks: [{ id: 'o', agent: 'sleep', input: { ms: 0 } }] });
+    expect(audit).toMatchObject({
+      decision: 'denied',
+      task_id: 'w',
+      profile: 'workspace-write',
+      details: { stage: 'ceiling', worker_id: 'w1' },
+    });
+    const within = await plans(engine, 'offline').run({
+      tasks: [{ id: 'o', agent: 'sleep', input: { ms: 0 } }],
+    });
     expect(within.tasks[0]?.status).toBe('succeeded');
   });
 });
@@ -173,9 +232,17 @@ describe.skipIf(skipReason !== undefined)('faults', () => {
     const mark = join(dir, 'marks');
     const engine = await setup(2, { concurrency: 2 }, { sweepIntervalMs: 200 });
     const handle = plans(engine).start({
-      tasks: Array.from({ length: 4 }, (_, i) => ({ id: `t${i}`, agent: 'sleep', input: { ms: 800, output: i, mark } })),
+      tasks: Array.from({ length: 4 }, (_, i) => ({
+        id: `t${i}`,
+        agent: 'sleep',
+        input: { ms: 800, output: i, mark },
+      })),
     });
-    await until(() => existsSync(mark) && readFileSync(mark, 'utf8').trim().split('\n').length >= 2, 10_000, 'tasks to start');
+    await until(
+      () => existsSync(mark) && readFileSync(mark, 'utf8').trim().split('\n').length >= 2,
+      10_000,
+      'tasks to start',
+    );
     await (redis as RedisServer).restart();
     const r = await handle.done;
     expect(r.status).toBe('succeeded');

@@ -52,9 +52,13 @@ export class RedisServer {
 
   async #spawn(): Promise<void> {
     const bin = findRedisServer() as string;
-    const child = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      bin,
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.#child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -101,11 +105,28 @@ export class WorkerProcess {
   output = '';
   readonly ready: Promise<void>;
 
-  constructor(url: string, id: string, opts: { concurrency?: number; ceiling?: string; lockMs?: number; queueName?: string; auditFile?: string; key?: string } = {}) {
+  constructor(
+    url: string,
+    id: string,
+    opts: {
+      concurrency?: number;
+      ceiling?: string;
+      lockMs?: number;
+      queueName?: string;
+      auditFile?: string;
+      key?: string;
+    } = {},
+  ) {
     this.id = id;
     this.child = spawn(
       process.execPath,
-      [join(import.meta.dirname, 'fixtures', 'worker.mjs'), url, id, String(opts.concurrency ?? 1), opts.ceiling ?? 'workspace-net'],
+      [
+        join(import.meta.dirname, 'fixtures', 'worker.mjs'),
+        url,
+        id,
+        String(opts.concurrency ?? 1),
+        opts.ceiling ?? 'workspace-net',
+      ],
       {
         env: {
           ...process.env,
@@ -143,7 +164,12 @@ export class WorkerProcess {
   }
 }
 
-export async function startWorkers(url: string, n: number, opts: ConstructorParameters<typeof WorkerProcess>[2] = {}, prefix = 'w'): Promise<WorkerProcess[]> {
+export async function startWorkers(
+  url: string,
+  n: number,
+  opts: ConstructorParameters<typeof WorkerProcess>[2] = {},
+  prefix = 'w',
+): Promise<WorkerProcess[]> {
   const workers = Array.from({ length: n }, (_, i) => new WorkerProcess(url, `${prefix}${i + 1}`, opts));
   await Promise.all(workers.map((w) => w.ready));
   return workers;

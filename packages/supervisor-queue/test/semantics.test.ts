@@ -56,7 +56,10 @@ describe.each(engines)('plan semantics on the %s engine', (kind) => {
     });
     expect(r.status).toBe('succeeded');
     expect(r.engine).toBe(kind);
-    expect(byId(r, 'c').output).toEqual({ a: { status: 'succeeded', output: 'A' }, b: { status: 'succeeded', output: 'B' } });
+    expect(byId(r, 'c').output).toEqual({
+      a: { status: 'succeeded', output: 'A' },
+      b: { status: 'succeeded', output: 'B' },
+    });
     expect(r.startOrder.indexOf('c')).toBeGreaterThan(r.startOrder.indexOf('a'));
     expect(r.startOrder.indexOf('d')).toBeGreaterThan(r.startOrder.indexOf('c'));
     expect(byId(r, 'c').startedAt).toBeGreaterThanOrEqual(byId(r, 'a').finishedAt);

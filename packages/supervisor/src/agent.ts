@@ -1,4 +1,5 @@
 import type { AuditDecision, CodexError, SecurityProfile } from '@codex/security-profile';
+import { inProcessPlacement, type Placement } from './engine.js';
 import {
   CancelledError,
   InvalidTransitionError,
@@ -8,7 +9,6 @@ import {
   TaskTimeoutError,
   toCodexError,
 } from './errors.js';
-import { inProcessPlacement, type Placement } from './engine.js';
 import { Mailbox, type MailboxFullPolicy } from './mailbox.js';
 import { type Logger, type SupervisorMetrics, silentLogger } from './observability.js';
 import type { Semaphore } from './semaphore.js';

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import type { ExecutionEngine } from './engine.js';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Meter } from '@opentelemetry/api';
 import { Agent, type AgentEvent, type AgentHandler, type TaskResult } from './agent.js';
+import type { ExecutionEngine } from './engine.js';
 import {
   CancelledError,
   DependencyFailedError,

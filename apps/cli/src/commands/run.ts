@@ -101,7 +101,10 @@ export const command: Command = {
       const q = await import('@codex/supervisor-queue');
       q.parseQueueUrl(queueUrl);
       if (!values['dry-run']) {
-        const key = q.loadQueueKey({ env: ctx.env, ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }) });
+        const key = q.loadQueueKey({
+          env: ctx.env,
+          ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }),
+        });
         engine = await q.QueueEngine.connect({ url: queueUrl, key, ...(logger ? { logger } : {}) });
       }
     }

@@ -59,16 +59,24 @@ export const command: Command = {
         throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
     }
     const keyFile = values['key-file'] as string | undefined;
-    const key = loadQueueKey({ env: ctx.env, ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }) });
+    const key = loadQueueKey({
+      env: ctx.env,
+      ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }),
+    });
     const host = hostname();
     const workerId = `${host}-${process.pid}`;
     const logFile = values.log as string | undefined;
     const logger: Logger = createLogger({
       level: ctx.debug ? 'debug' : 'info',
-      destination: logFile === undefined ? ctx.stderr : createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }),
+      destination:
+        logFile === undefined ? ctx.stderr : createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }),
     });
     const otlp = await startOtlpMetrics({ env: ctx.env, serviceName: 'codex-worker' });
-    const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env, flushIntervalMs: 0 });
+    const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+      home: ctx.codexHome,
+      env: ctx.env,
+      flushIntervalMs: 0,
+    });
 
     // The seam: the standard guarded agents for one profile (see the header comment).
     const agentsFor = async (profile: SecurityProfile): Promise<WorkerAgentSet> => {
@@ -98,7 +106,13 @@ export const command: Command = {
       agents: agentsFor,
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
     });
-    const ready = { worker: worker.id, host, queue: worker.target.display, ceiling: ctx.profile, concurrency };
+    const ready = {
+      worker: worker.id,
+      host,
+      queue: worker.target.display,
+      ceiling: ctx.profile,
+      concurrency,
+    };
     if (ctx.json) line(ctx.stdout, JSON.stringify({ ready }));
     else
       line(
@@ -111,7 +125,11 @@ export const command: Command = {
     await otlp?.shutdown().catch(() => {});
     const s = worker.stats;
     if (ctx.json) line(ctx.stdout, JSON.stringify({ stopped: { worker: worker.id, ...s } }));
-    else line(ctx.stderr, `codex worker ${worker.id} stopped: ${s.completed} tasks run, ${s.refused} jobs refused`);
+    else
+      line(
+        ctx.stderr,
+        `codex worker ${worker.id} stopped: ${s.completed} tasks run, ${s.refused} jobs refused`,
+      );
     return EXIT.INTERRUPTED;
   },
 };
