@@ -396,6 +396,16 @@ export class Supervisor {
     const running = new Map<string, Promise<TaskResult>>();
     const startOrder: string[] = [];
     let level = 0;
+    // One wake-up per settled task (not a Promise.race over every running task, which attaches
+    // a reaction to each of them on every turn: quadratic for large plans).
+    let wake: (() => void) | undefined;
+    let settledSinceLastTurn = false;
+    const taskSettled = () => {
+      settledSinceLastTurn = true;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     let failFastReason: string | undefined;
     const limit = plan.strategy === 'sequential' ? 1 : Number.POSITIVE_INFINITY;
 
@@ -477,13 +487,18 @@ export class Supervisor {
             .then((r) => {
               running.delete(t.id);
               if (!results.has(r.taskId)) settle(r);
+              taskSettled();
               return r;
             });
           running.set(t.id, p);
         }
       }
       if (running.size === 0) break;
-      await Promise.race(running.values());
+      if (!settledSinceLastTurn)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      settledSinceLastTurn = false;
     }
 
     for (const a of agents.values()) a.close();
