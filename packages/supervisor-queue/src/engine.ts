@@ -11,7 +11,7 @@ import {
   TaskDeniedError,
   TaskTimeoutError,
 } from '@codex/supervisor';
-import { type ConnectionOptions, Queue, QueueEvents } from 'bullmq';
+import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MIN_KEY_BYTES, parseQueueUrl, type QueueTarget, redisOptions } from './connection.js';
 import {
@@ -87,8 +87,9 @@ export class QueueEngine implements ExecutionEngine {
   readonly queueName: string;
   readonly #key: Uint8Array;
   readonly #queue: Queue;
-  readonly #events: QueueEvents;
   readonly #redis: Redis;
+  readonly #replies: Redis;
+  readonly #replyTo: string;
   readonly #inflight = new Map<string, InFlight>();
   readonly #logger: Logger;
   readonly #options: QueueEngineOptions;
@@ -104,8 +105,9 @@ export class QueueEngine implements ExecutionEngine {
     options: QueueEngineOptions,
     target: QueueTarget,
     redis: Redis,
+    replies: Redis,
+    replyTo: string,
     queue: Queue,
-    events: QueueEvents,
   ) {
     this.#options = options;
     this.target = target;
@@ -114,8 +116,27 @@ export class QueueEngine implements ExecutionEngine {
     this.#channel = `${options.prefix ?? DEFAULT_PREFIX}:${this.queueName}:cancel`;
     this.#logger = options.logger ?? silentLogger;
     this.#redis = redis;
+    this.#replies = replies;
+    this.#replyTo = replyTo;
+    // fast path: workers publish each signed result here as well as completing the job
+    replies.on('message', (channel: string, message: string) => {
+      if (channel !== replyTo) return;
+      try {
+        const { jobId, result, refused } = JSON.parse(message) as {
+          jobId?: unknown;
+          result?: unknown;
+          refused?: unknown;
+        };
+        const entry = typeof jobId === 'string' ? this.#inflight.get(jobId) : undefined;
+        if (!entry) return;
+        if (typeof refused === 'string') entry.fail(refusal(refused));
+        else this.#onCompleted(entry, result);
+      } catch {
+        // not ours or not JSON: the BullMQ completion still arrives
+      }
+    });
+    replies.on('error', () => {});
     this.#queue = queue;
-    this.#events = events;
     redis.on('ready', () => {
       if (this.#downSince !== undefined) this.#logger.warn({ queue: target.display }, 'Redis is back');
       this.#downSince = undefined;
@@ -130,17 +151,6 @@ export class QueueEngine implements ExecutionEngine {
     });
     queue.on('error', (error: Error) => {
       this.#lastError = error.message;
-    });
-    events.on('error', (error: Error) => {
-      this.#lastError = error.message;
-    });
-    events.on('completed', ({ jobId, returnvalue }) => {
-      const entry = this.#inflight.get(jobId);
-      if (entry) this.#onCompleted(entry, returnvalue);
-    });
-    events.on('failed', ({ jobId, failedReason }) => {
-      const entry = this.#inflight.get(jobId);
-      if (entry) entry.fail(refusal(failedReason));
     });
     this.#sweep = setInterval(() => void this.#check(), options.sweepIntervalMs ?? 1000);
     this.#sweep.unref();
@@ -160,22 +170,25 @@ export class QueueEngine implements ExecutionEngine {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queueName))
       throw new QueueConfigError(`queue name "${queueName}": use 1 to 64 letters, digits, "_", "." or "-"`);
     const redis = await ping(target, options.connectTimeoutMs ?? 3000);
+    const replies = redis.duplicate();
+    replies.on('error', () => {});
+    const replyTo = `${options.prefix ?? DEFAULT_PREFIX}:${queueName}:reply:${randomUUID()}`;
+    await replies.subscribe(replyTo);
     const connection = redisOptions(target) as ConnectionOptions;
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const queue = new Queue(queueName, { connection, prefix });
-    const events = new QueueEvents(queueName, { connection, prefix });
     queue.on('error', () => {});
-    events.on('error', () => {});
     try {
-      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      await queue.waitUntilReady();
     } catch (error) {
-      await Promise.allSettled([queue.close(), events.close()]);
+      await Promise.allSettled([queue.close()]);
       redis.disconnect();
+      replies.disconnect();
       throw new QueueUnavailableError(`cannot use Redis at ${target.display}: ${String(error)}`, {
         cause: error,
       });
     }
-    return new QueueEngine(options, target, redis, queue, events);
+    return new QueueEngine(options, target, redis, replies, replyTo, queue);
   }
 
   /** Jobs in flight (enqueued or running, result not yet in). */
@@ -230,6 +243,7 @@ export class QueueEngine implements ExecutionEngine {
       issuedAt: now,
       expiresAt: now + (this.#options.jobTtlMs ?? 3_600_000),
       coordinator: this.#coordinator,
+      replyTo: this.#replyTo,
     };
     const envelope = seal(this.#key, 'job', payload);
     if (Buffer.byteLength(envelope.payload) > MAX_PAYLOAD_BYTES)
@@ -431,9 +445,10 @@ export class QueueEngine implements ExecutionEngine {
     clearInterval(this.#sweep);
     for (const e of [...this.#inflight.values()]) e.fail(new CancelledError('queue engine closed'));
     // a graceful close waits for Redis; when it is gone, give up after a second and drop the sockets
-    await settleWithin(Promise.allSettled([this.#events.close(), this.#queue.close()]), 1000);
-    await settleWithin(Promise.allSettled([this.#events.disconnect(), this.#queue.disconnect()]), 500);
+    await settleWithin(this.#queue.close(), 1000);
+    await settleWithin(this.#queue.disconnect(), 500);
     this.#redis.disconnect();
+    this.#replies.disconnect();
   }
 }
 

@@ -55,6 +55,8 @@ export const jobPayloadSchema = z.strictObject({
   expiresAt: z.number().int().nonnegative(),
   /** host/pid of the coordinator, for logs. */
   coordinator: z.string().max(512),
+  /** Pub/sub channel where the worker also announces the signed result (the fast path). */
+  replyTo: z.string().max(512).optional(),
 });
 export type JobPayload = z.output<typeof jobPayloadSchema>;
 

@@ -149,6 +149,7 @@ export class QueueWorker {
   readonly #logger: Logger;
   readonly #worker: Worker;
   readonly #subscriber: Redis;
+  readonly #publisher: Redis;
   readonly #agentSets = new Map<SecurityProfile, Promise<WorkerAgentSet>>();
   readonly #metrics = new Map<SecurityProfile, SupervisorMetrics>();
   readonly #running = new Map<string, AbortController>();
@@ -164,6 +165,8 @@ export class QueueWorker {
     this.id = options.workerId ?? `${this.host}-${process.pid}`;
     this.#logger = (options.logger ?? silentLogger).child({ worker_id: this.id, host: this.host });
     this.#subscriber = subscriber;
+    this.#publisher = subscriber.duplicate();
+    this.#publisher.on('error', () => {});
     const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const lockDuration = options.lockDurationMs ?? 30_000;
@@ -273,7 +276,12 @@ export class QueueWorker {
     const agents = await this.#agentsFor(p.profile);
     const agent = agents.get(p.type);
     if (!agent)
-      return this.#refuse(jobId, 'JOB_INVALID', `no agent of type "${p.type}" on worker ${this.id}`);
+      return this.#refuse(
+        jobId,
+        'JOB_INVALID',
+        `no agent of type "${p.type}" on worker ${this.id}`,
+        p.replyTo,
+      );
     let input: unknown = p.input;
     if (agent.input) {
       const parsed = agent.input.safeParse(p.input);
@@ -283,6 +291,7 @@ export class QueueWorker {
           jobId,
           'JOB_INVALID',
           `input.${i?.path.map(String).join('.') ?? ''}: ${i?.message ?? 'invalid'}`,
+          p.replyTo,
         );
       }
       input = parsed.data;
@@ -324,7 +333,7 @@ export class QueueWorker {
       });
       runner.close();
       this.#completed++;
-      return this.#result(base, {
+      const sealed = this.#result(base, {
         status: r.status,
         ...(r.output === undefined ? {} : { output: r.output }),
         ...(r.score === undefined ? {} : { score: r.score }),
@@ -334,6 +343,10 @@ export class QueueWorker {
         finishedAt: r.finishedAt,
         durationMs: r.durationMs,
       });
+      // the fast path to the coordinator; the job's completion in BullMQ carries the same result
+      if (p.replyTo !== undefined)
+        this.#publisher.publish(p.replyTo, JSON.stringify({ jobId, result: sealed })).catch(() => {});
+      return sealed;
     } finally {
       this.#running.delete(jobId);
     }
@@ -370,8 +383,11 @@ export class QueueWorker {
     return seal(this.#options.key, 'result', payload);
   }
 
-  /** Logs, audits and fails a bad job without retry; the worker keeps going. */
-  async #refuse(jobId: string, code: string, message: string): Promise<never> {
+  /**
+   * Logs, audits and fails a bad job without retry; the worker keeps going. `replyTo` (only from
+   * a verified payload) tells the coordinator at once; otherwise it sees the failed job in its sweep.
+   */
+  async #refuse(jobId: string, code: string, message: string, replyTo?: string): Promise<never> {
     this.#refused++;
     this.#logger.warn({ job_id: jobId, code, decision: 'denied' }, `job refused: ${message}`);
     await this.#options.audit
@@ -385,6 +401,10 @@ export class QueueWorker {
       })
       .catch(() => {});
     for (const fn of this.#refusals) fn({ jobId, code, message });
+    if (replyTo !== undefined)
+      this.#publisher
+        .publish(replyTo, JSON.stringify({ jobId, refused: `${code}: ${message}` }))
+        .catch(() => {});
     throw new UnrecoverableError(`${code}: ${message}`);
   }
 
@@ -468,6 +488,7 @@ export class QueueWorker {
         500,
       );
       this.#subscriber.disconnect();
+      this.#publisher.disconnect();
       for (const set of this.#agentSets.values()) await (await set).close?.();
     })();
     return this.#closing;
