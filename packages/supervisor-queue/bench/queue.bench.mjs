@@ -83,7 +83,15 @@ function startWorkers(n, concurrency, prefix) {
   );
 }
 const stop = (children) =>
-  Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')))));
+  Promise.all(
+    children.map(
+      (c) =>
+        new Promise((r) => {
+          c.once('exit', r);
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
