@@ -261,6 +261,7 @@ describe.skipIf(skipReason !== undefined)('faults', () => {
     const r = await handle.done;
     expect(r.status).toBe('failed');
     expect(r.tasks[0]?.error?.code).toBe('QUEUE_UNAVAILABLE');
+    expect(r.tasks[0]?.worker).toBeUndefined();
     expect(r.tasks[0]?.error?.message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/0 unreachable for \d/);
   }, 30_000);
 

@@ -24,7 +24,7 @@ it.skipIf(redisSkipReason() !== undefined)('the README example runs and does wha
       c.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(' '),
     );
     expect(log.mock.calls[0]?.slice(0, 2)).toEqual(['bullmq', 'succeeded']);
-    expect((log.mock.calls[0]?.[2] as { output: string }).output).toBe(
+    expect((log.mock.calls[0]?.[2] as { output?: string } | undefined)?.output).toBe(
       'HELLO (from a, profile offline) | WORLD (from b, profile offline)',
     );
     expect(lines.slice(1)).toEqual(['a succeeded example-worker 1', 'b succeeded example-worker 1']);

@@ -125,6 +125,12 @@ export interface AgentOptions<I, O> {
   /** How long to wait for a handler that ignores its abort signal before giving up on it (default 2000 ms). */
   readonly abortGraceMs?: number;
   readonly onEvent?: (event: AgentEvent) => void;
+  /**
+   * Where the handler runs unless it reports otherwise through `ctx.placement()`: default this
+   * process (1 attempt). `null` for engines that run tasks elsewhere: a task no worker reported
+   * on has no `worker` and 0 attempts.
+   */
+  readonly placement?: Placement | null;
 }
 
 interface Envelope<I> {
@@ -151,6 +157,7 @@ export class Agent<I = unknown, O = unknown> {
   readonly #metrics: SupervisorMetrics | undefined;
   readonly #graceMs: number;
   readonly #onEvent: ((event: AgentEvent) => void) | undefined;
+  readonly #placement: Placement | null;
   #state: AgentState = 'idle';
   #progress = 0;
   #pumping = false;
@@ -169,6 +176,7 @@ export class Agent<I = unknown, O = unknown> {
     this.#metrics = options.metrics;
     this.#graceMs = options.abortGraceMs ?? 2000;
     this.#onEvent = options.onEvent;
+    this.#placement = options.placement === undefined ? inProcessPlacement() : options.placement;
     this.mailbox = new Mailbox<Envelope<I>>({
       ...options.mailbox,
       name: options.name,
@@ -329,8 +337,8 @@ export class Agent<I = unknown, O = unknown> {
     const startedAt = Date.now();
     const t0 = performance.now();
     let score: number | undefined;
-    let where: Placement = inProcessPlacement();
-    let attempts = 1;
+    let where: Placement | null = this.#placement;
+    let attempts = where === null ? 0 : 1;
     const decisions: { decision: AuditDecision; reason: string }[] = [];
     const cleanups: (() => unknown)[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -458,7 +466,7 @@ export class Agent<I = unknown, O = unknown> {
       durationMs,
       progress: this.#progress,
       decisions,
-      worker: where,
+      ...(where === null ? {} : { worker: where }),
       attempts,
     };
     // The owner hears of the result before the permit moves on, so a fail-fast abort it triggers

@@ -352,6 +352,8 @@ export class Supervisor {
       ...(mailbox ? { mailbox } : {}),
       ...(this.#options.abortGraceMs === undefined ? {} : { abortGraceMs: this.#options.abortGraceMs }),
       ...(onEvent ? { onEvent: (e: AgentEvent) => onEvent(runId ? { ...e, runId } : e) } : {}),
+      // with an engine, a plan task ran wherever the engine says (nowhere known until it does)
+      ...(runId && this.#options.engine ? { placement: null } : {}),
     });
   }
 

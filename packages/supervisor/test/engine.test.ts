@@ -84,4 +84,18 @@ describe('ExecutionEngine', () => {
     expect(r.tasks[2]?.worker).toBeUndefined();
     expect(r.tasks[2]?.attempts).toBe(0);
   });
+
+  it('a task the engine failed without reporting a placement has no worker and 0 attempts', async () => {
+    const engine: ExecutionEngine = {
+      name: 'down',
+      execute: async () => {
+        throw new Error('queue unreachable');
+      },
+    };
+    const r = await new Supervisor({ engine })
+      .register('x', async () => 1)
+      .run({ tasks: [{ id: 'a', agent: 'x' }] });
+    expect(r.tasks[0]).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(r.tasks[0]?.worker).toBeUndefined();
+  });
 });
