@@ -130,6 +130,14 @@ const local200 = figures(await sup(false, 4).run(sleepPlan(200, 50)));
 const queue200 = figures(await sup(true, 4).run(sleepPlan(200, 50)));
 await stop(workers);
 
+// the bare round trip: one no-op task at a time on one worker (no competition between workers)
+workers = await startWorkers(1, 1, 'c');
+const seqPlan = { ...sleepPlan(200, 0), strategy: 'sequential' };
+await sup(true, 1).run(sleepPlan(20, 0));
+const localSeq = figures(await sup(false, 1).run(seqPlan));
+const queueSeq = figures(await sup(true, 1).run(seqPlan));
+await stop(workers);
+
 workers = await startWorkers(4, 16, 'b');
 await sup(true, 64).run(sleepPlan(100, 0));
 const localDrain = figures(await sup(false, 64).run(sleepPlan(1000, 0)));
@@ -166,6 +174,8 @@ const overheadMs = queue200.p50Ms - local200.p50Ms;
 const results = {
   'in-process: 200 x 50 ms, cap 4': local200,
   'bullmq: 200 x 50 ms, 4 workers': queue200,
+  'in-process: 200 no-op, sequential': localSeq,
+  'bullmq: 200 no-op, sequential, 1 worker': queueSeq,
   'in-process: 1000 no-op, cap 64': localDrain,
   'bullmq: 1000 no-op drained, 4 workers x 16': queueDrain,
   'raw BullMQ without codex: 1000 no-op, 64 in flight': rawDrain,
@@ -199,7 +209,7 @@ const targets = [
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ ...base, results, targets, overheadMsMedian: overheadMs, loadAverage: (await import('node:os')).loadavg() }, null, 2)}\n`,
+  `${JSON.stringify({ ...base, results, targets, overheadMsMedian: overheadMs, roundTripMsMedian: queueSeq.p50Ms - localSeq.p50Ms, loadAverage: (await import('node:os')).loadavg() }, null, 2)}\n`,
 );
 console.log('\n## @codex/supervisor-queue');
 console.table(
@@ -222,3 +232,6 @@ console.log(
     .join(' ')}`,
 );
 for (const t of targets) console.log(`${t.pass ? 'PASS' : 'MISS'} ${t.task}: ${t.note}`);
+console.log(
+  `bare round trip (sequential no-op, 1 worker): +${(queueSeq.p50Ms - localSeq.p50Ms).toFixed(2)} ms median per task`,
+);
