@@ -136,6 +136,7 @@ tasks:
   - { id: hello, agent: command, input: { argv: [echo, hello] } }
   - { id: net, agent: command, input: { argv: [curl, "http://127.0.0.1:9/"] } }
   - { id: after, agent: command, input: { argv: [echo, after] }, dependsOn: [hello] }
+  - { id: steal, agent: command, input: { argv: [printenv, CODEX_QUEUE_KEY] } }
 merge: { strategy: concatenate, tasks: [hello, after], separator: "" }
 `,
     );
@@ -151,7 +152,11 @@ merge: { strategy: concatenate, tasks: [hello, after], separator: "" }
       ['hello', 'succeeded'],
       ['net', 'denied'],
       ['after', 'succeeded'],
+      ['steal', 'failed'],
     ]);
+    // the worker's signing key is not in the environment of the commands it runs
+    expect(out.tasks[3].error.code).toBe('COMMAND_FAILED');
+    expect(r.stdout).not.toContain(KEY);
     for (const t of out.tasks) {
       expect(t.worker.workerId).toMatch(/-\d+$/);
       expect(t.worker.host).toBeTruthy();
