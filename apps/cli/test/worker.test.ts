@@ -215,11 +215,11 @@ merge: { strategy: concatenate, tasks: [hello, after], separator: "" }
     const exited = new Promise<number | null>((r) => coordinator.once('exit', (code) => r(code)));
     const deadline = Date.now() + 20_000;
     while (sleeps().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(sleeps()).toHaveLength(4);
+    expect(sleeps(), 'four sleeps running on the workers').toHaveLength(4);
     const t0 = Date.now();
     coordinator.kill('SIGINT');
     while (sleeps().length > 0 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 10));
-    expect(sleeps()).toEqual([]);
+    expect(sleeps(), `sleeps left ${Date.now() - t0} ms after SIGINT`).toEqual([]);
     expect(await exited).toBe(130);
     const out = JSON.parse(stdout);
     expect(out.status).toBe('cancelled');

@@ -22,6 +22,7 @@ import type { ObservedDenial, SandboxResult } from '@codex/sandbox-linux';
 import {
   type AuditEventInput,
   type AuditOperation,
+  type AuditSink,
   CAPABILITIES,
   CodexError,
   toSandboxPolicy,
@@ -123,6 +124,12 @@ export async function createAgents(
     env: ctx.env,
     flushIntervalMs: 0,
   });
+  // every entry of this run (the command agent's, the plugin runner's, the MCP proxy's) carries
+  // the extra details, e.g. a queue worker's worker_id and host
+  const extra = options.auditDetails;
+  const sink: AuditSink = extra
+    ? { log: (event) => audit.log({ ...event, details: { ...extra, ...event.details } }) }
+    : audit;
   let engine: Promise<PolicyEngine> | undefined;
   const policyEngine = () => {
     engine ??= createPolicyEngine({ layers: collectPolicyLayers(ctx, { extra: options.policies }) });
@@ -136,9 +143,8 @@ export async function createAgents(
     t: TaskContext,
     event: Omit<AuditEventInput, 'profile' | 'session_id' | 'task_id' | 'agent_type'>,
   ) =>
-    audit.log({
+    sink.log({
       ...event,
-      ...(options.auditDetails ? { details: { ...options.auditDetails, ...event.details } } : {}),
       profile: ctx.profile,
       session_id: sessionId,
       task_id: t.taskId,
@@ -283,7 +289,7 @@ export async function createAgents(
         env: ctx.env,
         profile: ctx.profile,
         cacheDir: join(ctx.codexHome, 'cache', 'wasm-plugin'),
-        audit,
+        audit: sink,
         sessionId,
         taskId: t.taskId,
       });
@@ -342,7 +348,7 @@ export async function createAgents(
     const proxy = new McpPermissionProxy({
       server,
       profile: ctx.profile,
-      audit,
+      audit: sink,
       sessionId,
       ...(config ? { config } : {}),
       pins: new PinStore({ path: join(ctx.codexHome, 'mcp-pins.json') }),
