@@ -1,6 +1,6 @@
-import { accessSync, constants } from 'node:fs';
 // The DAG semantics suite, run against both engines: the in-process default and BullMQ on a
 // real redis-server with three worker processes. Same plans, same assertions.
+import { accessSync, constants } from 'node:fs';
 import { type RunReport, Supervisor, type TaskResult } from '@codex/supervisor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEngine } from '../src/index.js';
