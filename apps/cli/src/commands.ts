@@ -18,6 +18,10 @@ export const COMMANDS: Readonly<
     summary: 'Run a plan of sub-agents (DAG): caps, timeouts, cancellation, merged results',
     load: () => import('./commands/run.js'),
   },
+  worker: {
+    summary: 'Run tasks of distributed plans from a Redis queue',
+    load: () => import('./commands/worker.js'),
+  },
   plugin: {
     summary: 'Run or inspect a sandboxed WebAssembly plugin',
     load: () => import('./commands/plugin.js'),

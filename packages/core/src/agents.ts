@@ -84,6 +84,10 @@ export interface AgentOptions {
   readonly allowDegraded?: boolean;
   /** Extra `--policy` layers for command tasks. */
   readonly policies?: readonly string[];
+  /** Session id on every audit entry (default `supervise-<uuid>`); a queue worker names itself. */
+  readonly sessionId?: string;
+  /** Added to the details of every entry these agents audit (a queue worker: worker_id, host). */
+  readonly auditDetails?: Readonly<Record<string, string>>;
 }
 
 interface Shared extends AgentOptions {
@@ -286,11 +290,20 @@ async function mcpAgent(o: Shared, input: McpInput, t: TaskContext) {
  * config), one session id and one policy engine; every decision is audited before anything runs.
  */
 export function createStandardAgents(options: AgentOptions): Agents {
-  const audit = createAuditLoggerFromConfig(options.config.audit, {
+  const logger = createAuditLoggerFromConfig(options.config.audit, {
     home: options.codexHome,
     env: options.env,
     flushIntervalMs: 0,
   });
+  // Every entry of this run (command, plugin and MCP agents) carries the extra details.
+  const extra = options.auditDetails;
+  const audit: Shared['audit'] = extra
+    ? {
+        log: (event) => logger.log({ ...event, details: { ...extra, ...event.details } }),
+        flush: () => logger.flush(),
+        close: () => logger.close(),
+      }
+    : logger;
   let engine: Promise<PolicyEngine> | undefined;
   let pool: PluginPool | undefined;
   const o: Shared = {
@@ -300,7 +313,7 @@ export function createStandardAgents(options: AgentOptions): Agents {
       pool ??= new PluginPool();
       return pool;
     },
-    sessionId: `supervise-${randomUUID()}`,
+    sessionId: options.sessionId ?? `supervise-${randomUUID()}`,
     engine: () => {
       engine ??= collectPolicyLayers({
         config: options.config,

@@ -1,4 +1,5 @@
 import type { AuditDecision, CodexError, SecurityProfile } from '@codex/security-profile';
+import { inProcessPlacement, type Placement } from './engine.js';
 import {
   CancelledError,
   InvalidTransitionError,
@@ -56,6 +57,10 @@ export interface TaskResult<O = unknown> {
   readonly progress: number;
   /** Policy decisions the handler reported. */
   readonly decisions: readonly { decision: AuditDecision; reason: string }[];
+  /** Where the task ran (worker id and host); absent when it never ran. */
+  readonly worker?: Placement;
+  /** How many times the task was started (more than 1 after a retry on another worker). */
+  readonly attempts: number;
 }
 
 /** What a handler gets besides its input. */
@@ -81,6 +86,8 @@ export interface TaskContext {
   wait<T>(promise: Promise<T>): Promise<T>;
   /** Registers a cleanup run (last first) after the handler settles, even on timeout or cancel. */
   onCleanup(fn: () => unknown): void;
+  /** For engines: where the task actually ran and how many attempts it took (default: here, 1). */
+  placement(where: Placement, attempts: number): void;
 }
 
 export type AgentHandler<I = unknown, O = unknown> = (input: I, ctx: TaskContext) => Promise<O>;
@@ -118,6 +125,12 @@ export interface AgentOptions<I, O> {
   /** How long to wait for a handler that ignores its abort signal before giving up on it (default 2000 ms). */
   readonly abortGraceMs?: number;
   readonly onEvent?: (event: AgentEvent) => void;
+  /**
+   * Where the handler runs unless it reports otherwise through `ctx.placement()`: default this
+   * process (1 attempt). `null` for engines that run tasks elsewhere: a task no worker reported
+   * on has no `worker` and 0 attempts.
+   */
+  readonly placement?: Placement | null;
 }
 
 interface Envelope<I> {
@@ -144,6 +157,7 @@ export class Agent<I = unknown, O = unknown> {
   readonly #metrics: SupervisorMetrics | undefined;
   readonly #graceMs: number;
   readonly #onEvent: ((event: AgentEvent) => void) | undefined;
+  readonly #placement: Placement | null;
   #state: AgentState = 'idle';
   #progress = 0;
   #pumping = false;
@@ -162,6 +176,7 @@ export class Agent<I = unknown, O = unknown> {
     this.#metrics = options.metrics;
     this.#graceMs = options.abortGraceMs ?? 2000;
     this.#onEvent = options.onEvent;
+    this.#placement = options.placement === undefined ? inProcessPlacement() : options.placement;
     this.mailbox = new Mailbox<Envelope<I>>({
       ...options.mailbox,
       name: options.name,
@@ -273,6 +288,7 @@ export class Agent<I = unknown, O = unknown> {
       durationMs: 0,
       progress: 0,
       decisions: [],
+      attempts: 0,
     };
   }
 
@@ -321,6 +337,8 @@ export class Agent<I = unknown, O = unknown> {
     const startedAt = Date.now();
     const t0 = performance.now();
     let score: number | undefined;
+    let where: Placement | null = this.#placement;
+    let attempts = where === null ? 0 : 1;
     const decisions: { decision: AuditDecision; reason: string }[] = [];
     const cleanups: (() => unknown)[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -365,6 +383,10 @@ export class Agent<I = unknown, O = unknown> {
       },
       onCleanup: (fn) => {
         cleanups.push(fn);
+      },
+      placement: (w, n) => {
+        where = w;
+        attempts = n;
       },
     };
 
@@ -444,6 +466,8 @@ export class Agent<I = unknown, O = unknown> {
       durationMs,
       progress: this.#progress,
       decisions,
+      ...(where === null ? {} : { worker: where }),
+      attempts,
     };
     // The owner hears of the result before the permit moves on, so a fail-fast abort it triggers
     // is already visible to whichever task gets the permit next.

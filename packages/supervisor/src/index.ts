@@ -13,6 +13,7 @@ export {
   type TaskResult,
   type TaskStatus,
 } from './agent.js';
+export { type EngineTask, type ExecutionEngine, inProcessPlacement, type Placement } from './engine.js';
 export {
   CancelledError,
   DependencyFailedError,

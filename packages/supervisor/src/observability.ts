@@ -55,10 +55,11 @@ export class SupervisorMetrics {
   readonly #errors;
   readonly #denials;
   #active = 0;
-  readonly #profile: string;
+  readonly #base: Attributes;
 
-  constructor(meter?: Meter, profile = 'offline') {
-    this.#profile = profile;
+  /** `attributes` go on every data point (e.g. `worker_id` and `host` on a queue worker). */
+  constructor(meter?: Meter, profile = 'offline', attributes: Readonly<Record<string, string>> = {}) {
+    this.#base = { ...attributes, profile };
     meter ??= (lazyRequire('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics.getMeter(
       '@codex/supervisor',
     );
@@ -74,7 +75,7 @@ export class SupervisorMetrics {
       description: 'Agents working right now (holding a concurrency permit)',
       unit: '{agent}',
     });
-    gauge.addCallback((result) => result.observe(this.#active, { profile: this.#profile }));
+    gauge.addCallback((result) => result.observe(this.#active, this.#base));
     this.#errors = meter.createCounter(METRIC_NAMES.errors, {
       description: 'Tasks that ended in error, by error code',
       unit: '{error}',
@@ -98,13 +99,13 @@ export class SupervisorMetrics {
   }
 
   taskFinished(agentType: string, status: string, durationMs: number, errorCode?: string): void {
-    const attrs: Attributes = { agent_type: agentType, status, profile: this.#profile };
+    const attrs: Attributes = { ...this.#base, agent_type: agentType, status };
     this.#tasks.add(1, attrs);
     this.#duration.record(durationMs, attrs);
     if (errorCode !== undefined) this.#errors.add(1, { ...attrs, code: errorCode });
   }
 
   denial(agentType: string, decision: AuditDecision): void {
-    this.#denials.add(1, { agent_type: agentType, decision, profile: this.#profile });
+    this.#denials.add(1, { ...this.#base, agent_type: agentType, decision });
   }
 }

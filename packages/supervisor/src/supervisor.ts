@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Meter } from '@opentelemetry/api';
 import { Agent, type AgentEvent, type AgentHandler, type TaskResult } from './agent.js';
+import type { ExecutionEngine } from './engine.js';
 import {
   CancelledError,
   DependencyFailedError,
@@ -33,6 +34,14 @@ export interface SupervisorOptions {
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** How plan merges turn outputs into text, normalise votes and score (see `merge`). */
   readonly merge?: Omit<MergeOptions, 'separator'>;
+  /**
+   * Where task bodies run. Default: in this process, by the registered handlers. With another
+   * engine (e.g. `@codex/supervisor-queue`), registered handlers still define the agent types
+   * and their input schemas (plans are validated here), but the engine runs the tasks.
+   */
+  readonly engine?: ExecutionEngine;
+  /** Attributes added to every metric (e.g. `worker_id`, `host`). */
+  readonly metricAttributes?: Readonly<Record<string, string>>;
 }
 
 export type SupervisorEvent =
@@ -53,6 +62,8 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunReport {
   readonly runId: string;
+  /** The engine that ran the tasks: `in-process` or the distributed engine's name. */
+  readonly engine: string;
   readonly name?: string;
   readonly status: RunStatus;
   readonly strategy: Plan['strategy'];
@@ -119,7 +130,7 @@ export class Supervisor {
     this.semaphore = new Semaphore(this.maxConcurrent);
     this.profile = options.profile ?? 'offline';
     this.#logger = options.logger ?? silentLogger;
-    this.metrics = new SupervisorMetrics(options.meter, this.profile);
+    this.metrics = new SupervisorMetrics(options.meter, this.profile, options.metricAttributes);
   }
 
   /** Registers the handler for an agent type (replacing any previous one). */
@@ -308,6 +319,19 @@ export class Supervisor {
     return handler;
   }
 
+  /** The handler a plan task runs with: the registered one, or the engine's dispatch. */
+  #taskHandler(t: TaskSpec, runId: string): AgentHandler<never, unknown> {
+    const local = this.#handler(t.agent, runId, 'agent');
+    const engine = this.#options.engine;
+    if (!engine) return local;
+    const timeoutMs = t.timeoutMs;
+    return ((input: unknown, ctx) =>
+      engine.execute(
+        { runId, type: t.agent, input, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+        ctx,
+      )) as AgentHandler<never, unknown>;
+  }
+
   #newAgent(
     name: string,
     type: string,
@@ -328,6 +352,8 @@ export class Supervisor {
       ...(mailbox ? { mailbox } : {}),
       ...(this.#options.abortGraceMs === undefined ? {} : { abortGraceMs: this.#options.abortGraceMs }),
       ...(onEvent ? { onEvent: (e: AgentEvent) => onEvent(runId ? { ...e, runId } : e) } : {}),
+      // with an engine, a plan task ran wherever the engine says (nowhere known until it does)
+      ...(runId && this.#options.engine ? { placement: null } : {}),
     });
   }
 
@@ -351,7 +377,7 @@ export class Supervisor {
         agent = this.#newAgent(
           name,
           t.agent,
-          this.#handler(t.agent, runId, 'agent'),
+          this.#taskHandler(t, runId),
           semaphore,
           plan.mailbox ?? this.#options.mailbox,
           runId,
@@ -372,6 +398,16 @@ export class Supervisor {
     const running = new Map<string, Promise<TaskResult>>();
     const startOrder: string[] = [];
     let level = 0;
+    // One wake-up per settled task (not a Promise.race over every running task, which attaches
+    // a reaction to each of them on every turn: quadratic for large plans).
+    let wake: (() => void) | undefined;
+    let settledSinceLastTurn = false;
+    const taskSettled = () => {
+      settledSinceLastTurn = true;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     let failFastReason: string | undefined;
     const limit = plan.strategy === 'sequential' ? 1 : Number.POSITIVE_INFINITY;
 
@@ -406,6 +442,7 @@ export class Supervisor {
         durationMs: 0,
         progress: 0,
         decisions: [],
+        attempts: 0,
       });
     };
 
@@ -452,13 +489,18 @@ export class Supervisor {
             .then((r) => {
               running.delete(t.id);
               if (!results.has(r.taskId)) settle(r);
+              taskSettled();
               return r;
             });
           running.set(t.id, p);
         }
       }
       if (running.size === 0) break;
-      await Promise.race(running.values());
+      if (!settledSinceLastTurn)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      settledSinceLastTurn = false;
     }
 
     for (const a of agents.values()) a.close();
@@ -497,6 +539,7 @@ export class Supervisor {
     }
     return {
       runId,
+      engine: this.#options.engine?.name ?? 'in-process',
       ...(plan.name === undefined ? {} : { name: plan.name }),
       status,
       strategy: plan.strategy,

@@ -240,3 +240,46 @@ function metricsOf(body: OtlpJson): Map<string, OtlpMetric> {
     for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
   return out;
 }
+
+describe('metric attributes', () => {
+  it('metricAttributes (a queue worker: worker_id, host) go on every data point', async () => {
+    const rx = await startReceiver();
+    server = rx.server;
+    const otlp = await startOtlpMetrics({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: rx.endpoint },
+      intervalMs: 600_000,
+      global: false,
+    });
+    if (!otlp) throw new Error('expected an exporter');
+    try {
+      const sup = new Supervisor({
+        meter: otlp.meterProvider.getMeter('@codex/supervisor'),
+        metricAttributes: { worker_id: 'w9', host: 'h9' },
+      });
+      sup.register('ok', async () => 1);
+      sup.register('no', async () => {
+        throw new TaskDeniedError('nope');
+      });
+      await sup.run({
+        failure: 'skip-dependents',
+        tasks: [
+          { id: 'a', agent: 'ok' },
+          { id: 'b', agent: 'no' },
+        ],
+      });
+      await otlp.forceFlush();
+      await until(() => rx.received.length >= 1, 10_000, 'an export');
+      const m = metricsOf(rx.received.at(-1)!.body);
+      const points = [METRIC_NAMES.tasks, METRIC_NAMES.errors, METRIC_NAMES.denials].flatMap(
+        (n) => m.get(n)?.sum?.dataPoints ?? [],
+      );
+      points.push(...(m.get(METRIC_NAMES.taskDuration)?.histogram?.dataPoints ?? []));
+      points.push(...(m.get(METRIC_NAMES.activeAgents)?.gauge?.dataPoints ?? []));
+      expect(points.length).toBeGreaterThanOrEqual(5);
+      for (const p of points)
+        expect(attrs(p)).toMatchObject({ worker_id: 'w9', host: 'h9', profile: 'offline' });
+    } finally {
+      await otlp.shutdown();
+    }
+  });
+});

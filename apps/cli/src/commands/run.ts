@@ -24,6 +24,7 @@ import { oneShotWasm } from '../run-flags.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
                        [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+                       [--queue redis://HOST:PORT/DB [--key-file FILE]]
 
 Runs a plan: a DAG of tasks, each handled by an agent, under the effective profile.
   --max-concurrent N  agents working at once (overrides the plan's maxConcurrent; default 4)
@@ -33,6 +34,9 @@ Runs a plan: a DAG of tasks, each handled by an agent, under the effective profi
   --allow-degraded    let command tasks run when the sandbox cannot enforce the profile
                       (each such run is written to the audit log)
   --log FILE          structured logs (pino JSON lines) to FILE; with --debug and no --log, to stderr
+  --queue URL         run the tasks on "codex worker" processes through this Redis queue (BullMQ)
+                      instead of in this process; same plan semantics and --json shape
+  --key-file FILE     the shared job-signing key for --queue (else CODEX_QUEUE_KEY[_FILE])
 
 Agents: ${AGENT_TYPES.join(', ')}.
   command   {argv: [...]} or {script: "..."}, optional cwd, env: exec policy, then the sandbox,
@@ -53,6 +57,8 @@ interface SuperviseFlags {
   readonly allowDegraded: boolean;
   readonly policies: string[];
   readonly log: string | undefined;
+  readonly queue: string | undefined;
+  readonly keyFile: string | undefined;
 }
 
 function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
@@ -62,6 +68,8 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
     'allow-degraded': { type: 'boolean' },
     log: { type: 'string' },
     policy: { type: 'string', multiple: true },
+    queue: { type: 'string' },
+    'key-file': { type: 'string' },
   });
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
@@ -74,6 +82,9 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
       throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
     }
   }
+  if (values['key-file'] !== undefined && values.queue === undefined) {
+    throw new UsageError('--key-file needs --queue');
+  }
   let text: string;
   try {
     text = readFileSync(resolve(ctx.cwd, file), 'utf8');
@@ -85,6 +96,8 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
     allowDegraded: values['allow-degraded'] === true,
     policies: (values.policy as string[] | undefined) ?? [],
     log: values.log as string | undefined,
+    queue: values.queue as string | undefined,
+    keyFile: values['key-file'] as string | undefined,
   };
 }
 
@@ -95,13 +108,38 @@ function loggerFor(ctx: CliContext, logFile: string | undefined): Logger | undef
   return ctx.debug ? createLogger({ destination: ctx.stderr, level: 'debug' }) : undefined;
 }
 
+type QueueEngine = import('@codex/supervisor-queue').QueueEngine;
+
+/** --queue: the distributed engine (loaded only then, so in-process runs do not pay for BullMQ). */
+async function queueEngine(
+  ctx: CliContext,
+  f: SuperviseFlags,
+  logger: Logger | undefined,
+): Promise<QueueEngine | undefined> {
+  if (f.queue === undefined) return undefined;
+  const q = await import('@codex/supervisor-queue');
+  q.parseQueueUrl(f.queue);
+  if (f.dryRun) return undefined;
+  const key = q.loadQueueKey({
+    env: ctx.env,
+    ...(f.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, f.keyFile) }),
+  });
+  return q.QueueEngine.connect({ url: f.queue, key, ...(logger ? { logger } : {}) });
+}
+
 /** Runs the plan until done or interrupted (SIGINT/SIGTERM cancel it; processes are killed). */
-async function execute(ctx: CliContext, supervisor: Supervisor, f: SuperviseFlags): Promise<number> {
+async function execute(
+  ctx: CliContext,
+  supervisor: Supervisor,
+  f: SuperviseFlags,
+  engine: QueueEngine | undefined,
+): Promise<number> {
   let plan: Plan;
   let handle: ReturnType<Supervisor['start']>;
   try {
     plan = supervisor.validate(parsePlanText(f.text, f.file), f.file);
     if (f.dryRun) return dryRun(ctx, plan, f.maxConcurrent);
+    engine?.checkPlan(plan, f.file);
     const cap = f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent };
     handle = supervisor.start(plan, { source: f.file, ...cap });
   } catch (error) {
@@ -137,6 +175,7 @@ export const command: Command = {
     oneShotWasm();
     const logger = loggerFor(ctx, f.log);
     const otlp = f.dryRun ? undefined : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
+    const engine = await queueEngine(ctx, f, logger);
     const agents = await createStandardAgents({
       ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
       ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
@@ -150,11 +189,13 @@ export const command: Command = {
       onEvent: (event) => progress(ctx, event),
       // command and plugin outputs merge by what they printed
       merge: { toText: agents.toText },
+      ...(engine ? { engine } : {}),
     });
     agents.register(supervisor);
     try {
-      return await execute(ctx, supervisor, f);
+      return await execute(ctx, supervisor, f, engine);
     } finally {
+      await engine?.close();
       await agents.close();
       await otlp?.shutdown().catch(() => {});
     }
@@ -229,6 +270,9 @@ function render(ctx: CliContext, report: RunReport, plan: Plan): void {
     t.status,
     t.startedAt === undefined ? '' : `${(t.durationMs / 1000).toFixed(2)} s`,
     t.error ? `${t.error.code}: ${firstLine(t.error.message)}` : '',
+    ...(report.engine === 'in-process' || t.worker === undefined
+      ? []
+      : [`on ${t.worker.workerId}${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}`]),
   ]);
   line(ctx.stdout, table(rows));
   for (const t of report.tasks) {

@@ -1,0 +1,145 @@
+// `codex worker`: takes signed tasks from a BullMQ/Redis queue and runs each through this
+// machine's own guard (exec policy → sandbox → audit), never above its profile ceiling.
+//
+// The only thing this file needs from the guard is `agentsFor(profile)` below: @codex/core's
+// standard agents for one profile, the same ones `codex supervise` runs in-process.
+import { createWriteStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { createAuditLoggerFromConfig } from '@codex/audit';
+import { AGENT_TYPES, createStandardAgents } from '@codex/core';
+import type { SecurityProfile } from '@codex/security-profile';
+import { createLogger, type Logger, type Supervisor, startOtlpMetrics } from '@codex/supervisor';
+import { AgentRegistry, loadQueueKey, QueueWorker, type WorkerAgentSet } from '@codex/supervisor-queue';
+import { parse } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { line } from '../output.js';
+
+const USAGE = `Usage: codex worker --queue redis://HOST:PORT/DB [--concurrency N] [--profile CEILING]
+                    [--key-file FILE] [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+
+Takes tasks of "codex supervise --queue" plans from Redis and runs them here, each through this
+machine's exec policy, sandbox and audit log, exactly as a local task would run.
+  --queue URL        the Redis queue (redis:// or rediss://; the same URL the coordinator uses)
+  --concurrency N    tasks run at once on this worker (default 1)
+  --profile CEILING  the highest profile this worker runs tasks under (default: the effective
+                     profile, offline unless configured); a task asking for more is denied
+  --key-file FILE    the shared job-signing key (else CODEX_QUEUE_KEY or CODEX_QUEUE_KEY_FILE);
+                     unsigned, forged or altered jobs are refused, logged and audited
+  --policy FILE      add an exec-policy layer for command tasks (as in "codex supervise")
+  --allow-degraded   let command tasks run when the sandbox cannot enforce the profile
+  --log FILE         structured logs (pino JSON lines) to FILE; default stderr
+
+Agents: ${AGENT_TYPES.join(', ')}. Audit entries and metrics carry this worker's id and host.
+Stops on SIGINT/SIGTERM: running tasks are cancelled (their process trees killed), exit 130.
+A task whose worker dies is retried on another worker once its lock expires (30 s).`;
+
+export const command: Command = {
+  summary: 'Run tasks of distributed plans from a Redis queue under this machine’s own guard',
+  usage: USAGE,
+  async run(ctx, argv) {
+    const { values, positionals } = parse(argv, {
+      queue: { type: 'string' },
+      concurrency: { type: 'string' },
+      'key-file': { type: 'string' },
+      'allow-degraded': { type: 'boolean' },
+      policy: { type: 'string', multiple: true },
+      log: { type: 'string' },
+    });
+    if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const url = values.queue as string | undefined;
+    if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
+    let concurrency = 1;
+    if (values.concurrency !== undefined) {
+      const raw = String(values.concurrency);
+      concurrency = Number(raw);
+      if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
+        throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
+    }
+    const keyFile = values['key-file'] as string | undefined;
+    const key = loadQueueKey({
+      env: ctx.env,
+      ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }),
+    });
+    const host = hostname();
+    const workerId = `${host}-${process.pid}`;
+    const logFile = values.log as string | undefined;
+    const logger: Logger = createLogger({
+      level: ctx.debug ? 'debug' : 'info',
+      destination:
+        logFile === undefined ? ctx.stderr : createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }),
+    });
+    const otlp = await startOtlpMetrics({ env: ctx.env, serviceName: 'codex-worker' });
+    const audit = createAuditLoggerFromConfig(ctx.config.audit, {
+      home: ctx.codexHome,
+      env: ctx.env,
+      flushIntervalMs: 0,
+    });
+
+    // The seam: the standard guarded agents for one profile (see the header comment).
+    const agentsFor = async (profile: SecurityProfile): Promise<WorkerAgentSet> => {
+      const agents = await createStandardAgents({
+        ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile },
+        ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+        allowDegraded: values['allow-degraded'] === true,
+        policies: (values.policy as string[] | undefined) ?? [],
+        sessionId: `worker-${workerId}`,
+        auditDetails: { worker_id: workerId, host },
+      });
+      const registry = new AgentRegistry();
+      agents.register(registry as unknown as Supervisor);
+      return { get: (type) => registry.get(type), close: () => agents.close() };
+    };
+
+    const worker = await QueueWorker.start({
+      url,
+      key,
+      ceiling: ctx.profile,
+      concurrency,
+      workerId,
+      host,
+      logger,
+      audit,
+      agents: agentsFor,
+      ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
+    });
+    const ready = {
+      worker: worker.id,
+      host,
+      queue: worker.target.display,
+      ceiling: ctx.profile,
+      concurrency,
+    };
+    if (ctx.json) line(ctx.stdout, JSON.stringify({ ready }));
+    else
+      line(
+        ctx.stderr,
+        `codex worker ${worker.id} ready: queue ${ready.queue}, ceiling ${ctx.profile}, concurrency ${concurrency}`,
+      );
+    await waitForSignal(ctx);
+    await worker.close({ abort: true });
+    await audit.close();
+    await otlp?.shutdown().catch(() => {});
+    const s = worker.stats;
+    if (ctx.json) line(ctx.stdout, JSON.stringify({ stopped: { worker: worker.id, ...s } }));
+    else
+      line(
+        ctx.stderr,
+        `codex worker ${worker.id} stopped: ${s.completed} tasks run, ${s.refused} jobs refused`,
+      );
+    return EXIT.INTERRUPTED;
+  },
+};
+
+function waitForSignal(_ctx: CliContext): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
