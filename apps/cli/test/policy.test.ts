@@ -139,8 +139,22 @@ describe('codex policy: layers', () => {
     );
     const user = join(ws, 'user.toml');
     writeFileSync(user, ALLOW_NPM_TEST);
-    // project layer from <workspace>/.codex/policy.toml alone allows
-    expect(codex(['policy', 'check', '--', 'npm', 'test'], { cwd: ws }).status).toBe(0);
+    const home = tempDir('codex-home-');
+    // an untrusted project layer (an agent could have written it) only tightens: still prompt
+    expect(codex(['policy', 'check', '--', 'npm', 'test'], { cwd: ws, home }).status).toBe(10);
+    // trusted with `codex policy trust`, its exact content allows
+    const t = codex(['policy', 'trust'], { cwd: ws, home });
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toContain('sha256:');
+    expect(codex(['policy', 'check', '--', 'npm', 'test'], { cwd: ws, home }).status).toBe(0);
+    // any edit voids the pin
+    writeFileSync(join(ws, '.codex', 'policy.toml'), `${ALLOW_NPM_TEST.replace('npm-test', 'edited')}\n`);
+    expect(codex(['policy', 'check', '--', 'npm', 'test'], { cwd: ws, home }).status).toBe(10);
+    writeFileSync(join(ws, '.codex', 'policy.toml'), ALLOW_NPM_TEST.replace('npm-test', 'project-npm-test'));
+    // a file that does not load is not trusted
+    const bad = join(ws, 'bad.toml');
+    writeFileSync(bad, '[[rule]]\nid = 3\n');
+    expect(codex(['policy', 'trust', bad], { cwd: ws, home }).status).not.toBe(0);
     const r = codex(
       ['policy', 'check', '--policy', user, '--policy', `admin:${admin}`, '--', 'npm', 'test'],
       { cwd: ws },

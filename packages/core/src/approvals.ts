@@ -37,7 +37,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Runs `work` holding `<file>.lock` (O_EXCL); a lock whose owner process is gone is broken. */
-function withLock<T>(file: string, work: () => T, timeoutMs = 5000): T {
+export function withLock<T>(file: string, work: () => T, timeoutMs = 5000): T {
   const lock = `${file}.lock`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

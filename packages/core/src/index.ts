@@ -33,10 +33,12 @@ export {
   APPROVALS_FILE,
   collectPolicyLayers,
   type LayerSources,
+  projectPolicyPath,
   readPolicyLayer,
 } from './layers.js';
 export { defaultServerName } from './mcp-naming.js';
 export { reportJson } from './report.js';
+export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
 export type { AgentOptions, Agents, GuardedShell, GuardedShellOptions };
 
 /** The agent types {@link createStandardAgents} registers. */

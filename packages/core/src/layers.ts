@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { PolicyLayer } from '@codex/execpolicy';
 import type { CodexConfig } from '@codex/security-profile';
+import { trustedDigests } from './trust.js';
 
 /** Admin layer read when present; user and project layers cannot loosen what it forbids. */
 export const ADMIN_POLICY = '/etc/codex/policy.toml';
@@ -53,10 +54,23 @@ export async function collectPolicyLayers(s: LayerSources): Promise<PolicyLayer[
   const approvals = join(s.codexHome, APPROVALS_FILE);
   if (s.approvals !== false && existsSync(approvals))
     layers.push(await readPolicyLayer(approvals, s.cwd, 'user'));
-  const workspace = s.workspace ?? s.config.sandbox.workspace_roots?.[0] ?? s.cwd;
-  const project = resolve(workspace, '.codex', 'policy.toml');
-  if (existsSync(project)) layers.push(await readPolicyLayer(project, s.cwd, 'project'));
+  const project = projectPolicyPath(s);
+  if (existsSync(project)) {
+    // A repository's own policy only tightens unless the user pinned this exact content.
+    const layer = await readPolicyLayer(project, s.cwd, 'project');
+    const { isPolicyTrusted } = await import('@codex/execpolicy');
+    const trusted = isPolicyTrusted(layer.policy as string, trustedDigests(s.codexHome, project));
+    layers.push({ ...layer, trusted });
+  }
   if (existsSync(ADMIN_POLICY)) layers.push(await readPolicyLayer(ADMIN_POLICY, s.cwd, 'admin'));
-  for (const spec of s.extra ?? []) layers.push(await readPolicyLayer(spec, s.cwd, 'user'));
+  // A project layer named on the command line (--policy project:FILE) was chosen by the user.
+  for (const spec of s.extra ?? [])
+    layers.push({ ...(await readPolicyLayer(spec, s.cwd, 'user')), trusted: true });
   return layers;
+}
+
+/** `<workspace>/.codex/policy.toml`: the workspace is the first configured root, else cwd. */
+export function projectPolicyPath(s: Pick<LayerSources, 'config' | 'cwd' | 'workspace'>): string {
+  const workspace = s.workspace ?? s.config.sandbox.workspace_roots?.[0] ?? s.cwd;
+  return resolve(workspace, '.codex', 'policy.toml');
 }

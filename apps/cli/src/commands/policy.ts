@@ -1,5 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { ADMIN_POLICY, APPROVALS_FILE, createEngine, resolveWorkspace } from '@codex/core';
+import { resolve } from 'node:path';
+import {
+  ADMIN_POLICY,
+  APPROVALS_FILE,
+  createEngine,
+  projectPolicyPath,
+  resolveWorkspace,
+  TRUSTED_POLICIES_FILE,
+  trustPolicy,
+} from '@codex/core';
 import type { Decision, Evaluation, EvaluationContext } from '@codex/execpolicy';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -12,6 +22,7 @@ export const POLICY_EXIT: Readonly<Record<Decision, number>> = { allow: 0, promp
 
 const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
        codex policy explain [--profile P] [--json] [--policy [LAYER:]FILE]… (--script '<shell>' | -- <argv…>)
+       codex policy trust   [FILE]
 
   check     print the decision (allow, prompt, forbidden) and why
   explain   also print every parsed segment, the rules that matched it and their justifications
@@ -20,6 +31,10 @@ const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAY
             project or admin. Layers also come from config [policy] files (user), the
             approvals saved by "always" ($CODEX_HOME/${APPROVALS_FILE}, user; as codex exec),
             <workspace>/.codex/policy.toml (project) and ${ADMIN_POLICY} (admin).
+  trust     pin the exact content of a project policy (default <workspace>/.codex/policy.toml)
+            in $CODEX_HOME/${TRUSTED_POLICIES_FILE}. A project policy the user has not trusted
+            (an agent may have written it) can only tighten the other layers; any edit needs a
+            new "codex policy trust".
 
 Exit codes: 0 allow, 10 prompt, 20 forbidden, 1 a policy file failed to load or the
 evaluation failed (never allow), 2 usage error.`;
@@ -67,11 +82,12 @@ export const command: Command = {
       script: { type: 'string' },
     });
     const [action, extra] = positionals;
+    if (action === 'trust') return trust(ctx, extra);
     if (action !== 'check' && action !== 'explain') {
       throw new UsageError(
         action === undefined
           ? 'missing action: use "codex policy check" or "codex policy explain"'
-          : `unknown action "${action}" for "codex policy"; use check or explain`,
+          : `unknown action "${action}" for "codex policy"; use check, explain or trust`,
       );
     }
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"; put the command after --`);
@@ -98,3 +114,20 @@ export const command: Command = {
     return exitCode;
   },
 };
+
+async function trust(ctx: CliContext, file: string | undefined): Promise<number> {
+  const path = file === undefined ? projectPolicyPath(ctx) : resolve(ctx.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  const { policyDigest, parsePolicyText } = await import('@codex/execpolicy');
+  parsePolicyText(text, path); // a file that does not load is not worth trusting: fail now, with its error
+  const pin = trustPolicy(ctx.codexHome, path, policyDigest(text));
+  if (ctx.json) line(ctx.stdout, JSON.stringify(pin));
+  else
+    line(ctx.stdout, `trusted ${pin.path} (${pin.digest}); any edit to it needs a new "codex policy trust"`);
+  return 0;
+}
