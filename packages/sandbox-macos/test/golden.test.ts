@@ -40,7 +40,7 @@ const goldens: Golden[] = [
     // The deny-read list as the backend resolves it (home expanded, canonical paths).
     name: 'workspace-net+deny-read',
     policy: toSandboxPolicy('workspace-net', { workspaceRoots: [ws], homeDir: '/Users/dev' }),
-    options: { denyRead: ['/Users/dev/.ssh', '/Users/dev/.aws', '/Users/dev/.netrc'] },
+    options: { denyRead: ['/Users/dev/.ssh', '/Users/dev/.aws', '/Users/dev/.netrc'], proxyPorts: [3128] },
   },
   {
     name: 'path-quoting',

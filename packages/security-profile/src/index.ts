@@ -57,6 +57,7 @@ export {
   type ProfileCapabilities,
   parseProfile,
   profileAliases,
+  profileWithin,
   SECURITY_PROFILES,
   type SecurityProfile,
   type SpawnScope,

@@ -140,3 +140,22 @@ export const CAPABILITIES: Readonly<Record<SecurityProfile, ProfileCapabilities>
 export function capabilitiesOf(profile: SecurityProfile): ProfileCapabilities {
   return CAPABILITIES[profile];
 }
+
+const WRITE_ORDER: readonly WriteScope[] = ['none', 'workspace', 'everywhere'];
+const NETWORK_ORDER: readonly NetworkAccess[] = ['none', 'proxied', 'full'];
+const SPAWN_ORDER: readonly SpawnScope[] = ['sandboxed', 'unrestricted'];
+
+/**
+ * True when every capability of `profile` is at most `ceiling`'s (writes, network, spawn): the
+ * comparison is by capability, never by name, so `offline` fits under `net-read-only` but
+ * `workspace-write` does not (it writes), and nothing but `trusted` fits under `trusted`'s spawn.
+ */
+export function profileWithin(profile: SecurityProfile, ceiling: SecurityProfile): boolean {
+  const p = CAPABILITIES[profile];
+  const c = CAPABILITIES[ceiling];
+  return (
+    WRITE_ORDER.indexOf(p.write) <= WRITE_ORDER.indexOf(c.write) &&
+    NETWORK_ORDER.indexOf(p.network) <= NETWORK_ORDER.indexOf(c.network) &&
+    SPAWN_ORDER.indexOf(p.spawn) <= SPAWN_ORDER.indexOf(c.spawn)
+  );
+}

@@ -6,6 +6,7 @@ import {
   isSecurityProfile,
   parseProfile,
   profileAliases,
+  profileWithin,
   SECURITY_PROFILES,
   UnknownProfileError,
 } from '../src/index.js';
@@ -63,6 +64,31 @@ describe('profiles', () => {
     for (const p of SECURITY_PROFILES) {
       expect(CAPABILITIES[p].requiresExplicitOptIn).toBe(p === 'trusted');
       expect(CAPABILITIES[p].spawn === 'unrestricted').toBe(p === 'trusted');
+    }
+  });
+
+  it('profileWithin compares capabilities (proxied network sits between none and full)', () => {
+    const yes: [string, string][] = [
+      ['offline', 'offline'],
+      ['offline', 'net-read-only'],
+      ['offline', 'workspace-write'],
+      ['net-read-only', 'workspace-net'],
+      ['workspace-write', 'workspace-net'],
+      ['workspace-net', 'trusted'],
+    ];
+    const no: [string, string][] = [
+      ['workspace-write', 'offline'],
+      ['net-read-only', 'offline'],
+      ['net-read-only', 'workspace-write'],
+      ['workspace-write', 'net-read-only'],
+      ['trusted', 'workspace-net'],
+    ];
+    for (const [p, c] of yes) expect(profileWithin(p as never, c as never), `${p} within ${c}`).toBe(true);
+    for (const [p, c] of no) expect(profileWithin(p as never, c as never), `${p} within ${c}`).toBe(false);
+    // Reflexive and a total pre-order on this matrix: every profile fits under trusted.
+    for (const p of SECURITY_PROFILES) {
+      expect(profileWithin(p, p)).toBe(true);
+      expect(profileWithin(p, 'trusted')).toBe(true);
     }
   });
 });

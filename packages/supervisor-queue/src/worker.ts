@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import {
   type AuditDecision,
   type AuditSink,
-  CAPABILITIES,
   type CodexError,
+  profileWithin,
   type SecurityProfile,
 } from '@codex/security-profile';
 import {
@@ -120,18 +120,9 @@ export interface RefusedJob {
   readonly message: string;
 }
 
-/** True when every capability of `profile` is within `ceiling`'s (writes, network, spawn). */
+/** True when every capability of `profile` is within `ceiling`'s (security-profile's `profileWithin`). */
 export function withinCeiling(profile: SecurityProfile, ceiling: SecurityProfile): boolean {
-  const p = CAPABILITIES[profile];
-  const c = CAPABILITIES[ceiling];
-  const write = ['none', 'workspace', 'everywhere'];
-  const net = ['none', 'full'];
-  const spawn = ['sandboxed', 'unrestricted'];
-  return (
-    write.indexOf(p.write) <= write.indexOf(c.write) &&
-    net.indexOf(p.network) <= net.indexOf(c.network) &&
-    spawn.indexOf(p.spawn) <= spawn.indexOf(c.spawn)
-  );
+  return profileWithin(profile, ceiling);
 }
 
 /**
