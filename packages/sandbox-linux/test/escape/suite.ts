@@ -40,6 +40,7 @@ async function runCase(
   c: EscapeCase,
   profile: EscapeCase['profiles'][number],
   rung: string,
+  control = false,
 ): Promise<{ escaped: boolean; result: SandboxResult }> {
   const world = makeWorld();
   const net = await startListeners();
@@ -55,12 +56,18 @@ async function runCase(
   };
   try {
     c.setup?.(ctx);
-    const policy = toSandboxPolicy(profile, {
+    const sandboxed = toSandboxPolicy(profile, {
       workspaceRoots: [world.ws],
       explicit: true,
       // The built-in list plus this world's own secrets (config `sandbox.deny_read`).
       denyRead: [world.secrets, world.secretFile],
     });
+    // The control run has no sandbox, so no network namespace for the egress proxy: a proxied
+    // profile (which the unsandboxed rung rightly refuses) gets the host's network there.
+    const policy =
+      control && sandboxed.network.mode === 'proxied'
+        ? { ...sandboxed, network: { mode: 'full' as const } }
+        : sandboxed;
     const running = backend.run({
       policy,
       command: c.command(ctx),
@@ -112,8 +119,10 @@ export function defineEscapeSuite(backend: SandboxBackend, options: EscapeSuiteO
           return;
         }
         if (c.control !== false) {
-          it('control: the same command escapes without a sandbox', async () => {
-            const { escaped, result } = await runCase(backend, c, c.profiles[0]!, options.controlRung);
+          it('control: the same command escapes without a sandbox', async (t) => {
+            const lacks = c.hostLacks?.(currentProbes!);
+            if (lacks) return t.skip(lacks);
+            const { escaped, result } = await runCase(backend, c, c.profiles[0]!, options.controlRung, true);
             expect(
               escaped,
               `control did not escape, so the case would prove nothing: ${describeOutput(result)}`,
@@ -126,6 +135,8 @@ export function defineEscapeSuite(backend: SandboxBackend, options: EscapeSuiteO
               // Unavailable here (no bwrap, no Landlock…): skipped, the other rungs still run; under
               // CI=true it is a failure, so CI keeps proving every rung.
               if (!rungAvailable(status, rung)) return t.skip(`rung ${rung} unavailable here`);
+              const lacks = c.hostLacks?.(currentProbes!);
+              if (lacks) return t.skip(lacks);
               const policy = toSandboxPolicy(profile, {
                 workspaceRoots: ['/nonexistent-for-assess'],
                 explicit: true,
