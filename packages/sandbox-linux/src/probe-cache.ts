@@ -3,7 +3,7 @@
 // answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InvalidRungError } from './errors.js';
@@ -33,7 +33,27 @@ function readOr(path: string, fallback: string): string {
   }
 }
 
-/** The cache key: kernel release, bwrap and helper (path + sha256), uid, own cgroup. */
+/** The kernel settings that decide whether namespaces can be created (a change re-probes). */
+const USERNS_SYSCTLS = [
+  'user/max_user_namespaces',
+  'kernel/unprivileged_userns_clone',
+  'kernel/apparmor_restrict_unprivileged_userns',
+];
+
+function nsId(kind: string): string {
+  try {
+    return readlinkSync(`/proc/self/ns/${kind}`);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The cache key: kernel release, bwrap and helper (path + sha256), uid, own cgroup, the user and
+ * mount namespaces the process runs in, and the user-namespace sysctls. A process inside another
+ * user namespace (uid 0 there is not root here) or after an admin changed a limit gets its own
+ * probe instead of a result measured elsewhere.
+ */
 export function probeCacheKey(env: NodeJS.ProcessEnv): string {
   // The same fixed, trusted locations the probe uses (never PATH).
   const bwrap = findTrustedBwrap(env.CODEX_BWRAP ? [env.CODEX_BWRAP] : [...BWRAP_PATHS]).path;
@@ -47,6 +67,9 @@ export function probeCacheKey(env: NodeJS.ProcessEnv): string {
     `bwrap=${bwrap}:${fileHash(bwrap)}`,
     `helper=${helper}:${fileHash(helper)}`,
     `cgroup=${readOr('/proc/self/cgroup', '')}`,
+    `userns=${nsId('user')}`,
+    `mntns=${nsId('mnt')}`,
+    ...USERNS_SYSCTLS.map((n) => `${n}=${readOr(`/proc/sys/${n}`, '-').trim()}`),
   ];
   return createHash('sha256').update(parts.join('\n')).digest('hex');
 }

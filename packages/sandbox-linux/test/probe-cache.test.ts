@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,38 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a probe taken in another user namespace (user namespaces disabled there) never serves the host', async (t) => {
+    // Found in CI: a test probed inside `unshare --user` with max_user_namespaces=0; uid 0 there
+    // shares the host root's cache file, and the degraded probe was served to every later run.
+    if (process.getuid?.() !== 0) return t.skip('needs root to write the limit in a child user namespace');
+    const dist = join(import.meta.dirname, '..', 'dist', 'index.js');
+    const script = `import { probeLinux } from ${JSON.stringify(dist)}; const p = await probeLinux({ refresh: true }); console.log(p.status.best);`;
+    const r = spawnSync(
+      'unshare',
+      [
+        '--user',
+        '--map-root-user',
+        'sh',
+        '-c',
+        `echo 0 > /proc/sys/user/max_user_namespaces && exec "${process.execPath}" --input-type=module -e '${script}'`,
+      ],
+      { encoding: 'utf8', env, timeout: 60_000 },
+    );
+    if (r.status !== 0 && /unshare failed|Operation not permitted/.test(r.stderr))
+      return t.skip(`cannot create a user namespace here: ${r.stderr}`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).not.toBe('full');
+    expect(readFileSync(probeCachePath(env), 'utf8')).toContain('"key"'); // the child did write it
+    const real = await probeLinux({ env: { ...env, CODEX_SANDBOX_PROBE_CACHE: '0' }, refresh: true });
+    let probes = 0;
+    const got = cachedProbe(env, () => {
+      probes++;
+      return real;
+    });
+    expect(probes).toBe(1); // the child's entry did not match this namespace's key
+    expect(got.status.best).toBe(real.status.best);
   });
 
   it('a stale or tampered key re-probes; the forced rung comes from the environment, not the cache', async () => {
