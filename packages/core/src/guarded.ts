@@ -284,7 +284,7 @@ async function autoApprove(r: Run, mode: ApprovalMode, why: string): Promise<boo
   if (typeof a === 'string') return a;
   const c = containment(a, r.req.requireFullIsolation === true);
   if (!c.contained) return c.why;
-  r.approval = `auto-approved by approval mode ${mode}: the sandbox contains it (${c.why})`;
+  r.approval = `auto-approved by approval mode ${mode}: the sandbox contains it, ${c.why}`;
   await r.record({
     operation: 'command_exec',
     decision: 'allowed',
