@@ -33,6 +33,8 @@ export interface ApprovalRequest {
   readonly prefix?: readonly string[];
   /** Why the policy asks. */
   readonly reason: string;
+  /** Why the sandbox alone was not enough to run it unasked (an unlisted command on a degraded rung…). */
+  readonly notContained?: string;
   readonly evaluation: Evaluation;
 }
 
@@ -111,6 +113,11 @@ export interface GuardedResult {
   readonly evaluation?: Evaluation;
   /** How a `prompt` decision was approved. */
   readonly approval?: string;
+  /**
+   * Why an unlisted command was asked about (or refused) instead of run unasked under
+   * `on-request`/`never`: the rung does not fully enforce the profile, no sandbox… (see {@link containment}).
+   */
+  readonly notContained?: string;
   /** One line naming the hosts the egress proxy refused during the run (proxied profiles). */
   readonly egressRefused?: string;
   readonly refusal?: { readonly code: string; readonly message: string };
@@ -304,6 +311,7 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
   const auto = await autoApprove(r, mode, why);
   if (auto === true) return undefined;
   const notContained = typeof auto === 'string' ? `; not run unasked: ${auto}` : '';
+  const extra = typeof auto === 'string' ? { notContained: auto } : {};
   if (mode === 'never') {
     return r.refuse(
       'APPROVAL_NEVER',
@@ -314,6 +322,7 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
         reason: `prompt under approval mode never: denied without asking (${why})${notContained}`,
         details: { stage: 'approval', mode },
       },
+      extra,
     );
   }
   const { approver, codexHome } = r.env;
@@ -328,6 +337,7 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
         reason: `prompt ${unattended}: denied (${why})${notContained}`,
         details: { stage: 'approval', mode },
       },
+      extra,
     );
   }
   const prefix = Array.isArray(r.req.command) ? approvalPrefix(r.req.command) : undefined;
@@ -338,6 +348,7 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
       reason: why,
       evaluation: r.evaluation!,
       ...(prefix ? { prefix } : {}),
+      ...extra,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
