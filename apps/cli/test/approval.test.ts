@@ -75,6 +75,13 @@ describe('codex exec: approval modes', () => {
     ]);
   });
 
+  it('--json shows the causes and the auto-approval', () => {
+    const j = JSON.parse(exec(['--json', '--', 'npm', '--version']).stdout);
+    expect(j.policy).toMatchObject({ decision: 'prompt', causes: ['unknown-command'] });
+    expect(j.policy.approval).toMatch(/^auto-approved by approval mode on-request/);
+    expect(j.stdout.trim()).toBe(npmVersion);
+  });
+
   it('an auto-run command is still confined: its write under offline is denied by the sandbox', () => {
     // An unknown command that tries to write the workspace under offline (read-only) is run, and
     // the sandbox denies the write: containment, not trust.

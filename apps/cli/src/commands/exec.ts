@@ -90,7 +90,12 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
     if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code, message } }));
     else line(ctx.stderr, paint(ctx, 'red', `codex: exec: refused (${code}): ${message}`));
   } else if (ctx.json) {
-    const policy = { decision: r.decision, reasons: r.reasons };
+    const policy = {
+      decision: r.decision,
+      reasons: r.reasons,
+      causes: r.evaluation?.causes ?? [],
+      ...(r.approval ? { approval: r.approval } : {}),
+    };
     line(ctx.stdout, JSON.stringify({ policy, ...resultJson(r.run!) }, null, 2));
   } else if (r.run?.timedOut) {
     line(
