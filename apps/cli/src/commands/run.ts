@@ -34,7 +34,7 @@ Runs a plan: a DAG of tasks, each handled by an agent, under the effective profi
   ${APPROVAL_HELP}
                       no one can be asked here: on-request and never run the commands the
                       sandbox contains (unlisted ones, fully enforced rung) and deny the rest;
-                      untrusted denies every prompt
+                      untrusted denies every prompt (with --queue, each worker's own -a applies)
   --allow-degraded    let command tasks run when the sandbox cannot enforce the profile
                       (each such run is written to the audit log)
   --log FILE          structured logs (pino JSON lines) to FILE; with --debug and no --log, to stderr
