@@ -1,6 +1,13 @@
 // Flags shared by `codex exec` and `codex sandbox run`, and how their results are printed.
 import { setFlagsFromString } from 'node:v8';
-import { resolveWorkspace, sandboxPolicyFor, type Workspace } from '@codex/core';
+import {
+  APPROVAL_MODES,
+  type ApprovalMode,
+  parseApprovalMode,
+  resolveWorkspace,
+  sandboxPolicyFor,
+  type Workspace,
+} from '@codex/core';
 import {
   type Assessment,
   createTerminalFilter,
@@ -22,6 +29,34 @@ export const RUN_OPTIONS = {
   'max-output': { type: 'string' },
   'max-processes': { type: 'string' },
 } as const;
+
+/** `-a/--ask-for-approval`: for the commands that run the guarded pipeline (exec, supervise, worker, mcp serve). */
+export const APPROVAL_OPTIONS = { 'ask-for-approval': { type: 'string', short: 'a' } } as const;
+
+/** The environment variable for the approval mode (between the flag and the config). */
+export const APPROVAL_ENV = 'CODEX_APPROVAL_MODE';
+
+/** Help text for the flag, shared by every command that takes it. */
+export const APPROVAL_HELP = `-a, --ask-for-approval MODE  how prompt decisions are handled (${APPROVAL_MODES.join(', ')};
+                      default ${APPROVAL_ENV}, else config approval.mode, else on-request)`;
+
+/**
+ * The approval mode: `-a/--ask-for-approval`, else `CODEX_APPROVAL_MODE`, else the config's
+ * `approval.mode` (default `on-request`). A bad value is a usage error naming the valid modes.
+ */
+export function approvalModeFor(ctx: CliContext, values: Record<string, unknown>): ApprovalMode {
+  const flag = values['ask-for-approval'];
+  const [source, raw] =
+    typeof flag === 'string' ? ['--ask-for-approval', flag] : [APPROVAL_ENV, ctx.env[APPROVAL_ENV]];
+  if (raw === undefined || raw === '') return ctx.config.approval.mode;
+  try {
+    return parseApprovalMode(raw);
+  } catch {
+    throw new UsageError(
+      `${source}: unknown approval mode "${raw}"; valid modes: ${APPROVAL_MODES.join(', ')}`,
+    );
+  }
+}
 
 export interface RunFlags {
   readonly profile: SecurityProfile;

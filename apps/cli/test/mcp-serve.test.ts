@@ -55,10 +55,12 @@ function audit(): Entry[] {
 
 type Answer = { action: 'accept'; content: { answer: string } } | { action: 'decline' };
 /** A real SDK client over stdio to `codex mcp serve`; `elicit` answers elicitation (else unsupported). */
-async function connect(o: { elicit?: (message: string) => Answer; args?: string[]; name?: string } = {}) {
+async function connect(
+  o: { elicit?: (message: string) => Answer; args?: string[]; serveArgs?: string[]; name?: string } = {},
+) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, ...(o.args ?? []), 'mcp', 'serve'],
+    args: [BIN, ...(o.args ?? []), 'mcp', 'serve', ...(o.serveArgs ?? [])],
     cwd: dir,
     env: env(),
     stderr: 'pipe',
@@ -195,6 +197,49 @@ describe('codex mcp serve (stdio, real SDK client)', () => {
     } finally {
       await again.client.close();
     }
+  });
+
+  it('approval modes: an unknown command runs unasked under on-request (default), is elicited under -a untrusted, refused unasked under -a never', async () => {
+    writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho contained\n', { mode: 0o755 });
+    const plain = await connect();
+    try {
+      const r = await plain.call('run_command', { argv: ['./hello.sh'] });
+      expect(r.structuredContent).toMatchObject({
+        outcome: 'ran',
+        decision: 'prompt',
+        stdout: 'contained\n',
+      });
+      expect((r.structuredContent as { approval?: string }).approval).toMatch(
+        /^auto-approved by approval mode on-request: the sandbox contains it, rung full/,
+      );
+      const check = await plain.call('check_command', { argv: ['./hello.sh'] });
+      expect(check.structuredContent).toMatchObject({ decision: 'prompt', causes: ['unknown-command'] });
+    } finally {
+      await plain.client.close();
+    }
+    const strict = await connect({
+      serveArgs: ['-a', 'untrusted'],
+      elicit: () => ({ action: 'accept', content: { answer: 'no' } }),
+    });
+    try {
+      const r = await strict.call('run_command', { argv: ['./hello.sh'] });
+      expect(r.structuredContent).toMatchObject({ outcome: 'refused', refusal: { code: 'NOT_APPROVED' } });
+      expect(strict.asked).toHaveLength(1);
+    } finally {
+      await strict.client.close();
+    }
+    const never = await connect({
+      serveArgs: ['--ask-for-approval', 'never'],
+      elicit: () => ({ action: 'accept', content: { answer: 'yes' } }),
+    });
+    try {
+      const r = await never.call('run_command', { argv: ['python3', '-c', 'print(1)'] });
+      expect(r.structuredContent).toMatchObject({ outcome: 'refused', refusal: { code: 'APPROVAL_NEVER' } });
+      expect(never.asked).toEqual([]);
+    } finally {
+      await never.client.close();
+    }
+    expect(audit().filter((e) => e.details?.auto === true)).toHaveLength(1);
   });
 
   it('forbidden is refused before anything runs; a write the policy cannot see is denied by the sandbox', async () => {

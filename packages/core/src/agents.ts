@@ -15,7 +15,12 @@ import {
   PinStore,
   StreamTransport,
 } from '@codex/mcp-permission';
-import { type CodexConfig, CodexError, type SecurityProfile } from '@codex/security-profile';
+import {
+  type ApprovalMode,
+  type CodexConfig,
+  CodexError,
+  type SecurityProfile,
+} from '@codex/security-profile';
 import { outputText, type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { PluginPool, WasmPluginError } from '@codex/wasm-plugin';
 import { loadMcpProxyConfig, resolveWorkspace } from './config.js';
@@ -79,6 +84,12 @@ export interface AgentOptions {
   readonly profile: SecurityProfile;
   /** The profile was asked for explicitly (needed for `trusted`). */
   readonly explicitProfile: boolean;
+  /**
+   * How `prompt` decisions of command tasks are handled; default the config's `approval.mode`
+   * (`on-request`). No one can be asked in a supervisor, so `on-request` and `never` both run
+   * the commands the sandbox contains and refuse the rest; `untrusted` refuses every `prompt`.
+   */
+  readonly approvalMode?: ApprovalMode;
   /** Reported to MCP servers as the client version. */
   readonly version: string;
   readonly allowDegraded?: boolean;
@@ -129,19 +140,17 @@ async function commandAgent(o: Shared, input: CommandInput, t: TaskContext) {
       sessionId: o.sessionId,
       agentType: t.agentType,
       taskId: t.taskId,
+      approvalMode: o.approvalMode ?? o.config.approval.mode,
       unattended: 'in codex supervise (no one to ask)',
     },
   );
   const shown = input.script ?? (input.argv as string[]).join(' ');
   if (r.outcome === 'refused') {
-    const why =
-      r.refusal!.code === 'APPROVAL_REQUIRED'
-        ? `needs approval, which codex supervise cannot ask for: ${r.reasons[0]}`
-        : r.refusal!.message;
-    t.decision(
-      r.decision === 'prompt' && r.refusal!.code === 'APPROVAL_REQUIRED' ? 'requires_approval' : 'denied',
-      why,
-    );
+    const unasked = r.refusal!.code === 'APPROVAL_REQUIRED' || r.refusal!.code === 'APPROVAL_NEVER';
+    const why = unasked
+      ? `needs approval, which codex supervise cannot ask for: ${r.reasons[0]}`
+      : r.refusal!.message;
+    t.decision(r.decision === 'prompt' && unasked ? 'requires_approval' : 'denied', why);
     throw new TaskDeniedError(why);
   }
   const run = r.run!;

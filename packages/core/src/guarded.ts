@@ -8,9 +8,11 @@ import type {
   SandboxResult,
 } from '@codex/sandbox-linux';
 import {
+  type ApprovalMode,
   type AuditEventInput,
   type AuditOperation,
   CodexError,
+  DEFAULT_APPROVAL_MODE,
   type SandboxPolicy,
   type SecurityProfile,
   toSandboxPolicy,
@@ -31,6 +33,8 @@ export interface ApprovalRequest {
   readonly prefix?: readonly string[];
   /** Why the policy asks. */
   readonly reason: string;
+  /** Why the sandbox alone was not enough to run it unasked (an unlisted command on a degraded rung…). */
+  readonly notContained?: string;
   readonly evaluation: Evaluation;
 }
 
@@ -84,6 +88,14 @@ export interface GuardEnvironment {
   readonly client?: string;
   /** Asks about `prompt` decisions; without one, `prompt` is refused (APPROVAL_REQUIRED). */
   readonly approver?: Approver;
+  /**
+   * How `prompt` decisions are handled (default `on-request`): `untrusted` asks about each;
+   * `on-request` runs a command that is `prompt` only because no rule lists it without asking
+   * when the sandbox rung fully enforces the profile, and asks about the rest; `never` runs those
+   * contained commands too and refuses the rest without asking (APPROVAL_NEVER). See
+   * {@link isUnlistedOnly} and {@link containment}.
+   */
+  readonly approvalMode?: ApprovalMode;
   /** Why there is no approver, for the audit log ("without a TTY"); default "with no approver". */
   readonly unattended?: string;
   /** Where "always" answers are saved (CODEX_HOME); without it "always" counts as "yes". */
@@ -101,6 +113,11 @@ export interface GuardedResult {
   readonly evaluation?: Evaluation;
   /** How a `prompt` decision was approved. */
   readonly approval?: string;
+  /**
+   * Why an unlisted command was asked about (or refused) instead of run unasked under
+   * `on-request`/`never`: the rung does not fully enforce the profile, no sandbox… (see {@link containment}).
+   */
+  readonly notContained?: string;
   /** One line naming the hosts the egress proxy refused during the run (proxied profiles). */
   readonly egressRefused?: string;
   readonly refusal?: { readonly code: string; readonly message: string };
@@ -217,8 +234,97 @@ async function decide(r: Run): Promise<GuardedResult | undefined> {
   return ev.decision === 'prompt' ? approve(r, why) : undefined;
 }
 
-/** Step 2: a `prompt` decision goes to the approver; "always" is saved as the prefix shown. */
+/**
+ * True when an evaluation is `prompt` only because no rule lists the command (its program is
+ * unknown, or its arguments are unlisted) — not for network use the profile lacks, a write the
+ * write-target analysis flags, a rule that asks, or anything else. Such a command is what the
+ * sandbox can contain on its own; see {@link containment}. Based on execpolicy's structured
+ * `causes`, never on reason strings.
+ */
+export function isUnlistedOnly(evaluation: Pick<Evaluation, 'decision' | 'causes'>): boolean {
+  return (
+    evaluation.decision === 'prompt' &&
+    evaluation.causes.length > 0 &&
+    evaluation.causes.every((c) => c === 'unknown-command' || c === 'unlisted-arguments')
+  );
+}
+
+/**
+ * Whether the sandbox rung that would run this command fully enforces its profile: a sandbox
+ * (not `trusted`'s skip), every guarantee the profile needs enforced (nothing NOT enforced,
+ * nothing missing), and allowed by --require-full-isolation. `contained: false` says why not.
+ */
+export function containment(
+  a: Assessment,
+  requireFullIsolation = false,
+): { readonly contained: boolean; readonly why: string } {
+  if (a.skipped) return { contained: false, why: 'the profile runs without a sandbox' };
+  if (a.unenforced.length > 0)
+    return { contained: false, why: `${mechanismText(a)} does NOT enforce ${a.unenforced.join(', ')}` };
+  if (a.missing.length > 0)
+    return { contained: false, why: `${mechanismText(a)} does not enforce ${a.missing.join(', ')}` };
+  if (requireFullIsolation && !a.full)
+    return { contained: false, why: `${mechanismText(a)} is below the full rung required` };
+  return { contained: true, why: `${mechanismText(a)} fully enforces profile ${a.profile}` };
+}
+
+/** The sandbox's assessment for this run, before anything is spawned (for {@link containment}). */
+async function assessFor(r: Run): Promise<Assessment | string> {
+  const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
+  if (!backend) return `no sandbox backend for ${process.platform}`;
+  try {
+    return backend.assess(sandboxRequest(r).policy, await backend.probe(), r.req.rung);
+  } catch (error) {
+    if (!(error instanceof CodexError)) throw error;
+    return `the sandbox cannot be assessed (${error.code}): ${error.message}`;
+  }
+}
+
+/**
+ * Step 2a: under `on-request` and `never`, a command that is `prompt` only because it is unlisted
+ * runs without asking when the sandbox contains it; the auto-approval is audited with the mode
+ * and the rung. Returns true when it did, why the sandbox does not contain it, or false when not eligible.
+ */
+async function autoApprove(r: Run, mode: ApprovalMode, why: string): Promise<boolean | string> {
+  if (mode === 'untrusted' || !isUnlistedOnly(r.evaluation!)) return false;
+  const a = await assessFor(r);
+  if (typeof a === 'string') return a;
+  const c = containment(a, r.req.requireFullIsolation === true);
+  if (!c.contained) return c.why;
+  r.approval = `auto-approved by approval mode ${mode}: the sandbox contains it, ${c.why}`;
+  await r.record({
+    operation: 'command_exec',
+    decision: 'allowed',
+    reason: `${r.approval}: ${why}`,
+    details: { stage: 'approval', auto: true, mode, rung: a.rung, backend: a.backend },
+  });
+  return true;
+}
+
+/**
+ * Step 2: a `prompt` decision is auto-approved when the approval mode lets the sandbox contain it
+ * ({@link autoApprove}), refused without asking under `never`, and otherwise goes to the
+ * approver; "always" is saved as the prefix shown.
+ */
 async function approve(r: Run, why: string): Promise<GuardedResult | undefined> {
+  const mode = r.env.approvalMode ?? DEFAULT_APPROVAL_MODE;
+  const auto = await autoApprove(r, mode, why);
+  if (auto === true) return undefined;
+  const notContained = typeof auto === 'string' ? `; not run unasked: ${auto}` : '';
+  const extra = typeof auto === 'string' ? { notContained: auto } : {};
+  if (mode === 'never') {
+    return r.refuse(
+      'APPROVAL_NEVER',
+      `the policy asks before running this (${why}) and approval mode never asks${notContained}`,
+      {
+        operation: 'command_exec',
+        decision: 'denied',
+        reason: `prompt under approval mode never: denied without asking (${why})${notContained}`,
+        details: { stage: 'approval', mode },
+      },
+      extra,
+    );
+  }
   const { approver, codexHome } = r.env;
   if (!approver) {
     const unattended = r.env.unattended ?? 'with no approver';
@@ -228,9 +334,10 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
       {
         operation: 'command_exec',
         decision: 'denied',
-        reason: `prompt ${unattended}: denied (${why})`,
-        details: { stage: 'approval' },
+        reason: `prompt ${unattended}: denied (${why})${notContained}`,
+        details: { stage: 'approval', mode },
       },
+      extra,
     );
   }
   const prefix = Array.isArray(r.req.command) ? approvalPrefix(r.req.command) : undefined;
@@ -241,6 +348,7 @@ async function approve(r: Run, why: string): Promise<GuardedResult | undefined> 
       reason: why,
       evaluation: r.evaluation!,
       ...(prefix ? { prefix } : {}),
+      ...extra,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,12 @@
 import type { AgentOptions, Agents } from './agents.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 
+export {
+  APPROVAL_MODES,
+  type ApprovalMode,
+  DEFAULT_APPROVAL_MODE,
+  parseApprovalMode,
+} from '@codex/security-profile';
 export { approvalPrefix, MAX_APPROVAL_WORDS, type SavedApproval, saveApproval } from './approvals.js';
 export { backendForPlatform } from './backend.js';
 export {
@@ -18,12 +24,14 @@ export {
   type ApprovalRequest,
   type Approver,
   type AuditSinkLike,
+  containment,
   DENIAL_OPERATION,
   exitCodeOf,
   GUARDED_EXIT,
   type GuardEnvironment,
   type GuardedCommand,
   type GuardedResult,
+  isUnlistedOnly,
   mechanismText,
   runGuardedCommand,
   sandboxPolicyFor,

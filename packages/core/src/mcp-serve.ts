@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import {
+  type ApprovalMode,
   type AuditEventInput,
   type CodexConfig,
   CodexError,
@@ -30,6 +31,12 @@ export interface GuardedShellOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly profile: SecurityProfile;
   readonly explicitProfile: boolean;
+  /**
+   * How `prompt` decisions are handled; default the config's `approval.mode` (`on-request`):
+   * contained unlisted commands run, the rest is asked through MCP elicitation when the client
+   * supports it and refused otherwise.
+   */
+  readonly approvalMode?: ApprovalMode;
   readonly version: string;
   readonly workspaceRoots?: readonly string[];
   readonly policies?: readonly string[];
@@ -302,6 +309,7 @@ class Shell implements GuardedShell {
         agentType: 'codex-mcp-serve',
         client,
         codexHome: this.#o.codexHome,
+        approvalMode: this.#o.approvalMode ?? this.#o.config.approval.mode,
         ...(approver ? { approver } : {}),
       },
     );
@@ -335,6 +343,7 @@ class Shell implements GuardedShell {
       const data = {
         decision: ev.decision,
         reasons: [...ev.reasons],
+        causes: [...ev.causes],
         matchedRules: ev.matchedRules.map((m) => m.id),
       };
       return {

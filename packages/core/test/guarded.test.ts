@@ -1,10 +1,19 @@
 // runGuardedCommand against the real policy engine, the real Linux sandbox and the real audit log.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
 import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
+import type { Assessment } from '@codex/sandbox-linux';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Approver, backendForPlatform, type GuardEnvironment, runGuardedCommand } from '../src/index.js';
+import {
+  APPROVAL_MODES,
+  type Approver,
+  backendForPlatform,
+  containment,
+  type GuardEnvironment,
+  isUnlistedOnly,
+  runGuardedCommand,
+} from '../src/index.js';
 
 // The full rung needs bwrap, Landlock and seccomp; without them these tests are skipped (CI=true
 // requires them, so a CI machine without them fails instead of silently skipping).
@@ -163,8 +172,151 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  describe('approval modes', () => {
+    /** An executable in the workspace: `./hello.sh` is an unknown command to the policy. */
+    const hello = () => {
+      const file = join(dir, 'hello.sh');
+      writeFileSync(file, '#!/bin/sh\necho contained\n');
+      chmodSync(file, 0o755);
+      return ['./hello.sh'];
+    };
+    const counting = () => {
+      const asked: string[] = [];
+      const approver: Approver = {
+        how: 'by test',
+        ask: async (q) => {
+          asked.push(q.command);
+          return 'yes';
+        },
+      };
+      return { asked, approver };
+    };
+
+    it('on-request (the default): an unlisted command runs unasked in a fully enforcing rung, audited', async () => {
+      const { asked, approver } = counting();
+      const r = await runGuardedCommand(request(hello()), envOf({ approver }));
+      expect(r).toMatchObject({ outcome: 'ran', exitCode: 0, decision: 'prompt' });
+      expect(r.run?.stdout).toBe('contained\n');
+      expect(asked).toEqual([]);
+      expect(r.approval).toMatch(
+        /^auto-approved by approval mode on-request: the sandbox contains it, rung full/,
+      );
+      const auto = entries().find((e) => e.details?.auto === true);
+      expect(auto).toMatchObject({
+        operation: 'command_exec',
+        decision: 'allowed',
+        details: { stage: 'approval', mode: 'on-request', rung: 'full' },
+      });
+      expect(auto?.reason).toMatch(/fully enforces profile offline: unknown command "\.\/hello\.sh"/);
+    });
+
+    it('untrusted asks about the same command; without an approver it is refused', async () => {
+      const { asked, approver } = counting();
+      const cmd = hello();
+      const r = await runGuardedCommand(request(cmd), envOf({ approver, approvalMode: 'untrusted' }));
+      expect(r).toMatchObject({ outcome: 'ran', approval: 'approved by test' });
+      expect(asked).toEqual(['./hello.sh']);
+      const refused = await runGuardedCommand(request(cmd), envOf({ approvalMode: 'untrusted' }));
+      expect(refused.refusal?.code).toBe('APPROVAL_REQUIRED');
+      expect(entries().some((e) => e.details?.auto === true)).toBe(false);
+    });
+
+    it('what needs more than the profile (network, a rule that asks) is still asked under on-request', async () => {
+      const { asked, approver } = counting();
+      const curl = await runGuardedCommand(request(['curl', '-s', 'https://example.com']), envOf());
+      expect(curl.refusal?.code).toBe('APPROVAL_REQUIRED');
+      expect(curl.evaluation?.causes).toContain('network');
+      await runGuardedCommand(request(['python3', '-c', 'print(1)']), envOf({ approver }));
+      expect(asked).toEqual(['python3 -c print(1)']);
+      expect(entries().some((e) => e.details?.auto === true)).toBe(false);
+    });
+
+    it('a rung that does not enforce the profile is not containment: asked, and refused without an approver', async () => {
+      const { asked, approver } = counting();
+      const cmd = { ...request(hello()), rung: 'seccomp' };
+      const r = await runGuardedCommand(cmd, envOf());
+      expect(r.refusal?.code).toBe('APPROVAL_REQUIRED');
+      const denied = entries().find((e) => e.details?.stage === 'approval');
+      expect(denied?.reason).toMatch(/not run unasked: rung seccomp .* does NOT enforce filesystem-write/);
+      // Asked; approved; then the sandbox still refuses the degraded rung (no --allow-degraded).
+      const asked2 = await runGuardedCommand(cmd, envOf({ approver }));
+      expect(asked).toEqual(['./hello.sh']);
+      expect(asked2.refusal?.code).toBe('SANDBOX_UNAVAILABLE');
+    });
+
+    it('never: contained commands run, the rest is refused without asking', async () => {
+      const { asked, approver } = counting();
+      const ran = await runGuardedCommand(request(hello()), envOf({ approver, approvalMode: 'never' }));
+      expect(ran).toMatchObject({ outcome: 'ran', exitCode: 0 });
+      expect(ran.approval).toMatch(/^auto-approved by approval mode never/);
+      const r = await runGuardedCommand(
+        request(['python3', '-c', 'print(1)']),
+        envOf({ approver, approvalMode: 'never' }),
+      );
+      expect(r).toMatchObject({ outcome: 'refused', exitCode: 125, refusal: { code: 'APPROVAL_NEVER' } });
+      expect(asked).toEqual([]);
+      expect(
+        entries().some((e) => /^prompt under approval mode never: denied without asking/.test(e.reason)),
+      ).toBe(true);
+    });
+
+    it('forbidden stays forbidden in every mode', async () => {
+      const { asked, approver } = counting();
+      for (const approvalMode of APPROVAL_MODES) {
+        const r = await runGuardedCommand(request({ script: 'rm -rf /' }), envOf({ approver, approvalMode }));
+        expect(r.refusal?.code).toBe('POLICY_FORBIDDEN');
+      }
+      expect(asked).toEqual([]);
+    });
+  });
+
   it('backendForPlatform loads only the backend for the OS', async () => {
     expect((await backendForPlatform('linux'))?.id).toBe('linux');
     expect(await backendForPlatform('aix')).toBeNull();
+  });
+});
+
+describe('approval classification (pure)', () => {
+  it('isUnlistedOnly: prompt whose every cause is an unlisted command', () => {
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['unknown-command'] })).toBe(true);
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['unknown-command', 'unlisted-arguments'] })).toBe(
+      true,
+    );
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['unknown-command', 'network'] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['unknown-command', 'write'] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['rule'] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'prompt', causes: ['other'] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'prompt', causes: [] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'forbidden', causes: ['unknown-command'] })).toBe(false);
+    expect(isUnlistedOnly({ decision: 'allow', causes: ['unknown-command'] })).toBe(false);
+  });
+
+  it('containment: only a sandbox that enforces everything the profile needs', () => {
+    const base: Assessment = {
+      profile: 'offline',
+      backend: 'linux',
+      rung: 'full',
+      mechanisms: ['bwrap', 'landlock', 'seccomp'],
+      enforced: {},
+      required: ['filesystem-write', 'network'],
+      missing: [],
+      unenforced: [],
+      full: true,
+      skipped: false,
+      notes: [],
+    };
+    expect(containment(base)).toEqual({
+      contained: true,
+      why: 'rung full (bwrap+landlock+seccomp) fully enforces profile offline',
+    });
+    expect(containment({ ...base, skipped: true }).contained).toBe(false);
+    const degraded = containment({ ...base, rung: 'seccomp', unenforced: ['filesystem-write'] });
+    expect(degraded).toMatchObject({
+      contained: false,
+      why: expect.stringMatching(/does NOT enforce filesystem-write/),
+    });
+    expect(containment({ ...base, missing: ['secrets'] }).contained).toBe(false);
+    expect(containment({ ...base, full: false }).contained).toBe(true);
+    expect(containment({ ...base, full: false }, true).contained).toBe(false);
   });
 });

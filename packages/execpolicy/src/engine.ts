@@ -24,6 +24,7 @@ import {
   type Decision,
   type Evaluation,
   type EvaluationContext,
+  type FindingCause,
   LAYER_KINDS,
   type LayerKind,
   type MatchedRule,
@@ -110,6 +111,8 @@ const WINDOWS_SYSTEM = ['C:\\Windows', 'C:\\Program Files', 'C:\\Program Files (
 interface Finding {
   decision: Decision;
   reason: string;
+  /** Default `other` (or `rule` for a rule's own decision). */
+  cause?: FindingCause;
 }
 
 interface ResolvedContext {
@@ -513,6 +516,7 @@ export class PolicyEngine {
       findings.push({
         decision: 'prompt',
         reason: `${what}: uses the network, which profile ${ctx.profile} does not allow`,
+        cause: 'network',
       });
     else
       findings.push({
@@ -541,6 +545,7 @@ export class PolicyEngine {
       findings.push({
         decision: 'prompt',
         reason: `${what} writes to ${target.source}, which is not a literal path`,
+        cause: 'write',
       });
       return;
     }
@@ -553,6 +558,7 @@ export class PolicyEngine {
       findings.push({
         decision: 'prompt',
         reason: `${what} writes to ${target.source}, which cannot be resolved (unknown home or directory)`,
+        cause: 'write',
       });
       return;
     }
@@ -573,18 +579,28 @@ export class PolicyEngine {
     const dir = globDir(path);
     const system = ctx.systemPaths.some((s) => isWithin(dir, s)) || dir === '/';
     if (ctx.trusted) {
-      if (system) findings.push({ decision: 'prompt', reason: `${what} writes to system path ${path}` });
+      if (system)
+        findings.push({
+          decision: 'prompt',
+          reason: `${what} writes to system path ${path}`,
+          cause: 'write',
+        });
       return;
     }
     // Explicit writable roots win (a workspace or extra root may lie under /var or /opt).
     if (isWritable(ctx.sandbox, dir) && dir !== '/') return;
     if (system) {
-      findings.push({ decision: 'forbidden', reason: `${what} writes to system path ${path}` });
+      findings.push({
+        decision: 'forbidden',
+        reason: `${what} writes to system path ${path}`,
+        cause: 'write',
+      });
       return;
     }
     findings.push({
       decision: 'forbidden',
       reason: `${what} writes ${path}, outside the writable roots of profile ${ctx.profile}`,
+      cause: 'write',
     });
   }
 
@@ -696,11 +712,12 @@ export class PolicyEngine {
       findings.push({
         decision: 'prompt',
         reason: known ? `no rule covers "${cmd}" with these arguments` : `unknown command "${cmd}"`,
+        cause: known ? 'unlisted-arguments' : 'unknown-command',
       });
     } else {
       for (const r of deciding) {
         const d = r.decisions[ctx.profile];
-        if (d === decided) findings.push({ decision: d, reason: r.reason });
+        if (d === decided) findings.push({ decision: d, reason: r.reason, cause: 'rule' });
       }
       if (decided === 'allow' && !deciding.every((r) => r.anyArguments)) {
         const dynamic = words.find((w, i) => i > 0 && !w.literal);
@@ -713,7 +730,8 @@ export class PolicyEngine {
     }
     for (const r of tightening) {
       const d = r.decisions[ctx.profile];
-      if (d !== 'allow') findings.push({ decision: d, reason: `${r.reason} (tighten-only layer)` });
+      if (d !== 'allow')
+        findings.push({ decision: d, reason: `${r.reason} (tighten-only layer)`, cause: 'rule' });
     }
     if (network) this.network(ctx, findings, cmd);
     for (const r of writeRules) this.ruleWrites(r, words, ctx, findings, writes);
@@ -1227,7 +1245,7 @@ function controlSegment(text: string, depth = 0): SegmentEvaluation {
 }
 
 function problemSegment(text: string, depth: number, decision: Decision, reason: string): SegmentEvaluation {
-  return { argv: [], text, depth, decision, reasons: [reason], rules: [], writes: [] };
+  return { argv: [], text, depth, decision, reasons: [reason], causes: ['other'], rules: [], writes: [] };
 }
 
 function makeSegment(
@@ -1241,13 +1259,15 @@ function makeSegment(
   let decision: Decision = 'allow';
   for (const f of findings) decision = stricter(decision, f.decision);
   if (findings.length === 0) decision = 'prompt';
-  const reasons = findings.filter((f) => f.decision === decision).map((f) => f.reason);
+  const deciding = findings.filter((f) => f.decision === decision);
+  const reasons = deciding.map((f) => f.reason);
   return {
     argv,
     text,
     depth,
     decision,
     reasons: reasons.length > 0 ? reasons : ['no rule decided this command'],
+    causes: deciding.length > 0 ? deciding.map((f) => f.cause ?? 'other') : ['other'],
     rules,
     writes,
   };
@@ -1258,14 +1278,23 @@ function summarise(segments: readonly SegmentEvaluation[], profile: SecurityProf
     const s = segments[0]!;
     const reasons =
       s.text && s.decision !== 'allow' ? s.reasons.map((r) => `${r} [${clip(s.text)}]`) : s.reasons;
-    return { decision: s.decision, reasons, matchedRules: s.rules, segments, profile };
+    return {
+      decision: s.decision,
+      reasons,
+      causes: [...new Set(s.causes)],
+      matchedRules: s.rules,
+      segments,
+      profile,
+    };
   }
   let decision: Decision = segments.length === 0 ? 'prompt' : 'allow';
   for (const s of segments) decision = stricter(decision, s.decision);
   const reasons: string[] = [];
+  const causes = new Set<FindingCause>();
   const seen = new Set<string>();
   for (const s of segments) {
     if (s.decision !== decision) continue;
+    for (const c of s.causes) causes.add(c);
     for (const r of s.reasons) {
       const line = s.text && decision !== 'allow' ? `${r} [${clip(s.text)}]` : r;
       if (!seen.has(line)) {
@@ -1286,7 +1315,7 @@ function summarise(segments: readonly SegmentEvaluation[], profile: SecurityProf
     }
   }
   rules.sort((a, b) => rank(b.decision) - rank(a.decision));
-  return { decision, reasons, matchedRules: rules, segments, profile };
+  return { decision, reasons, causes: [...causes], matchedRules: rules, segments, profile };
 }
 
 function clip(text: string): string {

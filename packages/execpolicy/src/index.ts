@@ -26,6 +26,8 @@ export {
   type Decision,
   type Evaluation,
   type EvaluationContext,
+  FINDING_CAUSES,
+  type FindingCause,
   LAYER_KINDS,
   type LayerKind,
   type MatchedRule,

@@ -38,6 +38,29 @@ export interface EvaluationContext {
   readonly home?: string;
 }
 
+/**
+ * Why a finding decided what it did, as data (the reason strings are for people):
+ * - `unknown-command`: no policy layer has a rule for the program;
+ * - `unlisted-arguments`: rules exist for the program, but none matches these arguments;
+ * - `rule`: a rule decided it (its own decision for the profile);
+ * - `network`: the command uses the network and the profile does not allow it;
+ * - `write`: a write target outside the writable roots, on a system path, or not resolvable;
+ * - `other`: anything else (parser limits, non-literal words, nested shells, credential reads,
+ *   risky options, variables that change what runs…).
+ * A caller that wants to know "is this `prompt` only because nobody listed the command?" checks
+ * that every cause of {@link Evaluation.causes} is `unknown-command` or `unlisted-arguments`.
+ */
+export type FindingCause = 'unknown-command' | 'unlisted-arguments' | 'rule' | 'network' | 'write' | 'other';
+
+export const FINDING_CAUSES: readonly FindingCause[] = [
+  'unknown-command',
+  'unlisted-arguments',
+  'rule',
+  'network',
+  'write',
+  'other',
+];
+
 /** A rule that matched a segment. */
 export interface MatchedRule {
   readonly id: string;
@@ -59,6 +82,8 @@ export interface SegmentEvaluation {
   readonly depth: number;
   readonly decision: Decision;
   readonly reasons: readonly string[];
+  /** The cause of each reason, same order and length as `reasons`. */
+  readonly causes: readonly FindingCause[];
   readonly rules: readonly MatchedRule[];
   /** Absolute paths this segment would write (redirects and known write operands). */
   readonly writes: readonly string[];
@@ -69,6 +94,8 @@ export interface Evaluation {
   readonly decision: Decision;
   /** Why, strictest first. */
   readonly reasons: readonly string[];
+  /** The distinct causes of the segments that decided `decision` (see {@link FindingCause}). */
+  readonly causes: readonly FindingCause[];
   /** Every rule that matched any segment. */
   readonly matchedRules: readonly MatchedRule[];
   readonly segments: readonly SegmentEvaluation[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type EgressLists, egressPatternProblem } from './egress.js';
-import { CodexError, ConfigError, type ConfigIssue } from './errors.js';
+import { CodexError, ConfigError, type ConfigIssue, UnknownApprovalModeError } from './errors.js';
 import { DEFAULT_PROFILE, parseProfile, type SecurityProfile } from './profiles.js';
 
 /** A profile name or alias, normalised to the canonical {@link SecurityProfile}. */
@@ -59,6 +59,30 @@ export const policyConfigSchema = z.strictObject({
   files: z.array(z.string().min(1)).default([]),
 });
 
+// --- approval (how `prompt` decisions of the exec policy are handled; see docs/core.md) ---
+/**
+ * `untrusted`: every command the policy does not `allow` is asked about. `on-request` (default):
+ * a command that is `prompt` only because no rule lists it runs without asking when the sandbox
+ * fully enforces the profile (audited); the rest is asked. `never`: nobody is asked; contained
+ * commands run as under `on-request`, the rest is refused.
+ */
+export const APPROVAL_MODES = ['untrusted', 'on-request', 'never'] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+export const DEFAULT_APPROVAL_MODE: ApprovalMode = 'on-request';
+
+/** An approval mode by name; anything else throws {@link UnknownApprovalModeError}. */
+export function parseApprovalMode(input: string): ApprovalMode {
+  const mode = APPROVAL_MODES.find((m) => m === input.trim().toLowerCase());
+  if (mode === undefined) throw new UnknownApprovalModeError(input, APPROVAL_MODES);
+  return mode;
+}
+
+export const approvalConfigSchema = z.strictObject({
+  /** `untrusted`, `on-request` (default) or `never`. */
+  mode: z.enum(APPROVAL_MODES).default(DEFAULT_APPROVAL_MODE),
+});
+// --- end approval ---
+
 // --- egress (network allow/deny lists for the proxied profiles; see docs/egress.md) ---
 const egressPattern = z.string().superRefine((value, ctx) => {
   const problem = egressPatternProblem(value);
@@ -107,6 +131,7 @@ export const codexConfigSchema = z.strictObject({
   audit: auditConfigSchema.prefault({}),
   policy: policyConfigSchema.prefault({}),
   egress: egressConfigSchema.prefault({}),
+  approval: approvalConfigSchema.prefault({}),
 });
 
 export type CodexConfig = z.output<typeof codexConfigSchema>;

@@ -24,6 +24,18 @@ export class UnknownProfileError extends CodexError {
   }
 }
 
+/** An unknown approval mode name. The message lists every valid one. */
+export class UnknownApprovalModeError extends CodexError {
+  readonly input: string;
+  readonly validNames: readonly string[];
+
+  constructor(input: string, validNames: readonly string[]) {
+    super('UNKNOWN_APPROVAL_MODE', `unknown approval mode "${input}"; valid modes: ${validNames.join(', ')}`);
+    this.input = input;
+    this.validNames = validNames;
+  }
+}
+
 /** A path handed to the policy builder that is not absolute or not well formed. */
 export class InvalidPathError extends CodexError {
   readonly path: string;

@@ -7,13 +7,18 @@ export {
   type AuditSink,
 } from './audit-sink.js';
 export {
+  APPROVAL_MODES,
+  type ApprovalMode,
+  approvalConfigSchema,
   auditConfigSchema,
   type CodexConfig,
   type CodexConfigInput,
   codexConfigSchema,
+  DEFAULT_APPROVAL_MODE,
   defaultConfig,
   egressConfigSchema,
   egressListsFor,
+  parseApprovalMode,
   parseConfig,
   policyConfigSchema,
   profileSchema,
@@ -36,6 +41,7 @@ export {
   type ConfigIssue,
   InvalidPathError,
   PolicyConflictError,
+  UnknownApprovalModeError,
   UnknownProfileError,
 } from './errors.js';
 export { isAbsolutePath, isWindowsPath, isWithin, joinPath, normalizeAbsolutePath } from './paths.js';

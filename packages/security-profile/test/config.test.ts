@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, parseConfig } from '../src/index.js';
+import {
+  APPROVAL_MODES,
+  ConfigError,
+  defaultConfig,
+  parseApprovalMode,
+  parseConfig,
+  UnknownApprovalModeError,
+} from '../src/index.js';
 
 describe('config schema', () => {
   it('defaults to the offline profile with audit on', () => {
@@ -7,7 +14,21 @@ describe('config schema', () => {
     expect(c.profile).toBe('offline');
     expect(c.audit).toEqual({ enabled: true, path: 'audit/audit.jsonl', durability: 'batch' });
     expect(c.sandbox.extra_writable_roots).toEqual([]);
+    expect(c.approval.mode).toBe('on-request');
     expect(parseConfig(undefined)).toEqual(c);
+  });
+
+  it('reads approval.mode and names the valid modes for a bad one', () => {
+    expect(parseConfig({ approval: { mode: 'never' } }).approval.mode).toBe('never');
+    expect(() => parseConfig({ approval: { mode: 'sometimes' } }, 'cfg.toml')).toThrow(
+      /^cfg\.toml: approval\.mode: .*untrusted.*on-request.*never/,
+    );
+    expect(APPROVAL_MODES.map(parseApprovalMode)).toEqual(['untrusted', 'on-request', 'never']);
+    expect(parseApprovalMode(' Never ')).toBe('never');
+    expect(() => parseApprovalMode('auto')).toThrow(UnknownApprovalModeError);
+    expect(() => parseApprovalMode('auto')).toThrow(
+      'unknown approval mode "auto"; valid modes: untrusted, on-request, never',
+    );
   });
 
   it('normalises profile aliases', () => {

@@ -14,6 +14,9 @@ import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
 import {
+  APPROVAL_HELP,
+  APPROVAL_OPTIONS,
+  approvalModeFor,
   liveOutput,
   oneShotWasm,
   RUN_OPTIONS,
@@ -23,15 +26,20 @@ import {
   runFlags,
 } from '../run-flags.js';
 
-const USAGE = `Usage: codex exec [--profile P] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
+const USAGE = `Usage: codex exec [--profile P] [-a MODE] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
                   [--allow-degraded] [--require-full-isolation] [--timeout MS] [--max-output BYTES]
                   [--max-processes N] [--rung R] [--json] -- <cmd…>
 
 Runs one command the way the agent does (the @codex/core guarded pipeline):
   1. exec policy (built-in defaults, config [policy] files, $CODEX_HOME/${APPROVALS_FILE},
      <workspace>/.codex/policy.toml, ${ADMIN_POLICY}, --policy): forbidden is refused;
-     prompt asks on a TTY (yes / no / always for the prefix shown, saved in
-     $CODEX_HOME/${APPROVALS_FILE}); without a TTY it is refused unless --yes;
+     prompt depends on the approval mode (-a): on-request (default) runs a command that is
+     prompt only because no rule lists it (npm, ./build.sh…) without asking when the sandbox
+     rung fully enforces the profile (audited as auto-approved); the rest (network under a
+     no-network profile, risky writes, rules that ask, a degraded rung) is asked on a TTY
+     (yes / no / always for the prefix shown, saved in $CODEX_HOME/${APPROVALS_FILE}) and
+     refused without one unless --yes; untrusted asks about every prompt; never asks nobody:
+     contained commands run, the rest is refused;
   2. the OS sandbox for the profile (default offline, workspace = cwd); the rung that enforced
      it is printed on stderr; a profile the sandbox cannot enforce is refused unless
      --allow-degraded; with --require-full-isolation (or sandbox.require_full_isolation)
@@ -41,7 +49,9 @@ Runs one command the way the agent does (the @codex/core guarded pipeline):
      visible in the output (EPERM/EACCES/EROFS, network unreachable).
 
 Exit codes: the command's own; 124 timeout; 125 refused (policy, approval, sandbox) or the
-sandbox could not be set up; 128+N killed by signal N; 2 usage error.`;
+sandbox could not be set up; 128+N killed by signal N; 2 usage error.
+
+  ${APPROVAL_HELP}`;
 
 /** The terminal approver: yes / no / always for the prefix shown. */
 function terminal(ctx: CliContext): Approver {
@@ -50,7 +60,8 @@ function terminal(ctx: CliContext): Approver {
     async ask(q) {
       const rl = createInterface({ input: process.stdin, output: ctx.stderr });
       try {
-        const prompt = paint(ctx, 'yellow', `codex: exec: the policy asks before running: ${q.reason}`);
+        const why = q.notContained ? ` (not run unasked: ${q.notContained})` : '';
+        const prompt = paint(ctx, 'yellow', `codex: exec: the policy asks before running: ${q.reason}${why}`);
         const always = q.prefix ? ` / [a]lways for "${q.prefix.join(' ')}"` : '';
         const answer = (await rl.question(`${prompt}\nRun it? [y]es / [n]o${always} › `))
           .trim()
@@ -74,12 +85,17 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
     const { code } = r.refusal;
     const message =
       code === 'APPROVAL_REQUIRED'
-        ? `the policy asks before running this (${r.reasons[0]}) and there is no terminal to ask on; pass --yes to approve`
+        ? `the policy asks before running this (${r.reasons[0]}) and there is no terminal to ask on; pass --yes to approve${r.notContained ? ` (not run unasked: ${r.notContained})` : ''}`
         : r.refusal.message;
     if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code, message } }));
     else line(ctx.stderr, paint(ctx, 'red', `codex: exec: refused (${code}): ${message}`));
   } else if (ctx.json) {
-    const policy = { decision: r.decision, reasons: r.reasons };
+    const policy = {
+      decision: r.decision,
+      reasons: r.reasons,
+      causes: r.evaluation?.causes ?? [],
+      ...(r.approval ? { approval: r.approval } : {}),
+    };
     line(ctx.stdout, JSON.stringify({ policy, ...resultJson(r.run!) }, null, 2));
   } else if (r.run?.timedOut) {
     line(
@@ -101,6 +117,7 @@ export const command: Command = {
   async run(ctx, argv) {
     const options = {
       ...RUN_OPTIONS,
+      ...APPROVAL_OPTIONS,
       yes: { type: 'boolean', short: 'y' },
       policy: { type: 'string', multiple: true },
     } as const;
@@ -110,6 +127,11 @@ export const command: Command = {
     if (rest.length === 0 || !rest[0])
       throw new UsageError('missing command: codex exec [options] -- <cmd…>');
     const flags = runFlags(ctx, values);
+    const approvalMode = approvalModeFor(ctx, values);
+    if (approvalMode === 'never' && values.yes === true)
+      throw new UsageError(
+        '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
+      );
     oneShotWasm();
     const audit = createAuditLoggerFromConfig(ctx.config.audit, {
       home: ctx.codexHome,
@@ -135,6 +157,7 @@ export const command: Command = {
           sessionId: `exec-${randomUUID()}`,
           agentType: 'codex-exec',
           codexHome: ctx.codexHome,
+          approvalMode,
           ...(approver ? { approver } : { unattended: 'without a TTY' }),
         },
       );

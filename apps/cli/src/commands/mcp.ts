@@ -16,7 +16,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, table } from '../output.js';
-import { oneShotWasm } from '../run-flags.js';
+import { APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
 function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<string, string> {
   const env = defaultServerEnvironment(ctx.env);
@@ -165,6 +165,7 @@ const SERVE_OPTIONS = {
   workspace: { type: 'string', multiple: true },
   policy: { type: 'string', multiple: true },
   'allow-degraded': { type: 'boolean' },
+  ...APPROVAL_OPTIONS,
   timeout: { type: 'string' },
 } as const;
 
@@ -194,6 +195,7 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
     ...{
       policies: (values.policy as string[] | undefined) ?? [],
       allowDegraded: values['allow-degraded'] === true,
+      approvalMode: approvalModeFor(ctx, values),
     },
     ...(workspaceRoots.length ? { workspaceRoots } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
@@ -254,7 +256,7 @@ function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
 
 export const command: Command = {
   summary: 'Serve a guarded shell over MCP, or put a permission proxy in front of an MCP server',
-  usage: `Usage: codex mcp serve [--profile P] [--workspace DIR]… [--policy FILE]… [--timeout MS] [--allow-degraded]
+  usage: `Usage: codex mcp serve [--profile P] [-a MODE] [--workspace DIR]… [--policy FILE]… [--timeout MS] [--allow-degraded]
                        [--http [--host 127.0.0.1] [--port N]]
        codex mcp proxy [--profile P] [--mcp-config FILE] [--name NAME] [--pins FILE]
                        [--env NAME[=VALUE]]... -- <server command> [args…]
@@ -265,7 +267,10 @@ export const command: Command = {
 
 serve gives any MCP client a guarded shell (docs/mcp-serve.md): tools run_command and
 check_command, through the same exec policy → approval → sandbox → audit pipeline as codex exec;
-a prompt decision is asked through MCP elicitation. stdio by default; --http listens on loopback.
+a prompt decision is asked through MCP elicitation (refused when the client cannot elicit), except
+that under -a on-request (default) or never a command prompt only because it is unlisted runs
+unasked when the sandbox fully enforces the profile; -a never elicits nothing, -a untrusted asks
+about every prompt. stdio by default; --http listens on loopback.
 The proxy serves MCP over stdio (stdout carries protocol messages only; diagnostics go to stderr)
 and starts the server command, or connects to a Streamable HTTP server with --url.
   --mcp-config FILE  per-server/per-tool rules, JSON or TOML (.toml); see docs/mcp-permission.md

@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AGENT_TYPES, createStandardAgents, reportJson } from '@codex/core';
-import { CodexError } from '@codex/security-profile';
+import { type ApprovalMode, CodexError } from '@codex/security-profile';
 import {
   createLogger,
   type Logger,
@@ -20,10 +20,10 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
-import { oneShotWasm } from '../run-flags.js';
+import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
-                       [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+                       [--policy [LAYER:]FILE]… [-a MODE] [--allow-degraded] [--log FILE]
                        [--queue redis://HOST:PORT/DB [--key-file FILE]]
 
 Runs a plan: a DAG of tasks, each handled by an agent, under the effective profile.
@@ -31,6 +31,10 @@ Runs a plan: a DAG of tasks, each handled by an agent, under the effective profi
   --dry-run           validate the plan and print its dependency levels; run nothing
   --policy FILE       add an exec-policy layer for command tasks (as in "codex policy check");
                       config [policy] files, <workspace>/.codex/policy.toml and the admin layer apply too
+  ${APPROVAL_HELP}
+                      no one can be asked here: on-request and never run the commands the
+                      sandbox contains (unlisted ones, fully enforced rung) and deny the rest;
+                      untrusted denies every prompt (with --queue, each worker's own -a applies)
   --allow-degraded    let command tasks run when the sandbox cannot enforce the profile
                       (each such run is written to the audit log)
   --log FILE          structured logs (pino JSON lines) to FILE; with --debug and no --log, to stderr
@@ -55,6 +59,7 @@ interface SuperviseFlags {
   readonly maxConcurrent: number | undefined;
   readonly dryRun: boolean;
   readonly allowDegraded: boolean;
+  readonly approvalMode: ApprovalMode;
   readonly policies: string[];
   readonly log: string | undefined;
   readonly queue: string | undefined;
@@ -66,6 +71,7 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
     'max-concurrent': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'allow-degraded': { type: 'boolean' },
+    ...APPROVAL_OPTIONS,
     log: { type: 'string' },
     policy: { type: 'string', multiple: true },
     queue: { type: 'string' },
@@ -94,6 +100,7 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
   return {
     ...{ file, text, maxConcurrent, dryRun: values['dry-run'] === true },
     allowDegraded: values['allow-degraded'] === true,
+    approvalMode: approvalModeFor(ctx, values),
     policies: (values.policy as string[] | undefined) ?? [],
     log: values.log as string | undefined,
     queue: values.queue as string | undefined,
@@ -179,7 +186,7 @@ export const command: Command = {
     const agents = await createStandardAgents({
       ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
       ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
-      ...{ allowDegraded: f.allowDegraded, policies: f.policies },
+      ...{ allowDegraded: f.allowDegraded, policies: f.policies, approvalMode: f.approvalMode },
     });
     const supervisor = new Supervisor({
       ...(f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent }),

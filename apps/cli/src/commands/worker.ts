@@ -15,9 +15,10 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
+import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor } from '../run-flags.js';
 
 const USAGE = `Usage: codex worker --queue redis://HOST:PORT/DB [--concurrency N] [--profile CEILING]
-                    [--key-file FILE] [--policy [LAYER:]FILE]… [--allow-degraded] [--log FILE]
+                    [--key-file FILE] [--policy [LAYER:]FILE]… [-a MODE] [--allow-degraded] [--log FILE]
 
 Takes tasks of "codex supervise --queue" plans from Redis and runs them here, each through this
 machine's exec policy, sandbox and audit log, exactly as a local task would run.
@@ -28,6 +29,8 @@ machine's exec policy, sandbox and audit log, exactly as a local task would run.
   --key-file FILE    the shared job-signing key (else CODEX_QUEUE_KEY or CODEX_QUEUE_KEY_FILE);
                      unsigned, forged or altered jobs are refused, logged and audited
   --policy FILE      add an exec-policy layer for command tasks (as in "codex supervise")
+  ${APPROVAL_HELP}
+                     (no one can be asked: as in "codex supervise")
   --allow-degraded   let command tasks run when the sandbox cannot enforce the profile
   --log FILE         structured logs (pino JSON lines) to FILE; default stderr
 
@@ -44,9 +47,11 @@ export const command: Command = {
       concurrency: { type: 'string' },
       'key-file': { type: 'string' },
       'allow-degraded': { type: 'boolean' },
+      ...APPROVAL_OPTIONS,
       policy: { type: 'string', multiple: true },
       log: { type: 'string' },
     });
+    const approvalMode = approvalModeFor(ctx, values);
     if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const url = values.queue as string | undefined;
     if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
@@ -83,6 +88,7 @@ export const command: Command = {
         ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile },
         ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
         allowDegraded: values['allow-degraded'] === true,
+        approvalMode,
         policies: (values.policy as string[] | undefined) ?? [],
         sessionId: `worker-${workerId}`,
         auditDetails: { worker_id: workerId, host },
