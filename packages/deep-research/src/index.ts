@@ -74,6 +74,7 @@ export {
 } from './http.js';
 export { type ResearchOptions, type ResearchStage, research } from './pipeline.js';
 export {
+  DEFAULT_IGNORED_DIRS,
   LocalProvider,
   type LocalProviderOptionsInput,
   localProviderOptionsSchema,

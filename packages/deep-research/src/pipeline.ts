@@ -155,10 +155,14 @@ export async function research(question: string, options: ResearchOptions): Prom
     }));
   progress('dedup', `${fetched.length - dd.kept.length} near-duplicates removed`);
 
-  const bias = assessBias(
+  const assessed = assessBias(
     sources.map((s) => s.domain),
     options.bias,
   );
+  // Domain bias is about the web: a local corpus is the user's own choice of documents, so its
+  // shares are reported but never warned about.
+  const localOnly = sources.length > 0 && sources.every((s) => s.domain.startsWith('local:'));
+  const bias = localOnly ? { ...assessed, warnings: [] } : assessed;
   progress('bias', `diversity ${bias.diversity.toFixed(2)}, ${bias.warnings.length} warnings`);
 
   const ranked = rankPassages(

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CorpusError,
+  DEFAULT_IGNORED_DIRS,
   editWords,
   LocalProvider,
   NoSourcesError,
@@ -59,6 +60,77 @@ describe('local provider', () => {
     await expect(LocalProvider.open({ dir: corpus, extensions: ['txt'] })).rejects.toThrow(
       /local provider options: extensions\.0/,
     );
+  });
+});
+
+describe('local provider: what a working directory holds besides documents', () => {
+  it('skips VCS, dependency and build folders, binary files and strace dumps; all of them on request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dr-cwd-'));
+    try {
+      const doc = '# Closures\n\nlibffi allocates closure memory with ffi_closure_alloc.\n';
+      writeFileSync(join(dir, 'README.md'), doc);
+      for (const d of [
+        '.git',
+        'node_modules/pkg',
+        'dist',
+        'build',
+        'target/debug',
+        'venv/lib',
+        '__pycache__',
+      ]) {
+        mkdirSync(join(dir, d), { recursive: true });
+        writeFileSync(join(dir, d, 'closure-notes.md'), doc);
+      }
+      const trace = [
+        'execve("/usr/bin/ls", ["ls"], 0x7ffd /* 20 vars */) = 0',
+        'brk(NULL)                               = 0x55d4c000',
+        'openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3',
+        '[pid  4242] write(1, "closure memory ffi_closure_alloc", 32) = 32',
+        'close(3)                                = 0',
+        '+++ exited with 0 +++',
+      ].join('\n');
+      writeFileSync(join(dir, 'strace.txt'), trace);
+      writeFileSync(join(dir, 'blob.txt'), `closure memory\u0000\u0001\u0002 ffi_closure_alloc`);
+      const p = await LocalProvider.open({ dir });
+      expect(p.files).toBe(1);
+      const hits = await p.search('closure memory ffi_closure_alloc', { limit: 10 });
+      expect(hits.map((h) => h.url)).toEqual([expect.stringMatching(/\/README\.md$/)]);
+      expect(p.skipped).toEqual(
+        expect.arrayContaining([
+          { path: join(dir, 'strace.txt'), reason: 'a system-call trace (strace output)' },
+          { path: join(dir, 'blob.txt'), reason: 'binary (NUL bytes)' },
+        ]),
+      );
+      // Every default can be turned off: the folders (but .git, hidden) and the machine output come back.
+      const all = await LocalProvider.open({ dir, ignoreDirs: [], skipMachineOutput: false });
+      expect(all.files).toBe(1 + 6 + 2);
+      expect(DEFAULT_IGNORED_DIRS).toEqual(
+        expect.arrayContaining(['node_modules', 'dist', 'target', 'venv']),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a local corpus gets its domain shares but no bias warnings; the same shares from the web warn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dr-one-'));
+    try {
+      cpSync(join(fixtures, 'pages'), join(dir, 'libffi'), { recursive: true });
+      const provider = await LocalProvider.open({ dir });
+      const report = await research('How does libffi allocate memory for closures?', {
+        providers: [provider],
+        maxSources: 4,
+      });
+      expect(report.bias.domains.map((d) => d.domain)).toEqual(['local:libffi']);
+      expect(report.bias.warnings).toEqual([]);
+      // the check itself still warns for one web domain holding every source
+      const { assessBias } = await import('../src/index.js');
+      expect(
+        assessBias(['a.example', 'a.example', 'a.example', 'a.example']).warnings.length,
+      ).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

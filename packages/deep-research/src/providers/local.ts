@@ -10,6 +10,47 @@ import { parseOptions } from '../options.js';
 import { processSearchTerm } from '../text.js';
 import type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './types.js';
 
+/** Dependency folders, virtual environments and build outputs: not the user's documents. */
+export const DEFAULT_IGNORED_DIRS = [
+  'node_modules',
+  'bower_components',
+  'vendor',
+  'venv',
+  '__pycache__',
+  'site-packages',
+  'target',
+  'dist',
+  'build',
+  'out',
+  'coverage',
+  'CVS',
+] as const;
+
+const SNIFF_BYTES = 8192;
+const TRACE_LINE =
+  /^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:\d+:\d+:\d+(?:\.\d+)?\s+)?[a-z_][a-z0-9_]*\(.*\)\s+=\s+(?:-?\d+|0x[0-9a-f]+|\?)/;
+
+/** Why `text` looks like machine output rather than a document, or undefined. */
+export function machineOutputReason(text: string): string | undefined {
+  const head = text.slice(0, SNIFF_BYTES);
+  if (head.includes('\u0000')) return 'binary (NUL bytes)';
+  let control = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) control++;
+  }
+  if (head.length > 0 && control / head.length > 0.1) return 'binary (control characters)';
+  const lines = head
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .slice(0, 50);
+  const traced = lines.filter(
+    (l) => TRACE_LINE.test(l) || /^\+\+\+ (?:exited|killed)|^--- SIG/.test(l),
+  ).length;
+  if (lines.length >= 3 && traced / lines.length > 0.5) return 'a system-call trace (strace output)';
+  return undefined;
+}
+
 export const localProviderOptionsSchema = z
   .object({
     /** Folder to index (recursively). */
@@ -24,8 +65,17 @@ export const localProviderOptionsSchema = z
       .int()
       .positive()
       .default(5 * 1024 * 1024),
-    /** Folder names never entered (besides hidden ones). Default: node_modules. */
-    ignoreDirs: z.array(z.string().min(1)).default(['node_modules']),
+    /**
+     * Folder names never entered (hidden ones, such as `.git`, never are). Default: dependency
+     * folders and build outputs ({@link DEFAULT_IGNORED_DIRS}).
+     */
+    ignoreDirs: z.array(z.string().min(1)).default([...DEFAULT_IGNORED_DIRS]),
+    /**
+     * Skip files that are machine output rather than documents: binary-looking content (a NUL
+     * byte or mostly control characters in the first 8 KiB) and system-call traces (strace
+     * dumps). Default true.
+     */
+    skipMachineOutput: z.boolean().default(true),
     /** Most files indexed. Default 20,000. */
     maxFiles: z.number().int().positive().default(20_000),
   })
@@ -99,6 +149,11 @@ export class LocalProvider implements SearchProvider {
             continue;
           }
           const raw = await readFile(path, 'utf8');
+          const machine = o.skipMachineOutput ? machineOutputReason(raw) : undefined;
+          if (machine) {
+            skipped.push({ path, reason: machine });
+            continue;
+          }
           const isHtml = /\.html?$/i.test(entry.name);
           const page = isHtml ? extractMainText(raw) : { title: firstHeading(raw), text: raw };
           if (page.text.trim().length === 0) {
