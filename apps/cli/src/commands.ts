@@ -46,4 +46,8 @@ export const COMMANDS: Readonly<
     summary: 'Show the effective configuration and where it came from',
     load: () => import('./commands/config.js'),
   },
+  completion: {
+    summary: 'Print a shell completion script (bash, zsh or fish)',
+    load: () => import('./commands/completion.js'),
+  },
 };

@@ -32,7 +32,8 @@ Global options:
   -V, --version         print the version
 
 Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
-Commands document further codes in their own help. Docs: docs/cli.md`;
+Commands document further codes in their own help.
+Docs: https://github.com/codex-security/codex/blob/main/docs/cli.md`;
 }
 
 /** Levenshtein distance, for "did you mean" hints. */
