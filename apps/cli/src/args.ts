@@ -6,7 +6,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** Options every command accepts, before or after the subcommand name. */
 export const GLOBAL_OPTIONS = {
   profile: { type: 'string', short: 'p' },
+  sandbox: { type: 'string', short: 's' },
   config: { type: 'string' },
+  set: { type: 'string', short: 'c', multiple: true },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -15,7 +17,9 @@ export const GLOBAL_OPTIONS = {
 
 export type GlobalValues = {
   profile?: string | undefined;
+  sandbox?: string | undefined;
   config?: string | undefined;
+  set?: string[] | undefined;
   json?: boolean | undefined;
   debug?: boolean | undefined;
   'no-color'?: boolean | undefined;

@@ -10,6 +10,8 @@ export interface CliContext extends Output {
   readonly config: CodexConfig;
   readonly configPath: string;
   readonly configExists: boolean;
+  /** The original CLI's agent-only keys (model, history…) the config file had; ignored here. */
+  readonly configIgnored: readonly string[];
   /** The effective profile: `--profile`, else `CODEX_PROFILE`, else the config, else `offline`. */
   readonly profile: SecurityProfile;
   /** Where the profile came from; only `flag`, `env` and `config` count as explicit. */

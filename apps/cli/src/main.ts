@@ -1,4 +1,4 @@
-import { codexHome, loadConfig } from '@codex/core';
+import { codexHome, loadConfig, profileForSandboxMode } from '@codex/core';
 import { CodexError, parseProfile, type SecurityProfile } from '@codex/security-profile';
 import { type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
@@ -24,7 +24,10 @@ ${table(rows)}
 
 Global options:
   -p, --profile <name>  offline (default), net-read-only, workspace-write, workspace-net, trusted
+  -s, --sandbox <mode>  the original CLI's modes: read-only (offline), workspace-write,
+                        danger-full-access (trusted); profile names work too
       --config <file>   config file (default: $CODEX_HOME/config.toml, CODEX_HOME=~/.codex)
+  -c, --set <key=value> override a config key (dotted, TOML value), e.g. -c approval.mode=untrusted
       --json            machine-readable output on stdout; errors as JSON on stderr
       --no-color        no ANSI colour (also NO_COLOR=1)
       --debug           print stack traces on errors
@@ -60,7 +63,7 @@ function suggest(name: string): string {
 
 /** Splits leading global options from the subcommand and its arguments. */
 function splitCommand(argv: readonly string[]): { globals: string[]; name?: string; rest: string[] } {
-  const valueFlags = new Set(['--profile', '-p', '--config']);
+  const valueFlags = new Set(['--profile', '-p', '--config', '--sandbox', '-s', '--set', '-c']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') return { globals: argv.slice(0, i), rest: argv.slice(i) };
@@ -134,7 +137,9 @@ async function run(
     line(out.stdout, `${command.usage}\n\n${command.summary}`);
     return EXIT.OK;
   }
-  const g = { ...(parsed.values as GlobalValues), ...(globalValuesFrom(own) as GlobalValues) };
+  const after = globalValuesFrom(own);
+  const before = parsed.values as GlobalValues;
+  const g = { ...before, ...after, set: [...(before.set ?? []), ...(after.set ?? [])] } as GlobalValues;
   const ctx = contextFor(g, version, out, env, cwd);
   return command.run(ctx, rest);
 }
@@ -148,22 +153,30 @@ function contextFor(
   cwd: string,
 ): CliContext {
   const home = codexHome(env);
-  const loaded = loadConfig(g.config ?? `${home}/config.toml`);
+  const loaded = loadConfig(g.config ?? `${home}/config.toml`, { overrides: g.set ?? [] });
   let profile: SecurityProfile = loaded.config.profile;
   let profileSource: CliContext['profileSource'] = loaded.setsProfile ? 'config' : 'default';
   if (env.CODEX_PROFILE) {
     profile = parseProfile(env.CODEX_PROFILE);
     profileSource = 'env';
   }
-  if (g.profile !== undefined) {
-    profile = parseProfile(g.profile);
+  if (g.profile !== undefined && g.sandbox !== undefined)
+    throw new UsageError('--profile and -s/--sandbox both choose the profile; give one');
+  const flag = g.profile ?? g.sandbox;
+  if (flag !== undefined) {
+    profile = g.profile !== undefined ? parseProfile(flag) : profileForSandboxMode(flag);
     profileSource = 'flag';
   }
   return {
     ...out,
     color: out.color && !g['no-color'],
     ...{ version, env, cwd, codexHome: home, profile, profileSource },
-    ...{ config: loaded.config, configPath: loaded.path, configExists: loaded.exists },
+    ...{
+      config: loaded.config,
+      configPath: loaded.path,
+      configExists: loaded.exists,
+      configIgnored: loaded.ignored,
+    },
     json: g.json === true,
     debug: g.debug === true,
   };
@@ -176,6 +189,9 @@ function globalValuesFrom(argv: readonly string[]): Partial<GlobalValues> {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
     if (flag === '--profile' || flag === '-p') values.profile = inline ?? argv[++i];
+    else if (flag === '--sandbox' || flag === '-s') values.sandbox = inline ?? argv[++i];
+    else if (flag === '--set' || flag === '-c')
+      values.set = [...(values.set ?? []), inline ?? argv[++i] ?? ''];
     else if (flag === '--config') values.config = inline ?? argv[++i];
     else if (flag === '--json') values.json = true;
     else if (flag === '--debug') values.debug = true;

@@ -13,6 +13,7 @@ import {
   type SecurityProfile,
 } from '@codex/security-profile';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { applyOverrides, mergeTables, translateOriginalConfig } from './config-compat.js';
 
 /** `$CODEX_HOME`, defaulting to `~/.codex`. */
 export function codexHome(env: Readonly<Record<string, string | undefined>>): string {
@@ -24,8 +25,15 @@ export interface LoadedConfig {
   readonly path: string;
   /** False when the file does not exist (the defaults apply). */
   readonly exists: boolean;
-  /** True when the file itself sets `profile`. */
+  /** True when the file (or a `-c` override) sets `profile` (or the original's `sandbox_mode`). */
   readonly setsProfile: boolean;
+  /** The original CLI's agent-only keys (model, history…) found and ignored. */
+  readonly ignored: readonly string[];
+}
+
+export interface LoadConfigOptions {
+  /** `-c key=value` overrides, applied over the file before validation. */
+  readonly overrides?: readonly string[];
 }
 
 function readText(path: string): string | undefined {
@@ -62,12 +70,31 @@ function parseText(path: string, text: string, format: 'toml' | 'json'): unknown
  * Reads and validates `config.toml`. A missing file yields the defaults; anything else that goes
  * wrong (unreadable, bad TOML, bad values) throws {@link ConfigError} naming the file and key.
  */
-export function loadConfig(path: string): LoadedConfig {
+export function loadConfig(path: string, options: LoadConfigOptions = {}): LoadedConfig {
   const text = readText(path);
-  if (text === undefined) return { config: defaultConfig(), path, exists: false, setsProfile: false };
-  const data = parseText(path, text, extname(path).toLowerCase() === '.json' ? 'json' : 'toml');
+  const overrides = options.overrides ?? [];
+  if (text === undefined && overrides.length === 0)
+    return { config: defaultConfig(), path, exists: false, setsProfile: false, ignored: [] };
+  const raw =
+    text === undefined
+      ? {}
+      : parseText(path, text, extname(path).toLowerCase() === '.json' ? 'json' : 'toml');
+  const source = overrides.length > 0 ? `${path} with -c overrides` : path;
+  // The file and the overrides are each translated from the original's keys, then the overrides
+  // win key by key (so `-c sandbox_mode=read-only` beats the file's `profile`).
+  const translated = translateOriginalConfig(raw, path);
+  const data = mergeTables(
+    translated.data,
+    translateOriginalConfig(applyOverrides({}, overrides), '-c').data,
+  );
   const setsProfile = typeof data === 'object' && data !== null && 'profile' in data;
-  return { config: parseConfig(data, path), path, exists: true, setsProfile };
+  return {
+    config: parseConfig(data, source),
+    path,
+    exists: text !== undefined,
+    setsProfile,
+    ignored: translated.ignored,
+  };
 }
 
 /**

@@ -11,12 +11,20 @@ export { approvalPrefix, MAX_APPROVAL_WORDS, type SavedApproval, saveApproval } 
 export { backendForPlatform } from './backend.js';
 export {
   codexHome,
+  type LoadConfigOptions,
   type LoadedConfig,
   loadConfig,
   loadMcpProxyConfig,
   resolveWorkspace,
   type Workspace,
 } from './config.js';
+export {
+  AGENT_ONLY_KEYS,
+  applyOverrides,
+  profileForSandboxMode,
+  SANDBOX_MODES,
+  translateOriginalConfig,
+} from './config-compat.js';
 export { createEngine } from './engine.js';
 export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
 export {

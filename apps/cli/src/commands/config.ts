@@ -23,11 +23,17 @@ export const command: Command = {
       profile: ctx.profile,
       profileSource: ctx.profileSource,
       config: ctx.config,
+      ignored: ctx.configIgnored,
     };
     if (ctx.json) line(ctx.stdout, JSON.stringify(report, null, 2));
     else {
       line(ctx.stdout, `# ${ctx.configPath}${ctx.configExists ? '' : ' (missing: defaults apply)'}`);
       line(ctx.stdout, `# effective profile: ${ctx.profile} (from ${ctx.profileSource})`);
+      if (ctx.configIgnored.length > 0)
+        line(
+          ctx.stdout,
+          `# ignored (they configure the agent, not this layer): ${ctx.configIgnored.join(', ')}`,
+        );
       line(ctx.stdout, JSON.stringify(ctx.config, null, 2));
     }
     return EXIT.OK;

@@ -174,18 +174,36 @@ async function runOnly(
   }
 }
 
+/** The original CLI's per-OS sandbox commands: `codex sandbox linux -- cmd` is `run` on Linux. */
+const OS_ALIASES: Readonly<Record<string, { platform: NodeJS.Platform; os: string }>> = {
+  linux: { platform: 'linux', os: 'Linux' },
+  macos: { platform: 'darwin', os: 'macOS' },
+  windows: { platform: 'win32', os: 'Windows' },
+};
+
+function checkOsAlias(action: string): void {
+  const alias = OS_ALIASES[action]!;
+  if (process.platform !== alias.platform)
+    throw new UsageError(
+      `codex sandbox ${action} runs the ${alias.os} sandbox, which needs ${alias.os} (this is ${process.platform}); use codex sandbox run`,
+    );
+}
+
 export const command: Command = {
   summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox (no exec policy)',
   usage: `Usage: codex sandbox status [--json]
        codex sandbox run [--profile P] [--workspace DIR]… [--writable DIR]… [--allow-degraded]
                          [--require-full-isolation] [--rung R] [--timeout MS] [--max-output BYTES]
                          [--max-processes N] [--json] -- <cmd…>
+       codex sandbox linux|macos|windows [run options] -- <cmd…>
 
 status  probes bubblewrap, Landlock, seccomp and cgroups and prints every rung of the
         degradation chain with the reason each mechanism is (un)available, and what the
         effective profile gets here.
 run     runs the command in the sandbox only (no exec policy, no audit). Prints the rung that
         enforced it on stderr; refuses when the profile cannot be enforced.
+linux, macos, windows
+        the original CLI's names: run with that OS's sandbox (an error on another OS).
 
 Exit codes: the command's own; 124 timeout; 125 codex refused or the sandbox could not be set
 up; 128+N killed by signal N. CODEX_SANDBOX_RUNG=<rung> forces a rung (tests).`,
@@ -198,11 +216,15 @@ up; 128+N killed by signal N. CODEX_SANDBOX_RUNG=<rung> forces a rung (tests).`,
       if (rest.length > 0) throw new UsageError('"codex sandbox status" takes no command');
       return status(ctx, backend, values);
     }
-    if (action === 'run') {
-      if (rest.length === 0) throw new UsageError('missing command: codex sandbox run [options] -- <cmd…>');
+    if (action !== undefined && Object.hasOwn(OS_ALIASES, action)) checkOsAlias(action);
+    if (action === 'run' || (action !== undefined && Object.hasOwn(OS_ALIASES, action))) {
+      if (rest.length === 0)
+        throw new UsageError(`missing command: codex sandbox ${action} [options] -- <cmd…>`);
       if (!backend) throw new UsageError(`no sandbox backend for ${process.platform}`);
       return runOnly(ctx, backend, values, rest);
     }
-    throw new UsageError(`unknown action "${action ?? ''}" for "codex sandbox"; use status or run`);
+    throw new UsageError(
+      `unknown action "${action ?? ''}" for "codex sandbox"; use status, run, or linux|macos|windows`,
+    );
   },
 };
