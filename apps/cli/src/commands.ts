@@ -4,6 +4,10 @@ import type { Command } from './context.js';
 export const COMMANDS: Readonly<
   Record<string, { summary: string; load: () => Promise<{ command: Command }> }>
 > = {
+  init: {
+    summary: 'Write a commented config.toml and a project exec policy for the build tools found here',
+    load: () => import('./commands/init.js'),
+  },
   exec: {
     summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
     load: () => import('./commands/exec.js'),

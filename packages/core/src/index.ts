@@ -45,6 +45,16 @@ export {
   sandboxPolicyFor,
 } from './guarded.js';
 export {
+  detectPresets,
+  type InitFile,
+  type InitOptions,
+  type InitResult,
+  initProject,
+  type Preset,
+  renderConfig,
+  renderProjectPolicy,
+} from './init.js';
+export {
   ADMIN_POLICY,
   APPROVALS_FILE,
   collectPolicyLayers,
