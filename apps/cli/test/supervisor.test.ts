@@ -277,6 +277,30 @@ merge: { strategy: concatenate, separator: "" }
     );
   });
 
+  it('progress: the header first on stdout, then a line on stderr as each task starts and ends', () => {
+    const p = plan(
+      'p.yaml',
+      'name: demo\ntasks:\n  - { id: first, agent: command, input: { argv: [sleep, "0.2"] } }\n  - { id: second, agent: command, input: { argv: [echo, two] }, dependsOn: [first] }\n',
+    );
+    const r = run([p, '--allow-degraded']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'demo: 2 tasks, parallel, fail-fast, max 4 concurrent, profile offline',
+    );
+    const progress = r.stderr.split('\n').filter((l) => /^[▸✓✗]/.test(l));
+    expect(progress).toEqual([
+      '▸ first started',
+      expect.stringMatching(/^✓ first succeeded in [\d.]+ s$/),
+      '▸ second started',
+      expect.stringMatching(/^✓ second succeeded in [\d.]+ s$/),
+    ]);
+    expect(r.stderr).not.toMatch(/\u001b\[/); // not a terminal: no colour
+    // --json: stdout is the JSON report only, and no progress lines
+    const json = run([p, '--allow-degraded', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'succeeded' });
+    expect(json.stderr).not.toMatch(/started|succeeded in/);
+  });
+
   it('--log writes pino JSON lines carrying task_id, agent, profile and decision', () => {
     const p = plan('p.json', {
       failure: 'skip-dependents',

@@ -147,6 +147,8 @@ async function execute(
     plan = supervisor.validate(parsePlanText(f.text, f.file), f.file);
     if (f.dryRun) return dryRun(ctx, plan, f.maxConcurrent);
     engine?.checkPlan(plan, f.file);
+    // The header first, so the per-task lines that follow (stderr) have their context.
+    if (!ctx.json) line(ctx.stdout, header(ctx, plan, f.maxConcurrent));
     const cap = f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent };
     handle = supervisor.start(plan, { source: f.file, ...cap });
   } catch (error) {
@@ -168,7 +170,7 @@ async function execute(
     process.off('SIGTERM', stop);
   }
   if (ctx.json) line(ctx.stdout, JSON.stringify(reportJson(report, ctx.profile), null, 2));
-  else render(ctx, report, plan);
+  else render(ctx, report);
   if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
   return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
 }
@@ -193,7 +195,7 @@ export const command: Command = {
       profile: ctx.profile,
       ...(logger ? { logger } : {}),
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
-      onEvent: (event) => progress(ctx, event),
+      onEvent: progressReporter(ctx),
       // command and plugin outputs merge by what they printed
       merge: { toText: agents.toText },
       ...(engine ? { engine } : {}),
@@ -215,11 +217,33 @@ function planError(ctx: CliContext, error: PlanError): number {
   return EXIT.USAGE;
 }
 
-function progress(ctx: CliContext, event: SupervisorEvent): void {
-  if (ctx.json || event.type !== 'task') return;
-  if ((ctx.stderr as { isTTY?: boolean }).isTTY !== true) return;
-  const r = event.result;
-  line(ctx.stderr, paint(ctx, 'dim', `  ${r.taskId}: ${r.status}`));
+function header(ctx: CliContext, plan: Plan, maxConcurrent: number | undefined): string {
+  const cap = maxConcurrent ?? plan.maxConcurrent ?? 4;
+  return `${plan.name ?? 'plan'}: ${plan.tasks.length} tasks, ${plan.strategy}, ${plan.failure}, max ${cap} concurrent, profile ${ctx.profile}`;
+}
+
+/**
+ * A line on stderr when a task starts (its agent begins working on it) and when it ends, from the
+ * supervisor's own events. Colour only on a terminal; nothing with --json (stdout stays JSON).
+ */
+function progressReporter(ctx: CliContext): (event: SupervisorEvent) => void {
+  const started = new Set<string>();
+  const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+  const say = (colour: Parameters<typeof paint>[1], text: string) =>
+    line(ctx.stderr, tty ? paint(ctx, colour, text) : text);
+  return (event) => {
+    if (ctx.json) return;
+    if (event.type === 'state' && event.state === 'working' && event.taskId !== undefined) {
+      if (started.has(event.taskId)) return;
+      started.add(event.taskId);
+      say('dim', `▸ ${event.taskId} started`);
+    } else if (event.type === 'task') {
+      const r = event.result;
+      const took = r.startedAt === undefined ? '' : ` in ${(r.durationMs / 1000).toFixed(2)} s`;
+      const colour = r.status === 'succeeded' ? 'green' : r.status === 'skipped' ? 'dim' : 'red';
+      say(colour, `${MARK[r.status]} ${r.taskId} ${r.status}${took}`);
+    }
+  };
 }
 
 function dryRun(ctx: CliContext, plan: Plan, maxConcurrent: number | undefined): number {
@@ -266,11 +290,7 @@ const MARK: Record<TaskResult['status'], string> = {
   dropped: '-',
 };
 
-function render(ctx: CliContext, report: RunReport, plan: Plan): void {
-  line(
-    ctx.stdout,
-    `${report.name ?? 'plan'}: ${plan.tasks.length} tasks, ${report.strategy}, ${report.failure}, max ${report.maxConcurrent} concurrent, profile ${ctx.profile}`,
-  );
+function render(ctx: CliContext, report: RunReport): void {
   const rows = report.tasks.map((t) => [
     `${MARK[t.status]} ${t.taskId}`,
     t.agentType,
