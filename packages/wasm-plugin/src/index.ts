@@ -23,6 +23,7 @@ export {
   MemoryLimitError,
   OutputLimitError,
   PluginHostError,
+  PluginRuntimeMissingError,
   PluginTrapError,
   TimeoutError,
   WasmPluginError,

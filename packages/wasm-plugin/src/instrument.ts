@@ -1,4 +1,16 @@
-import binaryen from 'binaryen';
+import type BinaryenNs from 'binaryen';
+import { loadOptional } from './optional-deps.js';
+
+let binaryen: typeof BinaryenNs;
+
+/**
+ * Loads binaryen (an optional peer dependency: 104 MB that only plugin runs need). Throws
+ * {@link PluginRuntimeMissingError} with the install command when it is not installed.
+ */
+export async function loadInstrumenter(): Promise<void> {
+  binaryen ??= ((await loadOptional('binaryen')) as { default: typeof BinaryenNs }).default;
+}
+
 import { HOST_MODULE } from './constants.js';
 
 /** Fuel charged at each function entry and loop header. */
@@ -21,7 +33,7 @@ export const FUEL_PER_UNIT = 1n;
 export function instrumentCoreModule(bytes: Uint8Array): Uint8Array {
   const m = binaryen.readBinary(bytes);
   try {
-    m.setFeatures(NODE20_FEATURES);
+    m.setFeatures(node20Features());
     const i32 = binaryen.i32;
     const i64 = binaryen.i64;
     const none = binaryen.none;
@@ -77,7 +89,7 @@ export function instrumentCoreModule(bytes: Uint8Array): Uint8Array {
  * What V8 in Node 20 accepts. Not `Features.All`: that lets binaryen emit encodings from newer
  * proposals (compact imports…) that Node 20 cannot decode.
  */
-const NODE20_FEATURES =
+const node20Features = () =>
   binaryen.Features.MVP |
   binaryen.Features.MutableGlobals |
   binaryen.Features.NontrappingFPToInt |
@@ -90,7 +102,7 @@ const NODE20_FEATURES =
   binaryen.Features.TailCall |
   binaryen.Features.ExceptionHandling;
 
-function countDefinedFunctions(m: binaryen.Module): number {
+function countDefinedFunctions(m: BinaryenNs.Module): number {
   let n = 0;
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
@@ -101,11 +113,11 @@ function countDefinedFunctions(m: binaryen.Module): number {
 
 /** Replaces the imported function `name` (added by a pass) with a defined one of the same name. */
 function replaceImport(
-  m: binaryen.Module,
+  m: BinaryenNs.Module,
   name: string,
-  params: binaryen.Type,
-  results: binaryen.Type,
-  body: () => binaryen.ExpressionRef,
+  params: BinaryenNs.Type,
+  results: BinaryenNs.Type,
+  body: () => BinaryenNs.ExpressionRef,
 ): void {
   const ref = m.getFunction(name);
   if (!ref) return;
@@ -117,7 +129,7 @@ function replaceImport(
 
 const PASS_IMPORTS = /^(load|store|struct|array)_|^(memory_grow_pre|memory_grow_post)$/;
 
-function removeUnusedImports(m: binaryen.Module): void {
+function removeUnusedImports(m: BinaryenNs.Module): void {
   const names: string[] = [];
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
@@ -130,6 +142,6 @@ function removeUnusedImports(m: binaryen.Module): void {
 }
 
 /** binaryen ≥ 121 takes one bigint for i64.const; its typings still declare (low, high). */
-function i64Const(m: binaryen.Module, value: bigint): binaryen.ExpressionRef {
-  return (m.i64.const as unknown as (v: bigint) => binaryen.ExpressionRef)(value);
+function i64Const(m: BinaryenNs.Module, value: bigint): BinaryenNs.ExpressionRef {
+  return (m.i64.const as unknown as (v: bigint) => BinaryenNs.ExpressionRef)(value);
 }

@@ -14,7 +14,8 @@ import { Script } from 'node:vm';
 import { capMemories, capTables, coreInterface, MemoryCapError } from './binary.js';
 import { CORE_MODULE_FILE } from './constants.js';
 import { CapabilityDeniedError, InvalidPluginError, MemoryLimitError } from './errors.js';
-import { instrumentCoreModule } from './instrument.js';
+import { instrumentCoreModule, loadInstrumenter } from './instrument.js';
+import { loadOptional } from './optional-deps.js';
 import { interfacesOfPreview1, PREVIEW1_FUNCTIONS } from './preview1.js';
 
 /** What the pipeline produces: the glue's source text and the final core modules by file name. */
@@ -48,6 +49,7 @@ const TRANSPILE_OPTIONS = {
 
 export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): Promise<PipelineOutput> {
   const { label } = options;
+  await loadInstrumenter();
   if (options.kind === 'module') {
     // A preview1 command runs directly against the preview1 host: no adapter, no glue.
     const iface = checkCoreModule(bytes, label);
@@ -60,7 +62,9 @@ export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): 
   }
   const component = bytes;
   // jco is needed for components only; preview1 modules never load it.
-  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  const { transpileBytes } = (await loadOptional(
+    '@bytecodealliance/jco-transpile',
+  )) as typeof import('@bytecodealliance/jco-transpile');
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     result = await transpileBytes(component, TRANSPILE_OPTIONS as Parameters<typeof transpileBytes>[1]);

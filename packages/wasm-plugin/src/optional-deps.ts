@@ -1,0 +1,26 @@
+// The plugin runtime's heavy dependencies (binaryen for fuel/memory instrumentation, jco for
+// WASI components) are optional peers, so installing @codex/cli does not pull ~200 MB that only
+// `codex plugin` uses. They load on first use, with one clear error when they are missing.
+import { PluginRuntimeMissingError } from './errors.js';
+
+/** The optional packages and the command that installs them next to the CLI. */
+export const PLUGIN_RUNTIME_PACKAGES = ['binaryen', '@bytecodealliance/jco-transpile'] as const;
+export type PluginRuntimePackage = (typeof PLUGIN_RUNTIME_PACKAGES)[number];
+
+type Importer = (specifier: string) => Promise<unknown>;
+const nativeImport: Importer = (specifier) => import(specifier);
+
+/** Imports `name`, or throws {@link PluginRuntimeMissingError} when it is not installed. */
+export async function loadOptional(
+  name: PluginRuntimePackage,
+  importer: Importer = nativeImport,
+): Promise<unknown> {
+  try {
+    return await importer(name);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new PluginRuntimeMissingError(name, { cause: error });
+    throw error;
+  }
+}
