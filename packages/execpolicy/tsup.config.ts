@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 /**
@@ -27,6 +27,24 @@ const nodeOnlyImports = {
   },
 };
 
+/**
+ * The source map would carry `src/generated/wasm.ts` (the two parsers as base64, 2.6 MB) a
+ * second time as source text; that text is the same bytes the bundle already holds, so it is
+ * left out of `sourcesContent` (its mappings stay), halving what the package adds to an install.
+ */
+async function dropGeneratedSources(): Promise<void> {
+  for (const file of ['dist/index.js.map']) {
+    const map = JSON.parse(await readFile(file, 'utf8')) as {
+      sources: string[];
+      sourcesContent?: (string | null)[];
+    };
+    map.sources.forEach((source, i) => {
+      if (/[\\/]generated[\\/]/.test(source) && map.sourcesContent) map.sourcesContent[i] = null;
+    });
+    await writeFile(file, JSON.stringify(map));
+  }
+}
+
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
@@ -37,4 +55,5 @@ export default defineConfig({
   platform: 'neutral',
   noExternal: ['web-tree-sitter'],
   esbuildPlugins: [nodeOnlyImports],
+  onSuccess: dropGeneratedSources,
 });

@@ -44,6 +44,7 @@ export {
   UnknownApprovalModeError,
   UnknownProfileError,
 } from './errors.js';
+export { importOptional, isModuleNotFound, OptionalDependencyMissingError } from './optional.js';
 export { isAbsolutePath, isWindowsPath, isWithin, joinPath, normalizeAbsolutePath } from './paths.js';
 export {
   isWritable,

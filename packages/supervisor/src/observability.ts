@@ -1,10 +1,33 @@
 import { createRequire } from 'node:module';
-import type { AuditDecision } from '@codex/security-profile';
+import { type AuditDecision, isModuleNotFound } from '@codex/security-profile';
 import type { Attributes, Meter } from '@opentelemetry/api';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 
 // pino and the OpenTelemetry API are loaded on first use, so importing the package stays cheap.
 const lazyRequire = createRequire(import.meta.url);
+
+/**
+ * The global meter provider's meter. `@opentelemetry/api` is an optional peer: without it no SDK
+ * can have been registered either (an application that registers one has the API installed,
+ * and it is found from here), so the global meter would be a no-op; this is that no-op.
+ */
+function globalMeter(): Meter {
+  try {
+    return (lazyRequire('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics.getMeter(
+      '@codex/supervisor',
+    );
+  } catch (error) {
+    if (!isModuleNotFound(error)) throw error;
+    return NOOP_METER;
+  }
+}
+
+const NOOP_INSTRUMENT = { add() {}, record() {}, addCallback() {}, removeCallback() {} };
+const NOOP_METER = {
+  createCounter: () => NOOP_INSTRUMENT,
+  createHistogram: () => NOOP_INSTRUMENT,
+  createObservableGauge: () => NOOP_INSTRUMENT,
+} as unknown as Meter;
 
 /** The subset of a pino logger the supervisor uses; any pino logger fits. */
 export interface Logger {
@@ -60,9 +83,7 @@ export class SupervisorMetrics {
   /** `attributes` go on every data point (e.g. `worker_id` and `host` on a queue worker). */
   constructor(meter?: Meter, profile = 'offline', attributes: Readonly<Record<string, string>> = {}) {
     this.#base = { ...attributes, profile };
-    meter ??= (lazyRequire('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics.getMeter(
-      '@codex/supervisor',
-    );
+    meter ??= globalMeter();
     this.#tasks = meter.createCounter(METRIC_NAMES.tasks, {
       description: 'Tasks finished, by agent type and final status',
       unit: '{task}',

@@ -1,4 +1,13 @@
+import { importOptional } from '@codex/security-profile';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+
+/** The OpenTelemetry packages OTLP metric export loads (optional peers of this package). */
+export const OTLP_METRICS_PACKAGES = [
+  '@opentelemetry/api@~1.9.1',
+  '@opentelemetry/sdk-metrics@2.12.0',
+  '@opentelemetry/exporter-metrics-otlp-http@0.223.0',
+  '@opentelemetry/resources@2.12.0',
+] as const;
 
 export interface OtlpMetricsHandle {
   readonly meterProvider: MeterProvider;
@@ -25,7 +34,9 @@ export interface OtlpMetricsOptions {
 
 /**
  * Starts OTLP/HTTP (JSON) metric export when an endpoint is configured, else returns `undefined`.
- * The OpenTelemetry SDK is loaded only here, so runs without an endpoint never pay for it.
+ * The OpenTelemetry SDK is loaded only here, so runs without an endpoint never pay for it; its
+ * packages are optional peers, and when they are missing this throws
+ * `OptionalDependencyMissingError` (`OPTIONAL_DEPENDENCY_MISSING`) naming them.
  */
 export async function startOtlpMetrics(
   options: OtlpMetricsOptions = {},
@@ -41,12 +52,14 @@ export async function startOtlpMetrics(
     { MeterProvider, PeriodicExportingMetricReader },
     { OTLPMetricExporter },
     { resourceFromAttributes },
-  ] = await Promise.all([
-    import('@opentelemetry/api'),
-    import('@opentelemetry/sdk-metrics'),
-    import('@opentelemetry/exporter-metrics-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
+  ] = await importOptional(`OTLP metric export (to ${url})`, OTLP_METRICS_PACKAGES, () =>
+    Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/sdk-metrics'),
+      import('@opentelemetry/exporter-metrics-otlp-http'),
+      import('@opentelemetry/resources'),
+    ]),
+  );
   const interval = options.intervalMs ?? (Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 10_000);
   const exporter = new OTLPMetricExporter({ url });
   const reader = new PeriodicExportingMetricReader({

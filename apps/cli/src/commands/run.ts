@@ -20,6 +20,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
+import { loadQueueModule } from '../queue.js';
 import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
 const USAGE = `Usage: codex supervise <plan.yaml|plan.json> [--max-concurrent N] [--json] [--dry-run]
@@ -124,7 +125,7 @@ async function queueEngine(
   logger: Logger | undefined,
 ): Promise<QueueEngine | undefined> {
   if (f.queue === undefined) return undefined;
-  const q = await import('@codex/supervisor-queue');
+  const q = await loadQueueModule('codex supervise --queue', ctx.version);
   q.parseQueueUrl(f.queue);
   if (f.dryRun) return undefined;
   const key = q.loadQueueKey({

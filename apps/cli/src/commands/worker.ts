@@ -10,11 +10,12 @@ import { createAuditLoggerFromConfig } from '@codex/audit';
 import { AGENT_TYPES, createStandardAgents } from '@codex/core';
 import type { SecurityProfile } from '@codex/security-profile';
 import { createLogger, type Logger, type Supervisor, startOtlpMetrics } from '@codex/supervisor';
-import { AgentRegistry, loadQueueKey, QueueWorker, type WorkerAgentSet } from '@codex/supervisor-queue';
+import type { WorkerAgentSet } from '@codex/supervisor-queue';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
+import { loadQueueModule } from '../queue.js';
 import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor } from '../run-flags.js';
 
 const USAGE = `Usage: codex worker --queue redis://HOST:PORT/DB [--concurrency N] [--profile CEILING]
@@ -62,6 +63,7 @@ export const command: Command = {
       if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
         throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
     }
+    const { AgentRegistry, loadQueueKey, QueueWorker } = await loadQueueModule('codex worker', ctx.version);
     const keyFile = values['key-file'] as string | undefined;
     const key = loadQueueKey({
       env: ctx.env,
