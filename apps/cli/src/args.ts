@@ -9,6 +9,7 @@ export const GLOBAL_OPTIONS = {
   sandbox: { type: 'string', short: 's' },
   config: { type: 'string' },
   set: { type: 'string', short: 'c', multiple: true },
+  'ask-for-approval': { type: 'string', short: 'a' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -20,6 +21,7 @@ export type GlobalValues = {
   sandbox?: string | undefined;
   config?: string | undefined;
   set?: string[] | undefined;
+  'ask-for-approval'?: string | undefined;
   json?: boolean | undefined;
   debug?: boolean | undefined;
   'no-color'?: boolean | undefined;

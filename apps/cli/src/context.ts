@@ -18,6 +18,8 @@ export interface CliContext extends Output {
   readonly profileSource: 'flag' | 'env' | 'config' | 'default';
   readonly json: boolean;
   readonly debug: boolean;
+  /** `-a/--ask-for-approval` given as a global option (before or after the command name). */
+  readonly approvalFlag?: string;
 }
 
 export interface Command {

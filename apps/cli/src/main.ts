@@ -28,6 +28,9 @@ Global options:
                         danger-full-access (trusted); profile names work too
       --config <file>   config file (default: $CODEX_HOME/config.toml, CODEX_HOME=~/.codex)
   -c, --set <key=value> override a config key (dotted, TOML value), e.g. -c approval.mode=untrusted
+  -a, --ask-for-approval <mode>
+                        untrusted, on-request (default) or never: when a command the policy
+                        does not allow outright is asked about (exec, supervise, worker, mcp serve)
       --json            machine-readable output on stdout; errors as JSON on stderr
       --no-color        no ANSI colour (also NO_COLOR=1)
       --debug           print stack traces on errors
@@ -63,7 +66,17 @@ function suggest(name: string): string {
 
 /** Splits leading global options from the subcommand and its arguments. */
 function splitCommand(argv: readonly string[]): { globals: string[]; name?: string; rest: string[] } {
-  const valueFlags = new Set(['--profile', '-p', '--config', '--sandbox', '-s', '--set', '-c']);
+  const valueFlags = new Set([
+    '--profile',
+    '-p',
+    '--config',
+    '--sandbox',
+    '-s',
+    '--set',
+    '-c',
+    '--ask-for-approval',
+    '-a',
+  ]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') return { globals: argv.slice(0, i), rest: argv.slice(i) };
@@ -179,6 +192,7 @@ function contextFor(
     },
     json: g.json === true,
     debug: g.debug === true,
+    ...(g['ask-for-approval'] === undefined ? {} : { approvalFlag: g['ask-for-approval'] }),
   };
 }
 
@@ -193,6 +207,7 @@ function globalValuesFrom(argv: readonly string[]): Partial<GlobalValues> {
     else if (flag === '--set' || flag === '-c')
       values.set = [...(values.set ?? []), inline ?? argv[++i] ?? ''];
     else if (flag === '--config') values.config = inline ?? argv[++i];
+    else if (flag === '--ask-for-approval' || flag === '-a') values['ask-for-approval'] = inline ?? argv[++i];
     else if (flag === '--json') values.json = true;
     else if (flag === '--debug') values.debug = true;
     else if (flag === '--no-color') values['no-color'] = true;

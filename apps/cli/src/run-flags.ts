@@ -45,7 +45,7 @@ export const APPROVAL_HELP = `-a, --ask-for-approval MODE  how prompt decisions 
  * `approval.mode` (default `on-request`). A bad value is a usage error naming the valid modes.
  */
 export function approvalModeFor(ctx: CliContext, values: Record<string, unknown>): ApprovalMode {
-  const flag = values['ask-for-approval'];
+  const flag = values['ask-for-approval'] ?? ctx.approvalFlag;
   const [source, raw] =
     typeof flag === 'string' ? ['--ask-for-approval', flag] : [APPROVAL_ENV, ctx.env[APPROVAL_ENV]];
   if (raw === undefined || raw === '') return ctx.config.approval.mode;

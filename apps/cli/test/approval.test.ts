@@ -150,6 +150,25 @@ describe('codex exec: approval modes', () => {
     expect(autoApprovals()).toHaveLength(2);
   });
 
+  it("-a is also a global option, before the command name, and the command's own flag wins", () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => codex(args, { cwd: dir, home, env });
+    const before = run(['-a', 'untrusted', 'exec', '--', 'npm', '--version']);
+    expect(before.status).toBe(125);
+    expect(before.stderr).toContain('APPROVAL_REQUIRED');
+    // The global flag beats the environment variable, as the command's own flag does.
+    expect(
+      run(['--ask-for-approval=untrusted', 'exec', '--', 'npm', '--version'], {
+        CODEX_APPROVAL_MODE: 'on-request',
+      }).status,
+    ).toBe(125);
+    expect(run(['-a', 'untrusted', 'exec', '-a', 'on-request', '--', 'npm', '--version']).status).toBe(0);
+    const bad = run(['-a', 'sometimes', 'exec', '--', 'true']);
+    expect(bad).toMatchObject({ status: 2, stdout: '' });
+    expect(bad.stderr).toBe(
+      'codex: error: --ask-for-approval: unknown approval mode "sometimes"; valid modes: untrusted, on-request, never\n',
+    );
+  });
+
   it('-a never refuses without prompting, even on a terminal; contained commands still run', () => {
     const r = tty("-a never -- python3 -c 'print(42)'", 'y');
     expect(r.stdout).toContain('refused (APPROVAL_NEVER)');

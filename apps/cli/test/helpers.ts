@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -30,4 +31,21 @@ export function codex(
   } finally {
     if (!opts.home) rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** @codex/wasm-plugin's script that builds its example and hostile plugins from C/WAT sources. */
+export const BUILD_PLUGINS = join(
+  dirname(createRequire(import.meta.url).resolve('@codex/wasm-plugin/package.json')),
+  'scripts',
+  'build-plugins.mjs',
+);
+
+/**
+ * The plugin tools this machine lacks (clang for wasm32-wasi, wat2wasm), '' when it has them
+ * all. Always '' under CI=true, where the build itself then fails loudly instead of skipping.
+ */
+export async function pluginToolsMissing(): Promise<string> {
+  if (process.env.CI === 'true') return '';
+  const { missingTools } = (await import(BUILD_PLUGINS)) as { missingTools: () => string[] };
+  return missingTools().join(', ');
 }

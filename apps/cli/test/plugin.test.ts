@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codex } from './helpers.js';
+import { BUILD_PLUGINS, codex, pluginToolsMissing } from './helpers.js';
 
-// Build the example/hostile plugins from C/WAT sources with the package's own script.
-const require = createRequire(import.meta.url);
-const pkgDir = dirname(require.resolve('@codex/wasm-plugin/package.json'));
+// Build the example/hostile plugins from C/WAT sources with the package's own script; a machine
+// without clang (wasm32-wasi) or wabt skips these files outside CI=true (see wasm-plugin's
+// toolchain test for the message such a machine gets).
+const MISSING = await pluginToolsMissing();
 let dir: string;
 let home: string;
 const wasm = (name: string) => join(dir, `${name}.wasm`);
@@ -16,14 +16,14 @@ const wasm = (name: string) => join(dir, `${name}.wasm`);
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'codex-cli-plugins-'));
   home = mkdtempSync(join(tmpdir(), 'codex-home-'));
-  execFileSync('node', [join(pkgDir, 'scripts', 'build-plugins.mjs'), dir], { stdio: 'ignore' });
+  if (!MISSING) execFileSync('node', [BUILD_PLUGINS, dir], { stdio: 'ignore' });
 }, 120_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
 });
 
-describe('codex plugin run', () => {
+describe.skipIf(MISSING)('codex plugin run', () => {
   it('runs a plugin with stdin as input and passes its stdout through', () => {
     const r = codex(['plugin', 'run', wasm('json-format')], { input: '{"a":[1,true]}', home });
     expect(r).toEqual({ status: 0, stdout: '{\n  "a": [\n    1,\n    true\n  ]\n}\n', stderr: '' });
@@ -129,7 +129,7 @@ describe('codex plugin run', () => {
   });
 });
 
-describe('codex plugin run: audit log', () => {
+describe.skipIf(MISSING)('codex plugin run: audit log', () => {
   it('writes a plugin_run entry for a run and a denied entry for a violation', () => {
     // Same CODEX_HOME as the other tests (its transpile cache is warm); look at the new entries only.
     const log = join(home, 'audit', 'audit.jsonl');
@@ -150,7 +150,7 @@ describe('codex plugin run: audit log', () => {
   });
 });
 
-describe('codex plugin inspect', () => {
+describe.skipIf(MISSING)('codex plugin inspect', () => {
   it('shows imports, exports and the capabilities they imply', () => {
     const r = codex(['plugin', 'inspect', wasm('probe'), '--json'], { home });
     expect(r.status).toBe(0);

@@ -6,7 +6,10 @@
 //         componentEmbed (the world) + componentNew (npm: @bytecodealliance/jco-transpile)
 // Usage: node scripts/build-plugins.mjs [outDir]   (default: plugins/build)
 // Also importable: `await buildPlugins(outDir)` resolves to { name: absolutePath }.
-import { execFileSync } from 'node:child_process';
+// A missing tool is an error naming it and its Debian package; with `{ skipMissing: true }` the
+// plugins that need it are left out and listed in the result's `missing` instead (the test suite
+// does that outside CI=true, so a machine without clang or wabt runs the rest).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +17,38 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const PLUGIN_SOURCES = resolve(here, '..', 'plugins');
 
-export async function buildPlugins(outDir = join(PLUGIN_SOURCES, 'build')) {
+/** The tools the plugins are built with, and the Debian packages that provide them. */
+export const TOOLS = {
+  clang: 'clang, lld, wasi-libc, libclang-rt-14-dev-wasm32',
+  wat2wasm: 'wabt',
+};
+
+/** Which of TOOLS are missing here (clang must also have the wasm32-wasi target and libc). */
+export function missingTools() {
+  const missing = [];
+  const probe = spawnSync('clang', ['--target=wasm32-wasi', '-print-file-name=libc.a'], { encoding: 'utf8' });
+  const libc = probe.status === 0 ? probe.stdout.trim() : '';
+  if (!libc || libc === 'libc.a') missing.push('clang');
+  if (spawnSync('wat2wasm', ['--version']).status !== 0) missing.push('wat2wasm');
+  return missing;
+}
+
+export async function buildPlugins(outDir = join(PLUGIN_SOURCES, 'build'), { skipMissing = false } = {}) {
   mkdirSync(outDir, { recursive: true });
+  const absent = missingTools();
+  if (absent.length > 0 && !skipMissing) {
+    const list = absent.map((t) => `${t} (Debian: ${TOOLS[t]})`).join(', ');
+    throw new Error(`build-plugins: missing ${list}; install them or run .ci/install-apt`);
+  }
   const built = {};
+  const skipped = [];
   for (const file of readdirSync(PLUGIN_SOURCES).sort()) {
     const src = join(PLUGIN_SOURCES, file);
+    const tool = file.endsWith('.c') ? 'clang' : file.endsWith('.wat') ? 'wat2wasm' : undefined;
+    if (tool && absent.includes(tool)) {
+      skipped.push(file);
+      continue;
+    }
     if (file.endsWith('.c')) {
       const name = basename(file, '.c');
       const out = join(outDir, `${name}.wasm`);
@@ -43,10 +73,15 @@ export async function buildPlugins(outDir = join(PLUGIN_SOURCES, 'build')) {
       built[name] = out;
     }
   }
-  return built;
+  return skipMissing ? { built, missing: absent, skipped } : built;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const built = await buildPlugins(process.argv[2] ? resolve(process.argv[2]) : undefined);
-  for (const [name, path] of Object.entries(built)) console.log(`${name}\t${path}`);
+  try {
+    const built = await buildPlugins(process.argv[2] ? resolve(process.argv[2]) : undefined);
+    for (const [name, path] of Object.entries(built)) console.log(`${name}\t${path}`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }

@@ -22,7 +22,7 @@ import {
   runPlugin,
   TimeoutError,
 } from '../src/index.js';
-import { freshCacheDir, MemoryAuditSink, plugin, ROOT, text } from './helpers.js';
+import { freshCacheDir, MemoryAuditSink, NO_PLUGINS, plugin, ROOT, text } from './helpers.js';
 
 type Api = typeof import('../src/index.js');
 
@@ -53,7 +53,7 @@ function entryDir(cacheDir: string, key: string): string {
   return join(cacheDir, key);
 }
 
-describe('cache key: everything that shaped the output', () => {
+describe.skipIf(NO_PLUGINS)('cache key: everything that shaped the output', () => {
   it('names the pipeline code, binaryen and jco in the key inputs of every entry', async () => {
     const dir = freshCacheDir();
     clearCompiledCache();
@@ -130,7 +130,7 @@ describe('cache key: everything that shaped the output', () => {
   }, 120_000);
 });
 
-describe('cache entries are verified on load', () => {
+describe.skipIf(NO_PLUGINS)('cache entries are verified on load', () => {
   async function filled(): Promise<{ dir: string; key: string }> {
     const dir = freshCacheDir();
     clearCompiledCache();
@@ -199,7 +199,7 @@ describe('cache entries are verified on load', () => {
   });
 });
 
-describe('a poisoned cache directory is refused and never used', () => {
+describe.skipIf(NO_PLUGINS)('a poisoned cache directory is refused and never used', () => {
   it('refuses a directory others can write to, even when the plugin is already in memory', async () => {
     const dir = freshCacheDir();
     const audit = new MemoryAuditSink();
@@ -269,7 +269,7 @@ describe('a poisoned cache directory is refused and never used', () => {
   );
 });
 
-describe('a fresh run after refusal', () => {
+describe.skipIf(NO_PLUGINS)('a fresh run after refusal', () => {
   it('runPlugin surfaces CACHE_REFUSED and runs nothing', async () => {
     const dir = freshCacheDir();
     chmodSync(dir, 0o770);

@@ -12,7 +12,7 @@ import {
   parseManifestJson,
   runPlugin,
 } from '../src/index.js';
-import { freshCacheDir, MemoryAuditSink, plugin, text } from './helpers.js';
+import { freshCacheDir, MemoryAuditSink, NO_PLUGINS, plugin, text } from './helpers.js';
 
 const cacheDir = freshCacheDir();
 const hostEnv = {
@@ -26,7 +26,7 @@ function lines(out: Uint8Array): string[] {
   return text(out).trim().split('\n');
 }
 
-describe('filesystem: never linked', () => {
+describe.skipIf(NO_PLUGINS)('filesystem: never linked', () => {
   it('every file open fails inside the guest and nothing is created on the host', async () => {
     const marker = '/tmp/codex-wasm-probe-was-here';
     rmSync(marker, { force: true });
@@ -46,7 +46,7 @@ describe('filesystem: never linked', () => {
   });
 });
 
-describe('env: only listed variables', () => {
+describe.skipIf(NO_PLUGINS)('env: only listed variables', () => {
   it('sees no environment at all without an env grant', async () => {
     const r = await runPlugin(plugin('probe'), { input: 'env', cacheDir, env: hostEnv });
     expect(lines(r.stdout)).toEqual(['env.count 0', 'env.HOME (unset)', 'env.PATH (unset)', 'probe.done']);
@@ -85,7 +85,7 @@ describe('env: only listed variables', () => {
   });
 });
 
-describe('clock and random: on request only', () => {
+describe.skipIf(NO_PLUGINS)('clock and random: on request only', () => {
   it('a clock read without the grant is a CAPABILITY_DENIED violation', async () => {
     const err = await runPlugin(plugin('probe'), { input: 'clock', cacheDir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CapabilityDeniedError);
@@ -113,7 +113,7 @@ describe('clock and random: on request only', () => {
   });
 });
 
-describe('sockets: never linked', () => {
+describe.skipIf(NO_PLUGINS)('sockets: never linked', () => {
   it('a WASI 0.2 component asking for a TCP socket and a DNS lookup is refused inside the guest', async () => {
     // socket-probe exits 0 only if both calls returned err(access-denied) to the guest.
     const audit = new MemoryAuditSink();
@@ -181,7 +181,7 @@ describe('sockets: never linked', () => {
   });
 });
 
-describe('capability strings', () => {
+describe.skipIf(NO_PLUGINS)('capability strings', () => {
   it('parses the allow-list syntax', () => {
     expect(['stdio', 'env:HOME', 'clock', 'random'].map(parseCapability)).toEqual([
       { kind: 'stdio' },
@@ -200,7 +200,7 @@ describe('capability strings', () => {
   });
 });
 
-describe('manifest', () => {
+describe.skipIf(NO_PLUGINS)('manifest', () => {
   const good = {
     name: 'json-format',
     version: '1.0.0',

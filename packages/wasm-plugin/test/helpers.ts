@@ -3,10 +3,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEventInput, AuditSink } from '@codex/security-profile';
+import { inject } from 'vitest';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Built by test/global-setup.ts from plugins/*.c and plugins/*.wat. */
 export const PLUGINS = join(ROOT, 'plugins', 'build');
+
+/**
+ * Non-empty (the missing tools) when global-setup could not build the plugins: only outside
+ * CI=true, where the files that run plugins use `describe.skipIf(NO_PLUGINS)`.
+ */
+export const NO_PLUGINS = inject('pluginToolchainMissing');
 
 export function plugin(name: string): string {
   return join(PLUGINS, `${name}.wasm`);

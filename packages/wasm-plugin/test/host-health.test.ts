@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type LoadedPlugin, loadPlugin, PluginPool, runPlugin, WasmPluginError } from '../src/index.js';
-import { freshCacheDir, plugin } from './helpers.js';
+import { freshCacheDir, NO_PLUGINS, plugin } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -18,7 +18,7 @@ async function settle(): Promise<void> {
   }
 }
 
-describe('host health', () => {
+describe.skipIf(NO_PLUGINS)('host health', () => {
   it('runs 100 hostile plugins in a row and returns to its baseline of handles and memory', async () => {
     const cacheDir = freshCacheDir();
     // Warm up: compile everything once and run one healthy plugin, so the baseline includes
@@ -88,7 +88,7 @@ describe('host health', () => {
   }, 180_000);
 });
 
-describe('host health through a warm pool', () => {
+describe.skipIf(NO_PLUGINS)('host health through a warm pool', () => {
   it('100 hostile runs on a pool: every worker that saw a violation is replaced, nothing is left after close', async () => {
     const cacheDir = freshCacheDir();
     const ports = () => resources().filter((r) => r === 'MessagePort').length;

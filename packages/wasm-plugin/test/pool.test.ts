@@ -12,7 +12,7 @@ import {
   runPlugin,
   TimeoutError,
 } from '../src/index.js';
-import { freshCacheDir, MemoryAuditSink, plugin, ROOT, text } from './helpers.js';
+import { freshCacheDir, MemoryAuditSink, NO_PLUGINS, plugin, ROOT, text } from './helpers.js';
 
 const cacheDir = freshCacheDir();
 const pools: PluginPool[] = [];
@@ -25,7 +25,7 @@ afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-describe('warm pool: no state survives a run', () => {
+describe.skipIf(NO_PLUGINS)('warm pool: no state survives a run', () => {
   it('a plugin that writes a wasm global and linear memory never sees the previous run (same worker)', async () => {
     const p = pool(1);
     const outputs: string[] = [];
@@ -65,7 +65,7 @@ describe('warm pool: no state survives a run', () => {
   });
 });
 
-describe('warm pool: deadlines and violations', () => {
+describe.skipIf(NO_PLUGINS)('warm pool: deadlines and violations', () => {
   it('kills a runaway run at its deadline and replaces the worker', async () => {
     const p = pool(1);
     expect(text((await p.run(plugin('json-format'), { input: '[]' })).stdout)).toBe('[]\n');
@@ -145,7 +145,7 @@ describe('warm pool: deadlines and violations', () => {
   });
 });
 
-describe('inline runs (one-shot, on the calling thread)', () => {
+describe.skipIf(NO_PLUGINS)('inline runs (one-shot, on the calling thread)', () => {
   it('give the same results as a worker run, and keep every precise error', async () => {
     const inline = await runPlugin(plugin('json-format'), { input: '{"x":[1]}', cacheDir, inline: true });
     const worker = await runPlugin(plugin('json-format'), { input: '{"x":[1]}', cacheDir });
@@ -188,7 +188,7 @@ describe('inline runs (one-shot, on the calling thread)', () => {
   });
 });
 
-describe('a sleeping plugin', () => {
+describe.skipIf(NO_PLUGINS)('a sleeping plugin', () => {
   it('needs the clock grant, and never sleeps past its deadline (inline or on a worker)', async () => {
     await expect(runPlugin(plugin('sleeper'), { input: '0', cacheDir, inline: true })).rejects.toBeInstanceOf(
       CapabilityDeniedError,

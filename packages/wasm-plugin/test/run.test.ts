@@ -13,11 +13,11 @@ import {
   runPlugin,
   TimeoutError,
 } from '../src/index.js';
-import { freshCacheDir, MemoryAuditSink, plugin, ROOT, text } from './helpers.js';
+import { freshCacheDir, MemoryAuditSink, NO_PLUGINS, plugin, ROOT, text } from './helpers.js';
 
 const cacheDir = freshCacheDir();
 
-describe('json-format (a useful plugin)', () => {
+describe.skipIf(NO_PLUGINS)('json-format (a useful plugin)', () => {
   const samples = [
     '{"a":[1,2,{"b":null}],"c":"x"}',
     '[]',
@@ -59,7 +59,7 @@ describe('json-format (a useful plugin)', () => {
   });
 });
 
-describe('fuel', () => {
+describe.skipIf(NO_PLUGINS)('fuel', () => {
   it('stops an infinite loop with FUEL_EXHAUSTED', async () => {
     const err = await runPlugin(plugin('infinite-loop'), { cacheDir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FuelExhaustedError);
@@ -88,7 +88,7 @@ describe('fuel', () => {
   });
 });
 
-describe('time', () => {
+describe.skipIf(NO_PLUGINS)('time', () => {
   it('terminates a plugin that outlives its deadline with TIMEOUT', async () => {
     const started = performance.now();
     const err = await runPlugin(plugin('infinite-loop'), {
@@ -104,7 +104,7 @@ describe('time', () => {
   });
 });
 
-describe('memory', () => {
+describe.skipIf(NO_PLUGINS)('memory', () => {
   it('stops a malloc bomb with MEMORY_LIMIT at the default 10 MB', async () => {
     const err = await runPlugin(plugin('memory-bomb'), { cacheDir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MemoryLimitError);
@@ -150,7 +150,7 @@ describe('memory', () => {
   });
 });
 
-describe('other failures', () => {
+describe.skipIf(NO_PLUGINS)('other failures', () => {
   it('turns unbounded recursion into PLUGIN_TRAP', async () => {
     await expect(runPlugin(plugin('deep-recursion'), { cacheDir })).rejects.toBeInstanceOf(PluginTrapError);
   });
@@ -193,7 +193,7 @@ describe('other failures', () => {
   });
 });
 
-describe('audit', () => {
+describe.skipIf(NO_PLUGINS)('audit', () => {
   it('writes a plugin_run entry for a run and for every violation', async () => {
     const audit = new MemoryAuditSink();
     await runPlugin(plugin('json-format'), { input: '[]', cacheDir, audit, sessionId: 's1', taskId: 't1' });
@@ -227,7 +227,7 @@ describe('audit', () => {
   });
 });
 
-describe('inspect', () => {
+describe.skipIf(NO_PLUGINS)('inspect', () => {
   it('lists imports, exports and the capabilities they imply', async () => {
     const probe = await inspectPlugin(plugin('probe'), { cacheDir });
     expect(probe.kind).toBe('module');
@@ -248,7 +248,7 @@ describe('inspect', () => {
   });
 });
 
-describe('keepWarm', () => {
+describe.skipIf(NO_PLUGINS)('keepWarm', () => {
   it('runs on a prepared spare worker with the same results and limits, and releases it on close', async () => {
     const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
     const baseline = ports();
