@@ -56,7 +56,8 @@ function nsId(kind: string): string {
  */
 export function probeCacheKey(env: NodeJS.ProcessEnv): string {
   // The same fixed, trusted locations the probe uses (never PATH).
-  const bwrap = findTrustedBwrap(env.CODEX_BWRAP ? [env.CODEX_BWRAP] : [...BWRAP_PATHS]).path;
+  const candidates = env.CODEX_BWRAP ? [env.CODEX_BWRAP] : [...BWRAP_PATHS];
+  const bwrap = findTrustedBwrap(candidates).path;
   const helper = findHelper(env);
   const parts = [
     `v${VERSION}`,
@@ -64,7 +65,9 @@ export function probeCacheKey(env: NodeJS.ProcessEnv): string {
     process.arch,
     release(),
     `uid=${process.getuid?.() ?? -1}`,
-    `bwrap=${bwrap}:${fileHash(bwrap)}`,
+    // The candidates too: with no trusted bwrap the path is null whether none exists or
+    // CODEX_BWRAP names a refused file, and the two probes give different reasons.
+    `bwrap=${candidates.join(',')}>${bwrap}:${fileHash(bwrap)}`,
     `helper=${helper}:${fileHash(helper)}`,
     `cgroup=${readOr('/proc/self/cgroup', '')}`,
     `userns=${nsId('user')}`,

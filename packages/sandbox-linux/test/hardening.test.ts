@@ -226,8 +226,10 @@ describe('host diagnosis: why user namespaces fail, and the exact fix', () => {
       diagnoseUserns(facts({}, 'bwrap: Creating new namespace failed: Operation not permitted', true)).cause,
     ).toBe('container-no-sys-admin');
   });
-  it('a real user namespace with user.max_user_namespaces=0: the probe names the cause and degrades', (t) => {
+  it('a real user namespace with user.max_user_namespaces=0: the probe names the cause and degrades', async (t) => {
     if (!isRoot) return t.skip('needs root to write the limit in a child user namespace');
+    // The diagnosis is of bwrap's failure, so it needs a bwrap that works on this host.
+    if (!rungAvailable(await createLinuxSandbox().probe(), 'full')) return t.skip('no working bwrap here');
     const script = `
       import { probeLinux } from ${JSON.stringify(join(pkg, 'dist', 'index.js'))};
       const p = await probeLinux({ refresh: true });

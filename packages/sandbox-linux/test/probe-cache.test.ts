@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,29 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
       const h1 = probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper });
       writeFileSync(helper, 'y', { mode: 0o755 });
       expect(probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper })).not.toBe(h1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a refused CODEX_BWRAP and no bwrap at all are different probes (both find no trusted bwrap)', async () => {
+    // Found on a machine without bubblewrap: the key held only the trusted path (null in both
+    // cases), so a probe "bwrap not found" was served for a planted CODEX_BWRAP, with the wrong
+    // reason.
+    const dir = mkdtempSync(join(tmpdir(), 'codex-probe-planted-'));
+    try {
+      chmodSync(dir, 0o777);
+      const planted = join(dir, 'bwrap');
+      writeFileSync(planted, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const missing = join(dir, 'absent', 'bwrap');
+      expect(probeCacheKey({ ...env, CODEX_BWRAP: planted })).not.toBe(
+        probeCacheKey({ ...env, CODEX_BWRAP: missing }),
+      );
+      await probeLinux({ env: { ...env, CODEX_BWRAP: missing } }); // cached
+      const s = (await probeLinux({ env: { ...env, CODEX_BWRAP: planted } })).status;
+      expect(s.mechanisms.find((m) => m.id === 'bwrap')?.reason).toMatch(
+        /refused.*writable by group or others/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
