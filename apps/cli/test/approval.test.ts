@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, codex } from './helpers.js';
+import { BIN, codex, fullRung } from './helpers.js';
+
+/** Tests of what the full rung does (see fullRung; degraded.test.ts covers the rest). */
+const FULL = fullRung();
 
 interface Entry {
   operation: string;
@@ -52,47 +55,53 @@ function tty(args: string, answer = 'y') {
 }
 
 describe('codex exec: approval modes', () => {
-  it('on-request (default): an unknown command runs without a terminal in the fully enforcing rung, audited', () => {
-    const r = exec(['--', 'npm', '--version']);
-    expect(r.stderr).toContain('rung "full"');
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe(npmVersion);
-    const [auto, ...more] = autoApprovals();
-    expect(more).toEqual([]);
-    expect(auto).toMatchObject({
-      operation: 'command_exec',
-      decision: 'allowed',
-      target: 'npm --version',
-      details: { stage: 'approval', mode: 'on-request', rung: 'full', backend: 'linux' },
-    });
-    expect(auto!.reason).toMatch(
-      /^auto-approved by approval mode on-request: the sandbox contains it, rung full \(.*\) fully enforces profile offline: unknown command "npm"/,
-    );
-    expect(audit().map((e) => [e.operation, e.decision, e.details?.stage])).toEqual([
-      ['command_exec', 'requires_approval', 'policy'],
-      ['command_exec', 'allowed', 'approval'],
-      ['process_spawn', 'allowed', 'outcome'],
-    ]);
-  });
+  it.skipIf(!FULL)(
+    'on-request (default): an unknown command runs without a terminal in the fully enforcing rung, audited',
+    () => {
+      const r = exec(['--', 'npm', '--version']);
+      expect(r.stderr).toContain('rung "full"');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe(npmVersion);
+      const [auto, ...more] = autoApprovals();
+      expect(more).toEqual([]);
+      expect(auto).toMatchObject({
+        operation: 'command_exec',
+        decision: 'allowed',
+        target: 'npm --version',
+        details: { stage: 'approval', mode: 'on-request', rung: 'full', backend: 'linux' },
+      });
+      expect(auto!.reason).toMatch(
+        /^auto-approved by approval mode on-request: the sandbox contains it, rung full \(.*\) fully enforces profile offline: unknown command "npm"/,
+      );
+      expect(audit().map((e) => [e.operation, e.decision, e.details?.stage])).toEqual([
+        ['command_exec', 'requires_approval', 'policy'],
+        ['command_exec', 'allowed', 'approval'],
+        ['process_spawn', 'allowed', 'outcome'],
+      ]);
+    },
+  );
 
-  it('--json shows the causes and the auto-approval', () => {
+  it.skipIf(!FULL)('--json shows the causes and the auto-approval', () => {
     const j = JSON.parse(exec(['--json', '--', 'npm', '--version']).stdout);
     expect(j.policy).toMatchObject({ decision: 'prompt', causes: ['unknown-command'] });
     expect(j.policy.approval).toMatch(/^auto-approved by approval mode on-request/);
     expect(j.stdout.trim()).toBe(npmVersion);
   });
 
-  it('an auto-run command is still confined: its write under offline is denied by the sandbox', () => {
-    // An unknown command that tries to write the workspace under offline (read-only) is run, and
-    // the sandbox denies the write: containment, not trust.
-    writeFileSync(join(dir, 'w.sh'), '#!/bin/sh\necho x > ./out.txt\n', { mode: 0o755 });
-    const r = exec(['--', './w.sh']);
-    expect(r.status).not.toBe(0);
-    expect(r.status).not.toBe(125);
-    expect(existsSync(join(dir, 'out.txt'))).toBe(false);
-    expect(autoApprovals()).toHaveLength(1);
-    expect(audit().some((e) => e.operation === 'file_write' && e.decision === 'denied')).toBe(true);
-  });
+  it.skipIf(!FULL)(
+    'an auto-run command is still confined: its write under offline is denied by the sandbox',
+    () => {
+      // An unknown command that tries to write the workspace under offline (read-only) is run, and
+      // the sandbox denies the write: containment, not trust.
+      writeFileSync(join(dir, 'w.sh'), '#!/bin/sh\necho x > ./out.txt\n', { mode: 0o755 });
+      const r = exec(['--', './w.sh']);
+      expect(r.status).not.toBe(0);
+      expect(r.status).not.toBe(125);
+      expect(existsSync(join(dir, 'out.txt'))).toBe(false);
+      expect(autoApprovals()).toHaveLength(1);
+      expect(audit().some((e) => e.operation === 'file_write' && e.decision === 'denied')).toBe(true);
+    },
+  );
 
   it('a degraded rung (CODEX_SANDBOX_RUNG) is not containment: the unknown command is refused and says why', () => {
     const r = exec(['--', 'npm', '--version'], { CODEX_SANDBOX_RUNG: 'seccomp' });
@@ -134,7 +143,7 @@ describe('codex exec: approval modes', () => {
     }
   });
 
-  it('-a untrusted restores the prompt: refused without a terminal, asked on one', () => {
+  it.skipIf(!FULL)('-a untrusted restores the prompt: refused without a terminal, asked on one', () => {
     const r = exec(['-a', 'untrusted', '--', 'npm', '--version']);
     expect(r.status).toBe(125);
     expect(r.stderr).toContain('APPROVAL_REQUIRED');
@@ -150,37 +159,43 @@ describe('codex exec: approval modes', () => {
     expect(autoApprovals()).toHaveLength(2);
   });
 
-  it("-a is also a global option, before the command name, and the command's own flag wins", () => {
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => codex(args, { cwd: dir, home, env });
-    const before = run(['-a', 'untrusted', 'exec', '--', 'npm', '--version']);
-    expect(before.status).toBe(125);
-    expect(before.stderr).toContain('APPROVAL_REQUIRED');
-    // The global flag beats the environment variable, as the command's own flag does.
-    expect(
-      run(['--ask-for-approval=untrusted', 'exec', '--', 'npm', '--version'], {
-        CODEX_APPROVAL_MODE: 'on-request',
-      }).status,
-    ).toBe(125);
-    expect(run(['-a', 'untrusted', 'exec', '-a', 'on-request', '--', 'npm', '--version']).status).toBe(0);
-    const bad = run(['-a', 'sometimes', 'exec', '--', 'true']);
-    expect(bad).toMatchObject({ status: 2, stdout: '' });
-    expect(bad.stderr).toBe(
-      'codex: error: --ask-for-approval: unknown approval mode "sometimes"; valid modes: untrusted, on-request, never\n',
-    );
-  });
+  it.skipIf(!FULL)(
+    "-a is also a global option, before the command name, and the command's own flag wins",
+    () => {
+      const run = (args: string[], env: NodeJS.ProcessEnv = {}) => codex(args, { cwd: dir, home, env });
+      const before = run(['-a', 'untrusted', 'exec', '--', 'npm', '--version']);
+      expect(before.status).toBe(125);
+      expect(before.stderr).toContain('APPROVAL_REQUIRED');
+      // The global flag beats the environment variable, as the command's own flag does.
+      expect(
+        run(['--ask-for-approval=untrusted', 'exec', '--', 'npm', '--version'], {
+          CODEX_APPROVAL_MODE: 'on-request',
+        }).status,
+      ).toBe(125);
+      expect(run(['-a', 'untrusted', 'exec', '-a', 'on-request', '--', 'npm', '--version']).status).toBe(0);
+      const bad = run(['-a', 'sometimes', 'exec', '--', 'true']);
+      expect(bad).toMatchObject({ status: 2, stdout: '' });
+      expect(bad.stderr).toBe(
+        'codex: error: --ask-for-approval: unknown approval mode "sometimes"; valid modes: untrusted, on-request, never\n',
+      );
+    },
+  );
 
-  it('-a never refuses without prompting, even on a terminal; contained commands still run', () => {
-    const r = tty("-a never -- python3 -c 'print(42)'", 'y');
-    expect(r.stdout).toContain('refused (APPROVAL_NEVER)');
-    expect(r.stdout).not.toContain('Run it?');
-    expect(r.stdout).not.toMatch(/^42\r?$/m);
-    expect(
-      audit().some((e) => /^prompt under approval mode never: denied without asking/.test(e.reason)),
-    ).toBe(true);
-    const ran = exec(['-a', 'never', '--', 'npm', '--version']);
-    expect(ran.status).toBe(0);
-    expect(autoApprovals().map((e) => e.details?.mode)).toEqual(['never']);
-  });
+  it.skipIf(!FULL)(
+    '-a never refuses without prompting, even on a terminal; contained commands still run',
+    () => {
+      const r = tty("-a never -- python3 -c 'print(42)'", 'y');
+      expect(r.stdout).toContain('refused (APPROVAL_NEVER)');
+      expect(r.stdout).not.toContain('Run it?');
+      expect(r.stdout).not.toMatch(/^42\r?$/m);
+      expect(
+        audit().some((e) => /^prompt under approval mode never: denied without asking/.test(e.reason)),
+      ).toBe(true);
+      const ran = exec(['-a', 'never', '--', 'npm', '--version']);
+      expect(ran.status).toBe(0);
+      expect(autoApprovals().map((e) => e.details?.mode)).toEqual(['never']);
+    },
+  );
 
   it('forbidden stays forbidden in every mode, with or without --yes', () => {
     const marker = join(dir, 'ran');
@@ -218,17 +233,22 @@ describe('codex exec: approval modes', () => {
 });
 
 describe('codex supervise: approval modes', () => {
-  it('a command task with an unknown command runs under on-request (default) and is denied under untrusted', () => {
-    writeFileSync(
-      join(dir, 'p.json'),
-      JSON.stringify({ tasks: [{ id: 'v', agent: 'command', input: { argv: ['npm', '--version'] } }] }),
-    );
-    const ok = codex(['supervise', 'p.json', '--json'], { cwd: dir, home });
-    expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).tasks[0].status).toBe('succeeded');
-    expect(autoApprovals()).toMatchObject([{ task_id: 'v', details: { mode: 'on-request', rung: 'full' } }]);
-    const strict = codex(['supervise', 'p.json', '--json', '-a', 'untrusted'], { cwd: dir, home });
-    expect(strict.status).toBe(1);
-    expect(JSON.parse(strict.stdout).tasks[0].status).toBe('denied');
-  });
+  it.skipIf(!FULL)(
+    'a command task with an unknown command runs under on-request (default) and is denied under untrusted',
+    () => {
+      writeFileSync(
+        join(dir, 'p.json'),
+        JSON.stringify({ tasks: [{ id: 'v', agent: 'command', input: { argv: ['npm', '--version'] } }] }),
+      );
+      const ok = codex(['supervise', 'p.json', '--json'], { cwd: dir, home });
+      expect(ok.status).toBe(0);
+      expect(JSON.parse(ok.stdout).tasks[0].status).toBe('succeeded');
+      expect(autoApprovals()).toMatchObject([
+        { task_id: 'v', details: { mode: 'on-request', rung: 'full' } },
+      ]);
+      const strict = codex(['supervise', 'p.json', '--json', '-a', 'untrusted'], { cwd: dir, home });
+      expect(strict.status).toBe(1);
+      expect(JSON.parse(strict.stdout).tasks[0].status).toBe('denied');
+    },
+  );
 });

@@ -49,3 +49,27 @@ export async function pluginToolsMissing(): Promise<string> {
   const { missingTools } = (await import(BUILD_PLUGINS)) as { missingTools: () => string[] };
   return missingTools().join(', ');
 }
+
+let full: boolean | undefined;
+
+/**
+ * Whether this machine's sandbox offers the full rung (bwrap + Landlock + seccomp + cgroups).
+ * Tests of what the full rung does skip without it outside CI=true; CI=true requires it. What a
+ * machine without it gets is tested everywhere by test/degraded.test.ts, which hides bwrap.
+ */
+export function fullRung(): boolean {
+  if (full !== undefined) return full;
+  const r = codex(['sandbox', 'status', '--json']);
+  const status = JSON.parse(r.stdout) as {
+    best: string;
+    mechanisms: { id: string; available: boolean; reason?: string }[];
+  };
+  full = status.best === 'full';
+  if (!full && process.env.CI === 'true') {
+    const missing = status.mechanisms.filter((m) => !m.available).map((m) => `${m.id}: ${m.reason}`);
+    throw new Error(
+      `CI=true requires the full sandbox rung; best here is ${status.best} (${missing.join('; ')})`,
+    );
+  }
+  return full;
+}

@@ -16,7 +16,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN } from './helpers.js';
+import { BIN, fullRung } from './helpers.js';
+
+/** Tests of what the full rung does (see fullRung; degraded.test.ts covers the rest). */
+const FULL = fullRung();
 
 interface Entry {
   operation: string;
@@ -99,37 +102,40 @@ function processesWith(marker: string): number[] {
 }
 
 describe('codex mcp serve (stdio, real SDK client)', () => {
-  it('lists run_command and check_command; an allowed command runs in the sandbox; audited with the client name', async () => {
-    const { client, call } = await connect({ name: 'allowed-client' });
-    try {
-      const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-      expect(tools).toEqual(['check_command', 'run_command']);
-      writeFileSync(join(dir, 'a.txt'), 'hello\n');
-      const r = await call('run_command', { argv: ['cat', 'a.txt'] });
-      expect(r.isError).toBe(false);
-      expect(r.structuredContent).toMatchObject({
-        outcome: 'ran',
-        exitCode: 0,
-        decision: 'allow',
-        stdout: 'hello\n',
-      });
-      expect(r.structuredContent?.rung).toBe('full');
-      const check = await call('check_command', { argv: ['rm', '-rf', '/'] });
-      expect(check.structuredContent?.decision).toBe('forbidden');
-    } finally {
-      await client.close();
-    }
-    const log = audit();
-    expect(log.map((e) => [e.operation, e.decision])).toEqual([
-      ['command_exec', 'allowed'],
-      ['process_spawn', 'allowed'],
-      ['command_exec', 'denied'],
-    ]);
-    for (const e of log) {
-      expect(e.agent_type).toBe('codex-mcp-serve');
-      expect(e.details?.client).toBe('allowed-client');
-    }
-  });
+  it.skipIf(!FULL)(
+    'lists run_command and check_command; an allowed command runs in the sandbox; audited with the client name',
+    async () => {
+      const { client, call } = await connect({ name: 'allowed-client' });
+      try {
+        const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+        expect(tools).toEqual(['check_command', 'run_command']);
+        writeFileSync(join(dir, 'a.txt'), 'hello\n');
+        const r = await call('run_command', { argv: ['cat', 'a.txt'] });
+        expect(r.isError).toBe(false);
+        expect(r.structuredContent).toMatchObject({
+          outcome: 'ran',
+          exitCode: 0,
+          decision: 'allow',
+          stdout: 'hello\n',
+        });
+        expect(r.structuredContent?.rung).toBe('full');
+        const check = await call('check_command', { argv: ['rm', '-rf', '/'] });
+        expect(check.structuredContent?.decision).toBe('forbidden');
+      } finally {
+        await client.close();
+      }
+      const log = audit();
+      expect(log.map((e) => [e.operation, e.decision])).toEqual([
+        ['command_exec', 'allowed'],
+        ['process_spawn', 'allowed'],
+        ['command_exec', 'denied'],
+      ]);
+      for (const e of log) {
+        expect(e.agent_type).toBe('codex-mcp-serve');
+        expect(e.details?.client).toBe('allowed-client');
+      }
+    },
+  );
 
   it('a prompt decision is asked through elicitation: accept runs it, decline refuses it', async () => {
     const accept = await connect({ elicit: () => ({ action: 'accept', content: { answer: 'yes' } }) });
@@ -199,48 +205,54 @@ describe('codex mcp serve (stdio, real SDK client)', () => {
     }
   });
 
-  it('approval modes: an unknown command runs unasked under on-request (default), is elicited under -a untrusted, refused unasked under -a never', async () => {
-    writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho contained\n', { mode: 0o755 });
-    const plain = await connect();
-    try {
-      const r = await plain.call('run_command', { argv: ['./hello.sh'] });
-      expect(r.structuredContent).toMatchObject({
-        outcome: 'ran',
-        decision: 'prompt',
-        stdout: 'contained\n',
+  it.skipIf(!FULL)(
+    'approval modes: an unknown command runs unasked under on-request (default), is elicited under -a untrusted, refused unasked under -a never',
+    async () => {
+      writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho contained\n', { mode: 0o755 });
+      const plain = await connect();
+      try {
+        const r = await plain.call('run_command', { argv: ['./hello.sh'] });
+        expect(r.structuredContent).toMatchObject({
+          outcome: 'ran',
+          decision: 'prompt',
+          stdout: 'contained\n',
+        });
+        expect((r.structuredContent as { approval?: string }).approval).toMatch(
+          /^auto-approved by approval mode on-request: the sandbox contains it, rung full/,
+        );
+        const check = await plain.call('check_command', { argv: ['./hello.sh'] });
+        expect(check.structuredContent).toMatchObject({ decision: 'prompt', causes: ['unknown-command'] });
+      } finally {
+        await plain.client.close();
+      }
+      const strict = await connect({
+        serveArgs: ['-a', 'untrusted'],
+        elicit: () => ({ action: 'accept', content: { answer: 'no' } }),
       });
-      expect((r.structuredContent as { approval?: string }).approval).toMatch(
-        /^auto-approved by approval mode on-request: the sandbox contains it, rung full/,
-      );
-      const check = await plain.call('check_command', { argv: ['./hello.sh'] });
-      expect(check.structuredContent).toMatchObject({ decision: 'prompt', causes: ['unknown-command'] });
-    } finally {
-      await plain.client.close();
-    }
-    const strict = await connect({
-      serveArgs: ['-a', 'untrusted'],
-      elicit: () => ({ action: 'accept', content: { answer: 'no' } }),
-    });
-    try {
-      const r = await strict.call('run_command', { argv: ['./hello.sh'] });
-      expect(r.structuredContent).toMatchObject({ outcome: 'refused', refusal: { code: 'NOT_APPROVED' } });
-      expect(strict.asked).toHaveLength(1);
-    } finally {
-      await strict.client.close();
-    }
-    const never = await connect({
-      serveArgs: ['--ask-for-approval', 'never'],
-      elicit: () => ({ action: 'accept', content: { answer: 'yes' } }),
-    });
-    try {
-      const r = await never.call('run_command', { argv: ['python3', '-c', 'print(1)'] });
-      expect(r.structuredContent).toMatchObject({ outcome: 'refused', refusal: { code: 'APPROVAL_NEVER' } });
-      expect(never.asked).toEqual([]);
-    } finally {
-      await never.client.close();
-    }
-    expect(audit().filter((e) => e.details?.auto === true)).toHaveLength(1);
-  });
+      try {
+        const r = await strict.call('run_command', { argv: ['./hello.sh'] });
+        expect(r.structuredContent).toMatchObject({ outcome: 'refused', refusal: { code: 'NOT_APPROVED' } });
+        expect(strict.asked).toHaveLength(1);
+      } finally {
+        await strict.client.close();
+      }
+      const never = await connect({
+        serveArgs: ['--ask-for-approval', 'never'],
+        elicit: () => ({ action: 'accept', content: { answer: 'yes' } }),
+      });
+      try {
+        const r = await never.call('run_command', { argv: ['python3', '-c', 'print(1)'] });
+        expect(r.structuredContent).toMatchObject({
+          outcome: 'refused',
+          refusal: { code: 'APPROVAL_NEVER' },
+        });
+        expect(never.asked).toEqual([]);
+      } finally {
+        await never.client.close();
+      }
+      expect(audit().filter((e) => e.details?.auto === true)).toHaveLength(1);
+    },
+  );
 
   it('forbidden is refused before anything runs; a write the policy cannot see is denied by the sandbox', async () => {
     const { client, call } = await connect({
