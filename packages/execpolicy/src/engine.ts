@@ -76,7 +76,22 @@ const SCRIPT_LIKE = /[\s;&|<>()$`'"\\*?[\]{}~#!=]/;
  * the path as written and as resolved.
  */
 const CREDENTIALS =
-  /(^|[/\\])(\.ssh|\.aws|\.gnupg|\.netrc|_netrc|\.docker|\.kube|\.azure|\.git-credentials|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.vault-token|\.password-store|\.pgpass|\.my\.cnf|\.boto|\.s3cfg|\.terraform\.d|\.terraformrc|\.gem[/\\]credentials|\.cargo[/\\]credentials(\.toml)?|\.config[/\\](gh|hub|gcloud|op|doctl|heroku|rclone|git[/\\]credentials)|\.local[/\\]share[/\\]keyrings|\.mozilla|\.thunderbird|\.bash_history|\.zsh_history|\.histfile|\.python_history|\.psql_history|\.mysql_history|\.codex|Library[/\\]Keychains)([/\\]|$)|^[/\\]etc[/\\](shadow|gshadow|sudoers|ssh[/\\]ssh_host_)|^[/\\]root([/\\]|$)|^[/\\]proc[/\\][^/]+[/\\](environ|mem|cmdline)/i;
+  /(^|[/\\])(\.ssh|\.aws|\.gnupg|\.netrc|_netrc|\.docker|\.kube|\.azure|\.git-credentials|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.vault-token|\.password-store|\.pgpass|\.my\.cnf|\.boto|\.s3cfg|\.terraform\.d|\.terraformrc|\.gem[/\\]credentials|\.cargo[/\\]credentials(\.toml)?|\.config[/\\](gh|hub|gcloud|op|doctl|heroku|rclone|git[/\\]credentials)|\.local[/\\]share[/\\]keyrings|\.mozilla|\.thunderbird|\.bash_history|\.zsh_history|\.histfile|\.python_history|\.psql_history|\.mysql_history|\.codex|Library[/\\]Keychains)([/\\]|$)|^[/\\]etc[/\\](shadow|gshadow|sudoers|ssh[/\\]ssh_host_)|^[/\\]proc[/\\][^/]+[/\\](environ|mem|cmdline)/i;
+/** root's home: another user's files, unless it is the home of the user running the command. */
+const ROOT_HOME = /^[/\\]root([/\\]|$)/;
+
+/**
+ * A credential location for a user whose home is `home`. `/root` counts whole only when it is
+ * not that home: root running in a clone under /root (a fresh machine or container) would
+ * otherwise have every relative operand treated as a secret.
+ */
+function isCredentialPath(path: string, home: string | undefined): boolean {
+  if (CREDENTIALS.test(path)) return true;
+  if (!ROOT_HOME.test(path)) return false;
+  const ownHome = home !== undefined && !/(^|[/\\])\.\.([/\\]|$)/.test(path) && isWithin(path, home);
+  return !ownHome;
+}
+
 /** Characters without which an operand can name neither a credential file nor a place above home. */
 const INTERESTING_PATH = /^[.~]|[/\\*?[]|_netrc/;
 const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^*?[]*$/;
@@ -817,7 +832,7 @@ export class PolicyEngine {
     let where = this.cwdKinds.get(ctx);
     if (where === undefined) {
       where = {
-        secret: ctx.cwds === undefined ? false : ctx.cwds.some((c) => CREDENTIALS.test(c)),
+        secret: ctx.cwds === undefined ? false : ctx.cwds.some((c) => isCredentialPath(c, ctx.home)),
         // Relative operands reach above the home directory only from a working directory that does.
         broad: ctx.cwds === undefined || ctx.cwds.some((c) => this.homeOrAbove(c, ctx)),
       };
@@ -833,12 +848,12 @@ export class PolicyEngine {
       if (v === '' || (v.startsWith('-') && eq === -1)) return;
       if (!cwdSecret && !cwdBroad && !INTERESTING_PATH.test(v)) return;
       const word = eq === -1 ? w : { ...w, value: v, tilde: v.startsWith('~') };
-      let secret = CREDENTIALS.test(v) || (cwdSecret && !/^[/~]/.test(v));
+      let secret = isCredentialPath(v, ctx.home) || (cwdSecret && !/^[/~]/.test(v));
       if (!secret && URL_LIKE.test(v)) return; // file:///…/.ssh/… is caught just above
       let paths: string[] | undefined;
       if (!secret && (v.includes('..') || /[*?[]/.test(v) || v.startsWith('~') || v.startsWith('/'))) {
         paths = resolvePaths(word, ctx);
-        if (paths?.some((p) => CREDENTIALS.test(p))) secret = true;
+        if (paths?.some((p) => isCredentialPath(p, ctx.home))) secret = true;
       }
       if (secret) {
         findings.push({ decision: 'prompt', reason: `${cmd} reads ${v}, a credential location` });

@@ -243,6 +243,28 @@ beforeAll(async () => {
   engine = await defaultEngine();
 });
 
+describe('root working in a clone under its own home (/root), as on a fresh machine or container', () => {
+  const asRoot = (profile: string, cwd = '/root/codex') =>
+    ctx(profile, { cwd, workspaceRoots: ['/root/codex'], home: '/root' });
+  it.each([
+    ['git status && ls | wc -l', 'offline', A],
+    ['cat README.md', 'offline', A],
+    ['cat /root/codex/README.md', 'offline', A],
+    ['cat ~/.ssh/id_rsa', 'trusted', Q],
+    ['cat /root/.ssh/id_rsa', 'trusted', Q],
+    ['cat /root/codex/../.aws/credentials', 'trusted', Q],
+    ['cat /root/codex/../../etc/shadow', 'trusted', Q],
+  ] as const)('%s under %s → %s', (script, profile, expected) => {
+    const r = engine.evaluate({ script }, asRoot(profile));
+    expect(r.decision, r.reasons.join('\n')).toBe(expected);
+  });
+  it("another user's /root stays a credential location", () => {
+    const r = engine.evaluate({ script: 'cat /root/notes.txt' }, ctx('trusted'));
+    expect(r.decision).toBe(Q);
+    expect(r.reasons.join('\n')).toContain('credential');
+  });
+});
+
 for (const [title, table] of [
   ['command substitution and arithmetic in every expansion context', EXPANSION_CONTEXTS],
   ['builtins that assign variables or change command lookup', VARIABLE_BUILTINS],
