@@ -583,14 +583,19 @@ static void check_host_ns(const char *list) {
 }
 
 /* Can this process create IPC/UTS/mount namespaces itself (root with CAP_SYS_ADMIN)? */
-static int can_unshare(void) {
+/* Whether the helper can set up its own namespaces the way a run does: 0 yes; 1 unshare failed
+   (no CAP_SYS_ADMIN); 2 "/" cannot be made private because it is not a mount point (a chroot). */
+static int ns_check(void) {
   pid_t pid = fork();
-  if (pid < 0) return 0;
-  if (pid == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) == 0 ? 0 : 1);
+  if (pid < 0) return 1;
+  if (pid == 0) {
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) != 0) _exit(1);
+    _exit(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 2);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /* ---------------------------------------------------------------- probe */
@@ -601,11 +606,15 @@ static int probe(void) {
   uint32_t action = SECCOMP_RET_ERRNO;
   long errno_avail = syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
   int seccomp_errno = errno_avail == 0 ? 0 : errno;
+  int ns = ns_check();
   printf("{\"arch\":\"%s\",\"landlockAbi\":%d,\"landlockError\":\"%s\",\"seccompMode\":%ld,"
-         "\"seccompFilter\":%s,\"seccompError\":\"%s\",\"canUnshare\":%s}\n",
+         "\"seccompFilter\":%s,\"seccompError\":\"%s\",\"canUnshare\":%s,\"nsError\":\"%s\"}\n",
          CODEX_ARCH_NAME, abi, abi < 0 ? strerror(-abi) : "", seccomp_mode,
          errno_avail == 0 ? "true" : "false", errno_avail == 0 ? "" : strerror(seccomp_errno),
-         can_unshare() ? "true" : "false");
+         ns == 0 ? "true" : "false",
+         ns == 2 ? "the root directory is not a mount point (a chroot?), so the helper cannot make its mounts "
+                   "private; run codex in a container or a mount namespace whose root is a mount"
+                 : "");
   return 0;
 }
 

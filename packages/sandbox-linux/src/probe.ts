@@ -245,6 +245,8 @@ interface HelperProbe {
   seccompFilter: boolean;
   seccompError: string;
   canUnshare?: boolean;
+  /** Why the helper's namespaces cannot be set up although unshare works (e.g. in a chroot). */
+  nsError?: string;
 }
 
 function probeHelper(helperPath: string | null, why = ''): HelperProbe | { error: string } {
@@ -412,7 +414,9 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
             ? `disabled by ${HELPER_NS_ENV}=0`
             : hp.canUnshare
               ? 'the helper can unshare IPC, UTS and mount namespaces (CAP_SYS_ADMIN)'
-              : 'needs CAP_SYS_ADMIN (root); without it Landlock alone bounds writes and metadata changes outside the roots are not blocked',
+              : hp.nsError
+                ? hp.nsError
+                : 'needs CAP_SYS_ADMIN (root); without it Landlock alone bounds writes and metadata changes outside the roots are not blocked',
       provides: ['filesystem-write', 'protected-paths', 'private-tmp', 'secrets', 'host-sockets', 'metadata'],
     });
     const cg = probeCgroup();

@@ -6,10 +6,12 @@ import {
   chmodSync,
   closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -225,6 +227,36 @@ describe('host diagnosis: why user namespaces fail, and the exact fix', () => {
     expect(
       diagnoseUserns(facts({}, 'bwrap: Creating new namespace failed: Operation not permitted', true)).cause,
     ).toBe('container-no-sys-admin');
+  });
+  it('in a chroot ("/" not a mount point) the helper reports why its namespaces cannot be set up', (t) => {
+    if (!isRoot) return t.skip('needs root to chroot');
+    // Found on a fresh machine simulated with unshare + chroot: the probe said "helper-ns
+    // available" and every run then failed with "make / private: Invalid argument".
+    const dir = mkdtempSync(join(root, 'chroot-'));
+    const helper = join(pkg, 'dist', 'codex-sandbox-helper');
+    const binds = ['usr', 'lib', 'lib64', 'bin'].filter((d) => existsSync(`/${d}`));
+    const script = [
+      ...binds.map((d) =>
+        lstatSync(`/${d}`).isSymbolicLink()
+          ? `ln -s ${readlinkSync(`/${d}`)} ${dir}/${d}`
+          : `mkdir ${dir}/${d} && mount --bind /${d} ${dir}/${d}`,
+      ),
+      `cp ${helper} ${dir}/helper`,
+      `exec chroot ${dir} /helper --probe`,
+    ].join(' && ');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (r.status !== 0 && /unshare failed|Operation not permitted/.test(r.stderr))
+      return t.skip(`cannot create a mount namespace here: ${r.stderr}`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      canUnshare: false,
+      nsError: expect.stringMatching(/^the root directory is not a mount point \(a chroot\?\)/),
+    });
+    // Outside the chroot the same helper can.
+    expect(JSON.parse(spawnSync(helper, ['--probe'], { encoding: 'utf8' }).stdout).canUnshare).toBe(true);
   });
   it('a real user namespace with user.max_user_namespaces=0: the probe names the cause and degrades', async (t) => {
     if (!isRoot) return t.skip('needs root to write the limit in a child user namespace');
