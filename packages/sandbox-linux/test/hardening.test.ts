@@ -230,6 +230,8 @@ describe('host diagnosis: why user namespaces fail, and the exact fix', () => {
   });
   it('in a chroot ("/" not a mount point) the helper reports why its namespaces cannot be set up', (t) => {
     if (!isRoot) return t.skip('needs root to chroot');
+    const chroot = ['/usr/sbin/chroot', '/sbin/chroot', '/usr/bin/chroot'].find((p) => existsSync(p));
+    if (!chroot) return t.skip('no chroot (coreutils) here');
     // Found on a fresh machine simulated with unshare + chroot: the probe said "helper-ns
     // available" and every run then failed with "make / private: Invalid argument".
     const dir = mkdtempSync(join(root, 'chroot-'));
@@ -242,7 +244,7 @@ describe('host diagnosis: why user namespaces fail, and the exact fix', () => {
           : `mkdir ${dir}/${d} && mount --bind /${d} ${dir}/${d}`,
       ),
       `cp ${helper} ${dir}/helper`,
-      `exec chroot ${dir} /helper --probe`,
+      `exec ${chroot} ${dir} /helper --probe`,
     ].join(' && ');
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
       encoding: 'utf8',

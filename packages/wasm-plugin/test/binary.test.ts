@@ -1,17 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
 import { capMemories, capTables, MemoryCapError, wasmKind } from '../src/binary.js';
 import { ROOT } from './helpers.js';
 
+/** WAT → wasm with binaryen's text parser (a dev dependency), so no wabt is needed here. */
 function wat(source: string): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'codex-wat-'));
-  writeFileSync(join(dir, 'm.wat'), source);
-  execFileSync('wat2wasm', [join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')]);
-  return readFileSync(join(dir, 'm.wasm'));
+  const mod = binaryen.parseText(source);
+  try {
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
 }
 
 function limitsOf(bytes: Uint8Array): { initial: number; maximum?: number } {
