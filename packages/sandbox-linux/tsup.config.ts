@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/contract.ts', 'src/egress-bridge-main.ts'],
+  entry: ['src/index.ts', 'src/egress-bridge-main.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

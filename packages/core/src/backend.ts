@@ -1,4 +1,4 @@
-import type { SandboxBackend } from '@codex/sandbox-linux';
+import type { SandboxBackend } from '@codex/sandbox-contract';
 
 /**
  * The sandbox backend for this OS: Linux (bubblewrap + Landlock + seccomp), macOS (Seatbelt) or

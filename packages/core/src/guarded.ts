@@ -1,12 +1,12 @@
 import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
 import type {
   Assessment,
-  EgressSandboxRequest,
   ObservedDenial,
   OutputStream,
   SandboxBackend,
   SandboxResult,
-} from '@codex/sandbox-linux';
+} from '@codex/sandbox-contract';
+import type { EgressSandboxRequest } from '@codex/sandbox-linux';
 import {
   type ApprovalMode,
   type AuditEventInput,

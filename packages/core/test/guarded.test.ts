@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
 import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
-import type { Assessment } from '@codex/sandbox-linux';
+import type { Assessment } from '@codex/sandbox-contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   APPROVAL_MODES,

@@ -37,4 +37,5 @@ export {
   parseGitConfig,
   readGitConfig,
 } from './git.js';
+export { DEFAULT_TIMEOUT_MS, FORCE_RUNG_ENV, forcedRung } from './rungs.js';
 export { createTerminalFilter, stripTerminalControls } from './terminal.js';

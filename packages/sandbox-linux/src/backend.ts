@@ -1,6 +1,12 @@
+import type {
+  Assessment,
+  BackendStatus,
+  SandboxBackend,
+  SandboxRequest,
+  SandboxResult,
+} from '@codex/sandbox-contract';
+import { SandboxSetupError } from '@codex/sandbox-contract';
 import type { SandboxPolicy } from '@codex/security-profile';
-import type { Assessment, BackendStatus, SandboxBackend, SandboxRequest, SandboxResult } from './contract.js';
-import { SandboxSetupError } from './errors.js';
 import { probeLinux } from './probe.js';
 import { invalidateProbeCache } from './probe-cache.js';
 import { assessLinux, runLinux } from './run.js';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EgressProxy, type EgressSession, egressSessionFor, proxyEnvironment } from '@codex/egress';
+import type { Assessment, SandboxRequest } from '@codex/sandbox-contract';
+import { UnsupportedPolicyError } from '@codex/sandbox-contract';
 import type { SandboxPolicy } from '@codex/security-profile';
-import type { Assessment, SandboxRequest } from './contract.js';
-import { UnsupportedPolicyError } from './errors.js';
 
 /** Ports the bridge listens on inside the sandbox's own network namespace. */
 export const EGRESS_HTTP_PORT = 3128;

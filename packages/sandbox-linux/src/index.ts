@@ -1,24 +1,6 @@
-export { createTerminalFilter, stripTerminalControls } from '@codex/sandbox-contract';
+// The Linux backend. The OS-neutral contract (request and result types, errors, env hygiene,
+// rung selection, admission) is @codex/sandbox-contract's: import it from there.
 export { createLinuxSandbox, linuxSandbox } from './backend.js';
-export {
-  type Assessment,
-  assessRung,
-  type BackendStatus,
-  describeAssessment,
-  type EnvHygieneOptions,
-  GUARANTEES,
-  type Guarantee,
-  HARD_GUARANTEES,
-  type MechanismStatus,
-  type ObservedDenial,
-  type OutputStream,
-  type RungStatus,
-  requiredGuarantees,
-  type SandboxBackend,
-  type SandboxRequest,
-  type SandboxResult,
-} from './contract.js';
-export { findObservedDenials } from './denials.js';
 export { diagnoseUserns, type HostDiagnosis, type HostFacts } from './diagnose.js';
 export {
   bridgeScriptPath,
@@ -29,15 +11,6 @@ export {
   requireNetns,
   startEgressBridge,
 } from './egress-bridge.js';
-export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
-export {
-  InvalidCommandError,
-  InvalidRungError,
-  SandboxDegradedError,
-  SandboxSetupError,
-  SandboxUnavailableError,
-  UnsupportedPolicyError,
-} from './errors.js';
 export { AGENT_NAMES, type GitLayout, gitLayout } from './git-protect.js';
 export {
   expandWithExclusions,
@@ -48,7 +21,6 @@ export {
   WRITABLE_DEVICES,
 } from './plan.js';
 export {
-  FORCE_RUNG_ENV,
   findHelper,
   HELPER_NS_ENV,
   helperCflags,
@@ -66,10 +38,8 @@ export {
   probeCachePath,
 } from './probe-cache.js';
 export {
-  admit,
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_PROCESSES,
-  DEFAULT_TIMEOUT_MS,
   HELPER_SETUP_EXIT,
   type MaskedPath,
   READY_PREFIX,

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { InvalidRungError } from './errors.js';
-import { FORCE_RUNG_ENV, findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
+import { forcedRung } from '@codex/sandbox-contract';
+import { findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
 import { BWRAP_PATHS, findTrustedBwrap } from './trust.js';
 
 /** Set to `0` to turn the cache off (always probe). */
@@ -92,12 +92,7 @@ interface Entry {
 
 /** The forced rung comes from the environment, not the cache: apply it to a cached probe. */
 function withForcedRung(probe: LinuxProbe, env: NodeJS.ProcessEnv): LinuxProbe {
-  const forced = env[FORCE_RUNG_ENV]?.trim() || null;
-  if (forced !== null && !LINUX_RUNGS.some((r) => r.id === forced)) {
-    throw new InvalidRungError(
-      `${FORCE_RUNG_ENV}="${forced}" is not a rung; use one of ${LINUX_RUNGS.map((r) => r.id).join(', ')}`,
-    );
-  }
+  const forced = forcedRung(env, LINUX_RUNGS, 'Linux');
   return { ...probe, status: { ...probe.status, forced, selected: forced ?? probe.status.best } };
 }
 

@@ -13,14 +13,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from './contract.js';
+import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
+import { forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
-import { InvalidRungError } from './errors.js';
 import { cachedProbe } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
 /** Environment switch that forces a rung (tests run the escape suite against every rung). */
-export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
 
 /** Environment switch that turns the helper's own namespaces off (`0`), e.g. to test the unprivileged path. */
 export const HELPER_NS_ENV = 'CODEX_SANDBOX_HELPER_NS';
@@ -439,24 +438,15 @@ function doProbe(env: NodeJS.ProcessEnv): LinuxProbe {
       ...(r.diagnostic ? { diagnostic: true } : {}),
     };
   });
-  const best =
-    rungs.find((r) => r.available && !LINUX_RUNGS.find((d) => d.id === r.id)?.diagnostic)?.id ?? 'none';
-  const forcedRaw = env[FORCE_RUNG_ENV]?.trim();
-  const forced = forcedRaw ? forcedRaw : null;
-  if (forced !== null && !LINUX_RUNGS.some((r) => r.id === forced)) {
-    throw new InvalidRungError(
-      `${FORCE_RUNG_ENV}="${forced}" is not a rung; use one of ${LINUX_RUNGS.map((r) => r.id).join(', ')}`,
-    );
-  }
+  const forced = forcedRung(env, LINUX_RUNGS, 'Linux');
   return {
     status: {
       backend: 'linux',
       platform: `${process.platform}-${process.arch}`,
       mechanisms,
       rungs,
-      best,
+      ...selectRung(rungs, forced, 'none'),
       forced,
-      selected: forced ?? best,
       ...(diagnosis.length > 0 ? { diagnosis } : {}),
     },
     helperPath,

@@ -14,26 +14,27 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { admit } from '@codex/sandbox-contract';
-import { runCaptured } from '@codex/sandbox-contract/process';
-import { DEFAULT_DENY_READ, expandHome, isWithin, type SandboxPolicy } from '@codex/security-profile';
 import {
   type Assessment,
+  admit,
   assessRung,
   type BackendStatus,
+  DEFAULT_TIMEOUT_MS,
+  findObservedDenials,
   type OutputStream,
   type SandboxRequest,
   type SandboxResult,
-} from './contract.js';
-import { findObservedDenials } from './denials.js';
+  SandboxSetupError,
+  sanitizeEnv,
+} from '@codex/sandbox-contract';
+import { runCaptured } from '@codex/sandbox-contract/process';
+import { DEFAULT_DENY_READ, expandHome, isWithin, type SandboxPolicy } from '@codex/security-profile';
 import {
   assessProxied,
   type EgressSandboxRequest,
   requireNetns,
   startEgressBridge,
 } from './egress-bridge.js';
-import { sanitizeEnv } from './env.js';
-import { SandboxSetupError } from './errors.js';
 import { gitLayout } from './git-protect.js';
 import { planLaunch } from './plan.js';
 import type { LinuxProbe } from './probe.js';
@@ -98,9 +99,7 @@ function resolvConfUnderRun(): string | null {
 export const READY_PREFIX = 'codex-sandbox-helper: ready ';
 
 /** The shared fail-closed admission check (network mode, command, rung, isolation, guarantees). */
-export { admit } from '@codex/sandbox-contract';
 
-export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PROCESSES = 256;
 /** Exit status of the helper when it could not apply a layer (the command never ran). */

@@ -1,16 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  assessRung,
+  type BackendStatus,
+  describeAssessment,
+  requiredGuarantees,
+} from '@codex/sandbox-contract';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { describe, expect, it } from 'vitest';
-import { assessRung, type BackendStatus, describeAssessment, requiredGuarantees } from '../src/contract.js';
 
 describe('the OS-neutral contract module', () => {
-  it('is the shared @codex/sandbox-contract (one definition for every OS backend)', async () => {
-    const src = readFileSync(new URL('../src/contract.ts', import.meta.url), 'utf8');
-    expect(src).toMatch(/from '@codex\/sandbox-contract';/);
+  it('is @codex/sandbox-contract alone: no copy or re-export of it here', async () => {
+    for (const shim of ['contract', 'errors', 'env', 'denials'])
+      expect(existsSync(new URL(`../src/${shim}.ts`, import.meta.url))).toBe(false);
+    const linux = await import('../src/index.js');
     const shared = await import('@codex/sandbox-contract');
-    expect(assessRung).toBe(shared.assessRung);
-    const errors = await import('../src/errors.js');
-    expect(errors.SandboxSetupError).toBe(shared.SandboxSetupError);
+    expect(Object.keys(linux).filter((name) => name in shared)).toEqual([]);
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(Object.keys(manifest.exports)).toEqual(['.', './package.json']);
   });
 
   // A made-up two-mechanism backend: the contract works for any OS.

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
 import { createEgressSession, egressSessionFor } from '@codex/egress';
+import { UnsupportedPolicyError } from '@codex/sandbox-contract';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
 import { EGRESS_HTTP_PORT } from '../src/egress-bridge.js';
-import { UnsupportedPolicyError } from '../src/errors.js';
 import type { EgressSandboxRequest } from '../src/index.js';
 
 // Host-side test servers on loopback. From inside the sandbox the only way to them is the proxy,

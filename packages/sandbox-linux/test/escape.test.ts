@@ -1,5 +1,5 @@
+import { defineEscapeSuite } from '@codex/sandbox-contract/testing';
 import { createLinuxSandbox } from '../src/backend.js';
-import { defineEscapeSuite } from './escape/suite.js';
 
 // Every rung of the degradation chain that can run here, plus the two single-layer rungs that
 // show bubblewrap and Landlock each enforce on their own.

@@ -17,14 +17,14 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InvalidRungError, SandboxSetupError } from '@codex/sandbox-contract';
+import { rungAvailable } from '@codex/sandbox-contract/testing';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
 import { diagnoseUserns } from '../src/diagnose.js';
-import { InvalidRungError, SandboxSetupError } from '../src/errors.js';
 import { secretsToMask } from '../src/run.js';
 import { untrustedReason } from '../src/trust.js';
-import { rungAvailable } from './rungs.js';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = mkdtempSync('/var/tmp/codex-hardening-');

@@ -3,10 +3,10 @@
 // Landlock), and succeeds without a sandbox. As root, DAC would never stop it.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { rungAvailable } from '@codex/sandbox-contract/testing';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
-import { rungAvailable } from './rungs.js';
 
 const sandbox = createLinuxSandbox();
 const root = mkdtempSync('/var/tmp/codex-layers-');

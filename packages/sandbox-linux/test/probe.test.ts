@@ -1,14 +1,14 @@
-import { toSandboxPolicy } from '@codex/security-profile';
-import { describe, expect, it } from 'vitest';
-import { createLinuxSandbox } from '../src/backend.js';
 import {
+  admit,
   InvalidRungError,
   SandboxDegradedError,
   SandboxUnavailableError,
   UnsupportedPolicyError,
-} from '../src/errors.js';
-import { admit } from '../src/run.js';
-import { rungAvailable } from './rungs.js';
+} from '@codex/sandbox-contract';
+import { rungAvailable } from '@codex/sandbox-contract/testing';
+import { toSandboxPolicy } from '@codex/security-profile';
+import { describe, expect, it } from 'vitest';
+import { createLinuxSandbox } from '../src/backend.js';
 
 const sandbox = createLinuxSandbox();
 

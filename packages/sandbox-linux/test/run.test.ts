@@ -1,8 +1,8 @@
+import { SandboxSetupError } from '@codex/sandbox-contract';
+import { rungAvailable } from '@codex/sandbox-contract/testing';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { describe, expect, it } from 'vitest';
 import { createLinuxSandbox } from '../src/backend.js';
-import { SandboxSetupError } from '../src/errors.js';
-import { rungAvailable } from './rungs.js';
 
 const sandbox = createLinuxSandbox();
 const offline = toSandboxPolicy('offline');

@@ -6,6 +6,7 @@ import {
   admit,
   assessRung,
   type BackendStatus,
+  DEFAULT_TIMEOUT_MS,
   findObservedDenials,
   type SandboxBackend,
   type SandboxRequest,
@@ -21,7 +22,6 @@ import { type MacosProbe, type MacosProbeOptions, probeMacos } from './probe.js'
 import { generateSeatbeltProfile } from './profile.js';
 import { canonicalizePolicy, canonicalPath, resolveProtectedPaths } from './resolve.js';
 
-export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export interface MacosLaunchPlan {

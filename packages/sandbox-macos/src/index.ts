@@ -1,7 +1,6 @@
 export {
   createMacosSandbox,
   DEFAULT_MAX_OUTPUT_BYTES,
-  DEFAULT_TIMEOUT_MS,
   type MacosLaunchPlan,
   macosSandbox,
   planMacosLaunch,
@@ -9,7 +8,6 @@ export {
 export { checkSeatbeltProfile, type SeatbeltExpectations } from './check.js';
 export { SbplParseError, SbplPathError, SeatbeltProfileRejectedError } from './errors.js';
 export {
-  FORCE_RUNG_ENV,
   MACOS_RUNGS,
   type MacosProbe,
   type MacosProbeOptions,

@@ -2,14 +2,12 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import {
   type BackendStatus,
-  InvalidRungError,
+  forcedRung,
   type MechanismStatus,
   type RungStatus,
   selectRung,
 } from '@codex/sandbox-contract';
 
-/** Environment switch that forces a rung (tests, diagnostics); same name on every backend. */
-export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
 /** Absolute, never looked up in PATH (a PATH entry must not be able to replace it). */
 export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
 
@@ -57,13 +55,7 @@ export function probeMacos(options: MacosProbeOptions = {}): Promise<MacosProbe>
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const path = options.sandboxExecPath ?? SANDBOX_EXEC_PATH;
-  const forcedRaw = env[FORCE_RUNG_ENV]?.trim();
-  const forced = forcedRaw ? forcedRaw : null;
-  if (forced !== null && !MACOS_RUNGS.some((r) => r.id === forced)) {
-    throw new InvalidRungError(
-      `${FORCE_RUNG_ENV}="${forced}" is not a macOS rung; use one of ${MACOS_RUNGS.map((r) => r.id).join(', ')}`,
-    );
-  }
+  const forced = forcedRung(env, MACOS_RUNGS, 'macOS');
   const key = `${platform}\0${path}\0${forced}`;
   if (!options.refresh && cached?.key === key) return cached.value;
   const value = (async (): Promise<MacosProbe> => {

@@ -6,6 +6,7 @@ import {
   admit,
   assessRung,
   type BackendStatus,
+  DEFAULT_TIMEOUT_MS,
   findObservedDenials,
   hooksPathFromGitConfig,
   type SandboxBackend,
@@ -20,7 +21,6 @@ import { planWindowsLaunch, type WindowsMode } from './plan.js';
 import { probeWindows, type WindowsProbe, type WindowsProbeOptions } from './probe.js';
 import { buildWindowsCommandLine, resolveWindowsCommand } from './quote.js';
 
-export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PROCESSES = 256;
 /** Exit status of the helper when it could not set up the sandbox (the command never ran). */

@@ -2,7 +2,6 @@ export {
   createWindowsSandbox,
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_PROCESSES,
-  DEFAULT_TIMEOUT_MS,
   HELPER_SETUP_EXIT,
   HELPER_TIMEOUT_EXIT,
   resolveGitdirTargets,
@@ -19,7 +18,6 @@ export {
 } from './plan.js';
 export {
   defaultHelperPath,
-  FORCE_RUNG_ENV,
   HELPER_NAME,
   parseHelperProbe,
   probeWindows,

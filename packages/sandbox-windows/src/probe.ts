@@ -4,13 +4,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type BackendStatus,
-  InvalidRungError,
+  forcedRung,
   type MechanismStatus,
   type RungStatus,
   selectRung,
 } from '@codex/sandbox-contract';
 
-export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
 export const HELPER_NAME = 'codex-sandbox-win.exe';
 
 export const WINDOWS_RUNGS = [
@@ -84,13 +83,7 @@ export function probeWindows(options: WindowsProbeOptions = {}): Promise<Windows
   const platform = options.platform ?? process.platform;
   const helper = options.helperPath ?? defaultHelperPath();
   const launcher = options.launcher ?? [];
-  const forcedRaw = env[FORCE_RUNG_ENV]?.trim();
-  const forced = forcedRaw ? forcedRaw : null;
-  if (forced !== null && !WINDOWS_RUNGS.some((r) => r.id === forced)) {
-    throw new InvalidRungError(
-      `${FORCE_RUNG_ENV}="${forced}" is not a Windows rung; use one of ${WINDOWS_RUNGS.map((r) => r.id).join(', ')}`,
-    );
-  }
+  const forced = forcedRung(env, WINDOWS_RUNGS, 'Windows');
   const key = [platform, helper, ...launcher, forced].join('\0');
   if (!options.refresh && cached?.key === key) return cached.value;
   const value = (async (): Promise<WindowsProbe> => {

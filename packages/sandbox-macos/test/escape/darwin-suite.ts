@@ -1,4 +1,4 @@
-// The sandbox-linux escape table (packages/sandbox-linux/test/escape/cases.ts) run against the
+// The shared escape table (@codex/sandbox-contract/testing) run against the
 // macOS backend, plus cases only Seatbelt can express. The Linux runner cannot be used as-is on
 // macOS (its probe needs Linux headers, its victim reads /proc, it chowns a setuid copy as
 // root), so this runner supplies macOS fixtures and reuses the cases, the workspace builder and
@@ -10,20 +10,18 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, SandboxBackend, SandboxResult } from '@codex/sandbox-contract';
-import { toSandboxPolicy } from '@codex/security-profile';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeOutput,
   ESCAPE_CASES,
   type EscapeCase,
   type EscapeContext,
-} from '../../../sandbox-linux/test/escape/cases.js';
-import {
   makeWorld,
   type Probes,
   startListeners,
   type Victim,
-} from '../../../sandbox-linux/test/escape/fixture.js';
+} from '@codex/sandbox-contract/testing';
+import { toSandboxPolicy } from '@codex/security-profile';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Cases of the shared table that cannot mean anything on macOS, with the reason (shown as a skip). */
 export const NOT_ON_MACOS: Readonly<Record<string, string>> = {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
-import type { Assessment, SandboxResult } from '../../src/contract.js';
+import type { Assessment, SandboxResult } from '../contract.js';
 import { HARDENING_CASES } from './cases-hardening.js';
 import type { Listeners, Probes, Victim, World } from './fixture.js';
 import { isMountedOnHost, processesMatching } from './fixture.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
-import type { Assessment, SandboxResult } from '../../src/contract.js';
+import type { Assessment, SandboxResult } from '../contract.js';
 import type { EscapeCase, EscapeContext } from './cases.js';
 
 const ALL: SecurityProfile[] = ['offline', 'workspace-write', 'net-read-only', 'workspace-net'];

@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { toSandboxPolicy } from '@codex/security-profile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackendStatus, SandboxBackend, SandboxResult } from '../../src/contract.js';
-import { rungAvailable } from '../rungs.js';
+import type { BackendStatus, SandboxBackend, SandboxResult } from '../contract.js';
 import { describeOutput, ESCAPE_CASES, type EscapeCase, type EscapeContext } from './cases.js';
 import {
   compileProbes,
@@ -17,6 +16,7 @@ import {
   startVictim,
   type Victim,
 } from './fixture.js';
+import { rungAvailable } from './rungs.js';
 
 function have(bin: string): boolean {
   try {

@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Probes {
-  /** test/escape/escape-probe.c compiled with cc. */
+  /** escape-probe.c (next to this module) compiled with cc. */
   readonly probe: string;
   /** A copy owned by uid 65534 with the setuid bit. */
   readonly setuidProbe: string;

@@ -1,6 +1,6 @@
 // Tests on a machine without some mechanism (no bwrap, no cgroup, no Landlock) assert the
 // degraded rung instead of failing; CI=true requires the full rung, so CI still proves it.
-import type { BackendStatus } from '../src/contract.js';
+import type { BackendStatus } from '../contract.js';
 
 export const CI = process.env.CI === 'true';
 
