@@ -1,10 +1,11 @@
 import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
-import type {
-  Assessment,
-  ObservedDenial,
-  OutputStream,
-  SandboxBackend,
-  SandboxResult,
+import {
+  type Assessment,
+  DEFAULT_TIMEOUT_MS,
+  type ObservedDenial,
+  type OutputStream,
+  type SandboxBackend,
+  type SandboxResult,
 } from '@codex/sandbox-contract';
 import type { EgressSandboxRequest } from '@codex/sandbox-linux';
 import {
@@ -532,7 +533,7 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
     entries.push({
       operation: 'process_spawn',
       decision: 'denied',
-      reason: `timeout after ${r.req.timeoutMs ?? 600_000} ms under profile ${profile}: process tree killed`,
+      reason: `timeout after ${r.req.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms under profile ${profile}: process tree killed`,
       details: { stage: 'limit' },
     });
   }

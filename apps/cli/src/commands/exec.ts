@@ -9,6 +9,7 @@ import {
   type GuardedResult,
   runGuardedCommand,
 } from '@codex/core';
+import { DEFAULT_TIMEOUT_MS } from '@codex/sandbox-contract';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -103,7 +104,7 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
       paint(
         ctx,
         'red',
-        `codex: exec: timed out after ${flags.timeoutMs ?? 600_000} ms; killed the process tree`,
+        `codex: exec: timed out after ${flags.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms; killed the process tree`,
       ),
     );
   }

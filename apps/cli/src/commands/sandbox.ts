@@ -2,6 +2,7 @@ import { backendForPlatform, exitCodeOf, GUARDED_EXIT } from '@codex/core';
 import {
   type Assessment,
   type BackendStatus,
+  DEFAULT_TIMEOUT_MS,
   describeAssessment,
   type SandboxBackend,
 } from '@codex/sandbox-contract';
@@ -162,7 +163,7 @@ async function runOnly(
         paint(
           ctx,
           'red',
-          `codex: sandbox: timed out after ${timeoutMs ?? 600_000} ms; killed the process tree`,
+          `codex: sandbox: timed out after ${timeoutMs ?? DEFAULT_TIMEOUT_MS} ms; killed the process tree`,
         ),
       );
     return exitCodeOf(r);
