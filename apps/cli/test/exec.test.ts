@@ -240,10 +240,12 @@ describe('codex exec', () => {
     expect(run([]).status).toBe(2);
   });
 
-  it('the CLI exits within 100 ms of its child (no timer or handle left after the command)', async () => {
+  it('the CLI exits promptly after its child (no timer or handle left after the command)', async () => {
     // The child prints the time as its last act; the gap to codex's own exit is cleanup only
     // (audit, cgroup). A dangling timer (it used to be 2 s) shows in every run, so the best of
-    // three is taken to keep a busy machine's scheduling noise out.
+    // three is taken to keep a busy machine's scheduling noise out, and the bound is 500 ms: the
+    // regression this guards is seconds; the speed itself is measured by `pnpm bench`, not here
+    // (a 100 ms bound failed on a loaded 2-core machine at 129 ms).
     const gaps: number[] = [];
     for (let i = 0; i < 3; i++) {
       const child = spawn(process.execPath, [BIN, 'exec', '--', 'date', '+%s%N'], {
@@ -259,6 +261,6 @@ describe('codex exec', () => {
       expect(code).toBe(0);
       gaps.push(exited - Number(out.trim()) / 1e6);
     }
-    expect(Math.min(...gaps)).toBeLessThan(100);
+    expect(Math.min(...gaps)).toBeLessThan(500);
   }, 60_000);
 });

@@ -1,17 +1,14 @@
+import { CodexError } from '@codex/security-profile';
+
 /**
- * Errors thrown or rejected by `@codex/audit`. `code` is stable across releases and is what
- * callers branch on; messages may change.
- *
- * `@codex/audit` may use only the *types* of `@codex/security-profile`, so it has its own base
- * class rather than `CodexError`; the shape (`name`, `code`, `message`, `cause`) is the same.
+ * Errors thrown or rejected by `@codex/audit`: a `CodexError` like every `@codex/*` error, with a
+ * stable {@link AuditErrorCode} that callers branch on; messages may change.
  */
-export class AuditError extends Error {
-  readonly code: AuditErrorCode;
+export class AuditError extends CodexError {
+  declare readonly code: AuditErrorCode;
 
   constructor(code: AuditErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 

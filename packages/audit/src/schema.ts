@@ -1,38 +1,13 @@
-import type { AuditDecision, AuditOperation, SecurityProfile } from '@codex/security-profile';
+import { AUDIT_DECISIONS, AUDIT_OPERATIONS, SECURITY_PROFILES } from '@codex/security-profile';
 import { z } from 'zod';
 
 /** Version of the line format; written as `v` in every entry. */
 export const AUDIT_SCHEMA_VERSION = 1;
 
-/**
- * Runtime copies of `@codex/security-profile`'s lists (this package may import only its types).
- * `satisfies` keeps them inside the shared unions; a type test checks they are exactly equal.
- */
-export const OPERATIONS = [
-  'file_read',
-  'file_write',
-  'network_access',
-  'process_spawn',
-  'command_exec',
-  'mcp_tool_call',
-  'plugin_run',
-  'policy_change',
-  'other',
-] as const satisfies readonly AuditOperation[];
-
-export const DECISIONS = [
-  'allowed',
-  'denied',
-  'requires_approval',
-] as const satisfies readonly AuditDecision[];
-
-export const PROFILES = [
-  'offline',
-  'net-read-only',
-  'workspace-write',
-  'workspace-net',
-  'trusted',
-] as const satisfies readonly SecurityProfile[];
+/** The shared lists of `@codex/security-profile`, under the names this package has always used. */
+export const OPERATIONS = AUDIT_OPERATIONS;
+export const DECISIONS = AUDIT_DECISIONS;
+export const PROFILES = SECURITY_PROFILES;
 
 /** Hash algorithms of the chain: plain SHA-256, or HMAC-SHA-256 with a secret key. */
 export const CHAIN_ALGORITHMS = ['sha256', 'hmac-sha256'] as const;

@@ -38,16 +38,39 @@ describe('packaging', () => {
     }
   });
 
-  it('the runtime bundle depends on no @codex package (security-profile is types only)', () => {
+  it('the runtime bundle depends on no @codex package but @codex/security-profile (CommonJS too)', () => {
     const files = readdirSync(join(pkgDir, 'dist')).filter((f) => /\.(c?js)$/.test(f));
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const file of files) {
       const code = readFileSync(join(pkgDir, 'dist', file), 'utf8');
-      expect(code).not.toMatch(/(from|require\()\s*["']@codex\//);
+      for (const m of code.matchAll(/(?:from|require\()\s*["'](@codex\/[^"'/]+)/g))
+        expect(m[1]).toBe('@codex/security-profile');
     }
-    const src = execFileSync('grep', ['-rhE', "^import .*'@codex/", join(pkgDir, 'src')], {
-      encoding: 'utf8',
-    });
-    for (const line of src.trim().split('\n')) expect(line).toMatch(/^import type /);
+    // AuditError derives from CodexError whether the package is imported or required.
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
+      const a = await import(${JSON.stringify(join(pkgDir, 'dist', 'index.js'))});
+      const p = await import('@codex/security-profile');
+      console.log(new a.AuditClosedError("x") instanceof p.CodexError);`,
+      ],
+      { encoding: 'utf8', cwd: pkgDir },
+    );
+    expect(esm.trim()).toBe('true');
+    const cjs = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `
+      const a = require(${JSON.stringify(join(pkgDir, 'dist', 'index.cjs'))});
+      const p = require('@codex/security-profile');
+      console.log(new a.AuditClosedError("x") instanceof p.CodexError);`,
+      ],
+      { encoding: 'utf8', cwd: pkgDir },
+    );
+    expect(cjs.trim()).toBe('true');
   });
 });
