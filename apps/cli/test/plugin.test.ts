@@ -66,7 +66,7 @@ describe.skipIf(MISSING)('codex plugin run', () => {
       },
     );
     expect(time.status).toBe(1);
-    expect(JSON.parse(time.stderr).error.code).toBe('TIMEOUT');
+    expect(JSON.parse(time.stderr).error.code).toBe('PLUGIN_TIMEOUT');
 
     const mem = codex(['plugin', 'run', wasm('memory-bomb'), '--memory', '2', '--json'], { home, input: '' });
     expect(JSON.parse(mem.stderr).error).toEqual({

@@ -82,3 +82,4 @@ export async function createStandardAgents(options: AgentOptions): Promise<Agent
 export async function createGuardedShell(options: GuardedShellOptions): Promise<GuardedShell> {
   return (await import('./mcp-serve.js')).createGuardedShell(options);
 }
+export type { CoreErrorCode } from './errors.js';

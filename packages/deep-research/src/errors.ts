@@ -1,7 +1,23 @@
 import { CodexError, type ConfigIssue } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type DeepResearchErrorCode =
+  | 'RESEARCH_BAD_PROVIDER_RESPONSE'
+  | 'RESEARCH_CACHE'
+  | 'RESEARCH_CORPUS'
+  | 'RESEARCH_DOMAIN_BLOCKED'
+  | 'RESEARCH_FETCH_FAILED'
+  | 'RESEARCH_FETCH_TIMEOUT'
+  | 'RESEARCH_HTTP_STATUS'
+  | 'RESEARCH_INVALID_CONFIG'
+  | 'RESEARCH_MCP_TOOL_FAILED'
+  | 'RESEARCH_NETWORK_DENIED'
+  | 'RESEARCH_NO_SOURCES'
+  | 'RESEARCH_ROBOTS_DISALLOWED'
+  | 'RESEARCH_TOO_LARGE';
+
 /** Options or config handed to a deep-research component failed validation. */
-export class ResearchConfigError extends CodexError {
+export class ResearchConfigError extends CodexError<DeepResearchErrorCode> {
   readonly source: string;
   readonly issues: readonly ConfigIssue[];
 
@@ -16,7 +32,7 @@ export class ResearchConfigError extends CodexError {
 }
 
 /** The effective security profile does not allow network access, and a provider needs it. */
-export class NetworkDeniedError extends CodexError {
+export class NetworkDeniedError extends CodexError<DeepResearchErrorCode> {
   readonly profile: string;
   readonly target: string;
 
@@ -31,7 +47,7 @@ export class NetworkDeniedError extends CodexError {
 }
 
 /** An HTTP fetch failed: timeout, connection error, non-2xx status, or a body that is too large. */
-export class FetchError extends CodexError {
+export class FetchError extends CodexError<DeepResearchErrorCode> {
   readonly url: string;
   readonly status: number | undefined;
 
@@ -48,7 +64,7 @@ export class FetchError extends CodexError {
 }
 
 /** robots.txt of the host disallows the URL for our User-Agent. */
-export class RobotsDisallowedError extends CodexError {
+export class RobotsDisallowedError extends CodexError<DeepResearchErrorCode> {
   readonly url: string;
 
   constructor(url: string) {
@@ -58,7 +74,7 @@ export class RobotsDisallowedError extends CodexError {
 }
 
 /** A URL blocked by the domain block list (or not on a non-empty allow list). */
-export class DomainBlockedError extends CodexError {
+export class DomainBlockedError extends CodexError<DeepResearchErrorCode> {
   readonly url: string;
 
   constructor(url: string, why: string) {
@@ -68,7 +84,7 @@ export class DomainBlockedError extends CodexError {
 }
 
 /** A search provider answered with something that is not what its API promises. */
-export class ProviderResponseError extends CodexError {
+export class ProviderResponseError extends CodexError<DeepResearchErrorCode> {
   readonly provider: string;
 
   constructor(provider: string, message: string, options?: { cause?: unknown }) {
@@ -78,7 +94,7 @@ export class ProviderResponseError extends CodexError {
 }
 
 /** The local corpus folder is missing, unreadable or holds no indexable file. */
-export class CorpusError extends CodexError {
+export class CorpusError extends CodexError<DeepResearchErrorCode> {
   readonly dir: string;
 
   constructor(dir: string, message: string, options?: { cause?: unknown }) {
@@ -88,14 +104,14 @@ export class CorpusError extends CodexError {
 }
 
 /** No provider produced a single usable source for the question. */
-export class NoSourcesError extends CodexError {
+export class NoSourcesError extends CodexError<DeepResearchErrorCode> {
   constructor(question: string, detail: string) {
     super('RESEARCH_NO_SOURCES', `no usable sources for "${question}": ${detail}`);
   }
 }
 
 /** A cache file on disk is corrupt or unwritable. Reads treat corruption as a miss; this is for writes. */
-export class CacheError extends CodexError {
+export class CacheError extends CodexError<DeepResearchErrorCode> {
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     super('RESEARCH_CACHE', `${path}: ${message}`, options);
   }
@@ -119,7 +135,7 @@ export const ERROR_CODES = [
 ] as const;
 
 /** An MCP tool call failed, or the permission proxy denied it (the message carries the proxy's reason). */
-export class McpToolError extends CodexError {
+export class McpToolError extends CodexError<DeepResearchErrorCode> {
   readonly server: string;
   readonly tool: string;
 

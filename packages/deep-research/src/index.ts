@@ -41,6 +41,7 @@ export {
   resolveDedupOptions,
   simhashDistance,
 } from './dedup.js';
+export type { DeepResearchErrorCode } from './errors.js';
 export {
   CacheError,
   CorpusError,

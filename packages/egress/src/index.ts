@@ -1,5 +1,6 @@
 export { addressRefusal, canonicalIp } from './address.js';
 export { proxyEnvironment } from './env.js';
+export type { EgressErrorCode } from './errors.js';
 export { EgressConfigError, EgressResolveError, EgressStartError } from './errors.js';
 export {
   type BoundAddress,

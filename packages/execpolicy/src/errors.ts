@@ -1,11 +1,14 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type ExecpolicyErrorCode = 'PARSER_INIT' | 'POLICY_CONTEXT' | 'POLICY_EXAMPLE_FAILED' | 'POLICY_LOAD';
+
 /**
  * A policy file (or in-memory policy object) could not be loaded: bad TOML/JSON syntax, a value
  * that fails the schema, or a rule that cannot be compiled. The message is one line naming the
  * source, the key and the problem. `code: 'POLICY_LOAD'`.
  */
-export class PolicyLoadError extends CodexError {
+export class PolicyLoadError extends CodexError<ExecpolicyErrorCode> {
   readonly source: string;
   readonly key: string;
 
@@ -21,7 +24,7 @@ export class PolicyLoadError extends CodexError {
  * to load. The message names the source, the rule id and the example.
  * `code: 'POLICY_EXAMPLE_FAILED'`.
  */
-export class PolicyExampleError extends CodexError {
+export class PolicyExampleError extends CodexError<ExecpolicyErrorCode> {
   readonly source: string;
   readonly ruleId: string;
   readonly example: string;
@@ -38,14 +41,14 @@ export class PolicyExampleError extends CodexError {
 }
 
 /** The evaluation context is invalid (relative cwd, bad workspace root, unknown profile). `code: 'POLICY_CONTEXT'`. */
-export class PolicyContextError extends CodexError {
+export class PolicyContextError extends CodexError<ExecpolicyErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('POLICY_CONTEXT', message, options);
   }
 }
 
 /** The embedded bash parser (web-tree-sitter + tree-sitter-bash wasm) failed to initialise. `code: 'PARSER_INIT'`. */
-export class ParserInitError extends CodexError {
+export class ParserInitError extends CodexError<ExecpolicyErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('PARSER_INIT', message, options);
   }

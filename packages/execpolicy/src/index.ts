@@ -7,6 +7,7 @@ export {
   type PolicyEngineOptions,
   type PolicyLayer,
 } from './engine.js';
+export type { ExecpolicyErrorCode } from './errors.js';
 export { ParserInitError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
 export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/wasm.js';
 export {

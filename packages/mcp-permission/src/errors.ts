@@ -1,9 +1,12 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type McpPermissionErrorCode = 'MCP_MESSAGE_TOO_LARGE' | 'MCP_PIN_STORE' | 'MCP_UPSTREAM';
+
 export { ConfigError } from '@codex/security-profile';
 
 /** A single message larger than the proxy's size cap. */
-export class McpMessageTooLargeError extends CodexError {
+export class McpMessageTooLargeError extends CodexError<McpPermissionErrorCode> {
   readonly bytes: number;
   readonly limit: number;
 
@@ -15,7 +18,7 @@ export class McpMessageTooLargeError extends CodexError {
 }
 
 /** The pin store could not be read or written. */
-export class PinStoreError extends CodexError {
+export class PinStoreError extends CodexError<McpPermissionErrorCode> {
   readonly path: string;
 
   constructor(path: string, problem: string, options?: { cause?: unknown }) {
@@ -25,7 +28,7 @@ export class PinStoreError extends CodexError {
 }
 
 /** The upstream server could not be started or its connection failed. */
-export class UpstreamError extends CodexError {
+export class UpstreamError extends CodexError<McpPermissionErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('MCP_UPSTREAM', message, options);
   }

@@ -11,6 +11,7 @@ export {
   type ToolRule,
   toolRuleSchema,
 } from './config.js';
+export type { McpPermissionErrorCode } from './errors.js';
 export {
   ConfigError,
   McpMessageTooLargeError,

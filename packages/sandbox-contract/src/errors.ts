@@ -1,10 +1,20 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type SandboxContractErrorCode =
+  | 'GIT_CONFIG_SYNTAX'
+  | 'SANDBOX_DEGRADED'
+  | 'SANDBOX_INVALID_COMMAND'
+  | 'SANDBOX_INVALID_RUNG'
+  | 'SANDBOX_SETUP_FAILED'
+  | 'SANDBOX_UNAVAILABLE'
+  | 'SANDBOX_UNSUPPORTED_POLICY';
+
 /**
  * The requested profile cannot be enforced with the mechanisms available here. Fail-closed: the
  * command did not run. `missing` names the guarantees nothing could enforce.
  */
-export class SandboxUnavailableError extends CodexError {
+export class SandboxUnavailableError extends CodexError<SandboxContractErrorCode> {
   readonly missing: readonly string[];
   readonly rung: string;
 
@@ -16,7 +26,7 @@ export class SandboxUnavailableError extends CodexError {
 }
 
 /** Full isolation was required but the rung used here is weaker. The command did not run. */
-export class SandboxDegradedError extends CodexError {
+export class SandboxDegradedError extends CodexError<SandboxContractErrorCode> {
   readonly rung: string;
   readonly missingMechanisms: readonly string[];
 
@@ -28,21 +38,21 @@ export class SandboxDegradedError extends CodexError {
 }
 
 /** The policy asks for something the backend does not understand (e.g. a proxied network). */
-export class UnsupportedPolicyError extends CodexError {
+export class UnsupportedPolicyError extends CodexError<SandboxContractErrorCode> {
   constructor(message: string) {
     super('SANDBOX_UNSUPPORTED_POLICY', message);
   }
 }
 
 /** A forced rung (environment switch or `rung:`) is unknown or cannot run here. */
-export class InvalidRungError extends CodexError {
+export class InvalidRungError extends CodexError<SandboxContractErrorCode> {
   constructor(message: string) {
     super('SANDBOX_INVALID_RUNG', message);
   }
 }
 
 /** The sandbox could not be set up (the launcher failed before the command started). */
-export class SandboxSetupError extends CodexError {
+export class SandboxSetupError extends CodexError<SandboxContractErrorCode> {
   readonly stderr: string;
 
   constructor(message: string, stderr = '') {
@@ -52,7 +62,7 @@ export class SandboxSetupError extends CodexError {
 }
 
 /** The command is empty or not runnable. */
-export class InvalidCommandError extends CodexError {
+export class InvalidCommandError extends CodexError<SandboxContractErrorCode> {
   constructor(message: string) {
     super('SANDBOX_INVALID_COMMAND', message);
   }

@@ -8,6 +8,7 @@
  * No `node:` imports: file access is passed in.
  */
 import { CodexError } from '@codex/security-profile';
+import type { SandboxContractErrorCode } from './errors.js';
 
 export interface GitConfigEntry {
   /** Lower-cased section name (`core`, `include`, `includeif`, `submodule`…). */
@@ -21,7 +22,7 @@ export interface GitConfigEntry {
 }
 
 /** Thrown for text git itself would refuse ("bad config line"). */
-export class GitConfigSyntaxError extends CodexError {
+export class GitConfigSyntaxError extends CodexError<SandboxContractErrorCode> {
   readonly line: number;
   constructor(line: number) {
     super('GIT_CONFIG_SYNTAX', `bad git config line ${line}`);

@@ -20,6 +20,7 @@ export {
 } from './contract.js';
 export { findObservedDenials } from './denials.js';
 export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
+export type { SandboxContractErrorCode } from './errors.js';
 export {
   InvalidCommandError,
   InvalidRungError,

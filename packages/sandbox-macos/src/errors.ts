@@ -1,7 +1,10 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type SandboxMacosErrorCode = 'SBPL_INVALID_PATH' | 'SBPL_PARSE_ERROR' | 'SEATBELT_PROFILE_REJECTED';
+
 /** SBPL text that does not parse (unbalanced parentheses, bad string, unknown token). */
-export class SbplParseError extends CodexError {
+export class SbplParseError extends CodexError<SandboxMacosErrorCode> {
   readonly offset: number;
 
   constructor(message: string, offset: number) {
@@ -15,7 +18,7 @@ export class SbplParseError extends CodexError {
  * mach-lookup, network under an offline profile, a write outside the writable roots…). The
  * command did not run. `violations` lists every finding.
  */
-export class SeatbeltProfileRejectedError extends CodexError {
+export class SeatbeltProfileRejectedError extends CodexError<SandboxMacosErrorCode> {
   readonly violations: readonly string[];
 
   constructor(violations: readonly string[]) {
@@ -30,7 +33,7 @@ export class SeatbeltProfileRejectedError extends CodexError {
 }
 
 /** A path cannot be written into an SBPL string (control characters). */
-export class SbplPathError extends CodexError {
+export class SbplPathError extends CodexError<SandboxMacosErrorCode> {
   readonly path: string;
 
   constructor(path: string) {

@@ -6,6 +6,7 @@ export {
   planMacosLaunch,
 } from './backend.js';
 export { checkSeatbeltProfile, type SeatbeltExpectations } from './check.js';
+export type { SandboxMacosErrorCode } from './errors.js';
 export { SbplParseError, SbplPathError, SeatbeltProfileRejectedError } from './errors.js';
 export {
   MACOS_RUNGS,

@@ -8,6 +8,7 @@ export {
   type WindowsSandboxOptions,
   windowsSandbox,
 } from './backend.js';
+export type { SandboxWindowsErrorCode } from './errors.js';
 export { WindowsCommandNotFoundError, WindowsQuotingError } from './errors.js';
 export {
   DEFAULT_MEMORY_MB,

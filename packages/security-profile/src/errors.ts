@@ -1,11 +1,21 @@
+/** Every `code` an error of this package carries (stable across releases). */
+export type SecurityProfileErrorCode =
+  | 'INVALID_CONFIG'
+  | 'INVALID_PATH'
+  | 'OPTIONAL_DEPENDENCY_MISSING'
+  | 'POLICY_CONFLICT'
+  | 'UNKNOWN_APPROVAL_MODE'
+  | 'UNKNOWN_PROFILE';
 /**
  * Base class for every error thrown by a `@codex/*` package. `code` is stable
  * across releases and is what callers should branch on; messages may change.
+ * Each package narrows `C` to the union of its own codes (sigstore-js style), so
+ * `error.code` is checked by the compiler where the package is known.
  */
-export class CodexError extends Error {
-  readonly code: string;
+export class CodexError<C extends string = string> extends Error {
+  readonly code: C;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -13,7 +23,7 @@ export class CodexError extends Error {
 }
 
 /** An unknown security profile name. The message lists every valid name. */
-export class UnknownProfileError extends CodexError {
+export class UnknownProfileError extends CodexError<SecurityProfileErrorCode> {
   readonly input: string;
   readonly validNames: readonly string[];
 
@@ -25,7 +35,7 @@ export class UnknownProfileError extends CodexError {
 }
 
 /** An unknown approval mode name. The message lists every valid one. */
-export class UnknownApprovalModeError extends CodexError {
+export class UnknownApprovalModeError extends CodexError<SecurityProfileErrorCode> {
   readonly input: string;
   readonly validNames: readonly string[];
 
@@ -37,7 +47,7 @@ export class UnknownApprovalModeError extends CodexError {
 }
 
 /** A path handed to the policy builder that is not absolute or not well formed. */
-export class InvalidPathError extends CodexError {
+export class InvalidPathError extends CodexError<SecurityProfileErrorCode> {
   readonly path: string;
 
   constructor(path: string, problem: string) {
@@ -47,14 +57,14 @@ export class InvalidPathError extends CodexError {
 }
 
 /** A request that contradicts the chosen profile (for example writable roots under a read-only profile). */
-export class PolicyConflictError extends CodexError {
+export class PolicyConflictError extends CodexError<SecurityProfileErrorCode> {
   constructor(message: string) {
     super('POLICY_CONFLICT', message);
   }
 }
 
 /** A configuration value failed validation. `issues` carries one entry per problem. */
-export class ConfigError extends CodexError {
+export class ConfigError extends CodexError<SecurityProfileErrorCode> {
   readonly source: string;
   readonly issues: readonly ConfigIssue[];
 

@@ -35,6 +35,7 @@ export {
   expandEgressPatterns,
   READ_ONLY_METHODS,
 } from './egress.js';
+export type { SecurityProfileErrorCode } from './errors.js';
 export {
   CodexError,
   ConfigError,

@@ -1,3 +1,4 @@
+import type { SecurityProfileErrorCode } from './errors.js';
 // Optional peer dependencies. Heavy packages that only one feature needs (the OpenTelemetry SDK
 // for OTLP export, BullMQ for distributed plans) are optional peers of the packages that use
 // them, so installing the CLI does not pull them. They are loaded when the feature is used, and
@@ -9,7 +10,7 @@
 import { CodexError } from './errors.js';
 
 /** A feature needs packages that are not installed. `packages` are `name@range` install specs. */
-export class OptionalDependencyMissingError extends CodexError {
+export class OptionalDependencyMissingError extends CodexError<SecurityProfileErrorCode> {
   readonly feature: string;
   readonly packages: readonly string[];
 

@@ -1,5 +1,6 @@
 export { loadQueueKey, MIN_KEY_BYTES, parseQueueUrl, type QueueTarget } from './connection.js';
 export { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, QueueEngine, type QueueEngineOptions } from './engine.js';
+export type { SupervisorQueueErrorCode } from './errors.js';
 export {
   JobRefusedError,
   PlanTooLargeError,

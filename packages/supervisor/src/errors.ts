@@ -1,5 +1,23 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type SupervisorErrorCode =
+  | 'DEPENDENCY_FAILED'
+  | 'INVALID_PLAN'
+  | 'INVALID_SUPERVISOR_CONFIG'
+  | 'INVALID_TRANSITION'
+  | 'MAILBOX_CLOSED'
+  | 'MAILBOX_FULL'
+  | 'MERGE_FAILED'
+  | 'MESSAGE_DROPPED'
+  | 'PLAN_CYCLE'
+  | 'SUPERVISOR_CLOSED'
+  | 'TASK_CANCELLED'
+  | 'TASK_DENIED'
+  | 'TASK_FAILED'
+  | 'TASK_TIMEOUT'
+  | 'UNKNOWN_AGENT';
+
 /** One problem found in a plan: the dotted key path and what is wrong there. */
 export interface PlanIssue {
   readonly path: string;
@@ -10,11 +28,11 @@ export interface PlanIssue {
  * A plan failed validation (schema, duplicate ids, unknown dependencies, cycles, unknown agent
  * types). The message names the source, the key and the problem on one line.
  */
-export class PlanError extends CodexError {
+export class PlanError extends CodexError<SupervisorErrorCode> {
   readonly source: string;
   readonly issues: readonly PlanIssue[];
 
-  constructor(source: string, issues: readonly PlanIssue[], code = 'INVALID_PLAN') {
+  constructor(source: string, issues: readonly PlanIssue[], code: SupervisorErrorCode = 'INVALID_PLAN') {
     const first = issues[0];
     const where = first ? `${first.path || '(root)'}: ${first.message}` : 'invalid plan';
     const more =
@@ -40,7 +58,7 @@ export class PlanCycleError extends PlanError {
 }
 
 /** A `drop-new` mailbox was full, so the new message was rejected. */
-export class MailboxFullError extends CodexError {
+export class MailboxFullError extends CodexError<SupervisorErrorCode> {
   readonly mailbox: string;
   readonly capacity: number;
 
@@ -52,7 +70,7 @@ export class MailboxFullError extends CodexError {
 }
 
 /** A queued message was evicted by a newer one from a `drop-oldest` mailbox. */
-export class MessageDroppedError extends CodexError {
+export class MessageDroppedError extends CodexError<SupervisorErrorCode> {
   readonly mailbox: string;
 
   constructor(mailbox: string) {
@@ -65,7 +83,7 @@ export class MessageDroppedError extends CodexError {
 }
 
 /** The mailbox was closed: no more sends, and receives end once it is drained. */
-export class MailboxClosedError extends CodexError {
+export class MailboxClosedError extends CodexError<SupervisorErrorCode> {
   readonly mailbox: string;
 
   constructor(mailbox: string) {
@@ -75,7 +93,7 @@ export class MailboxClosedError extends CodexError {
 }
 
 /** An agent was asked to move between two states the state machine does not connect. */
-export class InvalidTransitionError extends CodexError {
+export class InvalidTransitionError extends CodexError<SupervisorErrorCode> {
   readonly from: string;
   readonly to: string;
 
@@ -87,7 +105,7 @@ export class InvalidTransitionError extends CodexError {
 }
 
 /** A task ran past its own timeout and was aborted. */
-export class TaskTimeoutError extends CodexError {
+export class TaskTimeoutError extends CodexError<SupervisorErrorCode> {
   readonly taskId: string;
   readonly timeoutMs: number;
 
@@ -99,14 +117,14 @@ export class TaskTimeoutError extends CodexError {
 }
 
 /** The task or the whole run was cancelled. */
-export class CancelledError extends CodexError {
+export class CancelledError extends CodexError<SupervisorErrorCode> {
   constructor(message = 'cancelled', options?: { cause?: unknown }) {
-    super('CANCELLED', message, options);
+    super('TASK_CANCELLED', message, options);
   }
 }
 
 /** A task did not run because one of its dependencies failed (skip-dependents policy). */
-export class DependencyFailedError extends CodexError {
+export class DependencyFailedError extends CodexError<SupervisorErrorCode> {
   readonly taskId: string;
   readonly dependency: string;
 
@@ -118,7 +136,7 @@ export class DependencyFailedError extends CodexError {
 }
 
 /** A handler reported that a security policy denied what it was asked to do. */
-export class TaskDeniedError extends CodexError {
+export class TaskDeniedError extends CodexError<SupervisorErrorCode> {
   readonly reason: string;
 
   constructor(reason: string, options?: { cause?: unknown }) {
@@ -128,7 +146,7 @@ export class TaskDeniedError extends CodexError {
 }
 
 /** A task's handler threw something that is not a CodexError; the original is the `cause`. */
-export class TaskFailedError extends CodexError {
+export class TaskFailedError extends CodexError<SupervisorErrorCode> {
   readonly taskId: string;
 
   constructor(taskId: string, cause: unknown) {
@@ -139,21 +157,21 @@ export class TaskFailedError extends CodexError {
 }
 
 /** A merge strategy could not produce a result (no successful inputs, no scores…). */
-export class MergeError extends CodexError {
+export class MergeError extends CodexError<SupervisorErrorCode> {
   constructor(message: string) {
     super('MERGE_FAILED', message);
   }
 }
 
 /** Bad options passed to a constructor (capacity < 1, maxConcurrent < 1…). */
-export class SupervisorConfigError extends CodexError {
+export class SupervisorConfigError extends CodexError<SupervisorErrorCode> {
   constructor(message: string) {
     super('INVALID_SUPERVISOR_CONFIG', message);
   }
 }
 
 /** The supervisor was shut down; it accepts no more runs. */
-export class SupervisorClosedError extends CodexError {
+export class SupervisorClosedError extends CodexError<SupervisorErrorCode> {
   constructor() {
     super('SUPERVISOR_CLOSED', 'the supervisor has been shut down');
   }

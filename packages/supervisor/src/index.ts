@@ -14,6 +14,7 @@ export {
   type TaskStatus,
 } from './agent.js';
 export { type EngineTask, type ExecutionEngine, inProcessPlacement, type Placement } from './engine.js';
+export type { SupervisorErrorCode } from './errors.js';
 export {
   CancelledError,
   DependencyFailedError,

@@ -134,7 +134,7 @@ describe('Agent', () => {
     const queued = agent.submit(1);
     await ticks();
     agent.close();
-    expect(await queued).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(await queued).toMatchObject({ status: 'cancelled', error: { code: 'TASK_CANCELLED' } });
     release();
     expect((await first).status).toBe('succeeded');
   });

@@ -59,8 +59,8 @@ describe('ExecutionEngine', () => {
     });
     expect(r.tasks.map((t) => [t.taskId, t.status, t.error?.code])).toEqual([
       ['slow', 'timed-out', 'TASK_TIMEOUT'],
-      ['other', 'cancelled', 'CANCELLED'],
-      ['never', 'skipped', 'CANCELLED'],
+      ['other', 'cancelled', 'TASK_CANCELLED'],
+      ['never', 'skipped', 'TASK_CANCELLED'],
     ]);
   });
 

@@ -321,7 +321,7 @@ describe('timeouts and cancellation', () => {
     ac.abort(new Error('outer abort'));
     const report = await done;
     expect(report.status).toBe('cancelled');
-    expect(report.tasks[0]).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(report.tasks[0]).toMatchObject({ status: 'cancelled', error: { code: 'TASK_CANCELLED' } });
   });
 
   it('a handler that ignores its signal is given up on after the grace period', async () => {

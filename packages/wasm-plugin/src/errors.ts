@@ -1,7 +1,22 @@
 import { CodexError } from '@codex/security-profile';
 
+/** Every `code` an error of this package carries (stable across releases). */
+export type WasmPluginErrorCode =
+  | 'CACHE_REFUSED'
+  | 'CAPABILITY_DENIED'
+  | 'FUEL_EXHAUSTED'
+  | 'INVALID_MANIFEST'
+  | 'INVALID_PLUGIN'
+  | 'LIMIT_DENIED'
+  | 'MEMORY_LIMIT'
+  | 'OUTPUT_LIMIT'
+  | 'PLUGIN_HOST_ERROR'
+  | 'PLUGIN_RUNTIME_MISSING'
+  | 'PLUGIN_TRAP'
+  | 'PLUGIN_TIMEOUT';
+
 /** Base class of every error raised by `@codex/wasm-plugin`; branch on `code`. */
-export class WasmPluginError extends CodexError {}
+export class WasmPluginError extends CodexError<WasmPluginErrorCode> {}
 
 /** The plugin used up its fuel (loop iterations + function calls). */
 export class FuelExhaustedError extends WasmPluginError {
@@ -18,7 +33,7 @@ export class TimeoutError extends WasmPluginError {
   /** Milliseconds from the deadline until the worker had actually stopped. */
   readonly stoppedAfterDeadlineMs: number;
   constructor(plugin: string, timeoutMs: number, stoppedAfterDeadlineMs: number) {
-    super('TIMEOUT', `plugin ${plugin} exceeded its time limit of ${timeoutMs} ms and was terminated`);
+    super('PLUGIN_TIMEOUT', `plugin ${plugin} exceeded its time limit of ${timeoutMs} ms and was terminated`);
     this.timeoutMs = timeoutMs;
     this.stoppedAfterDeadlineMs = stoppedAfterDeadlineMs;
   }

@@ -13,6 +13,7 @@ export {
   parseCapability,
 } from './capabilities.js';
 export { clearCompiledCache, MAX_PLUGIN_BYTES, MAX_TABLE_ENTRIES } from './compile.js';
+export type { WasmPluginErrorCode } from './errors.js';
 export {
   CacheRefusedError,
   CapabilityDeniedError,

@@ -29,7 +29,7 @@ describe.skipIf(NO_PLUGINS)('host health', () => {
         'infinite-loop (timeout)',
         await loadPlugin(plugin('infinite-loop'), { cacheDir, limits: { fuel: 1e15, timeoutMs: 60 } }),
         '',
-        'TIMEOUT',
+        'PLUGIN_TIMEOUT',
       ],
       ['memory-bomb', await loadPlugin(plugin('memory-bomb'), { cacheDir }), '', 'MEMORY_LIMIT'],
       ['grow-bomb', await loadPlugin(plugin('grow-bomb'), { cacheDir }), '', 'MEMORY_LIMIT'],
@@ -75,7 +75,7 @@ describe.skipIf(NO_PLUGINS)('host health', () => {
     expect(new Set(codes)).toEqual(
       new Set([
         'FUEL_EXHAUSTED',
-        'TIMEOUT',
+        'PLUGIN_TIMEOUT',
         'MEMORY_LIMIT',
         'PLUGIN_TRAP',
         'CAPABILITY_DENIED',
@@ -100,7 +100,7 @@ describe.skipIf(NO_PLUGINS)('host health through a warm pool', () => {
         'timeout',
         pool.load(plugin('infinite-loop'), { limits: { fuel: 1e15, timeoutMs: 60 } }),
         '',
-        'TIMEOUT',
+        'PLUGIN_TIMEOUT',
       ],
       ['memory-bomb', pool.load(plugin('memory-bomb')), '', 'MEMORY_LIMIT'],
       ['deep-recursion', pool.load(plugin('deep-recursion')), '', 'PLUGIN_TRAP'],

@@ -92,7 +92,7 @@ describe.skipIf(NO_PLUGINS)('warm pool: deadlines and violations', () => {
       ['corrupt', {}, PluginTrapError, 'PLUGIN_TRAP'],
       ['probe', { input: 'clock' }, CapabilityDeniedError, 'CAPABILITY_DENIED'],
       ['json-format', { input: '[1,2,3]', limits: { maxOutputBytes: 4 } }, OutputLimitError, 'OUTPUT_LIMIT'],
-      ['infinite-loop', { limits: { fuel: 1e15, timeoutMs: 100 } }, TimeoutError, 'TIMEOUT'],
+      ['infinite-loop', { limits: { fuel: 1e15, timeoutMs: 100 } }, TimeoutError, 'PLUGIN_TIMEOUT'],
       ['ungranted-import', {}, CapabilityDeniedError, 'CAPABILITY_DENIED'],
     ];
     for (const [name, options, type, code] of cases) {

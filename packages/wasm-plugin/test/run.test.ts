@@ -97,7 +97,7 @@ describe.skipIf(NO_PLUGINS)('time', () => {
     }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as TimeoutError).code).toBe('TIMEOUT');
+    expect((err as TimeoutError).code).toBe('PLUGIN_TIMEOUT');
     expect(elapsed).toBeGreaterThanOrEqual(300);
     // Loose functional bound (the precise latency target lives in the benchmark).
     expect((err as TimeoutError).stoppedAfterDeadlineMs).toBeLessThan(1_000);
@@ -211,7 +211,7 @@ describe.skipIf(NO_PLUGINS)('audit', () => {
       ['plugin_run', 'allowed', 0],
       ['plugin_run', 'denied', 'FUEL_EXHAUSTED'],
       ['plugin_run', 'denied', 'MEMORY_LIMIT'],
-      ['plugin_run', 'denied', 'TIMEOUT'],
+      ['plugin_run', 'denied', 'PLUGIN_TIMEOUT'],
       ['plugin_run', 'denied', 'CAPABILITY_DENIED'],
     ]);
     const first = audit.events[0]!;

@@ -41,7 +41,7 @@ available to a plugin. A manifest (default: <plugin>.plugin.json next to the fil
 less, never for more than the grant and limits. Each run and each violation is written to the
 audit log ([audit] in config.toml) as operation plugin_run.
 
-Exit codes: the plugin's own exit code; 1 for a violation (FUEL_EXHAUSTED, TIMEOUT,
+Exit codes: the plugin's own exit code; 1 for a violation (FUEL_EXHAUSTED, PLUGIN_TIMEOUT,
 MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin; 2 for usage.`,
   async run(ctx, argv) {
     const { values, positionals } = parse(argv, RUN_OPTIONS);
