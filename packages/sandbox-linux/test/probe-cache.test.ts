@@ -133,7 +133,9 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
     expect(probes).toBe(3);
     const forced = cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'seccomp' }, probe);
     expect(forced.status).toMatchObject({ forced: 'seccomp', selected: 'seccomp' });
-    expect(() => cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'bogus' }, probe)).toThrow(/CODEX_SANDBOX_RUNG="bogus" is not a Linux rung; use one of full, /);
+    expect(() => cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'bogus' }, probe)).toThrow(
+      /CODEX_SANDBOX_RUNG="bogus" is not a Linux rung; use one of full, /,
+    );
     invalidateProbeCache(env);
     cachedProbe(env, probe);
     expect(probes).toBe(4);
