@@ -76,25 +76,32 @@ const mcpInput = z.strictObject({
 });
 type McpInput = z.output<typeof mcpInput>;
 
-export interface AgentOptions {
+/** What every guarded session (supervisor agents, the MCP server) is started with. */
+export interface GuardedSessionOptions {
   readonly config: CodexConfig;
   readonly codexHome: string;
+  /** The working directory (and the workspace when the config names none). */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly profile: SecurityProfile;
   /** The profile was asked for explicitly (needed for `trusted`). */
   readonly explicitProfile: boolean;
-  /**
-   * How `prompt` decisions of command tasks are handled; default the config's `approval.mode`
-   * (`on-request`). No one can be asked in a supervisor, so `on-request` and `never` both run
-   * the commands the sandbox contains and refuse the rest; `untrusted` refuses every `prompt`.
-   */
+  /** How `prompt` decisions are handled; default the config's `approval.mode` (`on-request`). */
   readonly approvalMode?: ApprovalMode;
-  /** Reported to MCP servers as the client version. */
+  /** The codex version (reported to MCP peers). */
   readonly version: string;
+  /** Run even when the sandbox rung cannot enforce the profile (audited). */
   readonly allowDegraded?: boolean;
-  /** Extra `--policy` layers for command tasks. */
+  /** Extra `--policy` layers. */
   readonly policies?: readonly string[];
+}
+
+/**
+ * The standard agents' options. No one can be asked in a supervisor, so approval modes
+ * `on-request` and `never` both run the commands the sandbox contains and refuse the rest;
+ * `untrusted` refuses every `prompt`.
+ */
+export interface AgentOptions extends GuardedSessionOptions {
   /** Session id on every audit entry (default `supervise-<uuid>`); a queue worker names itself. */
   readonly sessionId?: string;
   /** Added to the details of every entry these agents audit (a queue worker: worker_id, host). */

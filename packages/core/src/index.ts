@@ -1,4 +1,4 @@
-import type { AgentOptions, Agents } from './agents.js';
+import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 
 export {
@@ -65,7 +65,7 @@ export {
 export { defaultServerName } from './mcp-naming.js';
 export { reportJson } from './report.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
-export type { AgentOptions, Agents, GuardedShell, GuardedShellOptions };
+export type { AgentOptions, Agents, GuardedSessionOptions, GuardedShell, GuardedShellOptions };
 
 /** The agent types {@link createStandardAgents} registers. */
 export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;

@@ -6,41 +6,25 @@ import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
-import {
-  type ApprovalMode,
-  type AuditEventInput,
-  type CodexConfig,
-  CodexError,
-  type SecurityProfile,
-} from '@codex/security-profile';
+import { type AuditEventInput, CodexError } from '@codex/security-profile';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { GuardedSessionOptions } from './agents.js';
 import { resolveWorkspace, type Workspace } from './config.js';
 import { createEngine } from './engine.js';
 import { CwdOutsideWorkspaceError } from './errors.js';
 import { type ApprovalAnswer, type Approver, type GuardedResult, runGuardedCommand } from './guarded.js';
 
-export interface GuardedShellOptions {
-  readonly config: CodexConfig;
-  readonly codexHome: string;
-  /** Default cwd; also the workspace when the config names none. */
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly profile: SecurityProfile;
-  readonly explicitProfile: boolean;
-  /**
-   * How `prompt` decisions are handled; default the config's `approval.mode` (`on-request`):
-   * contained unlisted commands run, the rest is asked through MCP elicitation when the client
-   * supports it and refused otherwise.
-   */
-  readonly approvalMode?: ApprovalMode;
-  readonly version: string;
+/**
+ * The MCP server's options. Under approval mode `on-request` (default) contained unlisted
+ * commands run, the rest is asked through MCP elicitation when the client supports it and
+ * refused otherwise.
+ */
+export interface GuardedShellOptions extends GuardedSessionOptions {
   readonly workspaceRoots?: readonly string[];
-  readonly policies?: readonly string[];
-  readonly allowDegraded?: boolean;
   /** Default per-call timeout (ms). Default 60 000. */
   readonly timeoutMs?: number;
 }

@@ -156,7 +156,8 @@ export interface ObservedDenial {
   readonly evidence: string;
 }
 
-export interface SandboxResult {
+/** What running a process produced: exit status, kept output, time. */
+export interface CapturedRun {
   /** `null` when killed by a signal. */
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -166,6 +167,9 @@ export interface SandboxResult {
   readonly stderrTruncated: boolean;
   readonly timedOut: boolean;
   readonly durationMs: number;
+}
+
+export interface SandboxResult extends CapturedRun {
   readonly assessment: Assessment;
   /** Environment variable names removed by hygiene. */
   readonly strippedEnv: readonly string[];

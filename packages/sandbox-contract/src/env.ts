@@ -42,3 +42,22 @@ export function sanitizeEnv(
   }
   return { env: out, stripped: stripped.sort() };
 }
+
+/**
+ * The environment a backend gives the command of a request: the request's `env` (else
+ * `fallback`, the backend's own environment), scrubbed by {@link sanitizeEnv} unless the request
+ * turned hygiene off with `envHygiene: false`.
+ */
+export function requestEnv(
+  request: {
+    readonly env?: Readonly<Record<string, string | undefined>>;
+    readonly envHygiene?: EnvHygieneOptions | false;
+  },
+  fallback: Readonly<Record<string, string | undefined>>,
+): { env: Record<string, string>; stripped: string[] } {
+  const source = request.env ?? fallback;
+  if (request.envHygiene !== false) return sanitizeEnv(source, request.envHygiene);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) if (value !== undefined) env[name] = value;
+  return { env, stripped: [] };
+}

@@ -19,7 +19,7 @@ export {
   type SandboxResult,
 } from './contract.js';
 export { findObservedDenials } from './denials.js';
-export { DEFAULT_ENV_HYGIENE, sanitizeEnv } from './env.js';
+export { DEFAULT_ENV_HYGIENE, requestEnv, sanitizeEnv } from './env.js';
 export type { SandboxContractErrorCode } from './errors.js';
 export {
   InvalidCommandError,

@@ -6,19 +6,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { OutputStream } from './contract.js';
+import type { CapturedRun, OutputStream } from './contract.js';
 import { SandboxSetupError } from './errors.js';
 
-export interface CapturedRun {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly stdoutTruncated: boolean;
-  readonly stderrTruncated: boolean;
-  readonly timedOut: boolean;
-  readonly durationMs: number;
-}
+export type { CapturedRun } from './contract.js';
 
 export interface CapturedRunOptions {
   readonly cwd: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findObservedDenials } from '../src/denials.js';
-import { sanitizeEnv } from '../src/env.js';
+import { requestEnv, sanitizeEnv } from '../src/env.js';
 
 describe('sanitizeEnv (allow-list)', () => {
   const env = {
@@ -53,5 +53,23 @@ describe('findObservedDenials', () => {
       'sh: 1: cannot create /etc/x: Read-only file system\ncurl: (7) Failed to connect: Connection refused\nPermissionError: [Errno 1] Operation not permitted\nbash: fork: retry: Resource temporarily unavailable\nfine line',
     );
     expect(d.map((x) => x.kind)).toEqual(['read-only-filesystem', 'network', 'permission', 'process-limit']);
+  });
+});
+
+describe('requestEnv (what every backend gives the command)', () => {
+  const host = { PATH: '/usr/bin', AWS_SECRET_ACCESS_KEY: 'x', EMPTY: undefined };
+  it('scrubs the request env, else the fallback, unless hygiene is off', () => {
+    expect(requestEnv({}, host)).toEqual({ env: { PATH: '/usr/bin' }, stripped: ['AWS_SECRET_ACCESS_KEY'] });
+    expect(requestEnv({ env: { HOME: '/h', TOKEN: 't' } }, host)).toEqual({
+      env: { HOME: '/h' },
+      stripped: ['TOKEN'],
+    });
+    expect(requestEnv({ envHygiene: false }, host)).toEqual({
+      env: { PATH: '/usr/bin', AWS_SECRET_ACCESS_KEY: 'x' },
+      stripped: [],
+    });
+    expect(requestEnv({ envHygiene: { allow: ['TOKEN'] }, env: { TOKEN: 't' } }, host).env).toEqual({
+      TOKEN: 't',
+    });
   });
 });

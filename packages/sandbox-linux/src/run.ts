@@ -22,10 +22,10 @@ import {
   DEFAULT_TIMEOUT_MS,
   findObservedDenials,
   type OutputStream,
+  requestEnv,
   type SandboxRequest,
   type SandboxResult,
   SandboxSetupError,
-  sanitizeEnv,
 } from '@codex/sandbox-contract';
 import { runCaptured } from '@codex/sandbox-contract/process';
 import { DEFAULT_DENY_READ, expandHome, isWithin, type SandboxPolicy } from '@codex/security-profile';
@@ -168,15 +168,7 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cap = request.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const maxProcesses = request.maxProcesses ?? DEFAULT_MAX_PROCESSES;
-  const hygiene =
-    request.envHygiene === false
-      ? {
-          env: Object.fromEntries(
-            Object.entries(request.env ?? process.env).filter(([, v]) => v !== undefined),
-          ) as Record<string, string>,
-          stripped: [],
-        }
-      : sanitizeEnv(request.env ?? process.env, request.envHygiene);
+  const hygiene = requestEnv(request, process.env);
 
   const mechanisms = assessment.mechanisms;
   const sandboxed = !assessment.skipped && mechanisms.some((m) => m !== 'cgroup-pids');

@@ -8,11 +8,11 @@ import {
   type BackendStatus,
   DEFAULT_TIMEOUT_MS,
   findObservedDenials,
+  requestEnv,
   type SandboxBackend,
   type SandboxRequest,
   type SandboxResult,
   SandboxSetupError,
-  sanitizeEnv,
 } from '@codex/sandbox-contract';
 import { runCaptured } from '@codex/sandbox-contract/process';
 import { DEFAULT_DENY_READ, expandHome, type SandboxPolicy } from '@codex/security-profile';
@@ -90,15 +90,7 @@ const SETUP_FAILURE = /^sandbox-exec: /m;
 
 async function runMacos(request: SandboxRequest, probe: MacosProbe): Promise<SandboxResult> {
   const assessment = withMacosNotes(admit(request, probe.status), request.policy, probe.status);
-  const hygiene =
-    request.envHygiene === false
-      ? {
-          env: Object.fromEntries(
-            Object.entries(request.env ?? process.env).filter(([, v]) => v !== undefined),
-          ) as Record<string, string>,
-          stripped: [] as string[],
-        }
-      : sanitizeEnv(request.env ?? process.env, request.envHygiene);
+  const hygiene = requestEnv(request, process.env);
   const sandboxed = !assessment.skipped && assessment.mechanisms.includes('seatbelt');
   // Seatbelt cannot give a private /tmp; a fresh TMPDIR is the next best thing (/tmp stays read-only).
   const tmpDir =

@@ -9,11 +9,11 @@ import {
   DEFAULT_TIMEOUT_MS,
   findObservedDenials,
   hooksPathFromGitConfig,
+  requestEnv,
   type SandboxBackend,
   type SandboxRequest,
   type SandboxResult,
   SandboxSetupError,
-  sanitizeEnv,
 } from '@codex/sandbox-contract';
 import { runCaptured } from '@codex/sandbox-contract/process';
 import type { SandboxPolicy } from '@codex/security-profile';
@@ -54,15 +54,7 @@ async function runWindows(
   o: WindowsSandboxOptions,
 ): Promise<SandboxResult> {
   const assessment = notesFor(admit(request, probe.status), probe.status);
-  const hygiene =
-    request.envHygiene === false
-      ? {
-          env: Object.fromEntries(
-            Object.entries(request.env ?? process.env).filter(([, v]) => v !== undefined),
-          ) as Record<string, string>,
-          stripped: [] as string[],
-        }
-      : sanitizeEnv(request.env ?? process.env, request.envHygiene);
+  const hygiene = requestEnv(request, process.env);
   const cwd = request.cwd ?? process.cwd();
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const common = {
