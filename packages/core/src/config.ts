@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import type { McpProxyConfig } from '@codex/mcp-permission';
 import {
   CAPABILITIES,
   type CodexConfig,
@@ -95,20 +94,6 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
     setsProfile,
     ignored: translated.ignored,
   };
-}
-
-/**
- * Reads an MCP permission config (per-server/tool rules): TOML when the name ends in `.toml`,
- * JSON otherwise (as `codex mcp proxy --mcp-config` documents).
- * `undefined` gives the defaults. Used by `codex mcp proxy` and the `mcp` supervisor agent alike.
- */
-export async function loadMcpProxyConfig(path: string | undefined): Promise<McpProxyConfig> {
-  const { parseMcpProxyConfig } = await import('@codex/mcp-permission');
-  if (path === undefined) return parseMcpProxyConfig({});
-  const text = readText(path);
-  if (text === undefined) throw new ConfigError(path, [{ path: '', message: 'cannot read file (ENOENT)' }]);
-  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
-  return parseMcpProxyConfig(parseText(path, text, format), path);
 }
 
 /** Where a command may write, worked out in one place for every caller. */

@@ -80,7 +80,6 @@ export {
   localProviderOptionsSchema,
 } from './providers/local.js';
 export {
-  connectThroughPermissionProxy,
   filesystemAdapter,
   type McpCall,
   type McpItem,
@@ -89,7 +88,6 @@ export {
   type McpToolClient,
   type McpToolText,
   memoryGraphAdapter,
-  type ProxiedMcpConnection,
 } from './providers/mcp.js';
 export { SearxngProvider, searxngResponseSchema } from './providers/searxng.js';
 export type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './providers/types.js';

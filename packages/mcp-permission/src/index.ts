@@ -1,6 +1,7 @@
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   defaultMcpProxyConfig,
+  loadMcpProxyConfig,
   type McpProxyConfig,
   type McpProxyConfigInput,
   mcpProxyConfigSchema,
@@ -12,16 +13,33 @@ export {
   toolRuleSchema,
 } from './config.js';
 export {
+  type ConnectOptions,
+  connectThroughPermissionProxy,
+  type ProxiedMcpConnection,
+} from './connect.js';
+export {
   ConfigError,
+  McpClientError,
+  type McpClientErrorCode,
   McpMessageTooLargeError,
   PinStoreError,
+  ServerEnvError,
   UpstreamError,
 } from './errors.js';
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
 export { globToRegExp } from './glob.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
 export { inspectTools, type ToolReport } from './inspect.js';
-export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
+export { defaultServerName, serverEnvironment } from './naming.js';
+export {
+  hashTool,
+  openPinStore,
+  PINS_FILE,
+  type PinnableTool,
+  type PinStatus,
+  PinStore,
+  type ToolPin,
+} from './pins.js';
 export {
   type CallDecision,
   type CallVerdict,
