@@ -5,6 +5,7 @@ import {
   CAPABILITIES,
   type CodexConfig,
   ConfigError,
+  configSyntaxError,
   defaultConfig,
   type EgressLists,
   egressListsFor,
@@ -47,21 +48,11 @@ function readText(path: string): string | undefined {
 
 /** TOML or JSON; a syntax error is a one-line ConfigError. */
 function parseText(path: string, text: string, format: 'toml' | 'json'): unknown {
-  if (format === 'json') {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(path, [{ path: '', message: `JSON syntax error: ${(error as Error).message}` }]);
-    }
-  }
   try {
-    return parseToml(text);
+    return format === 'json' ? JSON.parse(text) : parseToml(text);
   } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    const first = error.message.split('\n')[0] ?? 'syntax error';
-    throw new ConfigError(path, [
-      { path: '', message: `TOML syntax error at line ${error.line}, column ${error.column}: ${first}` },
-    ]);
+    if (format === 'toml' && !(error instanceof TomlError)) throw error;
+    throw configSyntaxError(path, format, error);
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ConfigError, toConfigIssues } from '@codex/security-profile';
+import { ConfigError, configSyntaxError, toConfigIssues } from '@codex/security-profile';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { globSpecificity, globToRegExp, isGlob } from './glob.js';
@@ -117,20 +117,12 @@ export function resolveRule(config: McpProxyConfig, server: string, tool: string
 
 /** The text of a config file as data: TOML when the name ends in `.toml`, JSON otherwise. */
 function parseConfigFileText(path: string, text: string): unknown {
-  if (extname(path).toLowerCase() !== '.toml') {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(path, [{ path: '', message: `JSON syntax error: ${(error as Error).message}` }]);
-    }
-  }
+  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
   try {
-    return parseToml(text);
+    return format === 'json' ? JSON.parse(text) : parseToml(text);
   } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    const where = `line ${error.line}, column ${error.column}`;
-    const first = error.message.split('\n')[0] ?? 'syntax error';
-    throw new ConfigError(path, [{ path: '', message: `TOML syntax error at ${where}: ${first}` }]);
+    if (format === 'toml' && !(error instanceof TomlError)) throw error;
+    throw configSyntaxError(path, format, error);
   }
 }
 
