@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultServerName } from '@codex/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, codex } from './helpers.js';
 
@@ -238,21 +237,6 @@ describe('codex mcp inspect', () => {
     });
     expect(table.stdout).toMatch(/^TOOL\s+RISK\s+CALL\s+PIN\s+WHY/);
     expect(table.stdout).toMatch(/write_file\s+high\s+ask\s+new/);
-  });
-});
-
-describe('default server names', () => {
-  it('come from the package, script or command, skipping generic names', () => {
-    expect(defaultServerName(['npx', '-y', '@modelcontextprotocol/server-filesystem', '/home/me'])).toBe(
-      'server-filesystem',
-    );
-    expect(defaultServerName(['npx', '-y', '@scope/tool@1.2.3'])).toBe('tool');
-    expect(defaultServerName(['node', '/opt/srv/weather-mcp/dist/index.js'])).toBe('weather-mcp');
-    expect(defaultServerName(['node', 'C:\\mcp\\notes\\build\\main.js'])).toBe('notes');
-    expect(defaultServerName(['uvx', 'mcp-server-fetch'])).toBe('mcp-server-fetch');
-    expect(defaultServerName(['python3', '-m', 'my_server'])).toBe('my_server');
-    expect(defaultServerName(['/usr/local/bin/github-mcp-server', 'stdio'])).toBe('github-mcp-server');
-    expect(defaultServerName([], 'http://127.0.0.1:8931/mcp')).toBe('127.0.0.1:8931');
   });
 });
 

@@ -236,6 +236,11 @@ describe('codex research --provider mcp (real MCP filesystem server behind the p
         expect.arrayContaining(['filesystem/search_files', 'filesystem/read_text_file']),
       );
       expect(calls.every((e) => e.decision === 'allowed')).toBe(true);
+      // The tools are pinned in the same persisted store as codex mcp proxy uses.
+      const pins = JSON.parse(readFileSync(join(home, 'mcp-pins.json'), 'utf8'));
+      expect(Object.keys(pins.servers.filesystem)).toEqual(
+        expect.arrayContaining(['search_files', 'read_text_file']),
+      );
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

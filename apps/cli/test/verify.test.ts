@@ -1,22 +1,20 @@
-// `codex verify`: bundles are written by hand here (node:crypto + openssl), not by sigstore-js, so
-// the command is checked against the bundle format itself rather than against its own library.
-import { execFileSync } from 'node:child_process';
-import {
-  createHash,
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  X509Certificate,
-} from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `codex verify`: bundles are written by hand here (node:crypto + the openssl test CA of
+// @codex/attest's test fixture), not by sigstore-js, so the command is checked against the bundle
+// format itself rather than against its own library.
+import { createHash, generateKeyPairSync, type KeyObject, sign, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TrustedRoot } from '@codex/attest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fakeTlogEntry,
+  IDENTITY,
+  ISSUER,
+  makeCertificates,
+  trustedRootWith,
+} from '../../../packages/attest/test/keyless-fixture.mjs';
 import { codex, type RunResult } from './helpers.js';
-
-const IDENTITY = 'https://github.com/codex/codex/.github/workflows/release.yml@refs/heads/main';
-const ISSUER = 'https://token.actions.githubusercontent.com';
 
 // Created at load time: the it.each table below names files in it.
 const dir = mkdtempSync(join(tmpdir(), 'codex-verify-'));
@@ -36,93 +34,21 @@ function keyBundle(data: Buffer, privateKey: KeyObject, publicKey: KeyObject) {
   };
 }
 
-function openssl(args: string[]) {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** A Fulcio-shaped certificate from a throw-away CA, and a bundle with one (fake) tlog entry. */
 function certificateBundle(data: Buffer) {
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-  openssl([
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-subj',
-    '/O=test/CN=not-fulcio',
-    '-days',
-    '2',
-    '-out',
-    'ca.pem',
-  ]);
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key']);
-  openssl(['req', '-new', '-key', 'leaf.key', '-subj', '/O=test', '-out', 'leaf.csr']);
-  writeFileSync(
-    p('ext.cnf'),
-    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=critical,URI:${IDENTITY}\n1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}\n`,
-  );
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    'leaf.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    'ext.cnf',
-    '-out',
-    'leaf.pem',
-  ]);
-  const leaf = new X509Certificate(readFileSync(p('leaf.pem')));
-  const ca = new X509Certificate(readFileSync(p('ca.pem')));
-  const fake = Buffer.from('not a real log').toString('base64');
+  const certs = makeCertificates();
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     verificationMaterial: {
-      certificate: { rawBytes: leaf.raw.toString('base64') },
-      tlogEntries: [
-        {
-          logIndex: '1',
-          logId: { keyId: createHash('sha256').update('not a real log').digest('base64') },
-          kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
-          integratedTime: String(Math.floor(Date.now() / 1000)),
-          inclusionPromise: { signedEntryTimestamp: fake },
-          inclusionProof: {
-            logIndex: '1',
-            rootHash: fake,
-            treeSize: '2',
-            hashes: [],
-            checkpoint: { envelope: 'x' },
-          },
-          canonicalizedBody: Buffer.from('{}').toString('base64'),
-        },
-      ],
+      certificate: { rawBytes: new X509Certificate(certs.leafPem).raw.toString('base64') },
+      tlogEntries: [fakeTlogEntry()],
     },
     messageSignature: {
       messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(data).digest('base64') },
-      signature: sign('sha256', data, createPrivateKey(readFileSync(p('leaf.key')))).toString('base64'),
+      signature: sign('sha256', data, certs.leafKey).toString('base64'),
     },
   };
-  const root = {
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [],
-    certificateAuthorities: [
-      {
-        subject: { organization: 'test', commonName: 'not-fulcio' },
-        uri: 'https://ca.invalid',
-        certChain: { certificates: [{ rawBytes: ca.raw.toString('base64') }] },
-        validFor: { start: new Date(Date.now() - 86_400_000).toISOString() },
-      },
-    ],
-    ctlogs: [],
-    timestampAuthorities: [],
-  };
+  const root = TrustedRoot.toJSON(trustedRootWith(certs.caPem));
   return { bundle, root };
 }
 
@@ -250,6 +176,10 @@ describe('bad input: exit 2, one line', () => {
     [['verify', ...base, '--key', p('private.pem')], /is a private key; pass the public key/],
     [['verify', ...base, '--key', p('pub.pem'), '--certificate-identity', IDENTITY], /either --key or/],
     [['verify', ...base, '--certificate-identity', IDENTITY], /needs both/],
+    [
+      ['verify', ...base, '--certificate-identity', '', '--certificate-oidc-issuer', ISSUER],
+      /must not be empty/,
+    ],
     [
       ['verify', ...base, '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER],
       /key-signed/,

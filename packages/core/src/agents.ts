@@ -3,27 +3,20 @@
 // runner, the MCP permission proxy, and deep research.
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { LocalProvider, renderMarkdown, research } from '@codex/deep-research';
 import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
 import {
-  ChildProcessTransport,
-  defaultServerEnvironment,
-  McpPermissionProxy,
+  connectThroughPermissionProxy,
+  defaultServerName,
+  loadMcpProxyConfig,
+  openPinStore,
   PERMISSION_META_KEY,
-  PinStore,
-  StreamTransport,
 } from '@codex/mcp-permission';
-import {
-  type ApprovalMode,
-  type CodexConfig,
-  CodexError,
-  type SecurityProfile,
-} from '@codex/security-profile';
+import type { ApprovalMode, CodexConfig, SecurityProfile } from '@codex/security-profile';
 import { outputText, type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { PluginPool, WasmPluginError } from '@codex/wasm-plugin';
-import { loadMcpProxyConfig, resolveWorkspace } from './config.js';
+import { resolveWorkspace } from './config.js';
 import { AgentRunError } from './errors.js';
 import { type AuditSinkLike, runGuardedCommand } from './guarded.js';
 import { collectPolicyLayers } from './layers.js';
@@ -67,11 +60,11 @@ type ResearchInput = z.output<typeof researchInput>;
 const mcpInput = z.strictObject({
   /** The MCP server to start (stdio), as argv. */
   server: z.array(z.string().min(1)).min(1),
-  /** Name used for rules, pins and audit; default the program's base name. */
+  /** Name used for rules, pins and audit; default from the command, as `codex mcp proxy` names it. */
   name: z.string().min(1).optional(),
   tool: z.string().min(1),
   arguments: z.record(z.string(), z.unknown()).default({}),
-  /** An mcp proxy config (JSON) with per-server/tool risk rules. */
+  /** An mcp proxy config (TOML when it ends in .toml, else JSON) with per-server/tool risk rules. */
   config: z.string().min(1).optional(),
 });
 type McpInput = z.output<typeof mcpInput>;
@@ -244,41 +237,17 @@ async function researchAgent(o: Shared, input: ResearchInput, t: TaskContext) {
 
 async function mcpAgent(o: Shared, input: McpInput, t: TaskContext) {
   const [program, ...args] = input.server as [string, ...string[]];
-  const server = input.name ?? program.split('/').pop() ?? program;
-  const config = await loadMcpProxyConfig(
-    input.config === undefined ? undefined : resolve(o.cwd, input.config),
-  );
-  const toProxy = new PassThrough();
-  const fromProxy = new PassThrough();
-  const proxy = new McpPermissionProxy({
-    server,
-    profile: o.profile,
-    audit: o.audit,
-    sessionId: o.sessionId,
-    config,
-    pins: new PinStore({ path: join(o.codexHome, 'mcp-pins.json') }),
-    upstream: new ChildProcessTransport({
-      command: program,
-      args,
-      cwd: o.cwd,
-      env: defaultServerEnvironment(o.env),
-      stderr: 'ignore',
-    }),
-    downstream: new StreamTransport(toProxy, fromProxy),
-  });
-  t.onCleanup(() => proxy.close('task finished'));
-  t.signal.addEventListener('abort', () => void proxy.close('cancelled'), { once: true });
-  const client = new LineClient(toProxy, fromProxy);
-  await proxy.start();
-  await client.request('initialize', {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
+  const server = input.name ?? defaultServerName(input.server);
+  const config = loadMcpProxyConfig(input.config === undefined ? undefined : resolve(o.cwd, input.config));
+  const conn = await connectThroughPermissionProxy({
+    ...{ server, command: program, args, cwd: o.cwd, inheritFrom: o.env },
+    ...{ profile: o.profile, audit: o.audit, sessionId: o.sessionId, config },
+    pins: openPinStore(o.codexHome),
     clientInfo: { name: 'codex-supervise', version: o.version },
   });
-  client.notify('notifications/initialized');
-  const result = (await t.wait(
-    client.request('tools/call', { name: input.tool, arguments: input.arguments }),
-  )) as {
+  t.onCleanup(() => conn.close('task finished'));
+  t.signal.addEventListener('abort', () => void conn.close('cancelled'), { once: true });
+  const result = (await t.wait(conn.callTool(input.tool, input.arguments))) as {
     content?: { type: string; text?: string }[];
     isError?: boolean;
     _meta?: Record<string, { decision?: string; approval?: string } | undefined>;
@@ -365,58 +334,4 @@ function agentOutputText(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout);
   return outputText(output);
-}
-
-/** A minimal newline-delimited JSON-RPC client over the proxy's downstream streams. */
-class LineClient {
-  #next = 1;
-  #buffer = '';
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  readonly #out: PassThrough;
-
-  constructor(out: PassThrough, input: PassThrough) {
-    this.#out = out;
-    input.on('data', (chunk: Buffer) => {
-      this.#buffer += chunk.toString('utf8');
-      for (let nl = this.#buffer.indexOf('\n'); nl !== -1; nl = this.#buffer.indexOf('\n')) {
-        const text = this.#buffer.slice(0, nl).trim();
-        this.#buffer = this.#buffer.slice(nl + 1);
-        if (text) this.#dispatch(text);
-      }
-    });
-    input.on('close', () => {
-      for (const p of this.#pending.values()) p.reject(new CodexError('MCP_CLOSED', 'the MCP proxy closed'));
-      this.#pending.clear();
-    });
-  }
-
-  #dispatch(text: string): void {
-    let message: { id?: number; result?: unknown; error?: { message: string; code: number } };
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (typeof message.id !== 'number') return;
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    if (message.error)
-      pending.reject(
-        new CodexError('MCP_ERROR', `MCP error ${message.error.code}: ${message.error.message}`),
-      );
-    else pending.resolve(message.result);
-  }
-
-  request(method: string, params: unknown): Promise<unknown> {
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#out.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  }
-
-  notify(method: string): void {
-    this.#out.write(`${JSON.stringify({ jsonrpc: '2.0', method })}\n`);
-  }
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import type { McpProxyConfig } from '@codex/mcp-permission';
 import {
   CAPABILITIES,
   type CodexConfig,
   ConfigError,
+  configSyntaxError,
   defaultConfig,
   type EgressLists,
   egressListsFor,
@@ -48,21 +48,11 @@ function readText(path: string): string | undefined {
 
 /** TOML or JSON; a syntax error is a one-line ConfigError. */
 function parseText(path: string, text: string, format: 'toml' | 'json'): unknown {
-  if (format === 'json') {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(path, [{ path: '', message: `JSON syntax error: ${(error as Error).message}` }]);
-    }
-  }
   try {
-    return parseToml(text);
+    return format === 'json' ? JSON.parse(text) : parseToml(text);
   } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    const first = error.message.split('\n')[0] ?? 'syntax error';
-    throw new ConfigError(path, [
-      { path: '', message: `TOML syntax error at line ${error.line}, column ${error.column}: ${first}` },
-    ]);
+    if (format === 'toml' && !(error instanceof TomlError)) throw error;
+    throw configSyntaxError(path, format, error);
   }
 }
 
@@ -95,20 +85,6 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
     setsProfile,
     ignored: translated.ignored,
   };
-}
-
-/**
- * Reads an MCP permission config (per-server/tool rules): TOML when the name ends in `.toml`,
- * JSON otherwise (as `codex mcp proxy --mcp-config` documents).
- * `undefined` gives the defaults. Used by `codex mcp proxy` and the `mcp` supervisor agent alike.
- */
-export async function loadMcpProxyConfig(path: string | undefined): Promise<McpProxyConfig> {
-  const { parseMcpProxyConfig } = await import('@codex/mcp-permission');
-  if (path === undefined) return parseMcpProxyConfig({});
-  const text = readText(path);
-  if (text === undefined) throw new ConfigError(path, [{ path: '', message: 'cannot read file (ENOENT)' }]);
-  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
-  return parseMcpProxyConfig(parseText(path, text, format), path);
 }
 
 /** Where a command may write, worked out in one place for every caller. */

@@ -14,7 +14,6 @@ export {
   type LoadConfigOptions,
   type LoadedConfig,
   loadConfig,
-  loadMcpProxyConfig,
   resolveWorkspace,
   type Workspace,
 } from './config.js';
@@ -62,7 +61,6 @@ export {
   projectPolicyPath,
   readPolicyLayer,
 } from './layers.js';
-export { defaultServerName } from './mcp-naming.js';
 export { reportJson } from './report.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
 export type { AgentOptions, Agents, GuardedSessionOptions, GuardedShell, GuardedShellOptions };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '@codex/security-profile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codexHome, loadConfig, loadMcpProxyConfig, resolveWorkspace } from '../src/index.js';
+import { codexHome, loadConfig, resolveWorkspace } from '../src/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -26,18 +26,6 @@ describe('config', () => {
       setsProfile: true,
       config: { profile: 'workspace-write' },
     });
-  });
-
-  it('the MCP permission config is TOML or JSON, in one loader', async () => {
-    writeFileSync(join(dir, 'm.toml'), 'max_message_bytes = 2048\n');
-    writeFileSync(join(dir, 'm.json'), '{"max_message_bytes": 4096}');
-    expect((await loadMcpProxyConfig(join(dir, 'm.toml'))).max_message_bytes).toBe(2048);
-    expect((await loadMcpProxyConfig(join(dir, 'm.json'))).max_message_bytes).toBe(4096);
-    writeFileSync(join(dir, 'rules.conf'), '{"max_message_bytes": 8192}'); // not .toml: JSON
-    expect((await loadMcpProxyConfig(join(dir, 'rules.conf'))).max_message_bytes).toBe(8192);
-    writeFileSync(join(dir, 'x.json'), '{');
-    await expect(loadMcpProxyConfig(join(dir, 'x.json'))).rejects.toThrow(/x\.json.*JSON syntax error/);
-    await expect(loadMcpProxyConfig(join(dir, 'missing.toml'))).rejects.toThrow(/cannot read file/);
   });
 
   it('workspace roots: given > config > cwd; extra writable roots only for profiles that write', () => {

@@ -81,7 +81,6 @@ export {
   localProviderOptionsSchema,
 } from './providers/local.js';
 export {
-  connectThroughPermissionProxy,
   filesystemAdapter,
   type McpCall,
   type McpItem,
@@ -90,7 +89,6 @@ export {
   type McpToolClient,
   type McpToolText,
   memoryGraphAdapter,
-  type ProxiedMcpConnection,
 } from './providers/mcp.js';
 export { SearxngProvider, searxngResponseSchema } from './providers/searxng.js';
 export type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './providers/types.js';

@@ -2,16 +2,19 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  connectThroughPermissionProxy,
+  openPinStore,
+  type ProxiedMcpConnection,
+} from '@codex/mcp-permission';
 import type { AuditEventInput } from '@codex/security-profile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  connectThroughPermissionProxy,
   extractMainText,
   filesystemAdapter,
   McpProvider,
   memoryGraphAdapter,
   NoSourcesError,
-  type ProxiedMcpConnection,
   renderMarkdown,
   research,
 } from '../src/index.js';
@@ -46,6 +49,8 @@ describe('MCP provider through @codex/mcp-permission (real servers, offline prof
       args: [SERVERS.filesystem, dir],
       profile: 'offline',
       audit: sink,
+      pins: openPinStore(dir),
+      clientInfo: { name: 'codex-deep-research', version: '0.1.0' },
     });
     const provider = new McpProvider({
       client: conn.client,
@@ -75,6 +80,8 @@ describe('MCP provider through @codex/mcp-permission (real servers, offline prof
       args: [SERVERS.filesystem, dir],
       profile: 'offline',
       audit: sink,
+      pins: openPinStore(dir),
+      clientInfo: { name: 'codex-deep-research', version: '0.1.0' },
       // the user marks the search tool high risk: offline asks for high, and this client cannot be asked
       config: { servers: { filesystem: { tools: { search_files: { risk: 'high' } } } } },
     });
@@ -114,6 +121,8 @@ describe('MCP provider through @codex/mcp-permission (real servers, offline prof
       env: { MEMORY_FILE_PATH: memoryFile },
       profile: 'offline',
       audit: sink,
+      pins: openPinStore(dir),
+      clientInfo: { name: 'codex-deep-research', version: '0.1.0' },
     });
     const provider = new McpProvider({
       client: conn.client,

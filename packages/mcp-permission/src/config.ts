@@ -1,4 +1,7 @@
-import { ConfigError, toConfigIssues } from '@codex/security-profile';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { ConfigError, configSyntaxError, toConfigIssues } from '@codex/security-profile';
+import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { globSpecificity, globToRegExp, isGlob } from './glob.js';
 import { RISK_LEVELS, type RiskLevel } from './risk.js';
@@ -110,4 +113,33 @@ export function resolveRule(config: McpProxyConfig, server: string, tool: string
     forbidden,
     matched,
   };
+}
+
+/** The text of a config file as data: TOML when the name ends in `.toml`, JSON otherwise. */
+function parseConfigFileText(path: string, text: string): unknown {
+  const format = extname(path).toLowerCase() === '.toml' ? 'toml' : 'json';
+  try {
+    return format === 'json' ? JSON.parse(text) : parseToml(text);
+  } catch (error) {
+    if (format === 'toml' && !(error instanceof TomlError)) throw error;
+    throw configSyntaxError(path, format, error);
+  }
+}
+
+/**
+ * Reads and validates an MCP permission config file (per-server/tool rules): TOML when the name
+ * ends in `.toml`, JSON otherwise. `undefined` gives the defaults. The one loader behind
+ * `codex mcp proxy|inspect --mcp-config` and the `mcp` supervisor agent's `config`.
+ * Throws ConfigError naming the file, the key and the problem (a missing file included).
+ */
+export function loadMcpProxyConfig(path: string | undefined): McpProxyConfig {
+  if (path === undefined) return parseMcpProxyConfig({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, [{ path: '', message: `cannot read file (${code ?? String(error)})` }]);
+  }
+  return parseMcpProxyConfig(parseConfigFileText(path, text), path);
 }

@@ -33,3 +33,22 @@ export class UpstreamError extends CodexError<McpPermissionErrorCode> {
     super('MCP_UPSTREAM', message, options);
   }
 }
+
+/** An `--env` item for an MCP server is neither `NAME` nor `NAME=VALUE`. */
+export class ServerEnvError extends CodexError {
+  constructor(message: string) {
+    super('MCP_SERVER_ENV', message);
+  }
+}
+
+/** Codes of {@link McpClientError}. */
+export type McpClientErrorCode = 'MCP_ERROR' | 'MCP_CLOSED';
+
+/** A `tools/call` made through {@link connectThroughPermissionProxy} failed: an MCP error, or the proxy closed. */
+export class McpClientError extends CodexError {
+  declare readonly code: McpClientErrorCode;
+
+  constructor(code: McpClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,6 +1,7 @@
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   defaultMcpProxyConfig,
+  loadMcpProxyConfig,
   type McpProxyConfig,
   type McpProxyConfigInput,
   mcpProxyConfigSchema,
@@ -13,16 +14,33 @@ export {
 } from './config.js';
 export type { McpPermissionErrorCode } from './errors.js';
 export {
+  type ConnectOptions,
+  connectThroughPermissionProxy,
+  type ProxiedMcpConnection,
+} from './connect.js';
+export {
   ConfigError,
+  McpClientError,
+  type McpClientErrorCode,
   McpMessageTooLargeError,
   PinStoreError,
+  ServerEnvError,
   UpstreamError,
 } from './errors.js';
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
 export { globToRegExp } from './glob.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
 export { inspectTools, type ToolReport } from './inspect.js';
-export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
+export { defaultServerName, serverEnvironment } from './naming.js';
+export {
+  hashTool,
+  openPinStore,
+  PINS_FILE,
+  type PinnableTool,
+  type PinStatus,
+  PinStore,
+  type ToolPin,
+} from './pins.js';
 export {
   type CallDecision,
   type CallVerdict,

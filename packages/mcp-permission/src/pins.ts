@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PinStoreError } from './errors.js';
 
@@ -163,4 +163,15 @@ export class PinStore {
       });
     }
   }
+}
+
+/** The pin file's name in `$CODEX_HOME`. */
+export const PINS_FILE = 'mcp-pins.json';
+
+/**
+ * The one pin store every codex path uses: persisted in `path` (resolved), default
+ * `$CODEX_HOME/mcp-pins.json`, so a tool approved once stays pinned across runs and commands.
+ */
+export function openPinStore(codexHome: string, path?: string): PinStore {
+  return new PinStore({ path: resolve(path ?? join(codexHome, PINS_FILE)) });
 }

@@ -153,6 +153,22 @@ export function toConfigIssues(error: z.ZodError): ConfigIssue[] {
 }
 
 /**
+ * The one-line {@link ConfigError} for a syntax error in a JSON or TOML config file (`error` from
+ * `JSON.parse`, or a TOML parser error carrying `line` and `column`, as smol-toml's `TomlError`).
+ * Every config loader (config.toml, the MCP proxy config) reports syntax errors through it.
+ */
+export function configSyntaxError(source: string, format: 'json' | 'toml', error: unknown): ConfigError {
+  const e = error as { message?: unknown; line?: unknown; column?: unknown };
+  const message = String(e?.message ?? error);
+  if (format === 'json')
+    return new ConfigError(source, [{ path: '', message: `JSON syntax error: ${message}` }]);
+  const first = message.split('\n')[0] || 'syntax error';
+  return new ConfigError(source, [
+    { path: '', message: `TOML syntax error at line ${e?.line}, column ${e?.column}: ${first}` },
+  ]);
+}
+
+/**
  * Validates a parsed config object (from TOML, JSON…). `source` names the file in errors.
  * Throws {@link ConfigError} naming the file, the key and the problem.
  */

@@ -14,6 +14,7 @@ export {
   type CodexConfig,
   type CodexConfigInput,
   codexConfigSchema,
+  configSyntaxError,
   DEFAULT_APPROVAL_MODE,
   defaultConfig,
   egressConfigSchema,

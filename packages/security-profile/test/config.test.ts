@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   APPROVAL_MODES,
   ConfigError,
+  configSyntaxError,
   defaultConfig,
   parseApprovalMode,
   parseConfig,
@@ -63,6 +64,24 @@ describe('config schema', () => {
   it('reports how many further problems exist', () => {
     expect(() => parseConfig({ a: 1, profile: 'x', audit: { enabled: 'yes' } }, 'f')).toThrow(
       /and \d more problem/,
+    );
+  });
+});
+
+describe('configSyntaxError', () => {
+  it('one line naming the file, for JSON and for TOML (line and column)', () => {
+    let json: unknown;
+    try {
+      JSON.parse('{');
+    } catch (error) {
+      json = error;
+    }
+    const j = configSyntaxError('m.json', 'json', json);
+    expect(j).toBeInstanceOf(ConfigError);
+    expect(j.message).toMatch(/^m\.json.*JSON syntax error: /);
+    const toml = Object.assign(new Error('Invalid value\n  a = \n    ^'), { line: 1, column: 5 });
+    expect(configSyntaxError('c.toml', 'toml', toml).message).toMatch(
+      /c\.toml.*TOML syntax error at line 1, column 5: Invalid value$/,
     );
   });
 });

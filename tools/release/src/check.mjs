@@ -5,16 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { AttestError, verifyKeyless, verifyWithKey } from '@codex/attest';
 import { packPackage } from './pack.mjs';
 import { packageBom, releaseBom, workspaceBom } from './sbom.mjs';
-import {
-  BundleVerificationError,
-  ephemeralKey,
-  signBlob,
-  signBlobKeyless,
-  verifyKeyless,
-  verifyWithKey,
-} from './sigstore.mjs';
+import { ephemeralKey, signBlob, signBlobKeyless } from './sigstore.mjs';
 import { fileStem, listWorkspacePackages, publishablePackages } from './workspace.mjs';
 
 /**
@@ -125,7 +119,7 @@ export async function releaseCheck(opts) {
     verify(readFileSync(file), JSON.parse(readFileSync(bundleFile, 'utf8')));
     return { file, bundleFile };
   });
-  log(`verified ${results.length} bundle(s) with @sigstore/verify`);
+  log(`verified ${results.length} bundle(s) with @codex/attest (@sigstore/verify)`);
 
   // Canaries: a flipped byte in a tarball and in an SBOM must not verify.
   const canaries = [released[0].artifact.file, releaseSbomFile].map((file) => {
@@ -135,7 +129,7 @@ export async function releaseCheck(opts) {
     try {
       verify(data, bundleJson);
     } catch (error) {
-      if (error instanceof BundleVerificationError) return { file: basename(file), rejected: error.code };
+      if (error instanceof AttestError) return { file: basename(file), rejected: error.reason };
       throw error;
     }
     throw new Error(`tampered ${basename(file)} still verified: the verification is broken`);

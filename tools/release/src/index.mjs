@@ -10,15 +10,5 @@ export {
   releaseBom,
   workspaceBom,
 } from './sbom.mjs';
-export {
-  BundleVerificationError,
-  ephemeralKey,
-  keyHint,
-  publicKeyPem,
-  shippedTrustedRoot,
-  signBlob,
-  signBlobKeyless,
-  verifyKeyless,
-  verifyWithKey,
-} from './sigstore.mjs';
+export { ephemeralKey, keyHint, publicKeyPem, signBlob, signBlobKeyless } from './sigstore.mjs';
 export { fileStem, listWorkspacePackages, publishablePackages } from './workspace.mjs';

@@ -12,8 +12,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyWithKey } from '@codex/attest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseCheck, tarRead, verifyWithKey } from '../src/index.mjs';
+import { releaseCheck, tarRead } from '../src/index.mjs';
 
 let root;
 const pkg = (dir, manifest, files = { 'index.js': 'export const x = 1;\n' }) => {

@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { AttestError, TrustedRoot, verifyKeyless } from '@codex/attest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BundleVerificationError, verifyKeyless } from '../src/index.mjs';
-import { IDENTITY, ISSUER, privateSigstore } from './keyless-fixture.mjs';
+import { IDENTITY, ISSUER, privateSigstore } from '../../../packages/attest/test/keyless-fixture.mjs';
 
 const root = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
 const data = Buffer.from('codex-cli-9.9.9.tgz, more or less\n');
@@ -37,8 +36,8 @@ const code = (fn) => {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(BundleVerificationError);
-    return `${error.code}: ${error.message}`;
+    expect(error).toBeInstanceOf(AttestError);
+    return `${error.reason}: ${error.message}`;
   }
   throw new Error('expected verification to fail, but it passed');
 };

@@ -6,15 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AttestError, verifyWithKey } from '@codex/attest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BundleVerificationError,
-  listWorkspacePackages,
-  publishablePackages,
-  releaseCheck,
-  tarRead,
-  verifyWithKey,
-} from '../src/index.mjs';
+import { listWorkspacePackages, publishablePackages, releaseCheck, tarRead } from '../src/index.mjs';
 
 const root = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
 const ONLY = ['@codex/security-profile', '@codex/cli'];
@@ -86,7 +80,7 @@ describe('pnpm release:check (two packages)', () => {
     tampered[tampered.length - 10] ^= 0xff;
     writeFileSync(file, tampered);
     try {
-      expect(() => verifyWithKey(readFileSync(file), json(a.bundle), pub())).toThrow(BundleVerificationError);
+      expect(() => verifyWithKey(readFileSync(file), json(a.bundle), pub())).toThrow(AttestError);
     } finally {
       writeFileSync(file, original);
     }
@@ -98,7 +92,7 @@ describe('pnpm release:check (two packages)', () => {
     const edited = text.replace(/"version": "(\d+)\./, (_m, major) => `"version": "${Number(major) + 1}.`);
     expect(edited).not.toBe(text);
     expect(() => verifyWithKey(Buffer.from(edited), json('sbom.json.sigstore.json'), pub())).toThrow(
-      BundleVerificationError,
+      AttestError,
     );
   });
 });

@@ -1,28 +1,21 @@
 import { createHash } from 'node:crypto';
+import { AttestError, shippedTrustedRoot, verifyKeyless, verifyWithKey } from '@codex/attest';
 import { describe, expect, it } from 'vitest';
-import {
-  BundleVerificationError,
-  ephemeralKey,
-  keyHint,
-  shippedTrustedRoot,
-  signBlob,
-  verifyKeyless,
-  verifyWithKey,
-} from '../src/index.mjs';
 import {
   certificateBundle,
   IDENTITY,
   ISSUER,
   makeCertificates,
   trustedRootWith,
-} from './keyless-fixture.mjs';
+} from '../../../packages/attest/test/keyless-fixture.mjs';
+import { ephemeralKey, keyHint, signBlob } from '../src/index.mjs';
 
 function rejection(fn) {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(BundleVerificationError);
-    return /** @type {BundleVerificationError} */ (error);
+    expect(error).toBeInstanceOf(AttestError);
+    return /** @type {AttestError} */ (error);
   }
   throw new Error('expected verification to fail, but it passed');
 }
@@ -49,7 +42,7 @@ describe('key-signed bundles (ephemeral key)', () => {
     const bundle = await signBlob(data, key);
     const tampered = Buffer.from(data);
     tampered[3] ^= 0x01;
-    expect(rejection(() => verifyWithKey(tampered, bundle, key.publicKeyPem)).code).toBe('SIGNATURE_ERROR');
+    expect(rejection(() => verifyWithKey(tampered, bundle, key.publicKeyPem)).reason).toBe('SIGNATURE_ERROR');
   });
 
   it('rejects a bundle whose digest was rewritten to match tampered bytes', async () => {
@@ -57,28 +50,28 @@ describe('key-signed bundles (ephemeral key)', () => {
     const bundle = await signBlob(data, key);
     const tampered = Buffer.concat([data, Buffer.from('!')]);
     bundle.messageSignature.messageDigest.digest = createHash('sha256').update(tampered).digest('base64');
-    expect(rejection(() => verifyWithKey(tampered, bundle, key.publicKeyPem)).code).toBe('SIGNATURE_ERROR');
+    expect(rejection(() => verifyWithKey(tampered, bundle, key.publicKeyPem)).reason).toBe('SIGNATURE_ERROR');
   });
 
   it('rejects a consistent bundle whose digest does not match its signature target', async () => {
     const key = ephemeralKey();
     const bundle = await signBlob(data, key);
     bundle.messageSignature.messageDigest.digest = createHash('sha256').update('other').digest('base64');
-    expect(rejection(() => verifyWithKey(data, bundle, key.publicKeyPem)).code).toBe('DIGEST_MISMATCH');
+    expect(rejection(() => verifyWithKey(data, bundle, key.publicKeyPem)).reason).toBe('DIGEST_MISMATCH');
   });
 
   it('rejects another key, even when the bundle hint is rewritten to it', async () => {
     const key = ephemeralKey();
     const other = ephemeralKey();
     const bundle = await signBlob(data, key);
-    expect(rejection(() => verifyWithKey(data, bundle, other.publicKeyPem)).code).toBe('SIGNATURE_ERROR');
+    expect(rejection(() => verifyWithKey(data, bundle, other.publicKeyPem)).reason).toBe('SIGNATURE_ERROR');
     bundle.verificationMaterial.publicKey.hint = other.hint;
-    expect(rejection(() => verifyWithKey(data, bundle, other.publicKeyPem)).code).toBe('SIGNATURE_ERROR');
+    expect(rejection(() => verifyWithKey(data, bundle, other.publicKeyPem)).reason).toBe('SIGNATURE_ERROR');
   });
 
   it('rejects something that is not a bundle', () => {
     const key = ephemeralKey();
-    expect(rejection(() => verifyWithKey(data, { hello: 'world' }, key.publicKeyPem)).code).toBe(
+    expect(rejection(() => verifyWithKey(data, { hello: 'world' }, key.publicKeyPem)).reason).toBe(
       'BUNDLE_INVALID',
     );
   });
@@ -86,12 +79,12 @@ describe('key-signed bundles (ephemeral key)', () => {
   it('refuses to verify a key-signed bundle as keyless, and the reverse', async () => {
     const key = ephemeralKey();
     const bundle = await signBlob(data, key);
-    expect(rejection(() => verifyKeyless(data, bundle, { identity: IDENTITY, issuer: ISSUER })).code).toBe(
+    expect(rejection(() => verifyKeyless(data, bundle, { identity: IDENTITY, issuer: ISSUER })).reason).toBe(
       'BUNDLE_KIND',
     );
     const certs = makeCertificates();
     const certBundle = await certificateBundle(data, certs);
-    expect(rejection(() => verifyWithKey(data, certBundle, key.publicKeyPem)).code).toBe('BUNDLE_KIND');
+    expect(rejection(() => verifyWithKey(data, certBundle, key.publicKeyPem)).reason).toBe('BUNDLE_KIND');
   });
 });
 
@@ -111,7 +104,7 @@ describe('keyless bundles against the trusted root shipped in @sigstore/tuf', ()
     const certs = makeCertificates();
     const bundle = await certificateBundle(data, certs);
     const e = rejection(() => verifyKeyless(data, bundle, { identity: IDENTITY, issuer: ISSUER }));
-    expect(e.code).toBe('CERTIFICATE_ERROR');
+    expect(e.reason).toBe('CERTIFICATE_ERROR');
     expect(e.message).toMatch(/certificate chain/);
   });
 
@@ -127,7 +120,7 @@ describe('keyless bundles against the trusted root shipped in @sigstore/tuf', ()
         trustedRoot: trustedRootWith(certs.caPem),
       }),
     );
-    expect(e.code).toBe('CERTIFICATE_ERROR');
+    expect(e.reason).toBe('CERTIFICATE_ERROR');
     expect(e.message).toMatch(/expected 1 SCTs, got 0/);
   });
 });

@@ -1,35 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
-import { defaultServerName, loadMcpProxyConfig } from '@codex/core';
 import {
   ChildProcessTransport,
-  defaultServerEnvironment,
+  defaultServerName,
   httpUpstream,
   inspectTools,
+  loadMcpProxyConfig,
   McpPermissionProxy,
   type McpProxyConfig,
-  PinStore,
+  openPinStore,
+  type PinStore,
   StreamTransport,
 } from '@codex/mcp-permission';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { serverEnvFromFlags } from '../mcp-env.js';
 import { line, table } from '../output.js';
 import { APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
-
-function serverEnvironment(ctx: CliContext, pass: readonly string[]): Record<string, string> {
-  const env = defaultServerEnvironment(ctx.env);
-  for (const item of pass) {
-    const eq = item.indexOf('=');
-    if (eq > 0) env[item.slice(0, eq)] = item.slice(eq + 1);
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(item)) {
-      const value = ctx.env[item];
-      if (value !== undefined) env[item] = value;
-    } else throw new UsageError(`--env expects NAME or NAME=VALUE, got "${item}"`);
-  }
-  return env;
-}
 
 const PROXY_OPTIONS = {
   'mcp-config': { type: 'string' },
@@ -69,21 +58,18 @@ async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySet
   if (url !== undefined && !/^https?:\/\//.test(url))
     throw new UsageError(`--url must be http(s), got "${url}"`);
   const configFile = values['mcp-config'] as string | undefined;
-  const config = await loadMcpProxyConfig(
-    configFile === undefined ? undefined : resolve(ctx.cwd, configFile),
-  );
-  const pinsPath = (values.pins as string | undefined) ?? join(ctx.codexHome, 'mcp-pins.json');
+  const config = loadMcpProxyConfig(configFile === undefined ? undefined : resolve(ctx.cwd, configFile));
   const headers = headersFrom((values.header as string[] | undefined) ?? []);
   const upstream =
     url !== undefined
       ? httpUpstream(new URL(url), { maxMessageBytes: config.max_message_bytes, headers })
       : new ChildProcessTransport({
           ...{ command: rest[0]!, args: rest.slice(1), cwd: ctx.cwd, stderr: 'inherit' },
-          env: serverEnvironment(ctx, (values.env as string[] | undefined) ?? []),
+          env: serverEnvFromFlags(ctx.env, (values.env as string[] | undefined) ?? [], '--env'),
           maxMessageBytes: config.max_message_bytes,
         });
   const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
-  return { server, config, pins: new PinStore({ path: resolve(pinsPath) }), upstream };
+  return { server, config, pins: openPinStore(ctx.codexHome, values.pins as string | undefined), upstream };
 }
 
 async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number> {
@@ -227,9 +213,7 @@ function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
   const { values, positionals } = parse(argv, { pins: { type: 'string' } });
   const [action = 'list', server, tool, extra] = positionals;
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  const store = new PinStore({
-    path: resolve((values.pins as string | undefined) ?? join(ctx.codexHome, 'mcp-pins.json')),
-  });
+  const store = openPinStore(ctx.codexHome, values.pins as string | undefined);
   if (action === 'list') {
     if (server !== undefined) throw new UsageError(`unexpected argument "${server}"`);
     const all = store.list();

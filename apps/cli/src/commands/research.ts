@@ -2,13 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import {
-  connectThroughPermissionProxy,
   filesystemAdapter,
   HttpClient,
   LocalProvider,
   McpProvider,
   memoryGraphAdapter,
-  type ProxiedMcpConnection,
   ResearchCache,
   type ResearchReport,
   type ResearchStage,
@@ -17,9 +15,15 @@ import {
   type SearchProvider,
   SearxngProvider,
 } from '@codex/deep-research';
+import {
+  connectThroughPermissionProxy,
+  openPinStore,
+  type ProxiedMcpConnection,
+} from '@codex/mcp-permission';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { serverEnvFromFlags } from '../mcp-env.js';
 import { line } from '../output.js';
 
 function positiveInt(name: string, value: unknown, fallback: number): number {
@@ -33,20 +37,6 @@ function positiveInt(name: string, value: unknown, fallback: number): number {
 function list(value: unknown): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).filter(Boolean);
-}
-
-/** `NAME=VALUE` sets, `NAME` passes this process's value; nothing else reaches the server. */
-function serverEnv(env: NodeJS.ProcessEnv, items: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(item)) {
-      const value = env[item];
-      if (value !== undefined) out[item] = value;
-    } else throw new UsageError(`--mcp-env expects NAME or NAME=VALUE, got "${item}"`);
-  }
-  return out;
 }
 
 const OPTIONS = {
@@ -114,7 +104,9 @@ async function viaMcp(ctx: CliContext, values: Values, rest: readonly string[]):
   const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
   const mcp: ProxiedMcpConnection = await connectThroughPermissionProxy({
     ...{ server: adapterName, command: rest[0]!, args: rest.slice(1), profile: ctx.profile, audit },
-    env: serverEnv(ctx.env, (values['mcp-env'] as string[] | undefined) ?? []),
+    ...{ env: serverEnvFromFlags(ctx.env, (values['mcp-env'] as string[] | undefined) ?? [], '--mcp-env') },
+    ...{ inheritFrom: ctx.env, pins: openPinStore(ctx.codexHome) },
+    clientInfo: { name: 'codex-deep-research', version: '0.1.0' },
   }).catch(async (error: unknown) => {
     await audit.close();
     throw error;

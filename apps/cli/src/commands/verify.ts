@@ -1,10 +1,17 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import {
+  AttestError,
+  type Bundle,
+  bundleKind,
+  parseBundle,
+  parsePublicKey,
+  parseTrustedRoot,
+  shippedTrustedRoot,
+  type TrustedRoot,
+  verifyKeyless,
+  verifyWithKey,
+} from '@codex/attest';
 import { CodexError } from '@codex/security-profile';
-import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { parse } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -17,16 +24,6 @@ export class VerificationFailedError extends CodexError {
   }
 }
 
-const EMPTY_ROOT = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
-  certificateAuthorities: [],
-  ctlogs: [],
-  timestampAuthorities: [],
-};
-
-const HASHES: Record<number, string> = { 1: 'sha256', 2: 'sha384', 3: 'sha512' };
-
 function readInput(kind: string, path: string): Buffer {
   try {
     return readFileSync(path);
@@ -37,103 +34,45 @@ function readInput(kind: string, path: string): Buffer {
 }
 
 function loadBundle(path: string): Bundle {
-  const text = readInput('bundle', path).toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
+    json = JSON.parse(readInput('bundle', path).toString('utf8'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`bundle "${path}" is not JSON`);
   }
   try {
-    return bundleFromJSON(json);
+    return parseBundle(json);
   } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`bundle "${path}" is not a sigstore bundle: ${why}`);
+    throw new UsageError(`bundle "${path}" is ${(error as AttestError).message}`);
   }
 }
 
-function loadKey(path: string): KeyObject {
+function loadKey(path: string) {
   const pem = readInput('key', path);
-  // createPublicKey() happily derives a public key from a private one; refuse private key files
-  // outright so a signing key never becomes a verification habit.
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem.toString('latin1'))) {
-    throw new UsageError(`key "${path}" is a private key; pass the public key`);
-  }
   try {
-    const key = createPublicKey(pem);
-    if (key.type !== 'public') throw new Error('not a public key');
-    return key;
-  } catch {
-    throw new UsageError(`key "${path}" is not a PEM public key`);
+    return parsePublicKey(pem);
+  } catch (error) {
+    throw new UsageError(`key "${path}" is ${(error as AttestError).message}`);
   }
-}
-
-/** The Sigstore public-good trusted root shipped in @sigstore/tuf (its TUF seed): works offline. */
-export function shippedTrustedRoot(): TrustedRoot {
-  const require = createRequire(import.meta.url);
-  const seeds = JSON.parse(readFileSync(require.resolve('@sigstore/tuf/seeds.json'), 'utf8')) as Record<
-    string,
-    { targets?: Record<string, string> }
-  >;
-  const mirror = seeds['https://tuf-repo-cdn.sigstore.dev'] ?? Object.values(seeds)[0];
-  const encoded = mirror?.targets?.['trusted_root.json'];
-  if (typeof encoded !== 'string')
-    throw new CodexError('NO_TRUSTED_ROOT', '@sigstore/tuf ships no trusted root');
-  return TrustedRoot.fromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')));
 }
 
 function loadTrustedRoot(path: string): TrustedRoot {
+  const text = readInput('trusted root', path).toString('utf8');
   try {
-    return TrustedRoot.fromJSON(JSON.parse(readInput('trusted root', path).toString('utf8')));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
+    return parseTrustedRoot(JSON.parse(text));
+  } catch {
     throw new UsageError(`trusted root "${path}" is not a sigstore trusted_root.json`);
   }
 }
 
-/** The bytes the bundle says it signed must be the file's bytes. */
-function checkArtifactBinding(bundle: Bundle, artifact: Buffer): void {
-  if (bundle.content.$case === 'messageSignature') {
-    const { messageDigest } = bundle.content.messageSignature;
-    if (!messageDigest) return; // the signature itself covers the artifact
-    const alg = HASHES[messageDigest.algorithm] ?? 'sha256';
-    const actual = createHash(alg).update(artifact).digest();
-    if (!actual.equals(Buffer.from(messageDigest.digest))) {
-      throw new VerificationFailedError(
-        'DIGEST_MISMATCH',
-        `the file's ${alg} digest is not the one in the bundle`,
-      );
-    }
-    return;
-  }
-  const env = bundle.content.dsseEnvelope;
-  if (env.payloadType !== 'application/vnd.in-toto+json') {
-    throw new VerificationFailedError(
-      'DIGEST_MISMATCH',
-      `DSSE payload type ${env.payloadType} names no file`,
-    );
-  }
-  let subjects: { digest?: Record<string, string> }[] = [];
-  try {
-    subjects =
-      (JSON.parse(Buffer.from(env.payload).toString('utf8')) as { subject?: typeof subjects }).subject ?? [];
-  } catch {
-    throw new VerificationFailedError('DIGEST_MISMATCH', 'the DSSE payload is not an in-toto statement');
-  }
-  const match = subjects.some((s) =>
-    Object.entries(s.digest ?? {}).some(
-      ([alg, hex]) =>
-        ['sha256', 'sha384', 'sha512'].includes(alg) &&
-        createHash(alg).update(artifact).digest('hex') === hex.toLowerCase(),
-    ),
-  );
-  if (!match)
-    throw new VerificationFailedError('DIGEST_MISMATCH', 'the file is not a subject of the attestation');
-}
-
-function verificationError(error: unknown): VerificationFailedError {
-  const e = error as { code?: string; message?: string };
-  return new VerificationFailedError(e.code ?? 'VERIFY_FAILED', e.message ?? String(error));
+/** A failed check exits 1 with sigstore's (or the binding check's) reason; anything else is rethrown. */
+function failed(error: unknown): never {
+  if (!(error instanceof AttestError)) throw error;
+  if (error.code === 'ATTEST_SIGNATURE_INVALID' || error.code === 'ATTEST_DIGEST_MISMATCH')
+    throw new VerificationFailedError(error.reason, error.message);
+  if (error.code === 'ATTEST_NO_TRUSTED_ROOT') throw new CodexError('NO_TRUSTED_ROOT', error.message);
+  throw error;
 }
 
 export const command: Command = {
@@ -183,13 +122,17 @@ Exit codes: 0 verified; 1 the bundle does not verify for this file, key or ident
         'keyless verification needs both --certificate-identity and --certificate-oidc-issuer',
       );
     }
+    if (identity === '' || issuer === '') {
+      // @sigstore/verify skips an empty identity or issuer check: that would accept any signer.
+      throw new UsageError('--certificate-identity and --certificate-oidc-issuer must not be empty');
+    }
     if (keyPath !== undefined && rootPath !== undefined) {
       throw new UsageError('--trusted-root applies to keyless verification only');
     }
 
     const artifact = readInput('file', file);
     const bundle = loadBundle(bundlePath);
-    const keyed = bundle.verificationMaterial.content.$case === 'publicKey';
+    const keyed = bundleKind(bundle) === 'key';
     let signer: { mode: 'key' | 'keyless'; identity?: string | undefined; issuer?: string | undefined };
 
     if (keyPath !== undefined) {
@@ -199,41 +142,27 @@ Exit codes: 0 verified; 1 the bundle does not verify for this file, key or ident
           'the bundle is keyless (certificate-signed); verify it with --certificate-identity/--certificate-oidc-issuer',
         );
       }
-      const trust = toTrustMaterial(EMPTY_ROOT as unknown as TrustedRoot, () => ({
-        publicKey,
-        validFor: () => true,
-      }));
       // A key-signed bundle has no transparency-log entry or timestamp to check: the key is the trust.
-      const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
       try {
-        verifier.verify(toSignedEntity(bundle, artifact));
+        verifyWithKey(artifact, bundle, publicKey);
       } catch (error) {
-        throw verificationError(error);
+        failed(error);
       }
       signer = { mode: 'key' };
     } else {
       if (keyed) throw new UsageError('the bundle is key-signed; verify it with --key <pub.pem>');
-      const root = rootPath === undefined ? shippedTrustedRoot() : loadTrustedRoot(rootPath);
-      const verifier = new Verifier(toTrustMaterial(root), {
-        tlogThreshold: 1,
-        ctlogThreshold: 1,
-        timestampThreshold: 1,
-      });
       try {
-        const s = verifier.verify(toSignedEntity(bundle, artifact), {
-          subjectAlternativeName: identity as string,
-          extensions: { issuer: issuer as string },
+        const trustedRoot = rootPath === undefined ? shippedTrustedRoot() : loadTrustedRoot(rootPath);
+        const s = verifyKeyless(artifact, bundle, {
+          identity: identity as string,
+          issuer: issuer as string,
+          trustedRoot,
         });
-        signer = {
-          mode: 'keyless',
-          identity: s.identity?.subjectAlternativeName,
-          issuer: s.identity?.extensions?.issuer,
-        };
+        signer = { mode: 'keyless', identity: s.identity, issuer: s.issuer };
       } catch (error) {
-        throw verificationError(error);
+        failed(error);
       }
     }
-    checkArtifactBinding(bundle, artifact);
 
     if (ctx.json) {
       line(ctx.stdout, JSON.stringify({ verified: true, file, bundle: bundlePath, ...signer }));

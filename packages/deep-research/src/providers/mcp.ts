@@ -1,16 +1,3 @@
-import { PassThrough } from 'node:stream';
-import {
-  ChildProcessTransport,
-  defaultServerEnvironment,
-  McpPermissionProxy,
-  type McpProxyConfigInput,
-  PinStore,
-  parseMcpProxyConfig,
-  StreamTransport,
-} from '@codex/mcp-permission';
-import type { AuditSink, SecurityProfile } from '@codex/security-profile';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { McpToolError, ProviderResponseError } from '../errors.js';
 import { extractMainText } from '../extract.js';
@@ -58,7 +45,7 @@ const toolResultSchema = z.object({
 
 /**
  * A search provider backed by MCP tools, called through an MCP client — normally one connected
- * to `@codex/mcp-permission`'s proxy (see {@link connectThroughPermissionProxy}), so every call is
+ * to `@codex/mcp-permission`'s proxy (its `connectThroughPermissionProxy`), so every call is
  * risk-classified, approved or denied under the profile, and audited there. A denied call surfaces
  * as `RESEARCH_MCP_TOOL_FAILED` carrying the proxy's reason.
  */
@@ -228,57 +215,6 @@ export function memoryGraphAdapter(options: { maxTerms?: number } = {}): McpSear
         title: e.entityType ? `${e.name} (${e.entityType})` : e.name,
         text: e.observations.join('\n\n'),
       }));
-    },
-  };
-}
-
-export interface ProxiedMcpConnection {
-  readonly client: Client;
-  readonly proxy: McpPermissionProxy;
-  close(): Promise<void>;
-}
-
-/**
- * Spawns an MCP server, puts `@codex/mcp-permission`'s proxy in front of it (risk levels, approval
- * under the profile, tool pinning, audit), and connects an SDK client to the proxy in-process.
- * The client cannot be asked for approval (no elicitation), so calls that need it are denied.
- */
-export async function connectThroughPermissionProxy(options: {
-  server: string;
-  command: string;
-  args?: readonly string[];
-  env?: Readonly<Record<string, string>>;
-  profile: SecurityProfile;
-  audit: AuditSink;
-  config?: McpProxyConfigInput;
-}): Promise<ProxiedMcpConnection> {
-  const toProxy = new PassThrough();
-  const fromProxy = new PassThrough();
-  const upstream = new ChildProcessTransport({
-    command: options.command,
-    args: options.args ?? [],
-    env: { ...defaultServerEnvironment(), ...options.env },
-    stderr: 'ignore',
-  });
-  const proxy = new McpPermissionProxy({
-    server: options.server,
-    profile: options.profile,
-    audit: options.audit,
-    config: parseMcpProxyConfig(options.config ?? {}),
-    pins: new PinStore(),
-    upstream,
-    downstream: new StreamTransport(toProxy, fromProxy),
-  });
-  await proxy.start();
-  const client = new Client({ name: 'codex-deep-research', version: '0.1.0' }, { capabilities: {} });
-  // The SDK's stdio transport is newline-delimited JSON-RPC over any pair of streams.
-  await client.connect(new StdioServerTransport(fromProxy, toProxy));
-  return {
-    client,
-    proxy,
-    async close() {
-      await client.close().catch(() => {});
-      await proxy.close();
     },
   };
 }
