@@ -24,8 +24,7 @@ export type AttestErrorCode =
  * own code for a failed check (`SIGNATURE_ERROR`, `CERTIFICATE_ERROR`, `UNTRUSTED_SIGNER_ERROR`,
  * `TLOG_INCLUSION_PROMISE_ERROR`…), `DIGEST_MISMATCH`, `PRIVATE_KEY`, `NOT_PUBLIC_KEY`, or the code itself.
  */
-export class AttestError extends CodexError {
-  declare readonly code: AttestErrorCode;
+export class AttestError extends CodexError<AttestErrorCode> {
   readonly reason: string;
 
   constructor(code: AttestErrorCode, message: string, options: { reason?: string; cause?: unknown } = {}) {

@@ -1,7 +1,13 @@
 import { CodexError } from '@codex/security-profile';
 
 /** Every `code` an error of this package carries (stable across releases). */
-export type McpPermissionErrorCode = 'MCP_MESSAGE_TOO_LARGE' | 'MCP_PIN_STORE' | 'MCP_UPSTREAM';
+export type McpPermissionErrorCode =
+  | 'MCP_CLOSED'
+  | 'MCP_ERROR'
+  | 'MCP_MESSAGE_TOO_LARGE'
+  | 'MCP_PIN_STORE'
+  | 'MCP_SERVER_ENV'
+  | 'MCP_UPSTREAM';
 
 export { ConfigError } from '@codex/security-profile';
 
@@ -35,7 +41,7 @@ export class UpstreamError extends CodexError<McpPermissionErrorCode> {
 }
 
 /** An `--env` item for an MCP server is neither `NAME` nor `NAME=VALUE`. */
-export class ServerEnvError extends CodexError {
+export class ServerEnvError extends CodexError<McpPermissionErrorCode> {
   constructor(message: string) {
     super('MCP_SERVER_ENV', message);
   }
@@ -45,9 +51,7 @@ export class ServerEnvError extends CodexError {
 export type McpClientErrorCode = 'MCP_ERROR' | 'MCP_CLOSED';
 
 /** A `tools/call` made through {@link connectThroughPermissionProxy} failed: an MCP error, or the proxy closed. */
-export class McpClientError extends CodexError {
-  declare readonly code: McpClientErrorCode;
-
+export class McpClientError extends CodexError<McpClientErrorCode> {
   constructor(code: McpClientErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }

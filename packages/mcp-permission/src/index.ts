@@ -12,12 +12,12 @@ export {
   type ToolRule,
   toolRuleSchema,
 } from './config.js';
-export type { McpPermissionErrorCode } from './errors.js';
 export {
   type ConnectOptions,
   connectThroughPermissionProxy,
   type ProxiedMcpConnection,
 } from './connect.js';
+export type { McpPermissionErrorCode } from './errors.js';
 export {
   ConfigError,
   McpClientError,
