@@ -1,4 +1,11 @@
 export {
+  type CallDecision,
+  type CallVerdict,
+  evaluateTool,
+  PERMISSION_META_KEY,
+  type ToolEvaluation,
+} from './approval.js';
+export {
   DEFAULT_MAX_MESSAGE_BYTES,
   defaultMcpProxyConfig,
   type McpProxyConfig,
@@ -22,15 +29,7 @@ export { globToRegExp } from './glob.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
 export { inspectTools, type ToolReport } from './inspect.js';
 export { hashTool, type PinnableTool, type PinStatus, PinStore, type ToolPin } from './pins.js';
-export {
-  type CallDecision,
-  type CallVerdict,
-  evaluateTool,
-  McpPermissionProxy,
-  type McpPermissionProxyOptions,
-  PERMISSION_META_KEY,
-  type ToolEvaluation,
-} from './proxy.js';
+export { McpPermissionProxy, type McpPermissionProxyOptions } from './proxy.js';
 export {
   type Classification,
   classifyTool,
