@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { AuditMissingKeyError } from './errors.js';
-import { AuditLogger, type AuditLoggerOptions, type Durability } from './logger.js';
+import { AuditLogger } from './logger.js';
+import type { AuditLoggerOptions, Durability } from './logger-options.js';
 
 /** The `[audit]` table of `config.toml` (see `@codex/security-profile`'s `auditConfigSchema`). */
 export interface AuditConfig {

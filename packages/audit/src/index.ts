@@ -30,7 +30,8 @@ export { type ExportVerifyResult, type HostVerifyResult, verifyExport } from './
 export { logFiles } from './files.js';
 export { type FollowOptions, followEntries } from './follow.js';
 export type { LockOptions } from './lock.js';
-export { AuditLogger, type AuditLoggerOptions, DURABILITIES, type Durability } from './logger.js';
+export { AuditLogger } from './logger.js';
+export { type AuditLoggerOptions, DURABILITIES, type Durability } from './logger-options.js';
 export {
   createMasker,
   HOME_PLACEHOLDER,

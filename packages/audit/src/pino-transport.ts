@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { AuditLogger, type AuditLoggerOptions } from './logger.js';
+import { AuditLogger } from './logger.js';
+import type { AuditLoggerOptions } from './logger-options.js';
 import { type AuditDestinationOptions, auditDestination } from './pino.js';
 
 export type AuditTransportOptions = AuditLoggerOptions & Pick<AuditDestinationOptions, 'profile' | 'key'>;

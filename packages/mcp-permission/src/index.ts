@@ -1,4 +1,11 @@
 export {
+  type CallDecision,
+  type CallVerdict,
+  evaluateTool,
+  PERMISSION_META_KEY,
+  type ToolEvaluation,
+} from './approval.js';
+export {
   DEFAULT_MAX_MESSAGE_BYTES,
   defaultMcpProxyConfig,
   loadMcpProxyConfig,
@@ -41,15 +48,7 @@ export {
   PinStore,
   type ToolPin,
 } from './pins.js';
-export {
-  type CallDecision,
-  type CallVerdict,
-  evaluateTool,
-  McpPermissionProxy,
-  type McpPermissionProxyOptions,
-  PERMISSION_META_KEY,
-  type ToolEvaluation,
-} from './proxy.js';
+export { McpPermissionProxy, type McpPermissionProxyOptions } from './proxy.js';
 export {
   type Classification,
   classifyTool,

@@ -2,9 +2,9 @@ import type { SecurityProfile } from '@codex/security-profile';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { evaluateTool } from './approval.js';
 import type { McpProxyConfig } from './config.js';
 import { hashTool, type PinStatus, type PinStore } from './pins.js';
-import { evaluateTool } from './proxy.js';
 import type { RiskLevel, RiskSource } from './risk.js';
 
 /** One row of {@link inspectTools}. */
