@@ -33,13 +33,9 @@ export {
   dedupeFingerprints,
   dedupeNaive,
   dedupOptionsSchema,
-  estimateJaccard,
-  exactJaccard,
   type Fingerprints,
   fingerprint,
   MAX_DEDUP_DOCUMENTS,
-  resolveDedupOptions,
-  simhashDistance,
 } from './dedup.js';
 export type { DeepResearchErrorCode } from './errors.js';
 export {
@@ -90,7 +86,7 @@ export {
   type McpToolText,
   memoryGraphAdapter,
 } from './providers/mcp.js';
-export { SearxngProvider, searxngResponseSchema } from './providers/searxng.js';
+export { SearxngProvider } from './providers/searxng.js';
 export type { SearchHit, SearchOptions, SearchProvider, SourceDocument } from './providers/types.js';
 export { type RankedPassage, type RankOptions, rankPassages } from './rank.js';
 export {
@@ -102,4 +98,3 @@ export {
   renderMarkdown,
 } from './report.js';
 export { subQueries } from './subqueries.js';
-export { keywords, passages, sentences, stem, tokenize } from './text.js';

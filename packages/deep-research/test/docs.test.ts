@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dedupOptionsSchema, ERROR_CODES, resolveDedupOptions } from '../src/index.js';
+import { resolveDedupOptions } from '../src/dedup.js';
+import { dedupOptionsSchema, ERROR_CODES } from '../src/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const docs = readFileSync(new URL('../../../docs/deep-research.md', import.meta.url), 'utf8');

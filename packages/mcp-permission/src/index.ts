@@ -35,7 +35,6 @@ export {
   UpstreamError,
 } from './errors.js';
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
-export { globToRegExp } from './glob.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
 export { inspectTools, type ToolReport } from './inspect.js';
 export { defaultServerName, serverEnvironment } from './naming.js';
@@ -54,7 +53,6 @@ export {
   classifyTool,
   defaultRequiresApproval,
   type McpPermission,
-  maxRisk,
   RISK_LEVELS,
   type RiskLevel,
   type RiskReading,
@@ -62,7 +60,6 @@ export {
   readAnnotations,
   readHeuristics,
   requiresUserApproval,
-  riskRank,
   type ToolDescription,
 } from './risk.js';
 export { redactText, summariseArguments } from './summary.js';

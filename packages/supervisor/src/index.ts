@@ -48,7 +48,6 @@ export {
   type MergeResult,
   type MergeStrategy,
   merge,
-  normalizeText,
   outputText,
   type VoteCount,
 } from './merge.js';
@@ -59,7 +58,6 @@ export {
   type ExecutionStrategy,
   FAILURE_POLICIES,
   type FailurePolicy,
-  findCycle,
   levels,
   type MergeSpec,
   type Plan,
@@ -69,7 +67,6 @@ export {
   planSchema,
   type TaskSpec,
   type TaskSpecInput,
-  topologicalOrder,
 } from './plan.js';
 export { type ProcessResult, type RunProcessOptions, runProcess } from './process.js';
 export { type Permit, Semaphore } from './semaphore.js';

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type MergeCandidate,
-  MergeError,
-  merge,
-  normalizeText,
-  outputText,
-  runProcess,
-  Supervisor,
-} from '../src/index.js';
+import { type MergeCandidate, MergeError, merge, outputText, runProcess, Supervisor } from '../src/index.js';
+import { normalizeText } from '../src/merge.js';
 
 const ok = (taskId: string, output: unknown, finishedAt = 0, score?: number): MergeCandidate => ({
   taskId,

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  findCycle,
-  levels,
-  PlanCycleError,
-  PlanError,
-  parsePlan,
-  parsePlanText,
-  topologicalOrder,
-} from '../src/index.js';
+import { levels, PlanCycleError, PlanError, parsePlan, parsePlanText } from '../src/index.js';
+import { findCycle, topologicalOrder } from '../src/plan.js';
 
 const t = (id: string, dependsOn: string[] = []) => ({ id, agent: 'cmd', dependsOn });
 
