@@ -5,7 +5,7 @@
  */
 import type { GrantSet } from './capabilities.js';
 import { HOST_MODULE } from './constants.js';
-import { createHost, HostSignalError } from './host.js';
+import { createHost, type Host, HostSignalError } from './host.js';
 import { createPreview1Host } from './preview1.js';
 
 /** One run: input, grant and fuel. */
@@ -89,6 +89,24 @@ function fuelUsed(fuel: WebAssembly.Global, limit: number): number {
   return Number(BigInt(limit) - (left < 0n ? 0n : left));
 }
 
+/** What either host (component or preview1) collected, with the fuel the run used. */
+function finish(
+  outcome: WorkerOutcome,
+  host: Pick<Host, 'stdout' | 'stderr' | 'denials'>,
+  fuel: WebAssembly.Global,
+  job: WorkerJob,
+  startedAt: number,
+): WorkerResult {
+  return {
+    outcome,
+    stdout: host.stdout(),
+    stderr: host.stderr(),
+    fuelUsed: fuelUsed(fuel, job.fuel),
+    denials: host.denials,
+    startedAt,
+  };
+}
+
 /**
  * Runs a preview1 command synchronously: a fresh instance (new linear memory, globals, tables)
  * and a fresh preview1 host. `sleepUntil` (performance.now() time) bounds any clock sleep.
@@ -115,14 +133,7 @@ export function runModule(module: WebAssembly.Module, job: WorkerJob, sleepUntil
   } catch (error) {
     outcome = classify(error);
   }
-  return {
-    outcome,
-    stdout: host.stdout(),
-    stderr: host.stderr(),
-    fuelUsed: fuelUsed(fuel, job.fuel),
-    denials: host.denials,
-    startedAt,
-  };
+  return finish(outcome, host, fuel, job, startedAt);
 }
 
 /** Runs one job on a loaded plugin (a component through jco's glue, or a preview1 module). */
@@ -158,14 +169,7 @@ export async function execute(plugin: Loaded, job: WorkerJob): Promise<WorkerRes
   } catch (error) {
     outcome = classify(error);
   }
-  return {
-    outcome,
-    stdout: host.stdout(),
-    stderr: host.stderr(),
-    fuelUsed: fuelUsed(fuel, job.fuel),
-    denials: host.denials,
-    startedAt,
-  };
+  return finish(outcome, host, fuel, job, startedAt);
 }
 
 export function hostError(error: unknown): WorkerResult {
