@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 /**
@@ -33,7 +33,7 @@ const nodeOnlyImports = {
  * left out of `sourcesContent` (its mappings stay), halving what the package adds to an install.
  */
 async function dropGeneratedSources(): Promise<void> {
-  for (const file of ['dist/index.js.map']) {
+  for (const file of (await readdir('dist')).filter((f) => f.endsWith('.js.map')).map((f) => `dist/${f}`)) {
     const map = JSON.parse(await readFile(file, 'utf8')) as {
       sources: string[];
       sourcesContent?: (string | null)[];

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { LocalProvider, renderMarkdown, research } from '@codex/deep-research';
-import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
+import type { PolicyEngine } from '@codex/execpolicy';
 import {
   connectThroughPermissionProxy,
   defaultServerName,
@@ -17,9 +17,9 @@ import type { ApprovalMode, CodexConfig, SecurityProfile } from '@codex/security
 import { outputText, type Supervisor, type TaskContext, TaskDeniedError, z } from '@codex/supervisor';
 import { PluginPool, WasmPluginError } from '@codex/wasm-plugin';
 import { resolveWorkspace } from './config.js';
+import { createEngine } from './engine.js';
 import { AgentRunError } from './errors.js';
 import { type AuditSinkLike, runGuardedCommand } from './guarded.js';
-import { collectPolicyLayers } from './layers.js';
 
 const commandInput = z
   .strictObject({
@@ -300,12 +300,12 @@ export function createStandardAgents(options: AgentOptions): Agents {
     },
     sessionId: options.sessionId ?? `supervise-${randomUUID()}`,
     engine: () => {
-      engine ??= collectPolicyLayers({
+      engine ??= createEngine({
         config: options.config,
         codexHome: options.codexHome,
         cwd: options.cwd,
         extra: options.policies ?? [],
-      }).then((layers) => createPolicyEngine({ layers }));
+      });
       return engine;
     },
   };

@@ -1,9 +1,12 @@
 import type { PolicyEngine } from '@codex/execpolicy';
 import { collectPolicyLayers, type LayerSources } from './layers.js';
 
-/** A policy engine over every layer {@link collectPolicyLayers} finds (saved approvals included). */
+/**
+ * A policy engine over every layer {@link collectPolicyLayers} finds (saved approvals included).
+ * Its bash parser loads on demand (use `evaluateAsync`): argv and plain scripts never pay for it.
+ */
 export async function createEngine(sources: LayerSources): Promise<PolicyEngine> {
   const layers = await collectPolicyLayers(sources);
   const { createPolicyEngine } = await import('@codex/execpolicy');
-  return createPolicyEngine({ layers });
+  return createPolicyEngine({ layers, parser: 'on-demand' });
 }

@@ -202,7 +202,7 @@ async function decide(r: Run): Promise<GuardedResult | undefined> {
   const { req } = r;
   try {
     const engine = await r.env.engine;
-    r.evaluation = engine.evaluate(Array.isArray(req.command) ? req.command : { ...req.command }, {
+    r.evaluation = await engine.evaluateAsync(Array.isArray(req.command) ? req.command : { ...req.command }, {
       profile: req.profile,
       cwd: req.cwd,
       workspaceRoots: req.workspace.workspaceRoots,

@@ -304,7 +304,7 @@ class Shell implements GuardedShell {
     try {
       const command = commandOf(args);
       const cwd = workspaceCwd(this.#workspace, args.cwd);
-      const ev = (await this.#engine).evaluate(command, {
+      const ev = await (await this.#engine).evaluateAsync(command, {
         profile: this.#o.profile,
         cwd,
         workspaceRoots: this.#workspace.workspaceRoots,

@@ -3,7 +3,7 @@ import type { Parser } from 'web-tree-sitter';
 import { afterCd, CD, type Finding, type ResolvedContext, withCwds } from './context.js';
 import { credentials } from './credentials.js';
 import { DEFAULT_POLICY } from './default-policy.js';
-import { PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
+import { ParserNotLoadedError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
 import { fastSegments } from './fastpath.js';
 import { commandName, SHELLS, shellScript, unwrap, WRAPPERS } from './normalize.js';
 import { createBashParser } from './parser.js';
@@ -58,7 +58,19 @@ export interface PolicyEngineOptions {
    * Parses do not depend on the context, so a repeated script skips the parser. Default 256; 0 disables.
    */
   readonly parseCacheSize?: number;
+  /**
+   * When to load the bash parser (web-tree-sitter and the grammar, about 2.3 MB of wasm):
+   * `'eager'` (default) before `createPolicyEngine` resolves, so `evaluate` always works;
+   * `'on-demand'` on the first script the built-in fast path cannot read. Argv and plain scripts
+   * (`git status && ls | wc -l`) then never load it. An on-demand engine is used through
+   * {@link PolicyEngine.evaluateAsync}; its synchronous `evaluate` throws
+   * {@link ParserNotLoadedError} for a script that needs the parser before it is loaded.
+   */
+  readonly parser?: 'eager' | 'on-demand';
 }
+
+/** Thrown inside evaluation when a script needs the parser and it is not loaded yet. */
+class ParserNeeded extends Error {}
 
 /** Limits that keep evaluation bounded on hostile input. Beyond them the answer is `prompt`. */
 export const LIMITS = { maxScriptLength: 100_000, maxShellDepth: 4, maxSegments: 64 } as const;
@@ -95,31 +107,40 @@ function buildLayer(kind: LayerKind, source: string, spec: PolicySpec, tightenOn
   return { kind, source, rules, byName, dynamic, tightenOnly };
 }
 
-/** Splits a shell word list out of an example string with the real parser. */
-function exampleWords(parser: Parser, example: string | readonly string[]): Word[] | undefined {
+/**
+ * Splits a shell word list out of an example string: through the fast path when it can read the
+ * example (it yields exactly the parser's segments), else with the real parser.
+ */
+function exampleWords(parser: () => Parser, example: string | readonly string[]): Word[] | undefined {
   if (typeof example !== 'string') {
     return example.map((value) => ({ value, literal: true, tilde: false, source: value }));
   }
-  const tree = parser.parse(example);
+  const fast = fastSegments(example);
+  if (fast !== undefined) return singleCommand(fast);
+  const tree = parser().parse(example);
   if (!tree) return undefined;
   try {
     if (tree.rootNode.hasError) return undefined;
     const collector = new SegmentCollector(example);
     collector.walk(tree.rootNode);
-    const segs = collector.segments;
-    const only = segs[0];
-    if (!only || only.words.some((w) => !w.literal) || only.redirects.length > 0) return undefined;
-    if (
-      only.assignments.length > 0 &&
-      !/^(export|declare|local|readonly|typeset)$/.test(only.words[0]?.value ?? '')
-    ) {
-      return undefined;
-    }
-    if (segs.length !== 1 || segs[0]!.kind !== 'command' || segs[0]!.words.length === 0) return undefined;
-    return segs[0]!.words;
+    return singleCommand(collector.segments);
   } finally {
     tree.delete();
   }
+}
+
+/** The words of a single simple command with literal words and no redirects, else undefined. */
+function singleCommand(segs: readonly RawSegment[]): Word[] | undefined {
+  const only = segs[0];
+  if (!only || only.words.some((w) => !w.literal) || only.redirects.length > 0) return undefined;
+  if (
+    only.assignments.length > 0 &&
+    !/^(export|declare|local|readonly|typeset)$/.test(only.words[0]?.value ?? '')
+  ) {
+    return undefined;
+  }
+  if (segs.length !== 1 || only.kind !== 'command' || only.words.length === 0) return undefined;
+  return [...only.words];
 }
 
 const EXAMPLE_CONTEXT: EvaluationContext = {
@@ -136,14 +157,15 @@ const EXAMPLE_CONTEXT: EvaluationContext = {
 export class PolicyEngine {
   /** Layers from highest to lowest precedence. */
   private readonly layers: readonly Layer[];
-  private readonly parser: Parser;
+  private parser: Parser | undefined;
+  private parserLoading: Promise<void> | undefined;
   private readonly contexts = new WeakMap<EvaluationContext, ResolvedContext>();
 
   /** @internal use {@link createPolicyEngine}. */
   private readonly parseCache = new Map<string, readonly RawSegment[]>();
   private readonly parseCacheSize: number;
 
-  constructor(parser: Parser, layers: readonly Layer[], parseCacheSize = 256) {
+  constructor(parser: Parser | undefined, layers: readonly Layer[], parseCacheSize = 256) {
     this.parser = parser;
     this.parseCacheSize = parseCacheSize;
     this.layers = [...layers].sort((a, b) => LAYER_KINDS.indexOf(b.kind) - LAYER_KINDS.indexOf(a.kind));
@@ -156,14 +178,24 @@ export class PolicyEngine {
     );
   }
 
-  /** @internal Checks every rule's `match` / `not_match` examples. */
-  checkExamples(layer: Layer): void {
+  /**
+   * @internal Checks every rule's `match` / `not_match` examples. With `skipUnparsed`, examples
+   * only the real parser can read are skipped while it is not loaded (the built-in layer's, which
+   * every eager engine, and so the test suite, checks in full).
+   */
+  checkExamples(layer: Layer, skipUnparsed = false): void {
     const ctx = this.resolveContext(EXAMPLE_CONTEXT);
     for (const rule of layer.rules) {
       const check = (examples: readonly (string | readonly string[])[] | undefined, expected: boolean) => {
         for (const example of examples ?? []) {
           const shown = typeof example === 'string' ? example : example.join(' ');
-          const words = exampleWords(this.parser, example);
+          let words: Word[] | undefined;
+          try {
+            words = exampleWords(this.requireParser, example);
+          } catch (error) {
+            if (skipUnparsed && error instanceof ParserNeeded) continue;
+            throw error;
+          }
           if (!words)
             throw new PolicyExampleError(
               layer.source,
@@ -195,6 +227,47 @@ export class PolicyEngine {
    * unparseable input, unsupported constructs and unknown commands are never `allow`.
    */
   evaluate(command: CommandInput, context: EvaluationContext): Evaluation {
+    const result = this.tryEvaluate(command, context);
+    if (result instanceof ParserNeeded) {
+      throw new ParserNotLoadedError(
+        'this engine loads its bash parser on demand and the command needs it: use evaluateAsync',
+      );
+    }
+    return result;
+  }
+
+  /**
+   * {@link PolicyEngine.evaluate}, loading the bash parser first when the command needs it and it
+   * is not loaded yet (engines created with `parser: 'on-demand'`). Same result as `evaluate`.
+   */
+  async evaluateAsync(command: CommandInput, context: EvaluationContext): Promise<Evaluation> {
+    const result = this.tryEvaluate(command, context);
+    if (!(result instanceof ParserNeeded)) return result;
+    await this.loadParser();
+    return this.evaluate(command, context);
+  }
+
+  /** @internal Loads the bash parser if it is not loaded yet. */
+  async loadParser(): Promise<void> {
+    if (this.parser) return;
+    this.parserLoading ??= createBashParser().then(
+      (parser) => {
+        this.parser = parser;
+      },
+      (error: unknown) => {
+        this.parserLoading = undefined;
+        throw error;
+      },
+    );
+    await this.parserLoading;
+  }
+
+  private readonly requireParser = (): Parser => {
+    if (!this.parser) throw new ParserNeeded();
+    return this.parser;
+  };
+
+  private tryEvaluate(command: CommandInput, context: EvaluationContext): Evaluation | ParserNeeded {
     const ctx = this.resolveContext(context);
     const segments: SegmentEvaluation[] = [];
     try {
@@ -218,6 +291,7 @@ export class PolicyEngine {
         segments.push(problemSegment('', 0, 'forbidden', 'command must be an argv array or { script }'));
       }
     } catch (error) {
+      if (error instanceof ParserNeeded) return error;
       // Fail-safe: an internal error is never allow.
       const message = error instanceof Error ? error.message : String(error);
       segments.push(problemSegment('', 0, 'forbidden', `internal error while evaluating: ${message}`));
@@ -311,7 +385,7 @@ export class PolicyEngine {
       if (cacheable) this.remember(script, fast);
       return fast;
     }
-    const tree = this.parser.parse(script);
+    const tree = this.requireParser().parse(script);
     if (!tree) return undefined;
     let raw: RawSegment[];
     try {
@@ -347,7 +421,7 @@ export class PolicyEngine {
 
   /** @internal The segments tree-sitter gives for a script (the fast path's reference). */
   treeSegments(script: string): RawSegment[] | undefined {
-    const tree = this.parser.parse(script);
+    const tree = this.requireParser().parse(script);
     if (!tree) return undefined;
     try {
       const collector = new SegmentCollector(script, tree.rootNode.hasError);
@@ -579,7 +653,7 @@ function hasControl(text: string): boolean {
 
 /** Loads and validates the layers, checks every rule's examples, and returns a ready engine. */
 export async function createPolicyEngine(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
-  const parser = await createBashParser();
+  const parser = options.parser === 'on-demand' ? undefined : await createBashParser();
   const layers: Layer[] = [];
   if (options.defaults !== false)
     layers.push(buildLayer('default', 'builtin', parsePolicyObject(DEFAULT_POLICY, 'builtin')));
@@ -607,7 +681,15 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
     );
   }
   const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256);
-  for (const layer of layers) engine.checkExamples(layer);
+  for (const layer of layers) {
+    try {
+      engine.checkExamples(layer, layer.kind === 'default');
+    } catch (error) {
+      if (!(error instanceof ParserNeeded)) throw error;
+      await engine.loadParser();
+      engine.checkExamples(layer);
+    }
+  }
   return engine;
 }
 

@@ -1,7 +1,12 @@
 import { CodexError } from '@codex/security-profile';
 
 /** Every `code` an error of this package carries (stable across releases). */
-export type ExecpolicyErrorCode = 'PARSER_INIT' | 'POLICY_CONTEXT' | 'POLICY_EXAMPLE_FAILED' | 'POLICY_LOAD';
+export type ExecpolicyErrorCode =
+  | 'PARSER_INIT'
+  | 'PARSER_NOT_LOADED'
+  | 'POLICY_CONTEXT'
+  | 'POLICY_EXAMPLE_FAILED'
+  | 'POLICY_LOAD';
 
 /**
  * A policy file (or in-memory policy object) could not be loaded: bad TOML/JSON syntax, a value
@@ -51,5 +56,15 @@ export class PolicyContextError extends CodexError<ExecpolicyErrorCode> {
 export class ParserInitError extends CodexError<ExecpolicyErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('PARSER_INIT', message, options);
+  }
+}
+
+/**
+ * The synchronous `evaluate` of an engine created with `parser: 'on-demand'` got a script that
+ * needs the bash parser before it was loaded. Use `evaluateAsync`. `code: 'PARSER_NOT_LOADED'`.
+ */
+export class ParserNotLoadedError extends CodexError<ExecpolicyErrorCode> {
+  constructor(message: string) {
+    super('PARSER_NOT_LOADED', message);
   }
 }

@@ -8,8 +8,14 @@ export {
   type PolicyLayer,
 } from './engine.js';
 export type { ExecpolicyErrorCode } from './errors.js';
-export { ParserInitError, PolicyContextError, PolicyExampleError, PolicyLoadError } from './errors.js';
-export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/wasm.js';
+export {
+  ParserInitError,
+  ParserNotLoadedError,
+  PolicyContextError,
+  PolicyExampleError,
+  PolicyLoadError,
+} from './errors.js';
+export { TREE_SITTER_BASH_VERSION, WEB_TREE_SITTER_VERSION } from './generated/versions.js';
 export {
   type PolicyInput,
   type PolicySpec,

@@ -1,6 +1,5 @@
-import { Language, type Node, Parser } from 'web-tree-sitter';
+import type { Language, Node, Parser } from 'web-tree-sitter';
 import { ParserInitError } from './errors.js';
-import { BASH_WASM_BASE64, RUNTIME_WASM_BASE64 } from './generated/wasm.js';
 
 export type { Node };
 
@@ -27,21 +26,33 @@ export function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
-let ready: Promise<Language> | undefined;
+interface BashLanguage {
+  readonly language: Language;
+  readonly Parser: typeof Parser;
+}
+
+let ready: Promise<BashLanguage> | undefined;
 
 /**
  * Initialises web-tree-sitter from the embedded runtime wasm and loads the embedded
  * tree-sitter-bash grammar. Shared by every engine; safe to call many times.
+ *
+ * Both the runtime and the two wasm binaries (2.3 MB of base64) are imported here, on first
+ * use, so a host that only evaluates argv or fast-path scripts never compiles them.
  */
-export function loadBashLanguage(): Promise<Language> {
+function loadBashLanguage(): Promise<BashLanguage> {
   ready ??= (async () => {
     try {
+      const [{ Language, Parser }, { BASH_WASM_BASE64, RUNTIME_WASM_BASE64 }] = await Promise.all([
+        import('web-tree-sitter'),
+        import('./generated/wasm.js'),
+      ]);
       await Parser.init({
         wasmBinary: decodeBase64(RUNTIME_WASM_BASE64),
         // Never used to fetch (wasmBinary is given); set so the runtime does not touch import.meta.url.
         locateFile: (path: string) => path,
       } as Parameters<typeof Parser.init>[0]);
-      return await Language.load(decodeBase64(BASH_WASM_BASE64));
+      return { language: await Language.load(decodeBase64(BASH_WASM_BASE64)), Parser };
     } catch (error) {
       ready = undefined;
       throw new ParserInitError(
@@ -55,7 +66,7 @@ export function loadBashLanguage(): Promise<Language> {
 
 /** A bash parser bound to the embedded grammar. */
 export async function createBashParser(): Promise<Parser> {
-  const language = await loadBashLanguage();
+  const { language, Parser } = await loadBashLanguage();
   const parser = new Parser();
   parser.setLanguage(language);
   return parser;

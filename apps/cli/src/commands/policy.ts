@@ -107,7 +107,7 @@ export const command: Command = {
       platform: process.platform,
       home: ctx.env.HOME || homedir(),
     };
-    const result = engine.evaluate(script !== undefined ? { script } : rest, context);
+    const result = await engine.evaluateAsync(script !== undefined ? { script } : rest, context);
     const exitCode = POLICY_EXIT[result.decision];
     if (ctx.json) line(ctx.stdout, JSON.stringify({ ...result, exitCode }, null, 2));
     else render(ctx, result, action === 'explain');
