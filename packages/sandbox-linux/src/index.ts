@@ -12,6 +12,7 @@ export {
   startEgressBridge,
 } from './egress-bridge.js';
 export { AGENT_NAMES, type GitLayout, gitLayout } from './git-protect.js';
+export { helperCflags } from './helper-build.js';
 export {
   expandWithExclusions,
   HOST_SOCKET_DIRS,
@@ -23,7 +24,6 @@ export {
 export {
   findHelper,
   HELPER_NS_ENV,
-  helperCflags,
   LINUX_RUNGS,
   type LinuxProbe,
   locateHelper,
