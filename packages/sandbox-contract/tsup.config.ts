@@ -9,6 +9,9 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  // The escape kit compiles this probe from the directory of its module.
-  onSuccess: () => copyFile('src/testing/escape-probe.c', 'dist/testing/escape-probe.c'),
+  // The escape kit compiles its probes (and their shared header) from the directory of its module.
+  onSuccess: async () => {
+    for (const probe of ['escape-probe.c', 'portable-probe.c', 'probe-result.h'])
+      await copyFile(`src/testing/${probe}`, `dist/testing/${probe}`);
+  },
 });

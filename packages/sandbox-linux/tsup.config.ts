@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/egress-bridge-main.ts'],
+  // helper-build: the helper's compile, which scripts/build-helper.mjs runs after tsup.
+  entry: ['src/index.ts', 'src/egress-bridge-main.ts', 'src/helper-build.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -3,6 +3,7 @@ export {
   type Assessment,
   assessRung,
   type BackendStatus,
+  type CapturedRun,
   describeAssessment,
   type EnvHygieneOptions,
   GUARANTEES,
@@ -38,5 +39,6 @@ export {
   parseGitConfig,
   readGitConfig,
 } from './git.js';
+export { assembleResult } from './result.js';
 export { DEFAULT_TIMEOUT_MS, FORCE_RUNG_ENV, forcedRung } from './rungs.js';
 export { createTerminalFilter, stripTerminalControls } from './terminal.js';

@@ -5,6 +5,7 @@ import { toSandboxPolicy } from '@codex/security-profile';
 import { describe, expect, it } from 'vitest';
 import {
   admit,
+  assembleResult,
   assessRung,
   type BackendStatus,
   describeAssessment,
@@ -165,5 +166,37 @@ describe('browser-safe main entry', () => {
         return /from 'node:|require\(|\bprocess\.|\bBuffer\b/.test(code);
       });
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('assembleResult', () => {
+  const run = {
+    exitCode: 1,
+    signal: null,
+    stdout: '',
+    stderr: 'touch: /etc/x: Read-only file system\n',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    timedOut: false,
+    durationMs: 12,
+  };
+  const assessment = admit(
+    { policy: toSandboxPolicy('offline'), command: ['ls'], allowDegraded: true },
+    status({ fs: false, net: false }),
+  );
+  it('the captured run plus what the backend knows; denials read from stderr unless given', () => {
+    const r = assembleResult(run, { assessment, strippedEnv: ['AWS_SECRET'], processLimit: 'none' });
+    expect(r).toEqual({
+      ...run,
+      assessment,
+      strippedEnv: ['AWS_SECRET'],
+      observedDenials: [{ kind: 'read-only-filesystem', evidence: 'touch: /etc/x: Read-only file system' }],
+      processLimit: 'none',
+    });
+    const given = [{ kind: 'secret-read' as const, evidence: 'x' }];
+    expect(
+      assembleResult(run, { assessment, strippedEnv: [], processLimit: 'rlimit', observedDenials: given })
+        .observedDenials,
+    ).toBe(given);
   });
 });

@@ -1,25 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
 import { forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
+import { compileHelper, HELPER_NAME, helperCflags, helperSource } from './helper-build.js';
 import { cachedProbe } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
-
-/** Environment switch that forces a rung (tests run the escape suite against every rung). */
 
 /** Environment switch that turns the helper's own namespaces off (`0`), e.g. to test the unprivileged path. */
 export const HELPER_NS_ENV = 'CODEX_SANDBOX_HELPER_NS';
@@ -75,14 +65,6 @@ function isExecutable(path: string): boolean {
 
 const owners = (): number[] => (typeof process.getuid === 'function' ? [process.getuid()] : []);
 
-/** The compiler flags of the helper: one list for the build script and the run-time fallback. */
-export function helperCflags(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return JSON.parse(readFileSync(join(here, '..', 'native', 'build.json'), 'utf8')).cflags as string[];
-}
-
-const HELPER_NAME = 'codex-sandbox-helper';
-
 /**
  * Where the compiled helper lives: `CODEX_SANDBOX_HELPER`, else next to the bundle (dist/),
  * else a copy compiled from `native/codex-sandbox-helper.c` with the machine's C compiler into
@@ -111,13 +93,13 @@ export function locateHelper(env: NodeJS.ProcessEnv = process.env): { path: stri
   for (const candidate of [join(here, HELPER_NAME), join(here, '..', 'dist', HELPER_NAME)]) {
     if (trusted(candidate)) return { path: candidate, why: '' };
   }
-  const compiled = compileHelper(join(here, '..', 'native', `${HELPER_NAME}.c`), env);
+  const compiled = compileCached(helperSource(), env);
   if (compiled.path && trusted(compiled.path)) return { path: compiled.path, why: '' };
   return { path: null, why: [...refused, compiled.why].filter(Boolean).join('; ') };
 }
 
-/** Run-time fallback: the same compile as scripts/build-helper.mjs (same flags), into a cache. */
-function compileHelper(source: string, env: NodeJS.ProcessEnv): { path: string | null; why: string } {
+/** Run-time fallback: the compile of scripts/build-helper.mjs (helper-build.ts), into a cache. */
+function compileCached(source: string, env: NodeJS.ProcessEnv): { path: string | null; why: string } {
   let text: Buffer;
   let cflags: string[];
   try {
@@ -136,18 +118,10 @@ function compileHelper(source: string, env: NodeJS.ProcessEnv): { path: string |
   } catch (e) {
     return { path: null, why: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code}` };
   }
-  for (const cc of [env.CC, 'cc', 'gcc', 'clang'].filter((x): x is string => Boolean(x))) {
-    const tmp = `${out}.tmp-${process.pid}`;
-    const r = spawnSync(cc, [...cflags, '-o', tmp, source], { encoding: 'utf8', timeout: 60_000 });
-    if (r.error) continue;
-    if (r.status === 0) {
-      renameSync(tmp, out);
-      return { path: out, why: '' };
-    }
-    rmSync(tmp, { force: true });
-    return { path: null, why: `${cc} failed to compile the helper: ${firstLine(r.stderr ?? '')}` };
-  }
-  return { path: null, why: 'no C compiler (cc, gcc, clang) to build the helper' };
+  const r = compileHelper({ source, out, cflags, cc: env.CC, build: false });
+  if (r.ok) return { path: out, why: '' };
+  if (r.cc === null) return { path: null, why: 'no C compiler (cc, gcc, clang) to build the helper' };
+  return { path: null, why: `${r.cc} failed to compile the helper: ${firstLine(r.stderr)}` };
 }
 
 function firstLine(text: string): string {

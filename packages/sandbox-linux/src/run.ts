@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Assessment,
   admit,
+  assembleResult,
   assessRung,
   type BackendStatus,
   DEFAULT_TIMEOUT_MS,
@@ -390,11 +391,10 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
       evidence: `codex: removed ${p}, created by the sandboxed command (it would redirect git to other config)`,
     });
   }
-  return {
-    ...run,
+  return assembleResult(run, {
     assessment: o.assessment,
     strippedEnv: o.stripped,
-    observedDenials,
     processLimit: o.processLimit,
-  };
+    observedDenials,
+  });
 }

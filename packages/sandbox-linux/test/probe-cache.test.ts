@@ -3,14 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  cachedProbe,
-  invalidateProbeCache,
-  type LinuxProbe,
-  probeCacheKey,
-  probeCachePath,
-  probeLinux,
-} from '../src/index.js';
+import { invalidateProbeCache, type LinuxProbe, probeLinux } from '../src/index.js';
+import { cachedProbe, probeCacheKey, probeCachePath } from '../src/probe-cache.js';
 
 let cache: string;
 let env: NodeJS.ProcessEnv;

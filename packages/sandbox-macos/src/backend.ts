@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import {
   type Assessment,
   admit,
+  assembleResult,
   assessRung,
   type BackendStatus,
   DEFAULT_TIMEOUT_MS,
-  findObservedDenials,
   requestEnv,
   type SandboxBackend,
   type SandboxRequest,
@@ -117,13 +117,7 @@ async function runMacos(request: SandboxRequest, probe: MacosProbe): Promise<San
       const line = r.stderr.split('\n').find((l) => SETUP_FAILURE.test(l));
       throw new SandboxSetupError(`sandbox setup failed: ${line}`, r.stderr);
     }
-    return {
-      ...r,
-      assessment,
-      strippedEnv: hygiene.stripped,
-      observedDenials: findObservedDenials(r.stderr),
-      processLimit: 'none',
-    };
+    return assembleResult(r, { assessment, strippedEnv: hygiene.stripped, processLimit: 'none' });
   } finally {
     if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   }

@@ -4,10 +4,11 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   type Assessment,
   admit,
+  assembleResult,
   assessRung,
   type BackendStatus,
+  type CapturedRun,
   DEFAULT_TIMEOUT_MS,
-  findObservedDenials,
   hooksPathFromGitConfig,
   requestEnv,
   type SandboxBackend,
@@ -65,16 +66,17 @@ async function runWindows(
     ...(request.signal ? { signal: request.signal } : {}),
   };
   const finish = (
-    r: Awaited<ReturnType<typeof runCaptured>>,
-    extra: { timedOut?: boolean; processLimit: string },
-  ) => ({
-    ...r,
-    timedOut: r.timedOut || extra.timedOut === true,
-    assessment,
-    strippedEnv: hygiene.stripped,
-    observedDenials: findObservedDenials(r.stderr),
-    processLimit: extra.processLimit,
-  });
+    r: CapturedRun,
+    extra: { timedOut?: boolean; processLimit: string; assessment?: Assessment },
+  ): SandboxResult =>
+    assembleResult(
+      { ...r, timedOut: r.timedOut || extra.timedOut === true },
+      {
+        assessment: extra.assessment ?? assessment,
+        strippedEnv: hygiene.stripped,
+        processLimit: extra.processLimit,
+      },
+    );
 
   if (assessment.skipped || assessment.rung === 'none') {
     const r = await runCaptured(request.command, { ...common, env: hygiene.env, timeoutMs });
@@ -128,10 +130,11 @@ async function runWindows(
             ],
           }
         : assessment;
-    return {
-      ...finish(r, { timedOut, processLimit: `job-object active-process-limit=${maxProcesses}` }),
+    return finish(r, {
+      timedOut,
+      processLimit: `job-object active-process-limit=${maxProcesses}`,
       assessment: withNotes,
-    };
+    });
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }

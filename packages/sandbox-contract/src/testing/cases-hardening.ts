@@ -75,8 +75,8 @@ function gitWrite(
   };
 }
 
-// Linux-only for now: the macOS suite (darwin-suite.ts) imports this table, and its policy does
-// not carry the fixture's deny-read paths nor the Linux git layout.
+// Linux-only for now: these were never checked against Seatbelt, whose profile does not follow
+// the Linux git layout.
 const HARDENING: readonly EscapeCase[] = [
   // ------------------------------------------------------------ capabilities (finding 1)
   {

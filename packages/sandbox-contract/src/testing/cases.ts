@@ -1,8 +1,8 @@
-// The escape cases, as a table that any SandboxBackend can run (see suite.ts). Each case runs a
-// real command and decides from the *host's* point of view whether the forbidden effect
-// happened (a file appeared, a listener saw a connection, a victim process died…). Every case
-// that can be run outside the sandbox is also run there as a control, and the control must
-// escape: otherwise the case proves nothing.
+// The escape cases, as a table that any POSIX SandboxBackend can run (see suite.ts; Windows has
+// its own table, cases-windows.ts). Each case runs a real command and decides from the *host's*
+// point of view whether the forbidden effect happened (a file appeared, a listener saw a
+// connection, a victim process died…). Every case that can be run outside the sandbox is also
+// run there as a control, and the control must escape: otherwise the case proves nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { SecurityProfile } from '@codex/security-profile';
 import type { Assessment, SandboxResult } from '../contract.js';
 import { HARDENING_CASES } from './cases-hardening.js';
+import { MACOS_CASES } from './cases-macos.js';
 import type { Listeners, Probes, Victim, World } from './fixture.js';
 import { isMountedOnHost, processesMatching } from './fixture.js';
 
@@ -30,6 +31,8 @@ export interface EscapeCase {
   readonly needs?: readonly string[];
   /** Backends that can express this case (default: every backend). */
   readonly backends?: readonly string[];
+  /** The suite's rungs this case runs against (default: all of them). */
+  readonly rungs?: readonly string[];
   /** True when the rung is expected to deny this case (otherwise the case is skipped for it). */
   enforced(a: Assessment): boolean;
   setup?(c: EscapeContext): void;
@@ -715,6 +718,7 @@ export const ESCAPE_CASES: readonly EscapeCase[] = [
     NET,
   ).map((c) => ({ ...c, enforced: (a: Assessment) => has(a, 'bwrap') })),
   ...HARDENING_CASES,
+  ...MACOS_CASES,
 ];
 
 function positive(

@@ -25,15 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
-
-static int result(long rc, const char *what) {
-  if (rc >= 0) {
-    printf("ESCAPED %s\n", what);
-    return 0;
-  }
-  printf("DENIED %s %s\n", what, strerror(errno));
-  return 3;
-}
+#include "probe-result.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) return 2;

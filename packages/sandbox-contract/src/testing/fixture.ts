@@ -1,5 +1,6 @@
 // Real fixtures for the escape suite: workspaces on disk, loopback listeners, victim processes
-// outside the sandbox, and a compiled syscall probe. Nothing here is mocked.
+// outside the sandbox, and a compiled probe (escape-probe.c on Linux, portable-probe.c on macOS,
+// next to this module). Nothing here is mocked.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -17,22 +18,26 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Probes {
-  /** escape-probe.c (next to this module) compiled with cc. */
+  /** escape-probe.c (macOS: portable-probe.c; Windows: the backend's test program) compiled. */
   readonly probe: string;
-  /** A copy owned by uid 65534 with the setuid bit. */
+  /** A copy owned by uid 65534 with the setuid bit (macOS, Windows: the probe itself). */
   readonly setuidProbe: string;
   readonly dir: string;
 }
 
+const here = () => dirname(fileURLToPath(import.meta.url));
+
+/** Linux: the syscall probe, and a setuid copy owned by nobody (needs root). */
 export function compileProbes(): Probes {
   const dir = mkdtempSync('/var/tmp/codex-esc-bin-');
   chmodSync(dir, 0o755);
   const probe = join(dir, 'escape-probe');
-  execFileSync('cc', ['-O1', '-o', probe, join(dirname(fileURLToPath(import.meta.url)), 'escape-probe.c')], {
+  execFileSync('cc', ['-O1', '-o', probe, join(here(), 'escape-probe.c')], {
     stdio: 'pipe',
   });
   const setuidProbe = join(dir, 'escape-probe-setuid');
@@ -42,6 +47,14 @@ export function compileProbes(): Probes {
   return { probe, setuidProbe, dir };
 }
 
+/** macOS: the portable probe (the Linux one needs Linux headers); no setuid copy (not root). */
+export function compilePortableProbe(): Probes {
+  const dir = mkdtempSync('/var/tmp/codex-esc-bin-');
+  const probe = join(dir, 'portable-probe');
+  execFileSync('cc', ['-O1', '-o', probe, join(here(), 'portable-probe.c')]);
+  return { probe, setuidProbe: probe, dir };
+}
+
 export interface Victim {
   readonly pid: number;
   readonly secret: string;
@@ -49,8 +62,22 @@ export interface Victim {
   stop(): void;
 }
 
-/** A process outside the sandbox with a secret in its environment. */
-export function startVictim(): Victim {
+/** Linux: a killed but not yet reaped child is a zombie ("Z" in /proc/<pid>/stat). */
+export function zombieByProc(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
+}
+
+/** macOS (no /proc): the state column of ps. */
+export function zombieByPs(pid: number): boolean {
+  return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).startsWith('Z');
+}
+
+/**
+ * A process outside the sandbox with a secret in its environment. `zombie` tells a dead but not
+ * yet reaped child (throwing when the process is gone).
+ */
+export function startVictim(zombie: (pid: number) => boolean = zombieByProc): Victim {
   const secret = `codex-victim-secret-${randomBytes(6).toString('hex')}`;
   const child: ChildProcess = spawn('sleep', ['300'], {
     env: { ...process.env, CODEX_VICTIM: secret },
@@ -65,10 +92,9 @@ export function startVictim(): Victim {
     secret,
     alive: () => {
       if (exited) return false;
-      // A killed but not yet reaped child is a zombie ("Z"): dead for our purpose.
+      // A killed but not yet reaped child is a zombie: dead for our purpose.
       try {
-        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+        return !zombie(child.pid!);
       } catch {
         return false;
       }
@@ -201,6 +227,31 @@ export function makeWorld(): World {
       }
       rmSync(parent, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Windows: a workspace holding `.git` (config, hooks) and `.codex`, and a directory outside it,
+ * under the temporary directory. No secrets are written (the Windows backend has no deny-read).
+ */
+export function makeWindowsWorld(): World {
+  const marker = randomBytes(6).toString('hex');
+  const parent = mkdtempSync(join(tmpdir(), 'codex-win-esc-'));
+  const ws = join(parent, 'ws');
+  const outside = join(parent, 'outside');
+  mkdirSync(join(ws, '.git', 'hooks'), { recursive: true });
+  writeFileSync(join(ws, '.git', 'config'), '[core]\n');
+  mkdirSync(join(ws, '.codex'));
+  mkdirSync(outside);
+  return {
+    marker,
+    ws,
+    outside,
+    parent,
+    home: homedir(),
+    secrets: join(parent, 'ssh'),
+    secretFile: join(parent, 'netrc'),
+    cleanup: () => rmSync(parent, { recursive: true, force: true }),
   };
 }
 
