@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EgressProxy, type EgressSession, egressSessionFor, proxyEnvironment } from '@codex/egress';
+import type { EgressProxy, EgressSession } from '@codex/egress';
 import type { Assessment, SandboxRequest } from '@codex/sandbox-contract';
 import { UnsupportedPolicyError } from '@codex/sandbox-contract';
 import type { SandboxPolicy } from '@codex/security-profile';
@@ -55,6 +55,8 @@ export async function startEgressBridge(
   mechanisms: readonly string[],
 ): Promise<EgressBridge> {
   requireNetns(request.policy, mechanisms);
+  // Imported here, not at the top: a run without a proxied profile never loads the proxy.
+  const { egressSessionFor, proxyEnvironment } = await import('@codex/egress');
   const session = request.egress ?? egressSessionFor(request.policy);
   const dir = mkdtempSync(join(tmpdir(), 'codex-egress-'));
   const httpSock = join(dir, 'http.sock');

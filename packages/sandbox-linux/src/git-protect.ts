@@ -2,8 +2,9 @@
 // must not appear, for each writable root. Git config is read with git's own grammar
 // (`readGitConfig` of @codex/sandbox-contract: includes, comments, quotes, subsections).
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type GitConfigEntry, gitConfigValue, readGitConfig } from '@codex/sandbox-contract';
+import { commonDirOf, gitdirOf } from '@codex/sandbox-contract/git';
 import { isWithin, type SandboxPolicy } from '@codex/security-profile';
 
 export interface GitLayout {
@@ -54,20 +55,6 @@ function readText(path: string): string | null {
   }
 }
 
-/** The target of a `gitdir: …` file, resolved against the file's directory. */
-export function gitdirOf(dotGitFile: string): string | null {
-  const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGitFile) ?? '');
-  if (!m?.[1]) return null;
-  return isAbsolute(m[1]) ? m[1] : resolve(dirname(dotGitFile), m[1]);
-}
-
-/** The common directory of a git dir (`commondir` file, else itself). */
-export function commonDirOf(gitDir: string): string {
-  const c = readText(join(gitDir, 'commondir'))?.trim();
-  if (!c) return gitDir;
-  return isAbsolute(c) ? c : resolve(gitDir, c);
-}
-
 /**
  * Every git-related path to protect for the checkout whose work tree is `workTree` and whose
  * `.git` entry is `dotGit` (a directory or a `gitdir:` file), recursing into submodules.
@@ -101,7 +88,7 @@ function collect(
     acc.prot.add(dotGit);
     return;
   }
-  const common = commonDirOf(gitDir);
+  const common = commonDirOf(gitDir) ?? gitDir;
   for (const d of new Set([gitDir, common])) {
     if (!inWritable(d)) {
       if (depth === 0) acc.writable.add(d);

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { hooksPathFromGitConfig } from '@codex/sandbox-contract';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { linkedGitPaths } from '@codex/sandbox-contract/git';
 import { isWithin, normalizeAbsolutePath, type SandboxPolicy } from '@codex/security-profile';
 
 /** The canonical form of `p` (symlinks resolved, `/var` → `/private/var`); unchanged when absent. */
@@ -36,26 +36,6 @@ export function canonicalizePolicy(policy: SandboxPolicy): SandboxPolicy {
   };
 }
 
-function gitdirOf(dotGit: string): string | null {
-  try {
-    if (!statSync(dotGit).isFile()) return null;
-    const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (!m) return null;
-    return isAbsolute(m[1]!) ? m[1]! : resolve(dirname(dotGit), m[1]!);
-  } catch {
-    return null;
-  }
-}
-
-function readConfigHooksPath(gitDir: string, workTree: string): string | null {
-  try {
-    const v = hooksPathFromGitConfig(readFileSync(resolve(gitDir, 'config'), 'utf8'));
-    return v ? (isAbsolute(v) ? v : resolve(workTree, v)) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Extra protected paths of each writable root: where `.git` is a file (`gitdir: …`, worktrees and
  * submodules), its target and the target's `commondir` (a worktree's shared repository, where
@@ -70,27 +50,7 @@ export function resolveProtectedPaths(policy: SandboxPolicy): string[] {
       if (!p.endsWith('/.git') || !existsSync(p)) continue;
       const real = canonicalPath(p);
       if (real !== p) out.add(real);
-      const gitDirs = [p];
-      const target = gitdirOf(p);
-      if (target) {
-        const t = canonicalPath(target);
-        out.add(t);
-        gitDirs.push(t);
-        try {
-          const common = readFileSync(resolve(t, 'commondir'), 'utf8').trim();
-          if (common) {
-            const c = canonicalPath(isAbsolute(common) ? common : resolve(t, common));
-            out.add(c);
-            gitDirs.push(c);
-          }
-        } catch {
-          /* not a worktree */
-        }
-      }
-      for (const g of gitDirs) {
-        const hooks = readConfigHooksPath(g, w.root);
-        if (hooks) out.add(canonicalPath(hooks));
-      }
+      for (const linked of linkedGitPaths(p, w.root)) out.add(canonicalPath(linked));
     }
   }
   return [...out].sort();

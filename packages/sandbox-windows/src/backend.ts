@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type Assessment,
   admit,
@@ -9,13 +9,13 @@ import {
   type BackendStatus,
   type CapturedRun,
   DEFAULT_TIMEOUT_MS,
-  hooksPathFromGitConfig,
   requestEnv,
   type SandboxBackend,
   type SandboxRequest,
   type SandboxResult,
   SandboxSetupError,
 } from '@codex/sandbox-contract';
+import { linkedGitPaths } from '@codex/sandbox-contract/git';
 import { runCaptured } from '@codex/sandbox-contract/process';
 import type { SandboxPolicy } from '@codex/security-profile';
 import { planWindowsLaunch, type WindowsMode } from './plan.js';
@@ -140,15 +140,6 @@ async function runWindows(
   }
 }
 
-function configHooksPath(gitDir: string, workTree: string): string | null {
-  try {
-    const v = hooksPathFromGitConfig(readFileSync(join(gitDir, 'config'), 'utf8'));
-    return v ? (isAbsolute(v) ? v : resolve(workTree, v)) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Protected like `.git` itself: where a writable root's `.git` is a file (`gitdir: …`: worktrees,
  * submodules), its target and, for a worktree, the `commondir` (the shared repository with hooks
@@ -160,34 +151,7 @@ export function resolveGitdirTargets(policy: SandboxPolicy): string[] {
   for (const w of policy.writableRoots) {
     for (const p of w.readOnlySubpaths) {
       if (!/[\\/]\.git$/.test(p)) continue;
-      const gitDirs: string[] = [];
-      try {
-        if (statSync(p).isFile()) {
-          const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(p, 'utf8'));
-          if (!m) continue;
-          const target = isAbsolute(m[1]!) ? m[1]! : resolve(dirname(p), m[1]!);
-          out.add(target);
-          gitDirs.push(target);
-          try {
-            const common = readFileSync(join(target, 'commondir'), 'utf8').trim();
-            if (common) {
-              const c = isAbsolute(common) ? common : resolve(target, common);
-              out.add(c);
-              gitDirs.push(c);
-            }
-          } catch {
-            /* not a worktree */
-          }
-        } else {
-          gitDirs.push(p);
-        }
-      } catch {
-        continue; // no .git here
-      }
-      for (const g of gitDirs) {
-        const hooks = configHooksPath(g, w.root);
-        if (hooks) out.add(hooks);
-      }
+      for (const linked of linkedGitPaths(p, w.root)) out.add(linked);
     }
   }
   return [...out].sort();
