@@ -79,6 +79,12 @@ const EXEC_TRUE = 'codex exec -- true';
 const EXEC_BASH = "codex exec -- bash -lc 'ls | wc -l'";
 subjects[EXEC_TRUE] = [process.execPath, [bin, 'exec', '--', 'true']];
 subjects[EXEC_BASH] = [process.execPath, [bin, 'exec', '--', 'bash', '-lc', 'ls | wc -l']];
+// Context, not a target: the same script run by bash itself, without codex, in the same loop. A login
+// shell sources the host's profile (on a machine with pyenv or nvm that alone is hundreds of ms),
+// and that cost is in the codex figure too.
+const BARE_BASH = "bash -lc 'ls | wc -l' (no codex)";
+const context = { [BARE_BASH]: ['bash', ['-lc', 'ls | wc -l']] };
+const contextWall = { [BARE_BASH]: [] };
 // exit codes that mean "ran and answered" per subject (policy check encodes its verdict)
 const okStatus = (name, status) =>
   name === POLICY ? status !== null && status !== 2 && status < 64 : status === 0;
@@ -107,6 +113,11 @@ for (let i = 0; i < RUNS; i++) {
     });
     if (!okStatus(name, r2.status)) throw new Error(`${name} (rss run) exited ${r2.status}`);
     rss[name].push(Number(readFileSync(file, 'utf8')) / 1024); // KiB → MiB
+  }
+  for (const [name, [cmd, args]] of Object.entries(context)) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(cmd, args, { env, stdio: 'ignore' });
+    contextWall[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
 }
 rmSync(work, { recursive: true, force: true });
@@ -139,6 +150,13 @@ const wholeProcess = {
           rss: +(Math.max(...rss[k]) / Math.max(...rss[base])).toFixed(4),
         },
       ]),
+  ),
+  // measured in the same loop, for reading the figures above (no target)
+  context: Object.fromEntries(
+    Object.entries(contextWall).map(([k, v]) => [
+      k,
+      { medianWallMs: +median(v).toFixed(2), wallVsNode: +(median(v) / median(wall[base])).toFixed(4) },
+    ]),
   ),
   scenarios,
   notes,

@@ -55,6 +55,11 @@ export function renderMarkdown(
       `| \`${name.replace(/\|/g, '\\|')}\` | ${s.medianWallMs} | ${r ? `${r.wall.toFixed(3)}×` : '1×'} | ${s.peakRssMiB} | ${r ? `${r.rss.toFixed(3)}×` : '1×'} |`,
     );
   }
+  for (const [name, c] of Object.entries(wp.context ?? {})) {
+    lines.push(
+      `| \`${name.replace(/\|/g, '\\|')}\` (context, no target) | ${c.medianWallMs} | ${c.wallVsNode.toFixed(3)}× | – | – |`,
+    );
+  }
   for (const note of wp.notes ?? []) lines.push('', `Note: ${note}`);
   const sc = wp.scenarios;
   if (sc?.supervise) {
