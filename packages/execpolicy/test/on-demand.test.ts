@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createPolicyEngine,
@@ -6,6 +7,8 @@ import {
   type PolicyEngine,
   PolicyExampleError,
 } from '../src/index.js';
+import { BYPASS_CORPUS } from './corpus.js';
+import { script as generatedScript } from './generator.js';
 import { ctx, defaultEngine } from './helpers.js';
 
 /**
@@ -102,6 +105,37 @@ describe("createPolicyEngine({ parser: 'on-demand' })", () => {
         layers: [{ kind: 'user', source: 'u', policy: rule('ls hello') }],
       }),
     ).rejects.toThrow(PolicyExampleError);
+  });
+});
+
+describe('on-demand and eager engines agree', () => {
+  const PROFILES = ['offline', 'net-read-only', 'workspace-write', 'workspace-net', 'trusted'];
+
+  it('on every publicly reported bypass script, each on a fresh on-demand engine, under every profile', async () => {
+    const eager = await defaultEngine();
+    const scripts = BYPASS_CORPUS.flatMap((g) => g.scripts);
+    expect(scripts.length).toBeGreaterThan(50);
+    for (const script of scripts) {
+      const lazy = await createPolicyEngine({ parser: 'on-demand' });
+      for (const profile of PROFILES) {
+        const want = eager.evaluate({ script }, ctx(profile));
+        expect(await lazy.evaluateAsync({ script }, ctx(profile)), `${profile}: ${script}`).toEqual(want);
+        expect(await lazy.evaluateAsync(['bash', '-lc', script], ctx(profile))).toEqual(
+          eager.evaluate(['bash', '-lc', script], ctx(profile)),
+        );
+      }
+    }
+  });
+
+  it('on 500 generated scripts (allowed tools, risky options, every expansion construct)', async () => {
+    const eager = await defaultEngine();
+    const lazy = await createPolicyEngine({ parser: 'on-demand' });
+    for (const script of fc.sample(generatedScript, { numRuns: 500, seed: 4242 })) {
+      for (const profile of PROFILES)
+        expect(await lazy.evaluateAsync({ script }, ctx(profile)), `${profile}: ${script}`).toEqual(
+          eager.evaluate({ script }, ctx(profile)),
+        );
+    }
   });
 });
 
