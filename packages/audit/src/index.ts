@@ -18,8 +18,11 @@ export {
   type AuditErrorCode,
   AuditIoError,
   AuditLockTimeoutError,
+  AuditLogMissingError,
   AuditMissingKeyError,
+  AuditTrustedKeyRequiredError,
   InvalidAuditEventError,
+  InvalidAuditFilterError,
   InvalidAuditOptionsError,
   InvalidTimeSpecError,
 } from './errors.js';
@@ -88,3 +91,17 @@ export {
   type VerifyResult,
   verify,
 } from './verify.js';
+export {
+  AUDIT_EXIT,
+  type AuditFilterInput,
+  auditExitCode,
+  type CheckpointLogOptions,
+  type CheckpointWritten,
+  checkpointLog,
+  type ExportExitCodes,
+  exportExitCodes,
+  parseAuditFilter,
+  type VerifyLogOptions,
+  type VerifyLogResult,
+  verifyLog,
+} from './verify-log.js';
