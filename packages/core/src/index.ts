@@ -1,5 +1,6 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 
 export {
   APPROVAL_MODES,
@@ -63,7 +64,16 @@ export {
 } from './layers.js';
 export { reportJson } from './report.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
-export type { AgentOptions, Agents, GuardedSessionOptions, GuardedShell, GuardedShellOptions };
+export type {
+  AgentOptions,
+  Agents,
+  GuardedSessionOptions,
+  GuardedShell,
+  GuardedShellOptions,
+  PlanEngine,
+  PlanRun,
+  PlanRunOptions,
+};
 
 /** The agent types {@link createStandardAgents} registers. */
 export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;
@@ -81,3 +91,11 @@ export async function createGuardedShell(options: GuardedShellOptions): Promise<
   return (await import('./mcp-serve.js')).createGuardedShell(options);
 }
 export type { CoreErrorCode } from './errors.js';
+
+/**
+ * `codex supervise` as a library: the standard agents on a supervisor (optionally on a queue
+ * engine, with OTLP metrics), and plans parsed and validated against them.
+ */
+export async function createPlanRun(options: PlanRunOptions): Promise<PlanRun> {
+  return (await import('./supervise.js')).createPlanRun(options);
+}
