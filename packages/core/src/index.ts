@@ -1,5 +1,6 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 
 export {
@@ -70,9 +71,11 @@ export type {
   GuardedSessionOptions,
   GuardedShell,
   GuardedShellOptions,
+  OpenedResearchProvider,
   PlanEngine,
   PlanRun,
   PlanRunOptions,
+  ResearchProviderOptions,
 };
 
 /** The agent types {@link createStandardAgents} registers. */
@@ -98,4 +101,14 @@ export type { CoreErrorCode } from './errors.js';
  */
 export async function createPlanRun(options: PlanRunOptions): Promise<PlanRun> {
   return (await import('./supervise.js')).createPlanRun(options);
+}
+
+/**
+ * A `codex research` search provider (local files, a SearXNG-style API or an MCP server through the
+ * permission proxy) with its cache and audit log; loaded on first use.
+ */
+export async function openResearchProvider(
+  options: ResearchProviderOptions,
+): Promise<OpenedResearchProvider> {
+  return (await import('./research.js')).openResearchProvider(options);
 }
