@@ -81,6 +81,7 @@ export {
   trustedKeys,
 } from './signing.js';
 export { type AuditStats, auditStats } from './stats.js';
+export { type AuditTail, type TailOptions, tailEntries } from './tail-entries.js';
 export { parseTimeSpec } from './time.js';
 export {
   type ChainHead,

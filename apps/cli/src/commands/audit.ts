@@ -14,13 +14,13 @@ import {
   checkpointLog,
   type ExportVerifyResult,
   exportExitCodes,
-  followEntries,
   InvalidAuditFilterError,
   loadOrCreateCheckpointKey,
   logFiles,
   parseAuditFilter,
   readEntries,
   resolveAuditPath,
+  tailEntries,
   trustedKeys,
   type VerifyResult,
   verifyExport,
@@ -202,28 +202,13 @@ async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): 
   if (!Number.isInteger(count) || count < 0)
     throw new UsageError(`invalid -n "${String(values.lines)}"; expected a whole number`);
   const path = logPath(ctx, values.file);
-  const files = await logFiles(path);
-  const last: AuditRecord[] = [];
-  const reported = new Set<string>();
-  const warnOnce = (c: CorruptLine) => {
-    const key = `${c.file}:${c.line}`;
-    if (reported.has(key)) return;
-    reported.add(key);
-    warnCorrupt(ctx, c);
-  };
-  let lastSeq = 0;
-  for await (const r of readEntries(files, {}, { onCorrupt: warnOnce })) {
-    lastSeq = Math.max(lastSeq, r.entry.seq);
-    if (count === 0) continue;
-    last.push(r);
-    if (last.length > count) last.shift();
-  }
-  for (const r of last) {
+  const tail = await tailEntries(path, { count, onCorrupt: (c) => warnCorrupt(ctx, c) });
+  for (const r of tail.last) {
     if (pipe.gone()) return EXIT.OK;
     printRecord(ctx, r);
   }
   if (!values.follow || pipe.gone()) {
-    if (files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
+    if (tail.files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
   const ac = new AbortController();
@@ -232,13 +217,7 @@ async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): 
   process.once('SIGTERM', stop);
   pipe.signal.addEventListener('abort', stop, { once: true });
   try {
-    // Follow from the start of the live file and skip what was already shown (seq is the chain's
-    // order), so entries appended between reading the history and starting to follow are not lost.
-    for await (const r of followEntries(path, { signal: ac.signal, fromStart: true, onCorrupt: warnOnce })) {
-      if (r.entry.seq <= lastSeq) continue;
-      lastSeq = r.entry.seq;
-      printRecord(ctx, r);
-    }
+    for await (const r of tail.follow(ac.signal)) printRecord(ctx, r);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
