@@ -64,6 +64,7 @@ export {
   readPolicyLayer,
 } from './layers.js';
 export { reportJson } from './report.js';
+export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
 export type {
   AgentOptions,
