@@ -1,4 +1,5 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
+import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
@@ -73,6 +74,8 @@ export type {
   GuardedShell,
   GuardedShellOptions,
   OpenedResearchProvider,
+  PermissionProxyOptions,
+  PermissionProxyRun,
   PlanEngine,
   PlanRun,
   PlanRunOptions,
@@ -112,4 +115,9 @@ export async function openResearchProvider(
   options: ResearchProviderOptions,
 ): Promise<OpenedResearchProvider> {
   return (await import('./research.js')).openResearchProvider(options);
+}
+
+/** `codex mcp proxy` as a library: an audited MCP permission proxy in front of one server. */
+export async function runPermissionProxy(options: PermissionProxyOptions): Promise<PermissionProxyRun> {
+  return (await import('./mcp-proxy.js')).runPermissionProxy(options);
 }
