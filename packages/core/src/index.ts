@@ -27,6 +27,13 @@ export {
   SANDBOX_MODES,
   translateOriginalConfig,
 } from './config-compat.js';
+export {
+  APPROVAL_ENV,
+  effectiveApprovalMode,
+  effectiveProfile,
+  type ProfileChoice,
+  type ProfileSource,
+} from './effective.js';
 export { createEngine } from './engine.js';
 export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
 export {
