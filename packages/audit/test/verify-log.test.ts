@@ -83,7 +83,7 @@ describe('auditExitCode and exportExitCodes', () => {
     expect(auditExitCode(intact)).toBe(0);
     expect(auditExitCode({ ...intact, status: 'torn-tail' })).toBe(AUDIT_EXIT.TORN_TAIL);
     expect(auditExitCode(intact, { checkpoints: [] })).toBe(AUDIT_EXIT.MISSING_CHECKPOINT);
-    const problem = { kind: 'hash-mismatch', file: 'a', line: 2, message: 'bad' } as const;
+    const problem = { kind: 'edited', file: 'a', line: 2, message: 'bad' } as const;
     expect(auditExitCode({ ...intact, problem } as VerifyResult)).toBe(AUDIT_EXIT.TAMPERED);
     expect(
       auditExitCode({ ...intact, problem: { ...problem, beforeCheckpoint: true } } as VerifyResult),
