@@ -1,5 +1,5 @@
-import { codexHome, loadConfig, profileForSandboxMode } from '@codex/core';
-import { CodexError, parseProfile, type SecurityProfile } from '@codex/security-profile';
+import { codexHome, effectiveProfile, loadConfig } from '@codex/core';
+import { CodexError } from '@codex/security-profile';
 import { type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
@@ -188,19 +188,10 @@ function contextFor(
 ): CliContext {
   const home = codexHome(env);
   const loaded = loadConfig(g.config ?? `${home}/config.toml`, { overrides: g.set ?? [] });
-  let profile: SecurityProfile = loaded.config.profile;
-  let profileSource: CliContext['profileSource'] = loaded.setsProfile ? 'config' : 'default';
-  if (env.CODEX_PROFILE) {
-    profile = parseProfile(env.CODEX_PROFILE);
-    profileSource = 'env';
-  }
-  if (g.profile !== undefined && g.sandbox !== undefined)
-    throw new UsageError('--profile and -s/--sandbox both choose the profile; give one');
-  const flag = g.profile ?? g.sandbox;
-  if (flag !== undefined) {
-    profile = g.profile !== undefined ? parseProfile(flag) : profileForSandboxMode(flag);
-    profileSource = 'flag';
-  }
+  const both = g.profile !== undefined && g.sandbox !== undefined;
+  // CODEX_PROFILE is checked before the flags, as it always was.
+  const { profile, source: profileSource } = effectiveProfile(loaded, env, both ? {} : g);
+  if (both) throw new UsageError('--profile and -s/--sandbox both choose the profile; give one');
   return {
     ...out,
     color: out.color && !g['no-color'],

@@ -1,9 +1,10 @@
 // Flags shared by `codex exec` and `codex sandbox run`, and how their results are printed.
 import { setFlagsFromString } from 'node:v8';
 import {
+  APPROVAL_ENV,
   APPROVAL_MODES,
   type ApprovalMode,
-  parseApprovalMode,
+  effectiveApprovalMode,
   resolveWorkspace,
   sandboxPolicyFor,
   type Workspace,
@@ -14,7 +15,12 @@ import {
   describeAssessment,
   type SandboxResult,
 } from '@codex/sandbox-contract';
-import { CAPABILITIES, parseProfile, type SecurityProfile } from '@codex/security-profile';
+import {
+  CAPABILITIES,
+  parseProfile,
+  type SecurityProfile,
+  UnknownApprovalModeError,
+} from '@codex/security-profile';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
@@ -33,9 +39,6 @@ export const RUN_OPTIONS = {
 /** `-a/--ask-for-approval`: for the commands that run the guarded pipeline (exec, supervise, worker, mcp serve). */
 export const APPROVAL_OPTIONS = { 'ask-for-approval': { type: 'string', short: 'a' } } as const;
 
-/** The environment variable for the approval mode (between the flag and the config). */
-export const APPROVAL_ENV = 'CODEX_APPROVAL_MODE';
-
 /** Help text for the flag, shared by every command that takes it. */
 export const APPROVAL_HELP = `-a, --ask-for-approval MODE  how prompt decisions are handled (${APPROVAL_MODES.join(', ')};
                       default ${APPROVAL_ENV}, else config approval.mode, else on-request)`;
@@ -45,15 +48,14 @@ export const APPROVAL_HELP = `-a, --ask-for-approval MODE  how prompt decisions 
  * `approval.mode` (default `on-request`). A bad value is a usage error naming the valid modes.
  */
 export function approvalModeFor(ctx: CliContext, values: Record<string, unknown>): ApprovalMode {
-  const flag = values['ask-for-approval'] ?? ctx.approvalFlag;
-  const [source, raw] =
-    typeof flag === 'string' ? ['--ask-for-approval', flag] : [APPROVAL_ENV, ctx.env[APPROVAL_ENV]];
-  if (raw === undefined || raw === '') return ctx.config.approval.mode;
+  const raw = values['ask-for-approval'] ?? ctx.approvalFlag;
+  const flag = typeof raw === 'string' ? raw : undefined;
   try {
-    return parseApprovalMode(raw);
-  } catch {
+    return effectiveApprovalMode(ctx.config, ctx.env, flag).mode;
+  } catch (error) {
+    if (!(error instanceof UnknownApprovalModeError)) throw error;
     throw new UsageError(
-      `${source}: unknown approval mode "${raw}"; valid modes: ${APPROVAL_MODES.join(', ')}`,
+      `${flag !== undefined ? '--ask-for-approval' : APPROVAL_ENV}: unknown approval mode "${error.input}"; valid modes: ${APPROVAL_MODES.join(', ')}`,
     );
   }
 }

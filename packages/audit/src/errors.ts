@@ -21,7 +21,8 @@ export type AuditErrorCode =
   | 'AUDIT_CORRUPT_TAIL'
   | 'AUDIT_IO'
   | 'AUDIT_INVALID_TIME'
-  | 'AUDIT_MISSING_KEY';
+  | 'AUDIT_MISSING_KEY'
+  | 'AUDIT_INVALID_FILTER';
 
 /** `log()` was given an event that does not match `AuditEventInput` (bad operation, decision…). */
 export class InvalidAuditEventError extends AuditError {
@@ -103,5 +104,34 @@ export class InvalidTimeSpecError extends AuditError {
 export class AuditMissingKeyError extends AuditError {
   constructor(envName: string) {
     super('AUDIT_MISSING_KEY', `audit.hmac_key_env names ${envName}, but ${envName} is not set or empty`);
+  }
+}
+
+/** A query filter value outside its allowed set (an unknown decision, operation or profile). */
+export class InvalidAuditFilterError extends AuditError {
+  readonly field: string;
+  readonly value: string;
+  readonly allowed: readonly string[];
+  constructor(field: string, value: string, allowed: readonly string[]) {
+    super('AUDIT_INVALID_FILTER', `invalid ${field} "${value}"; valid values: ${allowed.join(', ')}`);
+    this.field = field;
+    this.value = value;
+    this.allowed = allowed;
+  }
+}
+
+/** A checkpoint file was named for verification, but no trusted key to check its signatures. */
+export class AuditTrustedKeyRequiredError extends InvalidAuditOptionsError {
+  constructor() {
+    super('a checkpoint file needs a trusted checkpoint key to verify against');
+  }
+}
+
+/** There is no audit log (neither the live file nor a rotated one) at the path. */
+export class AuditLogMissingError extends AuditError {
+  readonly path: string;
+  constructor(path: string) {
+    super('AUDIT_IO', `no audit log at ${path}`);
+    this.path = path;
   }
 }

@@ -18,8 +18,11 @@ export {
   type AuditErrorCode,
   AuditIoError,
   AuditLockTimeoutError,
+  AuditLogMissingError,
   AuditMissingKeyError,
+  AuditTrustedKeyRequiredError,
   InvalidAuditEventError,
+  InvalidAuditFilterError,
   InvalidAuditOptionsError,
   InvalidTimeSpecError,
 } from './errors.js';
@@ -78,6 +81,7 @@ export {
   trustedKeys,
 } from './signing.js';
 export { type AuditStats, auditStats } from './stats.js';
+export { type AuditTail, type TailOptions, tailEntries } from './tail-entries.js';
 export { parseTimeSpec } from './time.js';
 export {
   type ChainHead,
@@ -88,3 +92,17 @@ export {
   type VerifyResult,
   verify,
 } from './verify.js';
+export {
+  AUDIT_EXIT,
+  type AuditFilterInput,
+  auditExitCode,
+  type CheckpointLogOptions,
+  type CheckpointWritten,
+  checkpointLog,
+  type ExportExitCodes,
+  exportExitCodes,
+  parseAuditFilter,
+  type VerifyLogOptions,
+  type VerifyLogResult,
+  verifyLog,
+} from './verify-log.js';

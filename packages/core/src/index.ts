@@ -1,5 +1,8 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
+import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
+import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 
 export {
   APPROVAL_MODES,
@@ -24,6 +27,13 @@ export {
   SANDBOX_MODES,
   translateOriginalConfig,
 } from './config-compat.js';
+export {
+  APPROVAL_ENV,
+  effectiveApprovalMode,
+  effectiveProfile,
+  type ProfileChoice,
+  type ProfileSource,
+} from './effective.js';
 export { createEngine } from './engine.js';
 export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
 export {
@@ -62,8 +72,22 @@ export {
   readPolicyLayer,
 } from './layers.js';
 export { reportJson } from './report.js';
+export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
-export type { AgentOptions, Agents, GuardedSessionOptions, GuardedShell, GuardedShellOptions };
+export type {
+  AgentOptions,
+  Agents,
+  GuardedSessionOptions,
+  GuardedShell,
+  GuardedShellOptions,
+  OpenedResearchProvider,
+  PermissionProxyOptions,
+  PermissionProxyRun,
+  PlanEngine,
+  PlanRun,
+  PlanRunOptions,
+  ResearchProviderOptions,
+};
 
 /** The agent types {@link createStandardAgents} registers. */
 export const AGENT_TYPES = ['command', 'plugin', 'research', 'mcp'] as const;
@@ -81,3 +105,26 @@ export async function createGuardedShell(options: GuardedShellOptions): Promise<
   return (await import('./mcp-serve.js')).createGuardedShell(options);
 }
 export type { CoreErrorCode } from './errors.js';
+
+/**
+ * `codex supervise` as a library: the standard agents on a supervisor (optionally on a queue
+ * engine, with OTLP metrics), and plans parsed and validated against them.
+ */
+export async function createPlanRun(options: PlanRunOptions): Promise<PlanRun> {
+  return (await import('./supervise.js')).createPlanRun(options);
+}
+
+/**
+ * A `codex research` search provider (local files, a SearXNG-style API or an MCP server through the
+ * permission proxy) with its cache and audit log; loaded on first use.
+ */
+export async function openResearchProvider(
+  options: ResearchProviderOptions,
+): Promise<OpenedResearchProvider> {
+  return (await import('./research.js')).openResearchProvider(options);
+}
+
+/** `codex mcp proxy` as a library: an audited MCP permission proxy in front of one server. */
+export async function runPermissionProxy(options: PermissionProxyOptions): Promise<PermissionProxyRun> {
+  return (await import('./mcp-proxy.js')).runPermissionProxy(options);
+}

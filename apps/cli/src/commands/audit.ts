@@ -1,57 +1,36 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  AUDIT_EXIT,
   AuditError,
-  type AuditFilter,
-  AuditLogger,
   type AuditRecord,
+  AuditTrustedKeyRequiredError,
   auditStats,
   CHECKPOINT_PUBLIC_KEY_FILE,
   type CheckpointKey,
-  type CheckpointProblem,
   type CheckpointRead,
   type CorruptLine,
   checkpointKey,
-  checkpointPath,
-  DECISIONS,
+  checkpointLog,
   type ExportVerifyResult,
-  followEntries,
+  exportExitCodes,
+  InvalidAuditFilterError,
   loadOrCreateCheckpointKey,
   logFiles,
-  OPERATIONS,
-  PROFILES,
-  parseTimeSpec,
-  readCheckpoints,
+  parseAuditFilter,
   readEntries,
   resolveAuditPath,
+  tailEntries,
   trustedKeys,
   type VerifyResult,
-  verify,
   verifyExport,
+  verifyLog,
 } from '@codex/audit';
 import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
-
-/** Exit codes of `codex audit verify` beyond the shared ones (see docs/audit.md). */
-export const AUDIT_EXIT = {
-  /** Tampering or corruption found (also any other failure). */
-  TAMPERED: 1,
-  /** Only a torn final line: a writer crashed mid-line. Not tampering. */
-  TORN_TAIL: 3,
-  /** A log file could not be read (missing, permissions). */
-  UNREADABLE: 4,
-  /** The log ends before the seq its latest signed checkpoint recorded: entries were cut off. */
-  TRUNCATED: 5,
-  /** An entry covered by a signed checkpoint was changed, removed or inserted. */
-  EDITED_BEFORE_CHECKPOINT: 6,
-  /** Checkpoints were expected (a trusted key exists) but the log has none. */
-  MISSING_CHECKPOINT: 7,
-  /** A checkpoint does not verify: bad signature, unknown key, malformed, or out of order. */
-  FORGED_CHECKPOINT: 8,
-} as const;
 
 const USAGE = `Usage: codex audit tail [-f] [-n <N>] [--file <log>] [--json]
        codex audit query [--decision <d>]… [--operation <op>]… [--profile <p>]… [--session <id>]…
@@ -124,6 +103,12 @@ export const command: Command = {
       if (error instanceof AuditError) {
         // Bad --since/--until values are usage errors; a missing HMAC key is a configuration error.
         if (error.code === 'AUDIT_INVALID_TIME') throw new UsageError(error.message);
+        if (error instanceof InvalidAuditFilterError)
+          throw new UsageError(
+            `invalid --${error.field} "${error.value}"; valid values: ${error.allowed.join(', ')}`,
+          );
+        if (error instanceof AuditTrustedKeyRequiredError)
+          throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
         if (error.code === 'AUDIT_MISSING_KEY' || error.code === 'AUDIT_INVALID_OPTIONS')
           throw new CodexError('INVALID_CONFIG', error.message);
         throw new CodexError(error.code, error.message, { cause: error });
@@ -173,31 +158,8 @@ function logPath(ctx: CliContext, file: unknown): string {
   return resolveAuditPath(ctx.config.audit, ctx.codexHome);
 }
 
-function oneOf<T extends string>(flag: string, values: unknown, allowed: readonly T[]): T[] | undefined {
-  if (values === undefined) return undefined;
-  const list = (values as string[]).flatMap((v) => v.split(',')).filter((v) => v !== '');
-  for (const v of list) {
-    if (!(allowed as readonly string[]).includes(v)) {
-      throw new UsageError(`invalid --${flag} "${v}"; valid values: ${allowed.join(', ')}`);
-    }
-  }
-  return list as T[];
-}
-
-function filterFrom(values: Record<string, unknown>): AuditFilter {
-  const now = Date.now();
-  const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
-  const decision = oneOf('decision', values.decision, DECISIONS);
-  const operation = oneOf('operation', values.operation, OPERATIONS);
-  const profile = oneOf('profile', values.profile, PROFILES);
-  if (decision) filter.decision = decision;
-  if (operation) filter.operation = operation;
-  if (profile) filter.profile = profile;
-  if (values.session) filter.session = values.session as string[];
-  if (values.task) filter.task = values.task as string[];
-  if (typeof values.since === 'string') filter.since = parseTimeSpec(values.since, now);
-  if (typeof values.until === 'string') filter.until = parseTimeSpec(values.until, now);
-  return filter;
+function filterFrom(values: Record<string, unknown>) {
+  return parseAuditFilter(values as Parameters<typeof parseAuditFilter>[0]);
 }
 
 async function filesOf(ctx: CliContext, path: string): Promise<string[]> {
@@ -240,28 +202,13 @@ async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): 
   if (!Number.isInteger(count) || count < 0)
     throw new UsageError(`invalid -n "${String(values.lines)}"; expected a whole number`);
   const path = logPath(ctx, values.file);
-  const files = await logFiles(path);
-  const last: AuditRecord[] = [];
-  const reported = new Set<string>();
-  const warnOnce = (c: CorruptLine) => {
-    const key = `${c.file}:${c.line}`;
-    if (reported.has(key)) return;
-    reported.add(key);
-    warnCorrupt(ctx, c);
-  };
-  let lastSeq = 0;
-  for await (const r of readEntries(files, {}, { onCorrupt: warnOnce })) {
-    lastSeq = Math.max(lastSeq, r.entry.seq);
-    if (count === 0) continue;
-    last.push(r);
-    if (last.length > count) last.shift();
-  }
-  for (const r of last) {
+  const tail = await tailEntries(path, { count, onCorrupt: (c) => warnCorrupt(ctx, c) });
+  for (const r of tail.last) {
     if (pipe.gone()) return EXIT.OK;
     printRecord(ctx, r);
   }
   if (!values.follow || pipe.gone()) {
-    if (files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
+    if (tail.files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
   const ac = new AbortController();
@@ -270,13 +217,7 @@ async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): 
   process.once('SIGTERM', stop);
   pipe.signal.addEventListener('abort', stop, { once: true });
   try {
-    // Follow from the start of the live file and skip what was already shown (seq is the chain's
-    // order), so entries appended between reading the history and starting to follow are not lost.
-    for await (const r of followEntries(path, { signal: ac.signal, fromStart: true, onCorrupt: warnOnce })) {
-      if (r.entry.seq <= lastSeq) continue;
-      lastSeq = r.entry.seq;
-      printRecord(ctx, r);
-    }
+    for await (const r of tail.follow(ac.signal)) printRecord(ctx, r);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -379,19 +320,7 @@ async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Prom
   if (typeof values.key === 'string') key = checkpointKey(readPem(ctx, values.key, 'private key'));
   else ({ key, created } = loadOrCreateCheckpointKey(keyDir(ctx)));
   if (created) line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir(ctx)}`));
-  if ((await logFiles(path)).length === 0) throw new CodexError('AUDIT_IO', `no audit log at ${path}`);
-  const logger = new AuditLogger({
-    path,
-    checkpoint: { key },
-    ...(hmacKey === undefined ? {} : { hmacKey }),
-  });
-  let head: { seq: number; hash: string };
-  try {
-    head = await logger.checkpoint('manual');
-  } finally {
-    await logger.close();
-  }
-  const file = checkpointPath(path);
+  const { file, ...head } = await checkpointLog(path, { key, hmacKey });
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...head, file, keyHint: key.hint }, null, 2));
   else line(ctx.stdout, `checkpoint: seq ${head.seq} ${head.hash.slice(0, 16)}… signed into ${file}`);
   return EXIT.OK;
@@ -422,53 +351,17 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
     given.length > 0
       ? resolveAuditPath({ path: given.at(-1)! }, ctx.cwd)
       : resolveAuditPath(ctx.config.audit, ctx.codexHome);
-  const files =
-    given.length > 0 ? given.map((f) => resolveAuditPath({ path: f }, ctx.cwd)) : await logFiles(live);
-  if (files.length === 0) {
-    return report(ctx, {
-      ok: false,
-      intact: false,
-      status: 'tampered',
-      files: [live],
-      entries: 0,
-      problem: { kind: 'unreadable', file: live, line: 0, message: `no audit log at ${live}` },
-    });
-  }
-  let cps: CheckpointRead | undefined;
-  if (keys !== undefined || typeof values.checkpoints === 'string') {
-    if (keys === undefined) throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
-    const cpFile =
-      typeof values.checkpoints === 'string'
-        ? resolveAuditPath({ path: values.checkpoints }, ctx.cwd)
-        : checkpointPath(live);
-    cps = await readCheckpoints(cpFile, keys);
-  }
-  const result = await verify(files, {
-    ...(hmacKey === undefined ? {} : { hmacKey }),
-    ...(values.partial ? { partial: true } : {}),
-    ...(cps === undefined ? {} : { checkpoints: cps.checkpoints }),
+  const v = await verifyLog({
+    live,
+    files: given.map((f) => resolveAuditPath({ path: f }, ctx.cwd)),
+    hmacKey,
+    partial: values.partial === true,
+    trusted: keys,
+    ...(typeof values.checkpoints === 'string'
+      ? { checkpointFile: resolveAuditPath({ path: values.checkpoints }, ctx.cwd) }
+      : {}),
   });
-  return report(ctx, result, cps);
-}
-
-/** The exit code of a verification (see AUDIT_EXIT and docs/audit.md for the order). */
-export function exitCodeOf(
-  r: VerifyResult,
-  cps?: { readonly checkpoints: readonly unknown[]; readonly problem?: CheckpointProblem | undefined },
-): number {
-  if (cps?.problem)
-    return cps.problem.kind === 'unreadable' ? AUDIT_EXIT.UNREADABLE : AUDIT_EXIT.FORGED_CHECKPOINT;
-  if (r.problem?.kind === 'unreadable') return AUDIT_EXIT.UNREADABLE;
-  if (r.problem?.beforeCheckpoint) {
-    return r.problem.kind === 'truncated' && r.problem.message.includes('signed checkpoint')
-      ? AUDIT_EXIT.TRUNCATED
-      : AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT;
-  }
-  if (r.problem) return AUDIT_EXIT.TAMPERED;
-  if (cps !== undefined && cps.checkpoints.length === 0 && r.entries > 0)
-    return AUDIT_EXIT.MISSING_CHECKPOINT;
-  if (r.status === 'torn-tail') return AUDIT_EXIT.TORN_TAIL;
-  return EXIT.OK;
+  return report(ctx, v.result, v.exitCode, v.checkpoints);
 }
 
 const LABEL: Record<number, string> = {
@@ -480,8 +373,7 @@ const LABEL: Record<number, string> = {
   [AUDIT_EXIT.FORGED_CHECKPOINT]: 'FORGED CHECKPOINT',
 };
 
-function report(ctx: CliContext, r: VerifyResult, cps?: CheckpointRead): number {
-  const code = exitCodeOf(r, cps);
+function report(ctx: CliContext, r: VerifyResult, code: number, cps?: CheckpointRead): number {
   if (ctx.json) {
     const checkpoints =
       cps === undefined
@@ -533,21 +425,7 @@ function report(ctx: CliContext, r: VerifyResult, cps?: CheckpointRead): number 
 
 /** A merged export: one line per host; the exit code is the most serious host's (see docs). */
 function reportExport(ctx: CliContext, r: ExportVerifyResult): number {
-  const order = [
-    AUDIT_EXIT.FORGED_CHECKPOINT,
-    AUDIT_EXIT.UNREADABLE,
-    AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT,
-    AUDIT_EXIT.TRUNCATED,
-    AUDIT_EXIT.TAMPERED,
-    AUDIT_EXIT.MISSING_CHECKPOINT,
-    AUDIT_EXIT.TORN_TAIL,
-  ] as number[];
-  const hosts = r.hosts.map((h) => {
-    const cps = { checkpoints: new Array<null>(h.checkpoints).fill(null), problem: h.checkpointProblem };
-    return { ...h, exitCode: exitCodeOf(h.result, cps) };
-  });
-  let code: number = r.problem ? AUDIT_EXIT.TAMPERED : EXIT.OK;
-  for (const c of order) if (hosts.some((h) => h.exitCode === c) && code === EXIT.OK) code = c;
+  const { hosts, exitCode: code } = exportExitCodes(r);
   if (ctx.json) {
     line(
       ctx.stdout,

@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { createAuditLoggerFromConfig } from '@codex/audit';
+import { type PermissionProxyRun, runPermissionProxy } from '@codex/core';
 import {
   ChildProcessTransport,
   defaultServerName,
   httpUpstream,
   inspectTools,
   loadMcpProxyConfig,
-  McpPermissionProxy,
   type McpProxyConfig,
   openPinStore,
   type PinStore,
-  StreamTransport,
 } from '@codex/mcp-permission';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -91,53 +88,29 @@ async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number
   return EXIT.OK;
 }
 
-/** Runs until the client ends the session, the server goes away or a signal arrives. */
-async function untilClosed(p: McpPermissionProxy): Promise<boolean> {
-  let interrupted = false;
-  const stop = () => {
-    interrupted = true;
-    void p.close('interrupted');
-  };
+async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { server, config, pins, upstream } = await setup(ctx, argv);
+  const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
+  log(`serving "${server}" under profile ${ctx.profile} (pins: ${pins.path})`);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  let run: PermissionProxyRun;
   try {
-    await p.start();
-    await p.closed;
+    run = await runPermissionProxy({
+      ...{ server, profile: ctx.profile, config, pins, log, upstream, signal: ac.signal },
+      ...{ codexConfig: ctx.config, codexHome: ctx.codexHome, env: ctx.env },
+      // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
+      ...{ input: process.stdin, output: ctx.stdout },
+    });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await p.close();
-  }
-  return interrupted;
-}
-
-async function proxy(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const { server, config, pins, upstream } = await setup(ctx, argv);
-  // Each call waits for its audit entry before it is forwarded (fail-safe), so entries are written
-  // at once instead of after the logger's batching delay.
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-    home: ctx.codexHome,
-    env: ctx.env,
-    flushIntervalMs: 0,
-  });
-  const log = (message: string) => line(ctx.stderr, `codex mcp proxy: ${message}`);
-  const p = new McpPermissionProxy({
-    ...{ server, profile: ctx.profile, config, pins, audit, log, upstream },
-    // One session id per proxy run, so its calls can be grouped in the audit log.
-    sessionId: `mcp-${randomUUID()}`,
-    // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
-    downstream: new StreamTransport(process.stdin, ctx.stdout, { maxMessageBytes: config.max_message_bytes }),
-  });
-  log(`serving "${server}" under profile ${ctx.profile} (pins: ${pins.path})`);
-  let interrupted: boolean;
-  try {
-    interrupted = await untilClosed(p);
-  } finally {
-    await audit.close();
     process.stdin.pause();
   }
-  if (interrupted) return EXIT.INTERRUPTED;
-  if (p.closeReason !== 'server closed the connection') return EXIT.OK;
+  if (run.interrupted) return EXIT.INTERRUPTED;
+  if (run.closeReason !== 'server closed the connection') return EXIT.OK;
   const status = upstream instanceof ChildProcessTransport ? upstream.exitStatus : undefined;
   const how = status ? ` (exit code ${status.code ?? `signal ${status.signal}`})` : '';
   line(ctx.stderr, `codex: error: MCP server "${server}" went away${how}`);

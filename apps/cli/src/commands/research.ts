@@ -1,25 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { createAuditLoggerFromConfig } from '@codex/audit';
-import {
-  filesystemAdapter,
-  HttpClient,
-  LocalProvider,
-  McpProvider,
-  memoryGraphAdapter,
-  ResearchCache,
-  type ResearchReport,
-  type ResearchStage,
-  renderMarkdown,
-  research,
-  type SearchProvider,
-  SearxngProvider,
-} from '@codex/deep-research';
-import {
-  connectThroughPermissionProxy,
-  openPinStore,
-  type ProxiedMcpConnection,
-} from '@codex/mcp-permission';
+import { resolve } from 'node:path';
+import { openResearchProvider, type ResearchProviderOptions } from '@codex/core';
+import { type ResearchReport, type ResearchStage, renderMarkdown, research } from '@codex/deep-research';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -65,72 +47,47 @@ function domainShare(raw: unknown): number | undefined {
   return share;
 }
 
-interface Opened {
-  readonly provider: SearchProvider;
-  readonly close: () => Promise<void>;
-}
-
-async function searxng(ctx: CliContext, values: Values): Promise<Opened> {
+function searxng(values: Values): ResearchProviderChoice {
   const endpoint = values.endpoint as string | undefined;
   if (endpoint === undefined) throw new UsageError('--provider searxng needs --endpoint URL');
   if (values.corpus !== undefined || values.dir !== undefined) {
     throw new UsageError('--corpus is only for --provider local or mcp');
   }
-  const cache = values['no-cache']
-    ? undefined
-    : new ResearchCache({ dir: join(ctx.codexHome, 'cache', 'research') });
   const raw = values['min-interval-ms'];
   const minIntervalMs = raw === undefined ? 1000 : positiveInt('min-interval-ms', raw, 1000);
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
-  const close = async () => {
-    await cache?.flush();
-    await audit.close();
-  };
-  const http = new HttpClient({ profile: ctx.profile, minIntervalMs }, { cache, audit });
-  const provider = await SearxngProvider.create(endpoint, http).catch(async (error: unknown) => {
-    await audit.close();
-    throw error;
-  });
-  return { provider, close };
+  return { provider: 'searxng', endpoint, cache: !values['no-cache'], minIntervalMs };
 }
 
-async function viaMcp(ctx: CliContext, values: Values, rest: readonly string[]): Promise<Opened> {
-  const adapterName = values['mcp-adapter'] as string | undefined;
-  if (adapterName !== 'filesystem' && adapterName !== 'memory') {
+function viaMcp(ctx: CliContext, values: Values, rest: readonly string[]): ResearchProviderChoice {
+  const adapter = values['mcp-adapter'] as string | undefined;
+  if (adapter !== 'filesystem' && adapter !== 'memory') {
     throw new UsageError('--provider mcp needs --mcp-adapter filesystem or memory');
   }
   if (rest.length === 0) throw new UsageError('--provider mcp needs the server command after "--"');
-  const root = resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string);
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
-  const mcp: ProxiedMcpConnection = await connectThroughPermissionProxy({
-    ...{ server: adapterName, command: rest[0]!, args: rest.slice(1), profile: ctx.profile, audit },
-    ...{ env: serverEnvFromFlags(ctx.env, (values['mcp-env'] as string[] | undefined) ?? [], '--mcp-env') },
-    ...{ inheritFrom: ctx.env, pins: openPinStore(ctx.codexHome) },
-    clientInfo: { name: 'codex-deep-research', version: '0.1.0' },
-  }).catch(async (error: unknown) => {
-    await audit.close();
-    throw error;
-  });
-  const adapter = adapterName === 'filesystem' ? filesystemAdapter({ root }) : memoryGraphAdapter();
-  const close = async () => {
-    await mcp.close();
-    await audit.close();
+  return {
+    ...{ provider: 'mcp', adapter, command: [rest[0]!, ...rest.slice(1)] },
+    corpus: resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string),
+    serverEnv: serverEnvFromFlags(ctx.env, (values['mcp-env'] as string[] | undefined) ?? [], '--mcp-env'),
   };
-  return { provider: new McpProvider({ client: mcp.client, server: adapterName, adapter }), close };
 }
 
-async function openProvider(ctx: CliContext, values: Values, rest: readonly string[]): Promise<Opened> {
+type ResearchProviderChoice = DistributiveOmit<
+  ResearchProviderOptions,
+  'config' | 'codexHome' | 'env' | 'profile'
+>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function providerFlags(ctx: CliContext, values: Values, rest: readonly string[]): ResearchProviderChoice {
   const name = (values.provider as string | undefined) ?? 'local';
   if (name !== 'mcp' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (name !== 'mcp' && values['mcp-adapter'] !== undefined) {
     throw new UsageError('--mcp-adapter is only for --provider mcp');
   }
-  if (name === 'searxng') return searxng(ctx, values);
+  if (name === 'searxng') return searxng(values);
   if (name === 'mcp') return viaMcp(ctx, values, rest);
   if (name !== 'local') throw new UsageError(`unknown provider "${name}"; use local, searxng or mcp`);
   if (values.endpoint !== undefined) throw new UsageError('--endpoint is only for --provider searxng');
-  const dir = (values.corpus ?? values.dir ?? ctx.cwd) as string;
-  return { provider: await LocalProvider.open({ dir: resolve(ctx.cwd, dir) }), close: async () => {} };
+  return { provider: 'local', corpus: resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string) };
 }
 
 async function writeReport(ctx: CliContext, report: ResearchReport, out: string | undefined): Promise<void> {
@@ -183,7 +140,10 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
     const onProgress = tty
       ? (stage: ResearchStage, detail: string) => line(ctx.stderr, `research: ${stage}: ${detail}`)
       : undefined;
-    const opened = await openProvider(ctx, values, rest);
+    const opened = await openResearchProvider({
+      ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, profile: ctx.profile },
+      ...providerFlags(ctx, values, rest),
+    });
     const domains = { allow: list(values['allow-domain']), block: list(values['block-domain']) };
     const report = await research(question, {
       ...{ providers: [opened.provider], depth, maxSources, domains },

@@ -1,6 +1,6 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AGENT_TYPES, createStandardAgents, reportJson } from '@codex/core';
+import { AGENT_TYPES, createPlanRun, type PlanRun, reportJson } from '@codex/core';
 import { type ApprovalMode, CodexError } from '@codex/security-profile';
 import {
   createLogger,
@@ -9,11 +9,9 @@ import {
   type MergeResult,
   type Plan,
   PlanError,
-  parsePlanText,
   type RunReport,
-  Supervisor,
+  type Supervisor,
   type SupervisorEvent,
-  startOtlpMetrics,
   type TaskResult,
 } from '@codex/supervisor';
 import { parse } from '../args.js';
@@ -136,22 +134,16 @@ async function queueEngine(
 }
 
 /** Runs the plan until done or interrupted (SIGINT/SIGTERM cancel it; processes are killed). */
-async function execute(
-  ctx: CliContext,
-  supervisor: Supervisor,
-  f: SuperviseFlags,
-  engine: QueueEngine | undefined,
-): Promise<number> {
+async function execute(ctx: CliContext, run: PlanRun, f: SuperviseFlags): Promise<number> {
   let plan: Plan;
   let handle: ReturnType<Supervisor['start']>;
   try {
-    plan = supervisor.validate(parsePlanText(f.text, f.file), f.file);
+    plan = run.loadPlan(f.text, f.file);
     if (f.dryRun) return dryRun(ctx, plan, f.maxConcurrent);
-    engine?.checkPlan(plan, f.file);
     // The header first, so the per-task lines that follow (stderr) have their context.
     if (!ctx.json) line(ctx.stdout, header(ctx, plan, f.maxConcurrent));
     const cap = f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent };
-    handle = supervisor.start(plan, { source: f.file, ...cap });
+    handle = run.supervisor.start(plan, { source: f.file, ...cap });
   } catch (error) {
     if (error instanceof PlanError) return planError(ctx, error);
     throw error;
@@ -184,30 +176,18 @@ export const command: Command = {
     // A plan runs a handful of commands: the policy engine's wasm is not worth optimising.
     oneShotWasm();
     const logger = loggerFor(ctx, f.log);
-    const otlp = f.dryRun ? undefined : await startOtlpMetrics({ env: ctx.env, serviceName: 'codex' });
     const engine = await queueEngine(ctx, f, logger);
-    const agents = await createStandardAgents({
+    const run = await createPlanRun({
       ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
       ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
       ...{ allowDegraded: f.allowDegraded, policies: f.policies, approvalMode: f.approvalMode },
-    });
-    const supervisor = new Supervisor({
-      ...(f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent }),
-      profile: ctx.profile,
-      ...(logger ? { logger } : {}),
-      ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
+      ...{ maxConcurrent: f.maxConcurrent, logger, engine, metrics: !f.dryRun },
       onEvent: progressReporter(ctx),
-      // command and plugin outputs merge by what they printed
-      merge: { toText: agents.toText },
-      ...(engine ? { engine } : {}),
     });
-    agents.register(supervisor);
     try {
-      return await execute(ctx, supervisor, f, engine);
+      return await execute(ctx, run, f);
     } finally {
-      await engine?.close();
-      await agents.close();
-      await otlp?.shutdown().catch(() => {});
+      await run.close();
     }
   },
 };

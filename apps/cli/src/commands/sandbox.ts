@@ -1,4 +1,4 @@
-import { backendForPlatform, exitCodeOf, GUARDED_EXIT } from '@codex/core';
+import { backendForPlatform, exitCodeOf, GUARDED_EXIT, maskedSecretPaths, runSandboxOnly } from '@codex/core';
 import {
   type Assessment,
   type BackendStatus,
@@ -6,20 +6,12 @@ import {
   describeAssessment,
   type SandboxBackend,
 } from '@codex/sandbox-contract';
-import { CodexError, type SandboxPolicy } from '@codex/security-profile';
+import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, paint, table } from '../output.js';
-import {
-  liveOutput,
-  policyFor,
-  RUN_OPTIONS,
-  type RunFlags,
-  reportAssessment,
-  resultJson,
-  runFlags,
-} from '../run-flags.js';
+import { liveOutput, policyFor, RUN_OPTIONS, reportAssessment, resultJson, runFlags } from '../run-flags.js';
 
 function printStatus(
   ctx: CliContext,
@@ -86,13 +78,6 @@ function printMasked(ctx: CliContext, effective: Assessment, masked: readonly st
   line(ctx.stdout, `${on ? 'Masked (unreadable inside)' : 'NOT masked on this rung'}: ${masked.join(', ')}`);
 }
 
-/** The secrets this host has that the policy masks (Linux resolves them; elsewhere the list). */
-async function maskedPaths(policy: SandboxPolicy): Promise<string[]> {
-  if (process.platform !== 'linux') return [...(policy.denyRead ?? [])];
-  const { secretsToMask } = await import('@codex/sandbox-linux');
-  return secretsToMask(policy).map((m) => m.path);
-}
-
 async function status(
   ctx: CliContext,
   backend: SandboxBackend | null,
@@ -109,29 +94,10 @@ async function status(
   const flags = runFlags(ctx, values);
   const policy = policyFor(flags);
   const effective = backend.assess(policy, probed, flags.rung);
-  const masked = await maskedPaths(policy);
+  const masked = await maskedSecretPaths(policy);
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective, masked }, null, 2));
   else printStatus(ctx, probed, effective, masked);
   return EXIT.OK;
-}
-
-/** Choosing to run weaker than the profile is always audited, even by `sandbox run`. */
-async function auditDegraded(ctx: CliContext, flags: RunFlags, target: string, a: Assessment, exit: number) {
-  const { createAuditLoggerFromConfig } = await import('@codex/audit');
-  const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-    home: ctx.codexHome,
-    env: ctx.env,
-    flushIntervalMs: 0,
-  });
-  try {
-    await audit.log({
-      ...{ profile: flags.profile, agent_type: 'codex-sandbox-run', operation: 'process_spawn', target },
-      decision: 'allowed',
-      reason: `--allow-degraded: ran under profile ${flags.profile} with rung ${a.rung} (${a.mechanisms.join('+') || 'nothing'}), which does NOT enforce ${a.unenforced.join(', ')}: exit ${exit}`,
-    });
-  } finally {
-    await audit.close();
-  }
 }
 
 /** `sandbox run`: the sandbox only (no exec policy); refusals exit 125. */
@@ -144,18 +110,16 @@ async function runOnly(
   const flags = runFlags(ctx, values);
   const policy = policyFor(flags);
   try {
-    const a = backend.assess(policy, await backend.probe(), flags.rung);
-    if (!ctx.json) reportAssessment(ctx, a);
     const { timeoutMs, maxOutputBytes, maxProcesses, rung } = flags;
-    const r = await backend.run({
+    const r = await runSandboxOnly({
+      ...{ backend, profile: flags.profile, config: ctx.config, codexHome: ctx.codexHome },
+      ...(ctx.json ? {} : { onAssessment: (a: Assessment) => reportAssessment(ctx, a) }),
       ...{ policy, command: cmd, cwd: ctx.cwd, env: ctx.env, allowDegraded: flags.allowDegraded },
       requireFullIsolation: flags.requireFullIsolation,
       ...{ ...(rung ? { rung } : {}), ...(timeoutMs ? { timeoutMs } : {}) },
       ...{ ...(maxOutputBytes ? { maxOutputBytes } : {}), ...(maxProcesses ? { maxProcesses } : {}) },
       ...liveOutput(ctx),
     });
-    if (flags.allowDegraded && r.assessment.unenforced.length > 0)
-      await auditDegraded(ctx, flags, cmd.join(' '), r.assessment, exitCodeOf(r));
     if (ctx.json) line(ctx.stdout, JSON.stringify(resultJson(r), null, 2));
     else if (r.timedOut)
       line(

@@ -91,79 +91,9 @@ an in-toto attestation, one of its subjects).
 Exit codes: 0 verified; 1 the bundle does not verify for this file, key or identity;
 2 bad input (flags, unreadable file, bundle or key).`,
   async run(ctx, argv) {
-    const { values, positionals } = parse(argv, {
-      bundle: { type: 'string' },
-      key: { type: 'string' },
-      'certificate-identity': { type: 'string' },
-      'certificate-oidc-issuer': { type: 'string' },
-      'trusted-root': { type: 'string' },
-    });
-    const [file, extra] = positionals;
-    if (file === undefined)
-      throw new UsageError('missing <file>; usage: codex verify <file> --bundle <bundle.json> …');
-    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    const bundlePath = values.bundle as string | undefined;
-    if (bundlePath === undefined) throw new UsageError('missing --bundle <bundle.json>');
-    const keyPath = values.key as string | undefined;
-    const identity = values['certificate-identity'] as string | undefined;
-    const issuer = values['certificate-oidc-issuer'] as string | undefined;
-    const rootPath = values['trusted-root'] as string | undefined;
-    const keyless = identity !== undefined || issuer !== undefined;
-    if (keyPath !== undefined && keyless) {
-      throw new UsageError('use either --key or --certificate-identity/--certificate-oidc-issuer, not both');
-    }
-    if (keyPath === undefined && !keyless) {
-      throw new UsageError(
-        'say who must have signed: --key <pub.pem>, or --certificate-identity and --certificate-oidc-issuer',
-      );
-    }
-    if (keyless && (identity === undefined || issuer === undefined)) {
-      throw new UsageError(
-        'keyless verification needs both --certificate-identity and --certificate-oidc-issuer',
-      );
-    }
-    if (identity === '' || issuer === '') {
-      // @sigstore/verify skips an empty identity or issuer check: that would accept any signer.
-      throw new UsageError('--certificate-identity and --certificate-oidc-issuer must not be empty');
-    }
-    if (keyPath !== undefined && rootPath !== undefined) {
-      throw new UsageError('--trusted-root applies to keyless verification only');
-    }
-
-    const artifact = readInput('file', file);
-    const bundle = loadBundle(bundlePath);
-    const keyed = bundleKind(bundle) === 'key';
-    let signer: { mode: 'key' | 'keyless'; identity?: string | undefined; issuer?: string | undefined };
-
-    if (keyPath !== undefined) {
-      const publicKey = loadKey(keyPath);
-      if (!keyed) {
-        throw new UsageError(
-          'the bundle is keyless (certificate-signed); verify it with --certificate-identity/--certificate-oidc-issuer',
-        );
-      }
-      // A key-signed bundle has no transparency-log entry or timestamp to check: the key is the trust.
-      try {
-        verifyWithKey(artifact, bundle, publicKey);
-      } catch (error) {
-        failed(error);
-      }
-      signer = { mode: 'key' };
-    } else {
-      if (keyed) throw new UsageError('the bundle is key-signed; verify it with --key <pub.pem>');
-      try {
-        const trustedRoot = rootPath === undefined ? shippedTrustedRoot() : loadTrustedRoot(rootPath);
-        const s = verifyKeyless(artifact, bundle, {
-          identity: identity as string,
-          issuer: issuer as string,
-          trustedRoot,
-        });
-        signer = { mode: 'keyless', identity: s.identity, issuer: s.issuer };
-      } catch (error) {
-        failed(error);
-      }
-    }
-
+    const flags = parseVerifyFlags(argv);
+    const signer = checkSignature(flags);
+    const { file, bundlePath, keyPath } = flags;
     if (ctx.json) {
       line(ctx.stdout, JSON.stringify({ verified: true, file, bundle: bundlePath, ...signer }));
     } else {
@@ -173,3 +103,95 @@ Exit codes: 0 verified; 1 the bundle does not verify for this file, key or ident
     return EXIT.OK;
   },
 };
+
+interface VerifyFlags {
+  file: string;
+  bundlePath: string;
+  keyPath: string | undefined;
+  identity: string | undefined;
+  issuer: string | undefined;
+  rootPath: string | undefined;
+}
+
+type Signer = { mode: 'key' | 'keyless'; identity?: string | undefined; issuer?: string | undefined };
+
+/** The flags, checked for a coherent combination (key-signed or keyless); bad input exits 2. */
+function parseVerifyFlags(argv: readonly string[]): VerifyFlags {
+  const { values, positionals } = parse(argv, {
+    bundle: { type: 'string' },
+    key: { type: 'string' },
+    'certificate-identity': { type: 'string' },
+    'certificate-oidc-issuer': { type: 'string' },
+    'trusted-root': { type: 'string' },
+  });
+  const [file, extra] = positionals;
+  if (file === undefined)
+    throw new UsageError('missing <file>; usage: codex verify <file> --bundle <bundle.json> …');
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const bundlePath = values.bundle as string | undefined;
+  if (bundlePath === undefined) throw new UsageError('missing --bundle <bundle.json>');
+  const keyPath = values.key as string | undefined;
+  const identity = values['certificate-identity'] as string | undefined;
+  const issuer = values['certificate-oidc-issuer'] as string | undefined;
+  const rootPath = values['trusted-root'] as string | undefined;
+  const keyless = identity !== undefined || issuer !== undefined;
+  if (keyPath !== undefined && keyless) {
+    throw new UsageError('use either --key or --certificate-identity/--certificate-oidc-issuer, not both');
+  }
+  if (keyPath === undefined && !keyless) {
+    throw new UsageError(
+      'say who must have signed: --key <pub.pem>, or --certificate-identity and --certificate-oidc-issuer',
+    );
+  }
+  if (keyless && (identity === undefined || issuer === undefined)) {
+    throw new UsageError(
+      'keyless verification needs both --certificate-identity and --certificate-oidc-issuer',
+    );
+  }
+  if (identity === '' || issuer === '') {
+    // @sigstore/verify skips an empty identity or issuer check: that would accept any signer.
+    throw new UsageError('--certificate-identity and --certificate-oidc-issuer must not be empty');
+  }
+  if (keyPath !== undefined && rootPath !== undefined) {
+    throw new UsageError('--trusted-root applies to keyless verification only');
+  }
+  return { file, bundlePath, keyPath, identity, issuer, rootPath };
+}
+
+/** Reads the file, bundle and key or trusted root and checks the signature; returns who signed. */
+function checkSignature({ file, bundlePath, keyPath, identity, issuer, rootPath }: VerifyFlags): Signer {
+  const artifact = readInput('file', file);
+  const bundle = loadBundle(bundlePath);
+  const keyed = bundleKind(bundle) === 'key';
+  let signer: Signer;
+
+  if (keyPath !== undefined) {
+    const publicKey = loadKey(keyPath);
+    if (!keyed) {
+      throw new UsageError(
+        'the bundle is keyless (certificate-signed); verify it with --certificate-identity/--certificate-oidc-issuer',
+      );
+    }
+    // A key-signed bundle has no transparency-log entry or timestamp to check: the key is the trust.
+    try {
+      verifyWithKey(artifact, bundle, publicKey);
+    } catch (error) {
+      failed(error);
+    }
+    signer = { mode: 'key' };
+  } else {
+    if (keyed) throw new UsageError('the bundle is key-signed; verify it with --key <pub.pem>');
+    try {
+      const trustedRoot = rootPath === undefined ? shippedTrustedRoot() : loadTrustedRoot(rootPath);
+      const s = verifyKeyless(artifact, bundle, {
+        identity: identity as string,
+        issuer: issuer as string,
+        trustedRoot,
+      });
+      signer = { mode: 'keyless', identity: s.identity, issuer: s.issuer };
+    } catch (error) {
+      failed(error);
+    }
+  }
+  return signer;
+}

@@ -15,7 +15,7 @@ import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
-import { loadQueueModule } from '../queue.js';
+import { loadQueueModule, type QueueModule } from '../queue.js';
 import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor } from '../run-flags.js';
 
 const USAGE = `Usage: codex worker --queue redis://HOST:PORT/DB [--concurrency N] [--profile CEILING]
@@ -43,39 +43,20 @@ export const command: Command = {
   summary: 'Run tasks of distributed plans from a Redis queue under this machine’s own guard',
   usage: USAGE,
   async run(ctx, argv) {
-    const { values, positionals } = parse(argv, {
-      queue: { type: 'string' },
-      concurrency: { type: 'string' },
-      'key-file': { type: 'string' },
-      'allow-degraded': { type: 'boolean' },
-      ...APPROVAL_OPTIONS,
-      policy: { type: 'string', multiple: true },
-      log: { type: 'string' },
-    });
-    const approvalMode = approvalModeFor(ctx, values);
-    if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const url = values.queue as string | undefined;
-    if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
-    let concurrency = 1;
-    if (values.concurrency !== undefined) {
-      const raw = String(values.concurrency);
-      concurrency = Number(raw);
-      if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
-        throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
-    }
+    const flags = parseWorkerFlags(ctx, argv);
     const { AgentRegistry, loadQueueKey, QueueWorker } = await loadQueueModule('codex worker', ctx.version);
-    const keyFile = values['key-file'] as string | undefined;
     const key = loadQueueKey({
       env: ctx.env,
-      ...(keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, keyFile) }),
+      ...(flags.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, flags.keyFile) }),
     });
     const host = hostname();
     const workerId = `${host}-${process.pid}`;
-    const logFile = values.log as string | undefined;
     const logger: Logger = createLogger({
       level: ctx.debug ? 'debug' : 'info',
       destination:
-        logFile === undefined ? ctx.stderr : createWriteStream(resolve(ctx.cwd, logFile), { flags: 'a' }),
+        flags.logFile === undefined
+          ? ctx.stderr
+          : createWriteStream(resolve(ctx.cwd, flags.logFile), { flags: 'a' }),
     });
     const otlp = await startOtlpMetrics({ env: ctx.env, serviceName: 'codex-worker' });
     const audit = createAuditLoggerFromConfig(ctx.config.audit, {
@@ -83,48 +64,19 @@ export const command: Command = {
       env: ctx.env,
       flushIntervalMs: 0,
     });
-
-    // The seam: the standard guarded agents for one profile (see the header comment).
-    const agentsFor = async (profile: SecurityProfile): Promise<WorkerAgentSet> => {
-      const agents = await createStandardAgents({
-        ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile },
-        ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
-        allowDegraded: values['allow-degraded'] === true,
-        approvalMode,
-        policies: (values.policy as string[] | undefined) ?? [],
-        sessionId: `worker-${workerId}`,
-        auditDetails: { worker_id: workerId, host },
-      });
-      const registry = new AgentRegistry();
-      agents.register(registry as unknown as Supervisor);
-      return { get: (type) => registry.get(type), close: () => agents.close() };
-    };
-
     const worker = await QueueWorker.start({
-      url,
+      url: flags.url,
       key,
       ceiling: ctx.profile,
-      concurrency,
+      concurrency: flags.concurrency,
       workerId,
       host,
       logger,
       audit,
-      agents: agentsFor,
+      agents: agentsFor(ctx, flags, AgentRegistry, { workerId, host }),
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
     });
-    const ready = {
-      worker: worker.id,
-      host,
-      queue: worker.target.display,
-      ceiling: ctx.profile,
-      concurrency,
-    };
-    if (ctx.json) line(ctx.stdout, JSON.stringify({ ready }));
-    else
-      line(
-        ctx.stderr,
-        `codex worker ${worker.id} ready: queue ${ready.queue}, ceiling ${ctx.profile}, concurrency ${concurrency}`,
-      );
+    printReady(ctx, worker, host, flags.concurrency);
     await waitForSignal(ctx);
     await worker.close({ abort: true });
     await audit.close();
@@ -139,6 +91,92 @@ export const command: Command = {
     return EXIT.INTERRUPTED;
   },
 };
+
+interface WorkerFlags {
+  url: string;
+  concurrency: number;
+  keyFile: string | undefined;
+  logFile: string | undefined;
+  allowDegraded: boolean;
+  approvalMode: ReturnType<typeof approvalModeFor>;
+  policies: string[];
+}
+
+function parseWorkerFlags(ctx: CliContext, argv: readonly string[]): WorkerFlags {
+  const { values, positionals } = parse(argv, {
+    queue: { type: 'string' },
+    concurrency: { type: 'string' },
+    'key-file': { type: 'string' },
+    'allow-degraded': { type: 'boolean' },
+    ...APPROVAL_OPTIONS,
+    policy: { type: 'string', multiple: true },
+    log: { type: 'string' },
+  });
+  const approvalMode = approvalModeFor(ctx, values);
+  if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const url = values.queue as string | undefined;
+  if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
+  let concurrency = 1;
+  if (values.concurrency !== undefined) {
+    const raw = String(values.concurrency);
+    concurrency = Number(raw);
+    if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
+      throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
+  }
+  return {
+    url,
+    concurrency,
+    keyFile: values['key-file'] as string | undefined,
+    logFile: values.log as string | undefined,
+    allowDegraded: values['allow-degraded'] === true,
+    approvalMode,
+    policies: (values.policy as string[] | undefined) ?? [],
+  };
+}
+
+/** The seam: the standard guarded agents for one profile (see the header comment). */
+function agentsFor(
+  ctx: CliContext,
+  flags: WorkerFlags,
+  AgentRegistry: QueueModule['AgentRegistry'],
+  { workerId, host }: { workerId: string; host: string },
+): (profile: SecurityProfile) => Promise<WorkerAgentSet> {
+  return async (profile) => {
+    const agents = await createStandardAgents({
+      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile },
+      ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+      allowDegraded: flags.allowDegraded,
+      approvalMode: flags.approvalMode,
+      policies: flags.policies,
+      sessionId: `worker-${workerId}`,
+      auditDetails: { worker_id: workerId, host },
+    });
+    const registry = new AgentRegistry();
+    agents.register(registry as unknown as Supervisor);
+    return { get: (type) => registry.get(type), close: () => agents.close() };
+  };
+}
+
+function printReady(
+  ctx: CliContext,
+  worker: { id: string; target: { display: string } },
+  host: string,
+  concurrency: number,
+): void {
+  const ready = {
+    worker: worker.id,
+    host,
+    queue: worker.target.display,
+    ceiling: ctx.profile,
+    concurrency,
+  };
+  if (ctx.json) line(ctx.stdout, JSON.stringify({ ready }));
+  else
+    line(
+      ctx.stderr,
+      `codex worker ${worker.id} ready: queue ${ready.queue}, ceiling ${ctx.profile}, concurrency ${concurrency}`,
+    );
+}
 
 function waitForSignal(_ctx: CliContext): Promise<void> {
   return new Promise((resolve) => {
