@@ -40,5 +40,5 @@ export {
   readGitConfig,
 } from './git.js';
 export { assembleResult } from './result.js';
-export { DEFAULT_TIMEOUT_MS, FORCE_RUNG_ENV, forcedRung } from './rungs.js';
+export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, FORCE_RUNG_ENV, forcedRung } from './rungs.js';
 export { createTerminalFilter, stripTerminalControls } from './terminal.js';

@@ -1,5 +1,5 @@
 // What every backend shares about rungs and runs: the switch that forces a rung, its parsing,
-// and the default time limit.
+// and the default limits.
 import { InvalidRungError } from './errors.js';
 
 /** Environment switch that forces a rung (tests, diagnostics); the same name on every backend. */
@@ -7,6 +7,9 @@ export const FORCE_RUNG_ENV = 'CODEX_SANDBOX_RUNG';
 
 /** A sandboxed run's default wall-clock limit (10 minutes), on every backend and in every report. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** How much of each of stdout and stderr a run keeps by default (1 MiB); the rest is cut and flagged. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * The rung `CODEX_SANDBOX_RUNG` forces, or `null` when it is unset or blank. A name that is not

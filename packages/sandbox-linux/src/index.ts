@@ -8,7 +8,6 @@ export { expandWithExclusions, type LaunchPlan, planLaunch, protectedPaths } fro
 export { LINUX_RUNGS, type LinuxProbe, probeLinux } from './probe.js';
 export { invalidateProbeCache } from './probe-cache.js';
 export {
-  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_PROCESSES,
   HELPER_SETUP_EXIT,
   type MaskedPath,

@@ -20,6 +20,7 @@ import {
   assembleResult,
   assessRung,
   type BackendStatus,
+  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_TIMEOUT_MS,
   findObservedDenials,
   type OutputStream,
@@ -101,7 +102,6 @@ export const READY_PREFIX = 'codex-sandbox-helper: ready ';
 
 /** The shared fail-closed admission check (network mode, command, rung, isolation, guarantees). */
 
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PROCESSES = 256;
 /** Exit status of the helper when it could not apply a layer (the command never ran). */
 export const HELPER_SETUP_EXIT = 121;

@@ -7,6 +7,7 @@ import {
   assembleResult,
   assessRung,
   type BackendStatus,
+  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_TIMEOUT_MS,
   requestEnv,
   type SandboxBackend,
@@ -21,8 +22,6 @@ import { SeatbeltProfileRejectedError } from './errors.js';
 import { type MacosProbe, type MacosProbeOptions, probeMacos } from './probe.js';
 import { generateSeatbeltProfile } from './profile.js';
 import { canonicalizePolicy, canonicalPath, resolveProtectedPaths } from './resolve.js';
-
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export interface MacosLaunchPlan {
   readonly argv: readonly string[];

@@ -1,6 +1,5 @@
 export {
   createMacosSandbox,
-  DEFAULT_MAX_OUTPUT_BYTES,
   type MacosLaunchPlan,
   macosSandbox,
   planMacosLaunch,

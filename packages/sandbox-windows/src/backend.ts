@@ -8,6 +8,7 @@ import {
   assessRung,
   type BackendStatus,
   type CapturedRun,
+  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_TIMEOUT_MS,
   requestEnv,
   type SandboxBackend,
@@ -22,7 +23,6 @@ import { planWindowsLaunch, type WindowsMode } from './plan.js';
 import { probeWindows, type WindowsProbe, type WindowsProbeOptions } from './probe.js';
 import { buildWindowsCommandLine, resolveWindowsCommand } from './quote.js';
 
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PROCESSES = 256;
 /** Exit status of the helper when it could not set up the sandbox (the command never ran). */
 export const HELPER_SETUP_EXIT = 121;
