@@ -1,26 +1,13 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLogger, type CorruptLine, tailEntries } from '../src/index.js';
-import { MASK, tempDir } from './helpers/tmp.js';
-
-async function append(path: string, from: number, to: number): Promise<void> {
-  const logger = new AuditLogger({ path, mask: MASK, batchSize: 1 });
-  for (let i = from; i <= to; i++)
-    await logger.log({
-      profile: 'offline',
-      operation: 'file_read',
-      target: `/f${i}`,
-      decision: 'allowed',
-      reason: 'r',
-    });
-  await logger.close();
-}
+import { type CorruptLine, tailEntries } from '../src/index.js';
+import { appendReads, tempDir } from './helpers/tmp.js';
 
 describe('tailEntries', () => {
   it('keeps the latest entries, then follows only what is appended after them', async () => {
     const path = join(tempDir(), 'audit.jsonl');
-    await append(path, 1, 5);
+    await appendReads(path, 1, 5);
     const corrupt: CorruptLine[] = [];
     const tail = await tailEntries(path, { count: 2, onCorrupt: (c) => corrupt.push(c) });
     expect(tail.files).toEqual([path]);
@@ -34,7 +21,7 @@ describe('tailEntries', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 50));
-    await append(path, 6, 7);
+    await appendReads(path, 6, 7);
     await done;
     expect(followed).toEqual(['/f6', '/f7']);
     expect(corrupt).toEqual([]);
@@ -44,7 +31,7 @@ describe('tailEntries', () => {
     const dir = tempDir();
     expect(await tailEntries(join(dir, 'none.jsonl'))).toMatchObject({ files: [], last: [] });
     const path = join(dir, 'audit.jsonl');
-    await append(path, 1, 3);
+    await appendReads(path, 1, 3);
     expect((await tailEntries(path, { count: 0 })).last).toEqual([]);
     expect((await tailEntries(path)).last).toHaveLength(3);
     appendFileSync(path, 'not json\n');

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_EXIT,
-  AuditLogger,
   AuditLogMissingError,
   AuditTrustedKeyRequiredError,
   auditExitCode,
@@ -19,23 +18,14 @@ import {
   type VerifyResult,
   verifyLog,
 } from '../src/index.js';
-import { MASK, tempDir } from './helpers/tmp.js';
+import { appendReads, tempDir } from './helpers/tmp.js';
 
 const key = generateCheckpointKey();
 const trusted = trustedKeys([publicKeyPem(key.publicKey)]);
 
 async function logged(n: number): Promise<string> {
   const path = join(tempDir(), 'audit.jsonl');
-  const logger = new AuditLogger({ path, mask: MASK, batchSize: 1 });
-  for (let i = 1; i <= n; i++)
-    await logger.log({
-      profile: 'offline',
-      operation: 'file_read',
-      target: `/f${i}`,
-      decision: 'allowed',
-      reason: 'r',
-    });
-  await logger.close();
+  await appendReads(path, 1, n);
   return path;
 }
 

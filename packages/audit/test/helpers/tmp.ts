@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { AuditLogger } from '../../src/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,3 +17,17 @@ export function tempDir(): string {
 }
 
 export const MASK = { home: '/home/alice', user: 'alice' } as const;
+
+/** Appends `file_read` entries for `/f<from>` … `/f<to>` to the log at `path`, one write each. */
+export async function appendReads(path: string, from: number, to: number): Promise<void> {
+  const logger = new AuditLogger({ path, mask: MASK, batchSize: 1 });
+  for (let i = from; i <= to; i++)
+    await logger.log({
+      profile: 'offline',
+      operation: 'file_read',
+      target: `/f${i}`,
+      decision: 'allowed',
+      reason: 'r',
+    });
+  await logger.close();
+}
