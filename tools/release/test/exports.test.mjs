@@ -3,17 +3,18 @@
 // `**Values**` (what `import()` of the built dist gives) and `**Types**` (type-only exports of the
 // entry's .d.ts). A name on one side only fails the test, so index.ts cannot grow an internal
 // export unnoticed and the README cannot document a name that is gone. Needs `pnpm build`.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { listWorkspacePackages, publishablePackages } from '../src/workspace.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const packages = ['packages', 'apps']
-  .flatMap((d) => readdirSync(join(root, d)).map((name) => join(root, d, name)))
-  .filter((dir) => existsSync(join(dir, 'package.json')))
-  .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
-  .filter(({ pkg }) => pkg.private !== true);
+// The packages a release publishes, found the way the release tooling finds them.
+const packages = publishablePackages(listWorkspacePackages(root)).map((p) => ({
+  dir: p.dir,
+  pkg: p.manifest,
+}));
 
 /** Library entry points: subpath → { js, dts } (ESM files), skipping ./package.json. */
 function entryPoints(pkg) {

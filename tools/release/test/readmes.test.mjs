@@ -1,17 +1,18 @@
 // Every published package carries a README a user can read from the npm tarball: it is listed in
 // `files`, and its links work there (absolute URLs or anchors, never ../../docs/ paths that the
 // tarball does not contain).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { listWorkspacePackages, publishablePackages } from '../src/workspace.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const packages = ['packages', 'apps']
-  .flatMap((d) => readdirSync(join(root, d)).map((name) => join(root, d, name)))
-  .filter((dir) => existsSync(join(dir, 'package.json')))
-  .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
-  .filter(({ pkg }) => pkg.private !== true);
+// The packages a release publishes, found the way the release tooling finds them.
+const packages = publishablePackages(listWorkspacePackages(root)).map((p) => ({
+  dir: p.dir,
+  pkg: p.manifest,
+}));
 
 describe('published READMEs', () => {
   it('finds the public packages', () => {
