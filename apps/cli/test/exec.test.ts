@@ -263,4 +263,23 @@ describe('codex exec', () => {
     }
     expect(Math.min(...gaps)).toBeLessThan(500);
   }, 60_000);
+
+  it('exits only after all of its output is out, even to a reader that starts late', async () => {
+    // codex exec ends with process.exit once its writes have flushed (not on heap teardown):
+    // a consumer that reads nothing for a while must still get every byte and the exit code.
+    const child = spawn(process.execPath, [BIN, 'exec', '--', 'sh', '-c', 'seq 1 100000; exit 3'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+    });
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await new Promise((r) => child.once('close', r));
+    const out = Buffer.concat(chunks).toString();
+    expect(code).toBe(3);
+    expect(out.length).toBe(588_895); // every line of `seq 1 100000`
+    expect(out.endsWith('99999\n100000\n')).toBe(true);
+  }, 60_000);
 });
