@@ -54,12 +54,10 @@ async function auditDegraded(
   });
   try {
     await audit.log({
-      ...{
-        profile: o.profile,
-        agent_type: 'codex-sandbox-run',
-        operation: 'process_spawn',
-        target: o.target,
-      },
+      profile: o.profile,
+      agent_type: 'codex-sandbox-run',
+      operation: 'process_spawn',
+      target: o.target,
       decision: 'allowed',
       reason: `--allow-degraded: ran under profile ${o.profile} with rung ${a.rung} (${a.mechanisms.join('+') || 'nothing'}), which does NOT enforce ${a.unenforced.join(', ')}: exit ${exit}`,
     });
