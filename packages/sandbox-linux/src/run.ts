@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -56,7 +57,9 @@ export function secretsToMask(policy: SandboxPolicy, home = homedir()): MaskedPa
   const out: MaskedPath[] = [];
   for (const raw of policy.denyRead ?? DEFAULT_DENY_READ) {
     const p = expandHome(raw, home);
-    if (!p.startsWith('/')) continue;
+    // Most of the list does not exist on a given machine: ask without an exception first
+    // (a thrown ENOENT per path was most of this function's cost, which every launch pays).
+    if (!p.startsWith('/') || !existsSync(p)) continue;
     try {
       const real = realpathSync.native(p);
       const dir = lstatSync(real).isDirectory();
