@@ -64,14 +64,21 @@ const proxyForPeer = await startEgressProxy({
   hosts: { 'bench.test': '127.0.0.1' },
 });
 void peerPort;
-const rates = { direct: [], proxy: [], tunnel: [] };
+const rates = { direct: [], proxy: [], 'direct-raw': [], tunnel: [] };
 await dl('direct');
-// Interleaved, so load changes on the shared machine hit every variant alike; median of 3.
-for (let i = 0; i < 3; i++) for (const via of ['direct', 'proxy', 'tunnel']) rates[via].push(await dl(via));
-const median = (a) => [...a].sort((x, y) => x - y)[1];
+await dl('direct-raw');
+// Interleaved, so load changes on the shared machine hit every variant alike; median of 5. Each
+// path is compared with its own baseline run by the same client code: plain HTTP through the
+// proxy against a direct http.get, the CONNECT tunnel against a direct raw-socket GET.
+for (let i = 0; i < 5; i++)
+  for (const via of ['direct', 'proxy', 'direct-raw', 'tunnel']) rates[via].push(await dl(via));
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const baseMBs = median(rates.direct);
 const proxiedMBs = median(rates.proxy);
+const rawBaseMBs = median(rates['direct-raw']);
 const tunnelMBs = median(rates.tunnel);
+const plainRatio = proxiedMBs / baseMBs;
+const tunnelRatio = tunnelMBs / rawBaseMBs;
 peer.disconnect();
 await proxyForPeer.close();
 
@@ -95,13 +102,14 @@ const figures = {
   downloadMBps: {
     direct: +baseMBs.toFixed(1),
     plainHttp: +proxiedMBs.toFixed(1),
+    directRawSocket: +rawBaseMBs.toFixed(1),
     connectTunnel: +tunnelMBs.toFixed(1),
   },
   throughputRatio: {
-    plainHttp: +(proxiedMBs / baseMBs).toFixed(3),
-    connectTunnel: +(tunnelMBs / baseMBs).toFixed(3),
+    plainHttp: +plainRatio.toFixed(3),
+    connectTunnel: +tunnelRatio.toFixed(3),
   },
-  throughputTarget: { minRatio: 0.8, pass: proxiedMBs / baseMBs >= 0.8 && tunnelMBs / baseMBs >= 0.8 },
+  throughputTarget: { minRatio: 0.8, pass: plainRatio >= 0.8 && tunnelRatio >= 0.8 },
 };
 // Append the proxy-specific figures to the results file runSuite wrote.
 const { readFileSync, writeFileSync } = await import('node:fs');
@@ -119,10 +127,10 @@ written.targets = [
   },
   {
     task: '100 MB download through the egress proxy (plain HTTP and CONNECT)',
-    baseline: 'direct download',
-    note: 'worst of plain HTTP / CONNECT vs direct, MB/s (target >= 0.8)',
-    opsPerSec: Math.min(proxiedMBs, tunnelMBs),
-    ratio: Math.min(proxiedMBs, tunnelMBs) / baseMBs,
+    baseline: 'direct download (same client)',
+    note: 'worst of plain HTTP / CONNECT, each vs a direct download by the same client (target >= 0.8)',
+    opsPerSec: plainRatio <= tunnelRatio ? proxiedMBs : tunnelMBs,
+    ratio: Math.min(plainRatio, tunnelRatio),
     minRatio: 0.8,
     pass: figures.throughputTarget.pass,
   },
@@ -132,7 +140,7 @@ console.log(
   `${figures.latencyTarget.pass ? 'PASS' : 'MISS'} median added latency ${addedMs.toFixed(3)} ms (p50 ${p.p50Ms.toFixed(3)} vs direct ${d.p50Ms.toFixed(3)}; target <= 1 ms)`,
 );
 console.log(
-  `${figures.throughputTarget.pass ? 'PASS' : 'MISS'} 100 MB download: direct ${baseMBs.toFixed(0)} MB/s, plain HTTP ${proxiedMBs.toFixed(0)} MB/s (${(100 * figures.throughputRatio.plainHttp).toFixed(0)} %), CONNECT ${tunnelMBs.toFixed(0)} MB/s (${(100 * figures.throughputRatio.connectTunnel).toFixed(0)} %); target >= 80 %`,
+  `${figures.throughputTarget.pass ? 'PASS' : 'MISS'} 100 MB download: plain HTTP ${proxiedMBs.toFixed(0)} MB/s vs direct ${baseMBs.toFixed(0)} (${(100 * plainRatio).toFixed(0)} %), CONNECT ${tunnelMBs.toFixed(0)} MB/s vs direct raw socket ${rawBaseMBs.toFixed(0)} (${(100 * tunnelRatio).toFixed(0)} %); target >= 80 %`,
 );
 directAgent.destroy();
 proxyAgent.destroy();
