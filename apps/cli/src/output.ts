@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Styler } from '@codex/security-profile';
 
 export interface Output {
   readonly stdout: Writable;
@@ -42,4 +43,11 @@ export function table(rows: readonly (readonly string[])[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+const TONES = { ok: 'green', warning: 'yellow', error: 'red', dim: 'dim' } as const;
+
+/** The libraries' text styles (`describeVerify`, `describeAssessment`…) as terminal colours. */
+export function styler(out: Output): Styler {
+  return (style, text) => paint(out, TONES[style], text);
 }
