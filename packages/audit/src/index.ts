@@ -39,6 +39,7 @@ export {
 export { OTLP_ATTRIBUTES } from './export/attributes.js';
 export { type ExportVerifyResult, type HostVerifyResult, verifyExport } from './export/verify-export.js';
 export { logFiles } from './files.js';
+export { type FollowOptions, followEntries } from './follow.js';
 export {
   type HostKeyOptions,
   hmacKeyFromEnv,
@@ -46,7 +47,6 @@ export {
   readKeyFile,
   trustedCheckpointKeys,
 } from './host-keys.js';
-export { type FollowOptions, followEntries } from './follow.js';
 export type { LockOptions } from './lock.js';
 export { AuditLogger } from './logger.js';
 export { type AuditLoggerOptions, DURABILITIES, type Durability } from './logger-options.js';
