@@ -71,6 +71,15 @@ export {
   projectPolicyPath,
   readPolicyLayer,
 } from './layers.js';
+export {
+  describeDryRun,
+  describeMerge,
+  describeRunReport,
+  type PlanTextOptions,
+  planHeader,
+  planProgress,
+  TASK_MARKS,
+} from './plan-text.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
