@@ -29,21 +29,8 @@ export function line(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
 }
 
-/** Renders rows as an aligned plain-text table. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+/** Rows as an aligned plain-text table (the one the libraries' descriptions use too). */
+export { textTable as table } from '@codex/security-profile';
 
 const TONES = { ok: 'green', warning: 'yellow', error: 'red', dim: 'dim' } as const;
 

@@ -9,12 +9,7 @@ import {
   sandboxPolicyFor,
   type Workspace,
 } from '@codex/core';
-import {
-  type Assessment,
-  createTerminalFilter,
-  describeAssessment,
-  type SandboxResult,
-} from '@codex/sandbox-contract';
+import { type Assessment, createTerminalFilter, describeAssessment } from '@codex/sandbox-contract';
 import {
   CAPABILITIES,
   parseProfile,
@@ -119,15 +114,6 @@ export function reportAssessment(ctx: CliContext, a: Assessment): void {
     paint(ctx, a.full || a.skipped ? 'dim' : 'yellow', `codex: sandbox: ${describeAssessment(a)}`),
   );
   for (const note of a.notes) line(ctx.stderr, paint(ctx, 'yellow', `codex: sandbox: warning: ${note}`));
-}
-
-export function resultJson(r: SandboxResult): Record<string, unknown> {
-  const { exitCode, signal, timedOut, stdout, stderr, stdoutTruncated, stderrTruncated } = r;
-  return {
-    ...{ exitCode, signal, timedOut, durationMs: Math.round(r.durationMs), stdout, stderr },
-    ...{ stdoutTruncated, stderrTruncated, sandbox: r.assessment, processLimit: r.processLimit },
-    ...{ strippedEnv: r.strippedEnv, observedDenials: r.observedDenials },
-  };
 }
 
 /**

@@ -9,3 +9,19 @@ export type Styler = (style: TextStyle, text: string) => string;
 
 /** The styler for plain text (files, JSON fields, tests): returns the text unchanged. */
 export const plainText: Styler = (_style, text) => text;
+
+/** Rows as an aligned plain-text table: columns padded to their widest cell, two spaces apart. */
+export function textTable(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
