@@ -80,6 +80,7 @@ export {
   planProgress,
   TASK_MARKS,
 } from './plan-text.js';
+export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
