@@ -67,7 +67,7 @@ describe('pluginRunJson', () => {
   it('decodes the output and rounds the time to a tenth of a millisecond', () => {
     const result: PluginRunResult = {
       ...{ exitCode: 0, stdout: new TextEncoder().encode('ok\n'), stderr: new Uint8Array(), fuelUsed: 42 },
-      ...{ durationMs: 3.14159, capabilities: ['stdio'], denials: [], limits: DEFAULT_LIMITS },
+      ...{ durationMs: 3.1234, capabilities: ['stdio'], denials: [], limits: DEFAULT_LIMITS },
       ...{ sha256: 'abc', cache: 'miss' as PluginRunResult['cache'] },
     };
     expect(pluginRunJson('p.wasm', result)).toEqual({
