@@ -12,6 +12,7 @@ export {
 } from '@codex/security-profile';
 export { approvalPrefix, MAX_APPROVAL_WORDS, type SavedApproval, saveApproval } from './approvals.js';
 export { backendForPlatform } from './backend.js';
+export { type CheckCommandOptions, checkCommand } from './check.js';
 export {
   codexHome,
   type LoadConfigOptions,
