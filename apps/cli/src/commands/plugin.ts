@@ -17,7 +17,7 @@ import {
 } from '@codex/wasm-plugin';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError, usageOn } from '../errors.js';
 import { line, table } from '../output.js';
 
 const RUN_OPTIONS = {
@@ -93,11 +93,7 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
 };
 
 function allowFlags(raw: readonly string[] | undefined): string[] {
-  try {
-    return parseAllowList(raw ?? []);
-  } catch (error) {
-    throw new UsageError(`--allow: ${(error as Error).message}`);
-  }
+  return usageOn([Error], () => parseAllowList(raw ?? []), '--allow: ');
 }
 
 function limitFlags(values: Record<string, unknown>) {
@@ -139,12 +135,8 @@ async function inspect(
 
 /** --manifest, else the sidecar next to the plugin; an unreadable file is a usage error. */
 function loadManifest(ctx: CliContext, pluginPath: string, flag: string | undefined) {
-  try {
-    return readPluginManifest(pluginPath, flag === undefined ? undefined : resolve(ctx.cwd, flag));
-  } catch (error) {
-    if (error instanceof ManifestUnreadableError) throw new UsageError(error.message);
-    throw error;
-  }
+  const given = flag === undefined ? undefined : resolve(ctx.cwd, flag);
+  return usageOn([ManifestUnreadableError], () => readPluginManifest(pluginPath, given));
 }
 
 function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
