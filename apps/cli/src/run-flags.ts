@@ -16,6 +16,7 @@ import {
   type SecurityProfile,
   UnknownApprovalModeError,
 } from '@codex/security-profile';
+import { intFlag } from './args.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
@@ -67,14 +68,6 @@ export interface RunFlags {
   readonly maxProcesses?: number;
 }
 
-function positiveInt(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`--${name} needs a positive integer, got "${String(value)}"`);
-  return n;
-}
-
 /** Reads the shared run flags (`--workspace`, `--writable`, limits…) against the context. */
 export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunFlags {
   const profile = typeof values.profile === 'string' ? parseProfile(values.profile) : ctx.profile;
@@ -83,9 +76,9 @@ export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunF
     throw new UsageError(`--writable cannot be used with profile ${profile}, which writes nothing`);
   }
   const workspaceRoots = values.workspace as string[] | undefined;
-  const timeoutMs = positiveInt('timeout', values.timeout);
-  const maxOutputBytes = positiveInt('max-output', values['max-output']);
-  const maxProcesses = positiveInt('max-processes', values['max-processes']);
+  const timeoutMs = intFlag('timeout', values.timeout);
+  const maxOutputBytes = intFlag('max-output', values['max-output']);
+  const maxProcesses = intFlag('max-processes', values['max-processes']);
   return {
     profile,
     explicit: typeof values.profile === 'string' || ctx.profileSource !== 'default',

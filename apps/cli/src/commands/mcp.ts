@@ -13,7 +13,7 @@ import {
   type PinStore,
   UpstreamOptionsError,
 } from '@codex/mcp-permission';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
 import { serverEnvFromFlags } from '../mcp-env.js';
@@ -120,21 +120,11 @@ const SERVE_OPTIONS = {
   timeout: { type: 'string' },
 } as const;
 
-function portOf(raw: unknown): number {
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--port must be 0-65535, got "${String(raw)}"`);
-  return n;
-}
-
 /** `codex mcp serve`: the guarded shell over stdio, or Streamable HTTP on loopback (`--http`). */
 async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const { values, positionals, rest } = parse(argv, SERVE_OPTIONS);
   if (positionals.length > 0 || rest.length > 0) throw new UsageError('"codex mcp serve" takes no command');
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
-    throw new UsageError(`--timeout needs a positive integer, got "${String(values.timeout)}"`);
+  const timeout = intFlag('timeout', values.timeout);
   // Evaluations cost microseconds next to a sandbox launch; optimising the policy engine's wasm
   // would cost 1-2 s of CPU at start-up and hold up exit while it finishes.
   oneShotWasm();
@@ -162,7 +152,7 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
     }
     const http = await shell.serveHttp({
       host: (values.host as string | undefined) ?? '127.0.0.1',
-      port: portOf(values.port),
+      port: intFlag('port', values.port, { min: 0, max: 65535 }) ?? 0,
     });
     line(ctx.stderr, `codex mcp serve: Streamable HTTP on ${http.url} (profile ${ctx.profile})`);
     if (ctx.json) line(ctx.stdout, JSON.stringify({ url: http.url }));

@@ -15,7 +15,7 @@ import {
   readPluginManifest,
   runPlugin,
 } from '@codex/wasm-plugin';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
 import { line, table } from '../output.js';
@@ -98,13 +98,13 @@ function allowFlags(raw: readonly string[] | undefined): string[] {
 
 function limitFlags(values: Record<string, unknown>) {
   const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
-  const fuel = intFlag(values, 'fuel');
+  const fuel = intFlag('fuel', values.fuel);
   if (fuel !== undefined) limits.fuel = fuel;
-  const timeout = intFlag(values, 'timeout') ?? intFlag(values, 'timeout-ms');
+  const timeout = intFlag('timeout', values.timeout) ?? intFlag('timeout-ms', values['timeout-ms']);
   if (timeout !== undefined) limits.timeoutMs = timeout;
   const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
   if (memory !== undefined) limits.memoryBytes = memoryLimitBytes(memory);
-  const maxOutput = intFlag(values, 'max-output');
+  const maxOutput = intFlag('max-output', values['max-output']);
   if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
   return limits;
 }
@@ -149,17 +149,6 @@ function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
   } catch (error) {
     throw new UsageError(`cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-}
-
-function intFlag(values: Record<string, unknown>, name: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const digits = String(raw).replace(/_/g, '');
-  const n = Number(digits);
-  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${name} must be a positive integer, got "${String(raw)}"`);
-  }
-  return n;
 }
 
 function numberFlag(values: Record<string, unknown>, name: string): number | undefined {

@@ -21,7 +21,7 @@ import {
   type Supervisor,
   type SupervisorEvent,
 } from '@codex/supervisor';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line, styler, table } from '../output.js';
@@ -86,14 +86,7 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  let maxConcurrent: number | undefined;
-  if (values['max-concurrent'] !== undefined) {
-    const raw = String(values['max-concurrent']);
-    maxConcurrent = Number(raw);
-    if (!/^\d+$/.test(raw) || maxConcurrent < 1 || maxConcurrent > 1024) {
-      throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
-    }
-  }
+  const maxConcurrent = intFlag('max-concurrent', values['max-concurrent'], { max: 1024 });
   if (values['key-file'] !== undefined && values.queue === undefined) {
     throw new UsageError('--key-file needs --queue');
   }

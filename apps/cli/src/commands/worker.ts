@@ -11,7 +11,7 @@ import { AGENT_TYPES, createStandardAgents } from '@codex/core';
 import type { SecurityProfile } from '@codex/security-profile';
 import { createLogger, type Logger, type Supervisor, startOtlpMetrics } from '@codex/supervisor';
 import type { WorkerAgentSet } from '@codex/supervisor-queue';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
@@ -116,13 +116,7 @@ function parseWorkerFlags(ctx: CliContext, argv: readonly string[]): WorkerFlags
   if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const url = values.queue as string | undefined;
   if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
-  let concurrency = 1;
-  if (values.concurrency !== undefined) {
-    const raw = String(values.concurrency);
-    concurrency = Number(raw);
-    if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
-      throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
-  }
+  const concurrency = intFlag('concurrency', values.concurrency, { max: 1024 }) ?? 1;
   return {
     url,
     concurrency,
