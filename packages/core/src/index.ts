@@ -85,6 +85,7 @@ export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
+export { type AgentRegistryLike, type ProfileAgentSet, standardAgentsFor } from './worker-agents.js';
 export type {
   AgentOptions,
   Agents,
