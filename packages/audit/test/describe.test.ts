@@ -119,13 +119,13 @@ describe('describeExportVerify', () => {
     expect(both.lines[1]).toBe(
       'MISSING CHECKPOINT: host web-2 (/var/log/a.jsonl): no signed checkpoint; 2 entries seq 0..1, 0 checkpoints',
     );
-    const problem = { kind: 'chain' as const, file: 'e.jsonl', line: 9, seq: 4, message: 'hash mismatch' };
+    const problem = { kind: 'edited' as const, file: 'e.jsonl', line: 9, seq: 4, message: 'hash mismatch' };
     const bad = describeExportVerify({
       file: 'e.jsonl',
       hosts: [{ ...host, result: { ...result, ok: false, problem } }],
     });
     expect(bad.lines[0]).toBe(
-      'TAMPERED: host web-1 (/var/log/a.jsonl): export line 9, seq 4: chain: hash mismatch',
+      'TAMPERED: host web-1 (/var/log/a.jsonl): export line 9, seq 4: edited: hash mismatch',
     );
     expect(describeExportVerify({ file: 'e.jsonl', hosts: [] }).lines).toEqual([
       'no audit records in e.jsonl',
