@@ -1,9 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as z from '@codex/security-profile/zod';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { z } from 'zod';
 import { AttestError } from './errors.js';
 
 export type { Bundle } from '@sigstore/bundle';

@@ -1,8 +1,8 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import * as z from '@codex/security-profile/zod';
 import type { Bundle } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { z } from 'zod';
 import { AttestError } from './errors.js';
 import { bundleKind, parseBundle, parsePublicKey, shippedTrustedRoot } from './material.js';
 

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { readLines } from './lines.js';
 import { CHAIN_ALGORITHMS } from './schema.js';
 import { type CheckpointKey, signBundle, verifyBundle } from './signing.js';

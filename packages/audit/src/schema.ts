@@ -1,5 +1,5 @@
 import { AUDIT_DECISIONS, AUDIT_OPERATIONS, SECURITY_PROFILES } from '@codex/security-profile';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 
 /** Version of the line format; written as `v` in every entry. */
 export const AUDIT_SCHEMA_VERSION = 1;

@@ -3,7 +3,7 @@
 // `-c key=value` overrides. Keys that only configure the agent (models, history, UI) are ignored
 // and reported, so a ~/.codex/config.toml written for the original loads here as it is.
 import { ConfigError, parseProfile, type SecurityProfile } from '@codex/security-profile';
-import { parse as parseToml } from 'smol-toml';
+import { parse as parseToml } from '@codex/security-profile/toml';
 
 /** The original's `sandbox_mode` / `-s` values and the profile each one means here. */
 export const SANDBOX_MODES: Readonly<Record<string, SecurityProfile>> = {

@@ -12,7 +12,7 @@ import {
   parseConfig,
   type SecurityProfile,
 } from '@codex/security-profile';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parse as parseToml, TomlError } from '@codex/security-profile/toml';
 import { applyOverrides, mergeTables, translateOriginalConfig } from './config-compat.js';
 
 /** `$CODEX_HOME`, defaulting to `~/.codex`. */

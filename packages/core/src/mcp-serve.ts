@@ -7,11 +7,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { type AuditEventInput, CodexError } from '@codex/security-profile';
+import * as z from '@codex/security-profile/zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
 import type { GuardedSessionOptions } from './agents.js';
 import { resolveWorkspace, type Workspace } from './config.js';
 import { createEngine } from './engine.js';

@@ -3,7 +3,7 @@
 // exact content with `codex policy trust`. Any later edit, by anyone, needs a new pin.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { withLock } from './approvals.js';
 import { ApprovalsError } from './errors.js';
 

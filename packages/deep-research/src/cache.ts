@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { CacheError } from './errors.js';
 import { parseOptions } from './options.js';
 

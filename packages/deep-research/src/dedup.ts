@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { ResearchConfigError } from './errors.js';
 import { parseOptions } from './options.js';
 import { fmix32, mulberry32, tokenHashes, tokenize } from './text.js';

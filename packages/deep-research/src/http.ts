@@ -5,8 +5,8 @@ import {
   SECURITY_PROFILES,
   type SecurityProfile,
 } from '@codex/security-profile';
+import * as z from '@codex/security-profile/zod';
 import robotsParserModule from 'robots-parser';
-import { z } from 'zod';
 import { checkDomain, type DomainListsInput } from './bias.js';
 import type { CachedValue, ResearchCache } from './cache.js';
 import { FetchError, NetworkDeniedError, RobotsDisallowedError } from './errors.js';

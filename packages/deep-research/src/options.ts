@@ -1,5 +1,5 @@
 import { toConfigIssues } from '@codex/security-profile';
-import type { z } from 'zod';
+import type * as z from '@codex/security-profile/zod';
 import { ResearchConfigError } from './errors.js';
 
 /** Validates `input` with `schema`, throwing {@link ResearchConfigError} naming `source`, key and problem. */

@@ -47,6 +47,8 @@ export interface ToolSpec {
 /**
  * Builds a spec from getopt-style text: `short` like `"ab:c::"` (`:` value, `::` optional value),
  * `long` like `["output=", "color?", "verbose"]`, and effects keyed by `-x` / `--name` / `-word`.
+ * The maps are built on first use: a process that evaluates one command (a `codex exec`) builds
+ * the one or two specs it reads, not all of them at import.
  */
 function spec(
   short: string,
@@ -54,6 +56,27 @@ function spec(
   effects: Readonly<Record<string, Effect | [Effect, string]>> = {},
   extra: Partial<Omit<ToolSpec, 'short' | 'long' | 'words'>> & { words?: readonly string[] } = {},
 ): ToolSpec {
+  const { words, ...rest } = extra;
+  let built: Pick<ToolSpec, 'short' | 'long' | 'prefixes' | 'words'> | undefined;
+  const maps = () => (built ??= buildMaps(short, long, effects, words));
+  const lazy = { enumerable: true, configurable: false } as const;
+  return Object.defineProperties(
+    { ...rest },
+    {
+      short: { ...lazy, get: () => maps().short },
+      long: { ...lazy, get: () => maps().long },
+      prefixes: { ...lazy, get: () => maps().prefixes },
+      ...(words ? { words: { ...lazy, get: () => maps().words } } : {}),
+    },
+  ) as ToolSpec;
+}
+
+function buildMaps(
+  short: string,
+  long: readonly string[],
+  effects: Readonly<Record<string, Effect | [Effect, string]>>,
+  words: readonly string[] | undefined,
+): Pick<ToolSpec, 'short' | 'long' | 'prefixes' | 'words'> {
   const eff = (key: string): Pick<Opt, 'effect' | 'why'> => {
     const e = effects[key];
     if (e === undefined) return {};
@@ -81,7 +104,6 @@ function spec(
   for (const key of Object.keys(effects)) {
     if (key.startsWith('--') && !longMap.has(key.slice(2))) longMap.set(key.slice(2), eff(key));
   }
-  const { words, ...rest } = extra;
   let wordMap: Map<string, Opt> | undefined;
   if (words) {
     wordMap = new Map();
@@ -95,7 +117,6 @@ function spec(
     long: longMap,
     prefixes: prefixIndex(longMap),
     ...(wordMap ? { words: wordMap } : {}),
-    ...rest,
   };
 }
 

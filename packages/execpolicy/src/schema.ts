@@ -1,6 +1,6 @@
 import { SECURITY_PROFILES } from '@codex/security-profile';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import { parse as parseToml, TomlError } from '@codex/security-profile/toml';
+import * as z from '@codex/security-profile/zod';
 import { PolicyLoadError } from './errors.js';
 import { LAYER_KINDS } from './types.js';
 

@@ -8,6 +8,7 @@ import {
   PolicyContextError,
   PolicyExampleError,
   PolicyLoadError,
+  parsePolicyObject,
   parsePolicyText,
 } from '../src/index.js';
 import { ctx } from './helpers.js';
@@ -192,6 +193,19 @@ describe('policy files: failing examples refuse to load', () => {
     expect(rules.length).toBeGreaterThan(20);
     for (const r of rules) expect((r.match ?? []).length, r.id).toBeGreaterThan(0);
     await expect(createPolicyEngine()).resolves.toBeDefined();
+  });
+
+  it('the built-in policy is its own validated form, and it is frozen (engines skip the schema for it)', () => {
+    // engine.ts uses DEFAULT_POLICY as a PolicySpec without parsing it: that holds only while
+    // the schema returns an equal object for it and nothing can change it afterwards.
+    expect(parsePolicyObject(DEFAULT_POLICY, 'builtin')).toStrictEqual(DEFAULT_POLICY);
+    expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_POLICY.rule)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_POLICY.rule?.[0]?.prefix)).toBe(true);
+    const rules = DEFAULT_POLICY.rule as { id: string }[];
+    expect(() => {
+      rules.push({ id: 'evil' });
+    }).toThrow(TypeError);
   });
 });
 

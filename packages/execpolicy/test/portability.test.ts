@@ -65,12 +65,7 @@ describe('portability: runs outside Node', () => {
   it('pins ABI-compatible parser versions and embeds exactly those', () => {
     expect(pkg.dependencies['web-tree-sitter']).toBe(WEB_TREE_SITTER_VERSION);
     expect(pkg.devDependencies['tree-sitter-bash']).toBe(TREE_SITTER_BASH_VERSION);
-    expect(Object.keys(pkg.dependencies).sort()).toEqual([
-      '@codex/security-profile',
-      'smol-toml',
-      'web-tree-sitter',
-      'zod',
-    ]);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@codex/security-profile', 'web-tree-sitter']);
   });
 
   it('bundled for the browser (esbuild, platform=browser), evaluate runs in a vm context without require or process', async () => {

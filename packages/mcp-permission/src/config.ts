@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ConfigError, configSyntaxError, toConfigIssues } from '@codex/security-profile';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import { parse as parseToml, TomlError } from '@codex/security-profile/toml';
+import * as z from '@codex/security-profile/zod';
 import { globSpecificity, globToRegExp, isGlob } from './glob.js';
 import { RISK_LEVELS, type RiskLevel } from './risk.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { PinStoreError } from './errors.js';
 
 /** The parts of a tool definition that are pinned: anything a model reads or a call depends on. */

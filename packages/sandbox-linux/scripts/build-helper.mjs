@@ -10,7 +10,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileHelper, HELPER_NAME, helperCflags, helperSource } from '../dist/helper-build.js';
+import {
+  compileHelper,
+  HELPER_NAME,
+  helperCflags,
+  helperSource,
+  helperStaticFlags,
+} from '../dist/helper-build.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cflags = helperCflags();
@@ -23,9 +29,20 @@ if (process.platform !== 'linux') {
   process.exit(0);
 }
 rmSync(out, { force: true });
-const r = compileHelper({ source: helperSource(), out, cflags, cc: process.env.CC, build: true });
+const staticFlags = helperStaticFlags();
+const r = compileHelper({
+  source: helperSource(),
+  out,
+  cflags,
+  staticFlags,
+  cc: process.env.CC,
+  build: true,
+});
 if (r.ok) {
-  console.log(`codex-sandbox-helper: built ${out} with ${r.cc} ${cflags.join(' ')}`);
+  const linkFlags = r.linked === 'static' ? ` ${staticFlags.join(' ')}` : '';
+  console.log(
+    `codex-sandbox-helper: built ${out} with ${r.cc} ${cflags.join(' ')}${linkFlags} (${r.linked})`,
+  );
   process.exit(0);
 }
 if (r.cc !== null) {

@@ -37,8 +37,14 @@ function parseArgs(argv: readonly string[]): {
 
 function listen(spec: { host: string; port: number; path: string }): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(spec.path);
+    // 256 KiB stream buffers: Node's 16 KiB default is smaller than one socket read, and a
+    // bulk download would pause and resume the reader on every read (see @codex/egress).
+    const server = net.createServer({ highWaterMark: 256 * 1024 }, (client) => {
+      const options: net.IpcNetConnectOpts & { highWaterMark: number } = {
+        path: spec.path,
+        highWaterMark: 256 * 1024, // honoured by net.connect though @types/node omits it
+      };
+      const upstream = net.connect(options);
       const close = () => {
         client.destroy();
         upstream.destroy();

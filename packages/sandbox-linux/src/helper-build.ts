@@ -22,8 +22,20 @@ export function helperCflags(): string[] {
   return JSON.parse(readFileSync(join(packageDir(), 'native', 'build.json'), 'utf8')).cflags as string[];
 }
 
+/**
+ * The flags tried first on top of {@link helperCflags}: a static link. The helper runs twice per
+ * sandboxed command (before bwrap, to join the run's cgroup, and inside it, to apply Landlock and
+ * seccomp); a static binary skips the dynamic loader and libc's relocation both times. Where the
+ * static C library is not installed (glibc-static is a separate package on some distributions)
+ * that link fails, and the helper is linked dynamically with the same flags otherwise.
+ */
+export function helperStaticFlags(): string[] {
+  const flags = JSON.parse(readFileSync(join(packageDir(), 'native', 'build.json'), 'utf8')).static;
+  return Array.isArray(flags) ? (flags as string[]) : [];
+}
+
 export type HelperCompile =
-  | { readonly ok: true; readonly cc: string }
+  | { readonly ok: true; readonly cc: string; readonly linked: 'static' | 'dynamic' }
   /** The compiler ran and failed (or, at run time, could not finish). */
   | {
       readonly ok: false;
@@ -49,15 +61,30 @@ export function compileHelper(o: {
   readonly source: string;
   readonly out: string;
   readonly cflags: readonly string[];
+  /** Tried first (a static link); on failure the compile is repeated without them. */
+  readonly staticFlags?: readonly string[];
   readonly cc: string | undefined;
   readonly build: boolean;
 }): HelperCompile {
   for (const cc of [o.cc, 'cc', 'gcc', 'clang'].filter((x): x is string => Boolean(x))) {
     const tmp = `${o.out}.tmp-${process.pid}`;
-    const args = [...o.cflags, '-o', tmp, o.source];
-    const r = o.build
-      ? spawnSync(cc, args, { stdio: 'inherit' })
-      : spawnSync(cc, args, { encoding: 'utf8', timeout: 60_000 });
+    const run = (extra: readonly string[], quiet: boolean) => {
+      const args = [...o.cflags, ...extra, '-o', tmp, o.source];
+      return o.build && !quiet
+        ? spawnSync(cc, args, { stdio: 'inherit' })
+        : spawnSync(cc, args, { encoding: 'utf8', timeout: 60_000 });
+    };
+    const staticFlags = o.staticFlags ?? [];
+    let linked: 'static' | 'dynamic' = 'dynamic';
+    let r: ReturnType<typeof run> | undefined;
+    if (staticFlags.length > 0) {
+      // Quiet: a missing static libc is expected on some machines and is not an error.
+      r = run(staticFlags, true);
+      if (r.status === 0 && !r.error) linked = 'static';
+      else rmSync(tmp, { force: true });
+    }
+    if (linked !== 'static') r = run([], false);
+    if (!r) continue;
     if (r.error && (!o.build || (r.error as NodeJS.ErrnoException).code === 'ENOENT')) continue;
     if (r.status !== 0) {
       rmSync(tmp, { force: true });
@@ -65,7 +92,7 @@ export function compileHelper(o: {
     }
     if (o.build) chmodSync(tmp, 0o755);
     renameSync(tmp, o.out);
-    return { ok: true, cc };
+    return { ok: true, cc, linked };
   }
   return { ok: false, cc: null };
 }

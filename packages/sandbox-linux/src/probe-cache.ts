@@ -3,7 +3,7 @@
 // answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { forcedRung } from '@codex/sandbox-contract';
@@ -16,10 +16,17 @@ export const PROBE_CACHE_ENV = 'CODEX_SANDBOX_PROBE_CACHE';
 export const PROBE_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 const VERSION = 1;
 
-function fileHash(path: string | null): string {
+/**
+ * Which file is there: device, inode, size, and modification and change times in nanoseconds.
+ * Any write to the file or its replacement changes the change time, which the kernel sets and
+ * only root can wind back; so this identifies the binary as well as a content hash does, without
+ * reading it on every start (the statically linked helper is about 0.9 MB).
+ */
+function fileIdentity(path: string | null): string {
   if (!path) return 'none';
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
   } catch {
     return 'unreadable';
   }
@@ -49,7 +56,7 @@ function nsId(kind: string): string {
 }
 
 /**
- * The cache key: kernel release, bwrap and helper (path + sha256), uid, own cgroup, the user and
+ * The cache key: kernel release, bwrap and helper (path + file identity), uid, own cgroup, the user and
  * mount namespaces the process runs in, and the user-namespace sysctls. A process inside another
  * user namespace (uid 0 there is not root here) or after an admin changed a limit gets its own
  * probe instead of a result measured elsewhere.
@@ -67,8 +74,8 @@ export function probeCacheKey(env: NodeJS.ProcessEnv): string {
     `uid=${process.getuid?.() ?? -1}`,
     // The candidates too: with no trusted bwrap the path is null whether none exists or
     // CODEX_BWRAP names a refused file, and the two probes give different reasons.
-    `bwrap=${candidates.join(',')}>${bwrap}:${fileHash(bwrap)}`,
-    `helper=${helper}:${fileHash(helper)}`,
+    `bwrap=${candidates.join(',')}>${bwrap}:${fileIdentity(bwrap)}`,
+    `helper=${helper}:${fileIdentity(helper)}`,
     `cgroup=${readOr('/proc/self/cgroup', '')}`,
     `userns=${nsId('user')}`,
     `mntns=${nsId('mnt')}`,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
 import { forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
-import { compileHelper, HELPER_NAME, helperCflags, helperSource } from './helper-build.js';
+import { compileHelper, HELPER_NAME, helperCflags, helperSource, helperStaticFlags } from './helper-build.js';
 import { cachedProbe } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
@@ -102,13 +102,20 @@ export function locateHelper(env: NodeJS.ProcessEnv = process.env): { path: stri
 function compileCached(source: string, env: NodeJS.ProcessEnv): { path: string | null; why: string } {
   let text: Buffer;
   let cflags: string[];
+  let staticFlags: string[];
   try {
     text = readFileSync(source);
     cflags = helperCflags();
+    staticFlags = helperStaticFlags();
   } catch {
     return { path: null, why: 'the helper source (native/) is not installed' };
   }
-  const hash = createHash('sha256').update(text).update(cflags.join(' ')).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(text)
+    .update(cflags.join(' '))
+    .update(staticFlags.join(' '))
+    .digest('hex')
+    .slice(0, 16);
   const cacheRoot = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
   const dir = join(cacheRoot, 'codex', 'sandbox-helper', hash);
   const out = join(dir, HELPER_NAME);
@@ -118,7 +125,7 @@ function compileCached(source: string, env: NodeJS.ProcessEnv): { path: string |
   } catch (e) {
     return { path: null, why: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code}` };
   }
-  const r = compileHelper({ source, out, cflags, cc: env.CC, build: false });
+  const r = compileHelper({ source, out, cflags, staticFlags, cc: env.CC, build: false });
   if (r.ok) return { path: out, why: '' };
   if (r.cc === null) return { path: null, why: 'no C compiler (cc, gcc, clang) to build the helper' };
   return { path: null, why: `${r.cc} failed to compile the helper: ${firstLine(r.stderr)}` };

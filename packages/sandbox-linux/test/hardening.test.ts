@@ -195,6 +195,34 @@ describe('helper build (one build path, fails loudly)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(flags.join(' '));
   });
+  it('links statically where the static C library exists, and dynamically (said so) where it does not', () => {
+    const staticFlags = JSON.parse(readFileSync(join(pkg, 'native', 'build.json'), 'utf8')).static;
+    expect(staticFlags).toEqual(['-static']);
+    const dir = mkdtempSync(join(root, 'build-'));
+    // A compiler whose static link fails, as on a machine without glibc-static.
+    const cc = join(dir, 'nostatic-cc');
+    writeFileSync(
+      cc,
+      '#!/bin/sh\nfor a in "$@"; do [ "$a" = -static ] && { echo "ld: cannot find -lc" >&2; exit 1; }; done\nexec cc "$@"\n',
+      { mode: 0o755 },
+    );
+    const dynamic = build({ CC: cc, CODEX_HELPER_OUT: join(dir, 'dyn') });
+    expect(dynamic.status, dynamic.stderr).toBe(0);
+    expect(dynamic.stdout).toMatch(/\(dynamic\)/);
+    expect(dynamic.stderr).not.toMatch(/cannot find/);
+    const elfInterp = (file: string) => readFileSync(file).includes(Buffer.from('/lib64/ld-linux'));
+    expect(elfInterp(join(dir, 'dyn'))).toBe(true);
+    const hasStaticLibc = [
+      '/usr/lib/x86_64-linux-gnu/libc.a',
+      '/usr/lib/aarch64-linux-gnu/libc.a',
+      '/usr/lib64/libc.a',
+      '/usr/lib/libc.a',
+    ].some((f) => existsSync(f));
+    const best = build({ CODEX_HELPER_OUT: join(dir, 'best') });
+    expect(best.status, best.stderr).toBe(0);
+    expect(best.stdout).toMatch(hasStaticLibc ? /-static \(static\)/ : /\(dynamic\)/);
+    expect(elfInterp(join(dir, 'best'))).toBe(!hasStaticLibc);
+  });
   it('no compiler: not built, said loudly; an error under CI=true', () => {
     const dir = mkdtempSync(join(root, 'build-'));
     const env = { PATH: dir, CC: '', CODEX_HELPER_OUT: join(dir, 'helper') };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,19 +34,28 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
   });
 
   it('the key changes with the bwrap binary, the helper binary and the environment that picks them', () => {
+    // The binaries are identified by stat (device, inode, size, mtime and ctime in ns), not
+    // read: an install or build replaces a file (new inode) and an in-place write changes its
+    // size or times. Only an in-place rewrite to the same size within one kernel clock tick of
+    // the key's computation would go unseen; a launch failure re-probes regardless.
     const dir = mkdtempSync(join(tmpdir(), 'codex-probe-bin-'));
     try {
       const fake = join(dir, 'bwrap');
       writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       const a = probeCacheKey({ ...env, CODEX_BWRAP: fake });
-      writeFileSync(fake, '#!/bin/sh\nexit 1\n', { mode: 0o755 }); // same path, new content
+      expect(probeCacheKey({ ...env, CODEX_BWRAP: fake })).toBe(a); // stable while unchanged
+      writeFileSync(`${fake}.new`, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+      renameSync(`${fake}.new`, fake); // same path, same size, new content: replaced
       const b = probeCacheKey({ ...env, CODEX_BWRAP: fake });
       expect(a).not.toBe(b);
+      writeFileSync(fake, '#!/bin/sh\nexit 10\n', { mode: 0o755 }); // rewritten in place
+      expect(probeCacheKey({ ...env, CODEX_BWRAP: fake })).not.toBe(b);
       expect(probeCacheKey(env)).not.toBe(a);
       const helper = join(dir, 'helper');
       writeFileSync(helper, 'x', { mode: 0o755 });
       const h1 = probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper });
-      writeFileSync(helper, 'y', { mode: 0o755 });
+      writeFileSync(`${helper}.new`, 'y', { mode: 0o755 });
+      renameSync(`${helper}.new`, helper);
       expect(probeCacheKey({ ...env, CODEX_SANDBOX_HELPER: helper })).not.toBe(h1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

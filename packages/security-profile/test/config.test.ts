@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   APPROVAL_MODES,
   ConfigError,
+  codexConfigSchema,
   configSyntaxError,
   defaultConfig,
   parseApprovalMode,
@@ -17,6 +18,14 @@ describe('config schema', () => {
     expect(c.sandbox.extra_writable_roots).toEqual([]);
     expect(c.approval.mode).toBe('on-request');
     expect(parseConfig(undefined)).toEqual(c);
+  });
+
+  it('defaultConfig() is exactly what the schema makes of {}, as a fresh object each call', () => {
+    expect(defaultConfig()).toStrictEqual(codexConfigSchema.parse({}));
+    const a = defaultConfig();
+    a.sandbox.deny_read.push('/x');
+    a.egress.profiles.offline = { allow: ['evil.test'] };
+    expect(defaultConfig()).toStrictEqual(codexConfigSchema.parse({}));
   });
 
   it('reads approval.mode and names the valid modes for a bad one', () => {

@@ -11,8 +11,16 @@ describe('portability', () => {
     }
   });
 
-  it('depends on zod only', () => {
-    expect(Object.keys(pkg.dependencies)).toEqual(['zod']);
+  it('depends on zod and smol-toml only, and carries both inside dist (one module each to load)', async () => {
+    expect(Object.keys(pkg.dependencies)).toEqual(['smol-toml', 'zod']);
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dist = new URL('../dist/', import.meta.url);
+    const files = readdirSync(dist).filter((f) => /\.(c?js)$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = readFileSync(new URL(f, dist), 'utf8');
+      expect(text, f).not.toMatch(/(from|require\()\s*["'](zod|smol-toml)(\/[^"']*)?["']/);
+    }
   });
 
   it('built bundle evaluates in a bare vm context (no require, no process)', async () => {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SECURITY_PROFILES } from '@codex/security-profile';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 
 /** Largest signed payload (job, result or cancel message) accepted, in bytes. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;

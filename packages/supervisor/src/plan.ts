@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { PlanCycleError, PlanError, type PlanIssue } from './errors.js';
 import { MAILBOX_FULL_POLICIES } from './mailbox.js';
 import { MERGE_STRATEGIES } from './merge.js';

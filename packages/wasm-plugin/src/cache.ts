@@ -29,7 +29,7 @@ import {
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { CacheRefusedError } from './errors.js';
 
 /** Layout version of an entry directory. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 
 /** Capabilities a plugin may be granted. Filesystem, sockets and processes do not exist here. */
 export type Capability =

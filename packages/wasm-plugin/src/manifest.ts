@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import {
   type Capability,
   capabilityStringSchema,

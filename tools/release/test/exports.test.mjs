@@ -28,14 +28,18 @@ function entryPoints(pkg) {
   return out;
 }
 
-/** Type-only names of a .d.ts written by tsup: the `export { … }` / `export type { … }` lists. */
+/**
+ * Type-only names of a .d.ts written by tsup: the `export { … }` / `export type { … }` lists, and
+ * `export type { … } from '…'` re-exports (a hand-written declaration file re-exporting another
+ * package's types, as @codex/security-profile/zod does).
+ */
 export function typeOnlyNames(dts) {
   const names = [];
-  for (const m of dts.matchAll(/^export (type )?\{([^}]*)\};?\s*$/gm)) {
+  for (const m of dts.matchAll(/^export (type )?\{([^}]*)\}( from '[^']+')?;?\s*$/gm)) {
     for (const raw of m[2].split(',')) {
       const part = raw.trim();
       if (!part) continue;
-      const isType = m[1] !== undefined || part.startsWith('type ');
+      const isType = m[1] !== undefined || (m[3] === undefined && part.startsWith('type '));
       const spec = part.replace(/^type /, '');
       if (isType) names.push(spec.includes(' as ') ? spec.split(' as ')[1].trim() : spec);
     }
@@ -148,5 +152,10 @@ describe('the README API parser', () => {
       'F',
       'G',
     ]);
+  });
+
+  it('reads `export type { … } from` re-exports, not value re-exports', () => {
+    const dts = "export { ZodError, array } from 'zod';\nexport type { ZodOptional, infer } from 'zod';\n";
+    expect(typeOnlyNames(dts)).toEqual(['ZodOptional', 'infer']);
   });
 });

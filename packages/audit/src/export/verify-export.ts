@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { type Checkpoint, type CheckpointProblem, checkCheckpointLine } from '../checkpoint.js';
 import { readLines } from '../lines.js';
 import { type VerifyResult, verify } from '../verify.js';

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as z from '@codex/security-profile/zod';
 import MiniSearch from 'minisearch';
-import { z } from 'zod';
 import { domainOf } from '../bias.js';
 import { CorpusError } from '../errors.js';
 import { extractMainText } from '../extract.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { McpToolError, ProviderResponseError } from '../errors.js';
 import { extractMainText } from '../extract.js';
 import { keywords } from '../text.js';

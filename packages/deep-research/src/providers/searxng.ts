@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '@codex/security-profile/zod';
 import { domainOf } from '../bias.js';
 import { ProviderResponseError, ResearchConfigError } from '../errors.js';
 import { extractMainText, looksLikeHtml } from '../extract.js';
