@@ -57,3 +57,21 @@ export function parse<O extends Options>(
     throw new UsageError(first.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
   }
 }
+
+/**
+ * The integer value of flag `--name` (`_` separators allowed: `1_000_000`), or `undefined` when
+ * it was not given; anything else, or a value outside `min`..`max`, is a usage error.
+ */
+export function intFlag(
+  name: string,
+  raw: unknown,
+  { min = 1, max = Number.MAX_SAFE_INTEGER } = {},
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const digits = String(raw).replace(/_/g, '');
+  const n = Number(digits);
+  if (/^\d+$/.test(digits) && Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  const range =
+    min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from ${min} to ${max}`;
+  throw new UsageError(`--${name} must be ${range}, got "${String(raw)}"`);
+}

@@ -14,3 +14,20 @@ export class UsageError extends CodexError {
     super('USAGE', message);
   }
 }
+
+/**
+ * Runs `fn`; an error of one of `kinds` (bad input a library found in a flag's value) becomes a
+ * usage error (exit 2) with the same message, after `prefix`.
+ */
+export function usageOn<T>(
+  kinds: readonly (abstract new (...args: never[]) => Error)[],
+  fn: () => T,
+  prefix = '',
+): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (kinds.some((k) => error instanceof k)) throw new UsageError(`${prefix}${(error as Error).message}`);
+    throw error;
+  }
+}

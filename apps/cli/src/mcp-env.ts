@@ -1,5 +1,5 @@
 import { ServerEnvError, serverEnvironment } from '@codex/mcp-permission';
-import { UsageError } from './errors.js';
+import { usageOn } from './errors.js';
 
 /** The server's environment from `--env` items; a malformed item is a usage error (exit 2). */
 export function serverEnvFromFlags(
@@ -7,10 +7,5 @@ export function serverEnvFromFlags(
   pass: readonly string[],
   flag: string,
 ): Record<string, string> {
-  try {
-    return serverEnvironment(env, pass, flag);
-  } catch (error) {
-    if (error instanceof ServerEnvError) throw new UsageError(error.message);
-    throw error;
-  }
+  return usageOn([ServerEnvError], () => serverEnvironment(env, pass, flag));
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Styler } from '@codex/security-profile';
 
 export interface Output {
   readonly stdout: Writable;
@@ -28,18 +29,12 @@ export function line(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
 }
 
-/** Renders rows as an aligned plain-text table. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+/** Rows as an aligned plain-text table (the one the libraries' descriptions use too). */
+export { textTable as table } from '@codex/security-profile';
+
+const TONES = { ok: 'green', warning: 'yellow', error: 'red', dim: 'dim' } as const;
+
+/** The libraries' text styles (`describeVerify`, `describeAssessment`…) as terminal colours. */
+export function styler(out: Output): Styler {
+  return (style, text) => paint(out, TONES[style], text);
 }

@@ -9,18 +9,14 @@ import {
   sandboxPolicyFor,
   type Workspace,
 } from '@codex/core';
-import {
-  type Assessment,
-  createTerminalFilter,
-  describeAssessment,
-  type SandboxResult,
-} from '@codex/sandbox-contract';
+import { type Assessment, createTerminalFilter, describeAssessment } from '@codex/sandbox-contract';
 import {
   CAPABILITIES,
   parseProfile,
   type SecurityProfile,
   UnknownApprovalModeError,
 } from '@codex/security-profile';
+import { intFlag } from './args.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
@@ -72,14 +68,6 @@ export interface RunFlags {
   readonly maxProcesses?: number;
 }
 
-function positiveInt(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`--${name} needs a positive integer, got "${String(value)}"`);
-  return n;
-}
-
 /** Reads the shared run flags (`--workspace`, `--writable`, limits…) against the context. */
 export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunFlags {
   const profile = typeof values.profile === 'string' ? parseProfile(values.profile) : ctx.profile;
@@ -88,9 +76,9 @@ export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunF
     throw new UsageError(`--writable cannot be used with profile ${profile}, which writes nothing`);
   }
   const workspaceRoots = values.workspace as string[] | undefined;
-  const timeoutMs = positiveInt('timeout', values.timeout);
-  const maxOutputBytes = positiveInt('max-output', values['max-output']);
-  const maxProcesses = positiveInt('max-processes', values['max-processes']);
+  const timeoutMs = intFlag('timeout', values.timeout);
+  const maxOutputBytes = intFlag('max-output', values['max-output']);
+  const maxProcesses = intFlag('max-processes', values['max-processes']);
   return {
     profile,
     explicit: typeof values.profile === 'string' || ctx.profileSource !== 'default',
@@ -119,15 +107,6 @@ export function reportAssessment(ctx: CliContext, a: Assessment): void {
     paint(ctx, a.full || a.skipped ? 'dim' : 'yellow', `codex: sandbox: ${describeAssessment(a)}`),
   );
   for (const note of a.notes) line(ctx.stderr, paint(ctx, 'yellow', `codex: sandbox: warning: ${note}`));
-}
-
-export function resultJson(r: SandboxResult): Record<string, unknown> {
-  const { exitCode, signal, timedOut, stdout, stderr, stdoutTruncated, stderrTruncated } = r;
-  return {
-    ...{ exitCode, signal, timedOut, durationMs: Math.round(r.durationMs), stdout, stderr },
-    ...{ stdoutTruncated, stderrTruncated, sandbox: r.assessment, processLimit: r.processLimit },
-    ...{ strippedEnv: r.strippedEnv, observedDenials: r.observedDenials },
-  };
 }
 
 /**

@@ -17,7 +17,9 @@ export type AttestErrorCode =
   /** The signature, certificate chain, SCT, transparency-log entry or signer identity does not verify. */
   | 'ATTEST_SIGNATURE_INVALID'
   /** The signature is valid but does not name these bytes (message digest or in-toto subject). */
-  | 'ATTEST_DIGEST_MISMATCH';
+  | 'ATTEST_DIGEST_MISMATCH'
+  /** A file to verify, or its bundle, key or trusted root, cannot be read. */
+  | 'ATTEST_INPUT_UNREADABLE';
 
 /**
  * Every failure of @codex/attest. `code` says what kind; `reason` is the finer cause: sigstore's

@@ -1,4 +1,5 @@
 export { AttestError, type AttestErrorCode } from './errors.js';
+export { type FileSignature, type FileSignerPolicy, verifyFile } from './files.js';
 export {
   type Bundle,
   bundleKind,

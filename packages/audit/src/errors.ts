@@ -102,8 +102,9 @@ export class InvalidTimeSpecError extends AuditError {
 
 /** The config names an HMAC key variable that is not set. Fail-safe: no silent downgrade. */
 export class AuditMissingKeyError extends AuditError {
-  constructor(envName: string) {
-    super('AUDIT_MISSING_KEY', `audit.hmac_key_env names ${envName}, but ${envName} is not set or empty`);
+  /** `source` is what named the variable: the config key by default, or a flag such as `--key-env`. */
+  constructor(envName: string, source = 'audit.hmac_key_env') {
+    super('AUDIT_MISSING_KEY', `${source} names ${envName}, but ${envName} is not set or empty`);
   }
 }
 

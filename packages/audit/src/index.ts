@@ -11,6 +11,14 @@ export {
 export type { AuditExportSink, CheckpointOptions } from './checkpoint-writer.js';
 export { type AuditConfig, createAuditLoggerFromConfig, resolveAuditPath } from './config.js';
 export {
+  AUDIT_EXIT_LABELS,
+  describeAuditEntry,
+  describeAuditStats,
+  describeExportVerify,
+  describeVerify,
+  verifyLogJson,
+} from './describe.js';
+export {
   AuditBufferFullError,
   AuditClosedError,
   AuditCorruptTailError,
@@ -32,6 +40,13 @@ export { OTLP_ATTRIBUTES } from './export/attributes.js';
 export { type ExportVerifyResult, type HostVerifyResult, verifyExport } from './export/verify-export.js';
 export { logFiles } from './files.js';
 export { type FollowOptions, followEntries } from './follow.js';
+export {
+  type HostKeyOptions,
+  hmacKeyFromEnv,
+  hostCheckpointKey,
+  readKeyFile,
+  trustedCheckpointKeys,
+} from './host-keys.js';
 export type { LockOptions } from './lock.js';
 export { AuditLogger } from './logger.js';
 export { type AuditLoggerOptions, DURABILITIES, type Durability } from './logger-options.js';

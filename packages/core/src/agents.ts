@@ -2,7 +2,7 @@
 // connects it to the security layer: the guarded-exec pipeline for commands, the WASM plugin
 // runner, the MCP permission proxy, and deep research.
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { LocalProvider, renderMarkdown, research } from '@codex/deep-research';
 import type { PolicyEngine } from '@codex/execpolicy';
@@ -20,6 +20,7 @@ import { resolveWorkspace } from './config.js';
 import { createEngine } from './engine.js';
 import { AgentRunError } from './errors.js';
 import { type AuditSinkLike, runGuardedCommand } from './guarded.js';
+import { pluginCacheDir } from './plugin-run.js';
 
 const commandInput = z
   .strictObject({
@@ -186,7 +187,7 @@ async function pluginAgent(o: Shared, input: PluginInput, t: TaskContext) {
       ...(input.input === undefined ? {} : { input: input.input }),
       env: o.env,
       profile: o.profile,
-      cacheDir: join(o.codexHome, 'cache', 'wasm-plugin'),
+      cacheDir: pluginCacheDir(o.codexHome),
       audit: o.audit,
       sessionId: o.sessionId,
       taskId: t.taskId,

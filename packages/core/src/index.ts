@@ -12,6 +12,7 @@ export {
 } from '@codex/security-profile';
 export { approvalPrefix, MAX_APPROVAL_WORDS, type SavedApproval, saveApproval } from './approvals.js';
 export { backendForPlatform } from './backend.js';
+export { type CheckCommandOptions, checkCommand } from './check.js';
 export {
   codexHome,
   type LoadConfigOptions,
@@ -71,9 +72,20 @@ export {
   projectPolicyPath,
   readPolicyLayer,
 } from './layers.js';
+export {
+  describeDryRun,
+  describeMerge,
+  describeRunReport,
+  type PlanTextOptions,
+  planHeader,
+  planProgress,
+  TASK_MARKS,
+} from './plan-text.js';
+export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
+export { type AgentRegistryLike, type ProfileAgentSet, standardAgentsFor } from './worker-agents.js';
 export type {
   AgentOptions,
   Agents,

@@ -1,4 +1,5 @@
 export { DEFAULT_POLICY } from './default-policy.js';
+export { describeEvaluation } from './describe.js';
 export {
   createPolicyEngine,
   evaluate,

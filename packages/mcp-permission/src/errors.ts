@@ -7,7 +7,8 @@ export type McpPermissionErrorCode =
   | 'MCP_MESSAGE_TOO_LARGE'
   | 'MCP_PIN_STORE'
   | 'MCP_SERVER_ENV'
-  | 'MCP_UPSTREAM';
+  | 'MCP_UPSTREAM'
+  | 'MCP_UPSTREAM_OPTIONS';
 
 export { ConfigError } from '@codex/security-profile';
 
@@ -37,6 +38,13 @@ export class PinStoreError extends CodexError<McpPermissionErrorCode> {
 export class UpstreamError extends CodexError<McpPermissionErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('MCP_UPSTREAM', message, options);
+  }
+}
+
+/** The upstream server is described wrongly (no command or URL, a malformed `--header`). */
+export class UpstreamOptionsError extends CodexError<McpPermissionErrorCode> {
+  constructor(message: string) {
+    super('MCP_UPSTREAM_OPTIONS', message);
   }
 }
 

@@ -33,6 +33,7 @@ export {
   PinStoreError,
   ServerEnvError,
   UpstreamError,
+  UpstreamOptionsError,
 } from './errors.js';
 export { type FramingProblem, LineDecoder, scanId } from './framing.js';
 export { cappedFetch, HttpUpstreamTransport, httpUpstream } from './http.js';
@@ -70,3 +71,10 @@ export {
   type FramedTransport,
   StreamTransport,
 } from './transport.js';
+export {
+  describePins,
+  describeToolReports,
+  openUpstream,
+  parseHeaders,
+  type UpstreamOptions,
+} from './upstream.js';

@@ -20,6 +20,7 @@ export {
   type SandboxResult,
 } from './contract.js';
 export { findObservedDenials } from './denials.js';
+export { describeBackendStatus, sandboxResultJson } from './describe.js';
 export { DEFAULT_ENV_HYGIENE, requestEnv, sanitizeEnv } from './env.js';
 export type { SandboxContractErrorCode } from './errors.js';
 export {

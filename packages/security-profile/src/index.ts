@@ -73,3 +73,4 @@ export {
   type WriteScope,
 } from './profiles.js';
 export { DEFAULT_DENY_READ, DEFAULT_ENV_ALLOW, expandHome, resolveDenyRead } from './secrets.js';
+export { plainText, type Styler, type TextStyle, textTable } from './style.js';

@@ -6,6 +6,7 @@ export type WasmPluginErrorCode =
   | 'CAPABILITY_DENIED'
   | 'FUEL_EXHAUSTED'
   | 'INVALID_MANIFEST'
+  | 'MANIFEST_UNREADABLE'
   | 'INVALID_PLUGIN'
   | 'LIMIT_DENIED'
   | 'MEMORY_LIMIT'
@@ -77,6 +78,17 @@ export class InvalidManifestError extends WasmPluginError {
   constructor(source: string, message: string) {
     super('INVALID_MANIFEST', `${source}: ${message}`);
     this.source = source;
+  }
+}
+
+/** A manifest file that cannot be read (missing, permissions); `reason` is the system error code. */
+export class ManifestUnreadableError extends WasmPluginError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super('MANIFEST_UNREADABLE', `cannot read manifest ${path}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
   }
 }
 

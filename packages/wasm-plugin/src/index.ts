@@ -21,6 +21,7 @@ export {
   InvalidManifestError,
   InvalidPluginError,
   LimitDeniedError,
+  ManifestUnreadableError,
   MemoryLimitError,
   OutputLimitError,
   PluginHostError,
@@ -50,4 +51,11 @@ export {
   sidecarManifestPath,
 } from './plugin.js';
 export { PluginPool, type PluginPoolOptions } from './plugin-pool.js';
+export {
+  describePluginInspection,
+  memoryLimitBytes,
+  parseAllowList,
+  pluginRunJson,
+  readPluginManifest,
+} from './run-inputs.js';
 export type { PoolStats } from './workers.js';

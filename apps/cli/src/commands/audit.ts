@@ -1,36 +1,35 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AUDIT_EXIT,
   AuditError,
   type AuditRecord,
   AuditTrustedKeyRequiredError,
   auditStats,
-  CHECKPOINT_PUBLIC_KEY_FILE,
-  type CheckpointKey,
-  type CheckpointRead,
   type CorruptLine,
-  checkpointKey,
   checkpointLog,
+  describeAuditEntry,
+  describeAuditStats,
+  describeExportVerify,
+  describeVerify,
   type ExportVerifyResult,
   exportExitCodes,
+  hmacKeyFromEnv,
+  hostCheckpointKey,
   InvalidAuditFilterError,
-  loadOrCreateCheckpointKey,
   logFiles,
   parseAuditFilter,
   readEntries,
   resolveAuditPath,
   tailEntries,
-  trustedKeys,
-  type VerifyResult,
+  trustedCheckpointKeys,
   verifyExport,
   verifyLog,
+  verifyLogJson,
 } from '@codex/audit';
 import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { line, paint, table } from '../output.js';
+import { line, paint, styler, table } from '../output.js';
 
 const USAGE = `Usage: codex audit tail [-f] [-n <N>] [--file <log>] [--json]
        codex audit query [--decision <d>]… [--operation <op>]… [--profile <p>]… [--session <id>]…
@@ -176,19 +175,7 @@ function warnCorrupt(ctx: CliContext, c: CorruptLine): void {
 }
 
 function printRecord(ctx: CliContext, r: AuditRecord): void {
-  const e = r.entry;
-  if (ctx.json) {
-    line(ctx.stdout, JSON.stringify(e));
-    return;
-  }
-  const style = e.decision === 'denied' ? 'red' : e.decision === 'allowed' ? 'green' : 'yellow';
-  const who = [e.session_id, e.task_id, e.agent_type].filter((x) => x !== null).join('/') || '-';
-  line(
-    ctx.stdout,
-    `${e.timestamp}  #${e.seq}  ${paint(ctx, style, e.decision.padEnd(17))}  ${e.operation.padEnd(14)}  ${e.profile.padEnd(
-      15,
-    )}  ${who}  ${e.target}${e.reason ? paint(ctx, 'dim', `  (${e.reason})`) : ''}`,
-  );
+  line(ctx.stdout, ctx.json ? JSON.stringify(r.entry) : describeAuditEntry(r.entry, styler(ctx)));
 }
 
 async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
@@ -252,24 +239,7 @@ async function stats(ctx: CliContext, argv: readonly string[]): Promise<number> 
     line(ctx.stdout, JSON.stringify(s, null, 2));
     return EXIT.OK;
   }
-  const rows: string[][] = [
-    ['files', String(s.files.length)],
-    ['entries', String(s.entries)],
-    ['corrupt lines', String(s.corrupt.length)],
-    ['first', s.first ?? '-'],
-    ['last', s.last ?? '-'],
-    ['sessions', String(s.sessions)],
-    ['tasks', String(s.tasks)],
-  ];
-  for (const [title, counts] of [
-    ['decision', s.byDecision],
-    ['operation', s.byOperation],
-    ['profile', s.byProfile],
-  ] as const) {
-    for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1]))
-      rows.push([`${title} ${k}`, String(v)]);
-  }
-  line(ctx.stdout, table(rows));
+  line(ctx.stdout, table(describeAuditStats(s)));
   return EXIT.OK;
 }
 
@@ -279,31 +249,8 @@ function keyDir(ctx: CliContext): string {
 }
 
 function hmacKeyFrom(ctx: CliContext, flag: unknown): string | undefined {
-  const keyEnv = (flag as string | undefined) ?? ctx.config.audit.hmac_key_env;
-  if (keyEnv === undefined) return undefined;
-  const key = ctx.env[keyEnv];
-  if (!key) throw new CodexError('INVALID_CONFIG', `the HMAC key variable ${keyEnv} is not set or empty`);
-  return key;
-}
-
-function readPem(ctx: CliContext, file: string, what: string): string {
-  try {
-    return readFileSync(resolveAuditPath({ path: file }, ctx.cwd), 'utf8');
-  } catch (error) {
-    throw new CodexError(
-      'INVALID_CONFIG',
-      `${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    );
-  }
-}
-
-/** Trusted checkpoint keys: --pubkey files, else this host's own public key if it exists. */
-function trusted(ctx: CliContext, pubkeys: unknown): ReturnType<typeof trustedKeys> | undefined {
-  const given = (pubkeys as string[] | undefined) ?? [];
-  if (given.length > 0) return trustedKeys(given.map((f) => readPem(ctx, f, 'public key')));
-  const own = join(keyDir(ctx), CHECKPOINT_PUBLIC_KEY_FILE);
-  if (!existsSync(own)) return undefined;
-  return trustedKeys([readPem(ctx, own, 'public key')]);
+  if (typeof flag === 'string') return hmacKeyFromEnv(flag, ctx.env, '--key-env');
+  return hmacKeyFromEnv(ctx.config.audit.hmac_key_env, ctx.env);
 }
 
 async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
@@ -315,10 +262,8 @@ async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Prom
   noExtra(positionals);
   const path = logPath(ctx, values.file);
   const hmacKey = hmacKeyFrom(ctx, values['key-env']);
-  let key: CheckpointKey;
-  let created = false;
-  if (typeof values.key === 'string') key = checkpointKey(readPem(ctx, values.key, 'private key'));
-  else ({ key, created } = loadOrCreateCheckpointKey(keyDir(ctx)));
+  const keyFile = values.key as string | undefined;
+  const { key, created } = hostCheckpointKey(keyFile, { keyDir: keyDir(ctx), cwd: ctx.cwd });
   if (created) line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir(ctx)}`));
   const { file, ...head } = await checkpointLog(path, { key, hmacKey });
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...head, file, keyHint: key.hint }, null, 2));
@@ -336,7 +281,8 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
   });
   const given = positionalsAfterAction(positionals);
   const hmacKey = hmacKeyFrom(ctx, values['key-env']);
-  const keys = trusted(ctx, values.pubkey);
+  const pubkeys = (values.pubkey as string[] | undefined) ?? [];
+  const keys = trustedCheckpointKeys(pubkeys, { keyDir: keyDir(ctx), cwd: ctx.cwd });
   if (typeof values.export === 'string') {
     if (given.length > 0) throw new UsageError('--export takes no log files');
     if (keys === undefined)
@@ -361,109 +307,20 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
       ? { checkpointFile: resolveAuditPath({ path: values.checkpoints }, ctx.cwd) }
       : {}),
   });
-  return report(ctx, v.result, v.exitCode, v.checkpoints);
-}
-
-const LABEL: Record<number, string> = {
-  [AUDIT_EXIT.TAMPERED]: 'TAMPERED',
-  [AUDIT_EXIT.UNREADABLE]: 'UNREADABLE',
-  [AUDIT_EXIT.TRUNCATED]: 'TRUNCATED',
-  [AUDIT_EXIT.EDITED_BEFORE_CHECKPOINT]: 'EDITED BEFORE CHECKPOINT',
-  [AUDIT_EXIT.MISSING_CHECKPOINT]: 'MISSING CHECKPOINT',
-  [AUDIT_EXIT.FORGED_CHECKPOINT]: 'FORGED CHECKPOINT',
-};
-
-function report(ctx: CliContext, r: VerifyResult, code: number, cps?: CheckpointRead): number {
-  if (ctx.json) {
-    const checkpoints =
-      cps === undefined
-        ? undefined
-        : {
-            count: cps.checkpoints.length,
-            missingFile: cps.missing,
-            ...(cps.problem ? { problem: cps.problem } : {}),
-          };
-    line(
-      ctx.stdout,
-      JSON.stringify(
-        { ...r, ...(checkpoints ? { checkpointFile: checkpoints } : {}), exitCode: code },
-        null,
-        2,
-      ),
-    );
-    return code;
-  }
-  const span = r.entries > 0 ? ` (seq ${r.firstSeq}..${r.lastSeq}, ${r.chain} chain)` : '';
-  const where = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
-  const cpNote =
-    cps === undefined
-      ? paint(ctx, 'dim', '; no trusted checkpoint key: lines cut from the end cannot be detected')
-      : `; ${cps.checkpoints.length} signed checkpoint${cps.checkpoints.length === 1 ? '' : 's'}${cps.checkpoints.length ? ` up to seq ${cps.checkpoints.at(-1)!.seq}` : ''}`;
-  if (cps?.problem) {
-    const p = cps.problem;
-    line(ctx.stdout, `${paint(ctx, 'red', LABEL[code]!)}: ${p.file}:${p.line}: ${p.kind}: ${p.message}`);
-  } else if (r.problem) {
-    const p = r.problem;
-    line(ctx.stdout, `${paint(ctx, 'red', LABEL[code]!)}: ${p.file}:${p.line}: ${p.kind}: ${p.message}`);
-    line(ctx.stdout, `${r.entries} entries verified before the problem, in ${where}${cpNote}`);
-  } else if (code === AUDIT_EXIT.MISSING_CHECKPOINT) {
-    line(
-      ctx.stdout,
-      `${paint(ctx, 'red', LABEL[code]!)}: ${cps?.missing ? 'no checkpoint file' : 'the checkpoint file is empty'}; ${r.entries} entries${span} are covered by no signed checkpoint`,
-    );
-  } else if (r.tornTail) {
-    line(
-      ctx.stdout,
-      `${paint(ctx, 'yellow', 'TORN TAIL')}: ${r.tornTail.file}:${r.tornTail.line}: last line incomplete (${r.tornTail.bytes} bytes): a writer stopped mid-line; not tampering`,
-    );
-    line(ctx.stdout, `${r.entries} entries intact${span} in ${where}${cpNote}`);
-  } else {
-    line(ctx.stdout, `${paint(ctx, 'green', 'OK')}: ${r.entries} entries intact${span} in ${where}${cpNote}`);
-  }
-  return code;
+  if (ctx.json) line(ctx.stdout, JSON.stringify(verifyLogJson(v.result, v.exitCode, v.checkpoints), null, 2));
+  else for (const l of describeVerify(v.result, v.exitCode, v.checkpoints, styler(ctx))) line(ctx.stdout, l);
+  return v.exitCode;
 }
 
 /** A merged export: one line per host; the exit code is the most serious host's (see docs). */
 function reportExport(ctx: CliContext, r: ExportVerifyResult): number {
-  const { hosts, exitCode: code } = exportExitCodes(r);
   if (ctx.json) {
-    line(
-      ctx.stdout,
-      JSON.stringify(
-        { file: r.file, ...(r.problem ? { problem: r.problem } : {}), hosts, exitCode: code },
-        null,
-        2,
-      ),
-    );
-    return code;
+    const { hosts, exitCode } = exportExitCodes(r);
+    const problem = r.problem ? { problem: r.problem } : {};
+    line(ctx.stdout, JSON.stringify({ file: r.file, ...problem, hosts, exitCode }, null, 2));
+    return exitCode;
   }
-  if (r.problem)
-    line(ctx.stdout, `${paint(ctx, 'red', 'TAMPERED')}: ${r.file}:${r.problem.line}: ${r.problem.message}`);
-  for (const h of hosts) {
-    const res = h.result;
-    const span = res.entries > 0 ? ` seq ${res.firstSeq}..${res.lastSeq}` : '';
-    const tail = `${res.entries} entries${span}, ${h.checkpoints} checkpoint${h.checkpoints === 1 ? '' : 's'}${h.duplicates ? `, ${h.duplicates} duplicate records (retries)` : ''}`;
-    if (h.checkpointProblem) {
-      const p = h.checkpointProblem;
-      line(
-        ctx.stdout,
-        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): export line ${p.line}: ${p.kind}: ${p.message}`,
-      );
-    } else if (res.problem) {
-      const p = res.problem;
-      line(
-        ctx.stdout,
-        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): export line ${p.line}${p.seq === undefined ? '' : `, seq ${p.seq}`}: ${p.kind}: ${p.message}`,
-      );
-    } else if (h.exitCode === AUDIT_EXIT.MISSING_CHECKPOINT) {
-      line(
-        ctx.stdout,
-        `${paint(ctx, 'red', LABEL[h.exitCode]!)}: host ${h.host} (${h.log}): no signed checkpoint; ${tail}`,
-      );
-    } else {
-      line(ctx.stdout, `${paint(ctx, 'green', 'OK')}: host ${h.host} (${h.log}): ${tail}`);
-    }
-  }
-  if (hosts.length === 0 && !r.problem) line(ctx.stdout, paint(ctx, 'dim', `no audit records in ${r.file}`));
-  return code;
+  const { lines, exitCode } = describeExportVerify(r, styler(ctx));
+  for (const l of lines) line(ctx.stdout, l);
+  return exitCode;
 }

@@ -9,7 +9,7 @@ import {
   type GuardedResult,
   runGuardedCommand,
 } from '@codex/core';
-import { DEFAULT_TIMEOUT_MS } from '@codex/sandbox-contract';
+import { DEFAULT_TIMEOUT_MS, sandboxResultJson } from '@codex/sandbox-contract';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -23,7 +23,6 @@ import {
   RUN_OPTIONS,
   type RunFlags,
   reportAssessment,
-  resultJson,
   runFlags,
 } from '../run-flags.js';
 
@@ -97,7 +96,7 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
       causes: r.evaluation?.causes ?? [],
       ...(r.approval ? { approval: r.approval } : {}),
     };
-    line(ctx.stdout, JSON.stringify({ policy, ...resultJson(r.run!) }, null, 2));
+    line(ctx.stdout, JSON.stringify({ policy, ...sandboxResultJson(r.run!) }, null, 2));
   } else if (r.run?.timedOut) {
     line(
       ctx.stderr,

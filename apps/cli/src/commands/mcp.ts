@@ -3,16 +3,19 @@ import { type PermissionProxyRun, runPermissionProxy } from '@codex/core';
 import {
   ChildProcessTransport,
   defaultServerName,
-  httpUpstream,
+  describePins,
+  describeToolReports,
   inspectTools,
   loadMcpProxyConfig,
   type McpProxyConfig,
   openPinStore,
+  openUpstream,
   type PinStore,
+  UpstreamOptionsError,
 } from '@codex/mcp-permission';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError, usageOn } from '../errors.js';
 import { serverEnvFromFlags } from '../mcp-env.js';
 import { line, table } from '../output.js';
 import { APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
@@ -30,17 +33,7 @@ interface ProxySetup {
   readonly server: string;
   readonly config: McpProxyConfig;
   readonly pins: PinStore;
-  readonly upstream: ChildProcessTransport | ReturnType<typeof httpUpstream>;
-}
-
-function headersFrom(list: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const h of list) {
-    const colon = h.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--header expects "Name: value", got "${h}"`);
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-  }
-  return headers;
+  readonly upstream: ReturnType<typeof openUpstream>;
 }
 
 async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySetup> {
@@ -56,15 +49,21 @@ async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySet
     throw new UsageError(`--url must be http(s), got "${url}"`);
   const configFile = values['mcp-config'] as string | undefined;
   const config = loadMcpProxyConfig(configFile === undefined ? undefined : resolve(ctx.cwd, configFile));
-  const headers = headersFrom((values.header as string[] | undefined) ?? []);
-  const upstream =
-    url !== undefined
-      ? httpUpstream(new URL(url), { maxMessageBytes: config.max_message_bytes, headers })
-      : new ChildProcessTransport({
-          ...{ command: rest[0]!, args: rest.slice(1), cwd: ctx.cwd, stderr: 'inherit' },
-          env: serverEnvFromFlags(ctx.env, (values.env as string[] | undefined) ?? [], '--env'),
-          maxMessageBytes: config.max_message_bytes,
-        });
+  const env =
+    url === undefined
+      ? serverEnvFromFlags(ctx.env, (values.env as string[] | undefined) ?? [], '--env')
+      : undefined;
+  const headers = values.header as string[] | undefined;
+  const upstream = usageOn([UpstreamOptionsError], () =>
+    openUpstream({
+      url,
+      command: rest,
+      cwd: ctx.cwd,
+      env,
+      headers,
+      maxMessageBytes: config.max_message_bytes,
+    }),
+  );
   const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
   return { server, config, pins: openPinStore(ctx.codexHome, values.pins as string | undefined), upstream };
 }
@@ -76,14 +75,7 @@ async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number
     line(ctx.stdout, JSON.stringify({ server, profile: ctx.profile, tools: report }, null, 2));
     return EXIT.OK;
   }
-  const rows = report.map((r) => [
-    r.name,
-    r.risk,
-    r.forbidden ? 'forbidden' : r.requiresApproval ? 'ask' : 'allow',
-    r.pin,
-    `${r.source}: ${r.reasons.join(', ')}`,
-  ]);
-  line(ctx.stdout, table([['TOOL', 'RISK', 'CALL', 'PIN', 'WHY'], ...rows]));
+  line(ctx.stdout, table(describeToolReports(report)));
   line(ctx.stdout, `server "${server}", profile ${ctx.profile}; nothing was pinned or called`);
   return EXIT.OK;
 }
@@ -128,21 +120,11 @@ const SERVE_OPTIONS = {
   timeout: { type: 'string' },
 } as const;
 
-function portOf(raw: unknown): number {
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--port must be 0-65535, got "${String(raw)}"`);
-  return n;
-}
-
 /** `codex mcp serve`: the guarded shell over stdio, or Streamable HTTP on loopback (`--http`). */
 async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const { values, positionals, rest } = parse(argv, SERVE_OPTIONS);
   if (positionals.length > 0 || rest.length > 0) throw new UsageError('"codex mcp serve" takes no command');
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
-    throw new UsageError(`--timeout needs a positive integer, got "${String(values.timeout)}"`);
+  const timeout = intFlag('timeout', values.timeout);
   // Evaluations cost microseconds next to a sandbox launch; optimising the policy engine's wasm
   // would cost 1-2 s of CPU at start-up and hold up exit while it finishes.
   oneShotWasm();
@@ -170,7 +152,7 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
     }
     const http = await shell.serveHttp({
       host: (values.host as string | undefined) ?? '127.0.0.1',
-      port: portOf(values.port),
+      port: intFlag('port', values.port, { min: 0, max: 65535 }) ?? 0,
     });
     line(ctx.stderr, `codex mcp serve: Streamable HTTP on ${http.url} (profile ${ctx.profile})`);
     if (ctx.json) line(ctx.stdout, JSON.stringify({ url: http.url }));
@@ -194,9 +176,7 @@ function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
       line(ctx.stdout, JSON.stringify({ path: store.path, servers: all }, null, 2));
       return EXIT.OK;
     }
-    const rows = Object.entries(all).flatMap(([s, tools]) =>
-      Object.entries(tools).map(([t, pin]) => [s, t, pin.hash.slice(0, 16), pin.updated]),
-    );
+    const rows = describePins(all);
     if (rows.length === 0) line(ctx.stdout, `no pinned tools (${store.path})`);
     else line(ctx.stdout, table([['SERVER', 'TOOL', 'HASH', 'PINNED'], ...rows]));
     return EXIT.OK;

@@ -1,18 +1,23 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
+import { pluginCacheDir } from '@codex/core';
 import {
   DEFAULT_LIMITS,
+  describePluginInspection,
   inspectPlugin,
+  ManifestUnreadableError,
+  memoryLimitBytes,
   type PluginManifest,
-  parseCapability,
-  parseManifestJson,
+  type PluginRunResult,
+  parseAllowList,
+  pluginRunJson,
+  readPluginManifest,
   runPlugin,
-  sidecarManifestPath,
 } from '@codex/wasm-plugin';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError, usageOn } from '../errors.js';
 import { line, table } from '../output.js';
 
 const RUN_OPTIONS = {
@@ -57,7 +62,7 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     if (file === undefined) throw new UsageError(`missing <plugin.wasm> for "codex plugin ${action}"`);
     const path = resolve(ctx.cwd, file);
     const manifest = loadManifest(ctx, path, values.manifest as string | undefined);
-    const cacheDir = join(ctx.codexHome, 'cache', 'wasm-plugin');
+    const cacheDir = pluginCacheDir(ctx.codexHome);
     if (action === 'inspect') {
       for (const flag of Object.keys(RUN_OPTIONS)) {
         if (flag !== 'manifest' && values[flag] !== undefined) {
@@ -72,7 +77,7 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     const input = readInput(ctx, values.input as string | undefined);
     // Every run and every violation goes to the audit log ([audit] in config.toml).
     const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
-    let result: Awaited<ReturnType<typeof runPlugin>>;
+    let result: PluginRunResult;
     try {
       result = await runPlugin(path, {
         inline: true, // one run in a short-lived process: no worker thread start
@@ -88,53 +93,29 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
 };
 
 function allowFlags(raw: readonly string[] | undefined): string[] {
-  const allow = (raw ?? []).flatMap((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-  for (const a of allow) {
-    try {
-      parseCapability(a);
-    } catch (error) {
-      throw new UsageError(`--allow: ${(error as Error).message}`);
-    }
-  }
-  return allow;
+  return usageOn([Error], () => parseAllowList(raw ?? []), '--allow: ');
 }
 
 function limitFlags(values: Record<string, unknown>) {
   const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
-  const fuel = intFlag(values, 'fuel');
+  const fuel = intFlag('fuel', values.fuel);
   if (fuel !== undefined) limits.fuel = fuel;
-  const timeout = intFlag(values, 'timeout') ?? intFlag(values, 'timeout-ms');
+  const timeout = intFlag('timeout', values.timeout) ?? intFlag('timeout-ms', values['timeout-ms']);
   if (timeout !== undefined) limits.timeoutMs = timeout;
   const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
-  if (memory !== undefined) limits.memoryBytes = Math.floor((memory * 1048576) / 65536) * 65536;
-  const maxOutput = intFlag(values, 'max-output');
+  if (memory !== undefined) limits.memoryBytes = memoryLimitBytes(memory);
+  const maxOutput = intFlag('max-output', values['max-output']);
   if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
   return limits;
 }
 
-function printResult(ctx: CliContext, file: string, result: Awaited<ReturnType<typeof runPlugin>>): void {
-  if (!ctx.json) {
-    ctx.stdout.write(result.stdout);
-    ctx.stderr.write(result.stderr);
+function printResult(ctx: CliContext, file: string, result: PluginRunResult): void {
+  if (ctx.json) {
+    line(ctx.stdout, JSON.stringify(pluginRunJson(file, result), null, 2));
     return;
   }
-  const decoder = new TextDecoder();
-  const { exitCode, fuelUsed, capabilities, limits, sha256, cache } = result;
-  const json = {
-    ...{
-      plugin: file,
-      exitCode,
-      stdout: decoder.decode(result.stdout),
-      stderr: decoder.decode(result.stderr),
-    },
-    ...{ fuelUsed, durationMs: Math.round(result.durationMs * 10) / 10, capabilities, limits, sha256, cache },
-  };
-  line(ctx.stdout, JSON.stringify(json, null, 2));
+  ctx.stdout.write(result.stdout);
+  ctx.stderr.write(result.stderr);
 }
 
 async function inspect(
@@ -148,43 +129,14 @@ async function inspect(
     line(ctx.stdout, JSON.stringify(info, null, 2));
     return EXIT.OK;
   }
-  const rows: string[][] = [
-    ['kind', info.kind],
-    ['sha256', info.sha256],
-    ['exports', info.exports.join(', ') || '-'],
-    ['imports', info.imports.join(', ') || '-'],
-    ['capabilities used', info.capabilities.requested.join(', ')],
-    ['never linked (stubbed to fail)', info.capabilities.stubbed.join(', ') || '-'],
-    ['refused imports', info.capabilities.refused.join(', ') || '-'],
-  ];
-  if (info.coreImports.length > 0) rows.push(['preview1 imports', info.coreImports.join(', ')]);
-  if (manifest) {
-    rows.push(['manifest', `${manifest.name}@${manifest.version}`]);
-    rows.push([
-      'manifest requests',
-      manifest.capabilities
-        .map((c: PluginManifest['capabilities'][number]) => (c.kind === 'env' ? `env:${c.name}` : c.kind))
-        .join(', '),
-    ]);
-  }
-  line(ctx.stdout, table(rows));
+  line(ctx.stdout, table(describePluginInspection(info, manifest)));
   return EXIT.OK;
 }
 
-function loadManifest(
-  ctx: CliContext,
-  pluginPath: string,
-  flag: string | undefined,
-): PluginManifest | undefined {
-  const path = flag !== undefined ? resolve(ctx.cwd, flag) : sidecarManifestPath(pluginPath);
-  if (flag === undefined && !existsSync(path)) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read manifest ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  return parseManifestJson(text, path);
+/** --manifest, else the sidecar next to the plugin; an unreadable file is a usage error. */
+function loadManifest(ctx: CliContext, pluginPath: string, flag: string | undefined) {
+  const given = flag === undefined ? undefined : resolve(ctx.cwd, flag);
+  return usageOn([ManifestUnreadableError], () => readPluginManifest(pluginPath, given));
 }
 
 function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
@@ -197,17 +149,6 @@ function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
   } catch (error) {
     throw new UsageError(`cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-}
-
-function intFlag(values: Record<string, unknown>, name: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const digits = String(raw).replace(/_/g, '');
-  const n = Number(digits);
-  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${name} must be a positive integer, got "${String(raw)}"`);
-  }
-  return n;
 }
 
 function numberFlag(values: Record<string, unknown>, name: string): number | undefined {

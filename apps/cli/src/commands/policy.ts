@@ -1,20 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import {
   ADMIN_POLICY,
   APPROVALS_FILE,
-  createEngine,
+  checkCommand,
   projectPolicyPath,
-  resolveWorkspace,
   TRUSTED_POLICIES_FILE,
   trustPolicy,
 } from '@codex/core';
-import type { Decision, Evaluation, EvaluationContext } from '@codex/execpolicy';
+import type { Decision } from '@codex/execpolicy';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { UsageError } from '../errors.js';
-import { line, paint } from '../output.js';
+import { line, styler } from '../output.js';
 import { oneShotWasm } from '../run-flags.js';
 
 /** Exit codes of `codex policy check|explain`, one per decision (documented in docs/execpolicy.md). */
@@ -38,40 +36,6 @@ const USAGE = `Usage: codex policy check   [--profile P] [--json] [--policy [LAY
 
 Exit codes: 0 allow, 10 prompt, 20 forbidden, 1 a policy file failed to load or the
 evaluation failed (never allow), 2 usage error.`;
-
-const MARK: Record<Decision, string> = { allow: '✓', prompt: '?', forbidden: '✗' };
-const COLOR = { allow: 'green', prompt: 'yellow', forbidden: 'red' } as const;
-
-function render(ctx: CliContext, r: Evaluation, explain: boolean): void {
-  line(ctx.stdout, `${paint(ctx, COLOR[r.decision], r.decision)} (profile ${r.profile})`);
-  for (const reason of r.reasons) line(ctx.stdout, `  ${reason}`);
-  if (!explain) return;
-  line(ctx.stdout);
-  line(ctx.stdout, 'Segments:');
-  for (const s of r.segments) {
-    const indent = '  '.repeat(s.depth + 1);
-    const shown =
-      s.argv.length > 0
-        ? s.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')
-        : s.text;
-    line(
-      ctx.stdout,
-      `${indent}${MARK[s.decision]} ${paint(ctx, COLOR[s.decision], s.decision.padEnd(9))} ${shown.replace(/\s+/g, ' ')}`,
-    );
-    for (const reason of s.reasons) line(ctx.stdout, `${indent}    ${paint(ctx, 'dim', reason)}`);
-    for (const w of s.writes) line(ctx.stdout, `${indent}    writes ${w}`);
-  }
-  line(ctx.stdout);
-  if (r.matchedRules.length === 0) {
-    line(ctx.stdout, 'Matched rules: none');
-    return;
-  }
-  line(ctx.stdout, 'Matched rules:');
-  for (const m of r.matchedRules) {
-    line(ctx.stdout, `  ${m.id} [${m.layer}: ${m.source}] → ${m.decision}`);
-    line(ctx.stdout, `    ${m.justification}`);
-  }
-}
 
 export const command: Command = {
   summary: 'Decide whether a command may run (allow / prompt / forbidden) and explain why',
@@ -98,19 +62,14 @@ export const command: Command = {
       throw new UsageError("nothing to check: give --script '<shell>' or -- <argv…>");
 
     oneShotWasm();
-    const engine = await createEngine({ ...ctx, extra: (values.policy as string[] | undefined) ?? [] });
-    const workspace = resolveWorkspace(ctx.config, ctx.profile, ctx.cwd);
-    const context: EvaluationContext = {
-      profile: ctx.profile,
-      cwd: ctx.cwd,
-      ...workspace,
-      platform: process.platform,
-      home: ctx.env.HOME || homedir(),
-    };
-    const result = await engine.evaluateAsync(script !== undefined ? { script } : rest, context);
+    const policies = (values.policy as string[] | undefined) ?? [];
+    const result = await checkCommand(script !== undefined ? { script } : rest, { ...ctx, extra: policies });
     const exitCode = POLICY_EXIT[result.decision];
     if (ctx.json) line(ctx.stdout, JSON.stringify({ ...result, exitCode }, null, 2));
-    else render(ctx, result, action === 'explain');
+    else {
+      const { describeEvaluation } = await import('@codex/execpolicy');
+      for (const l of describeEvaluation(result, action === 'explain', styler(ctx))) line(ctx.stdout, l);
+    }
     return exitCode;
   },
 };

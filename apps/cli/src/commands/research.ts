@@ -2,19 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openResearchProvider, type ResearchProviderOptions } from '@codex/core';
 import { type ResearchReport, type ResearchStage, renderMarkdown, research } from '@codex/deep-research';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { serverEnvFromFlags } from '../mcp-env.js';
 import { line } from '../output.js';
-
-function positiveInt(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
 
 function list(value: unknown): string[] {
   if (value === undefined) return [];
@@ -53,8 +45,7 @@ function searxng(values: Values): ResearchProviderChoice {
   if (values.corpus !== undefined || values.dir !== undefined) {
     throw new UsageError('--corpus is only for --provider local or mcp');
   }
-  const raw = values['min-interval-ms'];
-  const minIntervalMs = raw === undefined ? 1000 : positiveInt('min-interval-ms', raw, 1000);
+  const minIntervalMs = intFlag('min-interval-ms', values['min-interval-ms']) ?? 1000;
   return { provider: 'searxng', endpoint, cache: !values['no-cache'], minIntervalMs };
 }
 
@@ -133,8 +124,8 @@ fetch/provider failure, 2 usage error. The searxng provider refuses under profil
     if (question === undefined || question.trim() === '')
       throw new UsageError('missing the question to research');
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the question)`);
-    const depth = positiveInt('depth', values.depth, 3);
-    const maxSources = positiveInt('max-sources', values['max-sources'], 10);
+    const depth = intFlag('depth', values.depth) ?? 3;
+    const maxSources = intFlag('max-sources', values['max-sources']) ?? 10;
     const maxDomainShare = domainShare(values['max-domain-share']);
     const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
     const onProgress = tty

@@ -1,23 +1,30 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AGENT_TYPES, createPlanRun, type PlanRun, reportJson } from '@codex/core';
-import { type ApprovalMode, CodexError } from '@codex/security-profile';
+import {
+  AGENT_TYPES,
+  createPlanRun,
+  describeDryRun,
+  describeRunReport,
+  type PlanRun,
+  planHeader,
+  planProgress,
+  reportJson,
+} from '@codex/core';
+import type { ApprovalMode } from '@codex/security-profile';
 import {
   createLogger,
   type Logger,
   levels,
-  type MergeResult,
   type Plan,
   PlanError,
   type RunReport,
   type Supervisor,
   type SupervisorEvent,
-  type TaskResult,
 } from '@codex/supervisor';
-import { parse } from '../args.js';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { line, paint, table } from '../output.js';
+import { line, styler, table } from '../output.js';
 import { loadQueueModule } from '../queue.js';
 import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
@@ -79,14 +86,7 @@ function readFlags(ctx: CliContext, argv: readonly string[]): SuperviseFlags {
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError('missing <plan.yaml|plan.json> for "codex supervise"');
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  let maxConcurrent: number | undefined;
-  if (values['max-concurrent'] !== undefined) {
-    const raw = String(values['max-concurrent']);
-    maxConcurrent = Number(raw);
-    if (!/^\d+$/.test(raw) || maxConcurrent < 1 || maxConcurrent > 1024) {
-      throw new UsageError(`--max-concurrent must be an integer from 1 to 1024, got "${raw}"`);
-    }
-  }
+  const maxConcurrent = intFlag('max-concurrent', values['max-concurrent'], { max: 1024 });
   if (values['key-file'] !== undefined && values.queue === undefined) {
     throw new UsageError('--key-file needs --queue');
   }
@@ -141,7 +141,8 @@ async function execute(ctx: CliContext, run: PlanRun, f: SuperviseFlags): Promis
     plan = run.loadPlan(f.text, f.file);
     if (f.dryRun) return dryRun(ctx, plan, f.maxConcurrent);
     // The header first, so the per-task lines that follow (stderr) have their context.
-    if (!ctx.json) line(ctx.stdout, header(ctx, plan, f.maxConcurrent));
+    if (!ctx.json)
+      line(ctx.stdout, planHeader(plan, { maxConcurrent: f.maxConcurrent, profile: ctx.profile }));
     const cap = f.maxConcurrent === undefined ? {} : { maxConcurrent: f.maxConcurrent };
     handle = run.supervisor.start(plan, { source: f.file, ...cap });
   } catch (error) {
@@ -163,7 +164,11 @@ async function execute(ctx: CliContext, run: PlanRun, f: SuperviseFlags): Promis
     process.off('SIGTERM', stop);
   }
   if (ctx.json) line(ctx.stdout, JSON.stringify(reportJson(report, ctx.profile), null, 2));
-  else render(ctx, report);
+  else {
+    const { tasks, after } = describeRunReport(report, styler(ctx));
+    line(ctx.stdout, table(tasks));
+    for (const l of after) line(ctx.stdout, l);
+  }
   if (interrupted || report.status === 'cancelled') return EXIT.INTERRUPTED;
   return report.status === 'succeeded' ? EXIT.OK : EXIT.FAILURE;
 }
@@ -198,147 +203,22 @@ function planError(ctx: CliContext, error: PlanError): number {
   return EXIT.USAGE;
 }
 
-function header(ctx: CliContext, plan: Plan, maxConcurrent: number | undefined): string {
-  const cap = maxConcurrent ?? plan.maxConcurrent ?? 4;
-  return `${plan.name ?? 'plan'}: ${plan.tasks.length} tasks, ${plan.strategy}, ${plan.failure}, max ${cap} concurrent, profile ${ctx.profile}`;
-}
-
 /**
  * A line on stderr when a task starts (its agent begins working on it) and when it ends, from the
  * supervisor's own events. Colour only on a terminal; nothing with --json (stdout stays JSON).
  */
 function progressReporter(ctx: CliContext): (event: SupervisorEvent) => void {
-  const started = new Set<string>();
+  const progress = planProgress();
   const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
-  const say = (colour: Parameters<typeof paint>[1], text: string) =>
-    line(ctx.stderr, tty ? paint(ctx, colour, text) : text);
   return (event) => {
-    if (ctx.json) return;
-    if (event.type === 'state' && event.state === 'working' && event.taskId !== undefined) {
-      if (started.has(event.taskId)) return;
-      started.add(event.taskId);
-      say('dim', `▸ ${event.taskId} started`);
-    } else if (event.type === 'task') {
-      const r = event.result;
-      const took = r.startedAt === undefined ? '' : ` in ${(r.durationMs / 1000).toFixed(2)} s`;
-      const colour = r.status === 'succeeded' ? 'green' : r.status === 'skipped' ? 'dim' : 'red';
-      say(colour, `${MARK[r.status]} ${r.taskId} ${r.status}${took}`);
-    }
+    const said = ctx.json ? undefined : progress(event);
+    if (said) line(ctx.stderr, tty ? styler(ctx)(said.style, said.text) : said.text);
   };
 }
 
 function dryRun(ctx: CliContext, plan: Plan, maxConcurrent: number | undefined): number {
-  const tiers = levels(plan.tasks);
-  const cap = maxConcurrent ?? plan.maxConcurrent ?? 4;
-  if (ctx.json) {
-    line(
-      ctx.stdout,
-      JSON.stringify(
-        {
-          valid: true,
-          name: plan.name ?? null,
-          strategy: plan.strategy,
-          failure: plan.failure,
-          maxConcurrent: cap,
-          profile: ctx.profile,
-          levels: tiers.map((t) => t.map((x) => x.id)),
-          merge: plan.merge ?? null,
-        },
-        null,
-        2,
-      ),
-    );
-    return EXIT.OK;
-  }
-  line(
-    ctx.stdout,
-    `plan ${plan.name ?? '(unnamed)'} is valid: ${plan.tasks.length} tasks, ${plan.strategy}, ${plan.failure}, max ${cap} concurrent, profile ${ctx.profile}`,
-  );
-  tiers.forEach((tier, i) => {
-    line(ctx.stdout, `  level ${i}: ${tier.map((t) => `${t.id} (${t.agent})`).join(', ')}`);
-  });
-  if (plan.merge) line(ctx.stdout, `  merge: ${plan.merge.strategy}`);
+  const { json, lines } = describeDryRun(plan, levels(plan.tasks), { maxConcurrent, profile: ctx.profile });
+  if (ctx.json) line(ctx.stdout, JSON.stringify(json, null, 2));
+  else for (const l of lines) line(ctx.stdout, l);
   return EXIT.OK;
-}
-
-const MARK: Record<TaskResult['status'], string> = {
-  succeeded: '✓',
-  failed: '✗',
-  denied: '⊘',
-  'timed-out': '⏱',
-  cancelled: '✗',
-  skipped: '-',
-  dropped: '-',
-};
-
-function render(ctx: CliContext, report: RunReport): void {
-  const rows = report.tasks.map((t) => [
-    `${MARK[t.status]} ${t.taskId}`,
-    t.agentType,
-    t.status,
-    t.startedAt === undefined ? '' : `${(t.durationMs / 1000).toFixed(2)} s`,
-    t.error ? `${t.error.code}: ${firstLine(t.error.message)}` : '',
-    ...(report.engine === 'in-process' || t.worker === undefined
-      ? []
-      : [`on ${t.worker.workerId}${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}`]),
-  ]);
-  line(ctx.stdout, table(rows));
-  for (const t of report.tasks) {
-    if (t.status === 'failed' && t.error instanceof CodexError && 'stderrTail' in t.error) {
-      const tail = String((t.error as { stderrTail: unknown }).stderrTail).trim();
-      if (tail) {
-        line(ctx.stdout, paint(ctx, 'dim', `--- ${t.taskId} (stderr, last lines)`));
-        line(ctx.stdout, tail);
-      }
-    }
-  }
-  if (report.merged) renderMerge(ctx, report.merged);
-  if (report.mergeError) line(ctx.stdout, `merge failed: ${report.mergeError.message}`);
-  for (const e of report.cleanupErrors) line(ctx.stdout, `cleanup error: ${e}`);
-  const drops = report.mailboxes;
-  const colour = report.status === 'succeeded' ? 'green' : report.status === 'failed' ? 'red' : 'yellow';
-  line(
-    ctx.stdout,
-    `${paint(ctx, colour, `run ${report.status}`)} in ${(report.durationMs / 1000).toFixed(2)} s (peak ${report.peakConcurrency} concurrent; mailbox drops ${drops.droppedOldest + drops.droppedNew})${report.cancelReason ? `: ${report.cancelReason}` : ''}`,
-  );
-}
-
-function renderMerge(ctx: CliContext, merged: MergeResult): void {
-  switch (merged.strategy) {
-    case 'concatenate':
-      line(ctx.stdout, `--- merged (concatenate: ${merged.sources.join(', ') || 'nothing succeeded'})`);
-      if (merged.output) line(ctx.stdout, merged.output.trimEnd());
-      if (merged.excluded.length) line(ctx.stdout, `(left out: ${merged.excluded.join(', ')})`);
-      return;
-    case 'voting':
-      line(
-        ctx.stdout,
-        `--- merged (voting: ${merged.outcome}, ${merged.voters} voters) ${merged.votes.map((v) => `${JSON.stringify(v.value)}×${v.count}`).join(' ')}`,
-      );
-      if (merged.outcome === 'majority') line(ctx.stdout, asText(merged.output));
-      if (merged.outcome === 'tie')
-        line(ctx.stdout, `tie between ${merged.tied.map((v) => JSON.stringify(v)).join(', ')}`);
-      return;
-    case 'first-success':
-      line(ctx.stdout, `--- merged (first-success: ${merged.source})`);
-      line(ctx.stdout, asText(merged.output));
-      return;
-    case 'highest-score':
-      line(
-        ctx.stdout,
-        `--- merged (highest-score: ${merged.source}, score ${merged.score}${merged.tied.length ? `, tied with ${merged.tied.join(', ')}` : ''})`,
-      );
-      line(ctx.stdout, asText(merged.output));
-  }
-}
-
-function asText(output: unknown): string {
-  if (typeof output === 'string') return output.trimEnd();
-  if (output && typeof output === 'object' && 'stdout' in output) return String(output.stdout).trimEnd();
-  return JSON.stringify(output, null, 2);
-}
-
-function firstLine(s: string): string {
-  const first = s.split('\n')[0] ?? '';
-  return first.length > 160 ? `${first.slice(0, 159)}…` : first;
 }

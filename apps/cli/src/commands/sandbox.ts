@@ -1,82 +1,17 @@
 import { backendForPlatform, exitCodeOf, GUARDED_EXIT, maskedSecretPaths, runSandboxOnly } from '@codex/core';
 import {
   type Assessment,
-  type BackendStatus,
   DEFAULT_TIMEOUT_MS,
-  describeAssessment,
+  describeBackendStatus,
   type SandboxBackend,
+  sandboxResultJson,
 } from '@codex/sandbox-contract';
 import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { line, paint, table } from '../output.js';
-import { liveOutput, policyFor, RUN_OPTIONS, reportAssessment, resultJson, runFlags } from '../run-flags.js';
-
-function printStatus(
-  ctx: CliContext,
-  status: BackendStatus,
-  effective: Assessment | null,
-  masked: readonly string[],
-): void {
-  const mark = (ok: boolean) => (ok ? paint(ctx, 'green', 'yes') : paint(ctx, 'red', 'no'));
-  line(ctx.stdout, `Sandbox backend: ${status.backend} (${status.platform})`);
-  line(ctx.stdout);
-  line(
-    ctx.stdout,
-    table([
-      ['MECHANISM', 'AVAILABLE', 'WHY'],
-      ...status.mechanisms.map((m) => [m.id, mark(m.available), m.reason]),
-    ]),
-  );
-  line(ctx.stdout);
-  line(
-    ctx.stdout,
-    table([
-      ['RUNG', 'AVAILABLE', 'MECHANISMS', 'MISSING'],
-      ...status.rungs.map((r) => [
-        `${r.id}${r.id === status.selected ? ' *' : ''}${r.diagnostic ? ' (diagnostic)' : ''}`,
-        mark(r.available),
-        r.mechanisms.join('+') || '-',
-        r.missing.join(', ') || '-',
-      ]),
-    ]),
-  );
-  line(
-    ctx.stdout,
-    paint(
-      ctx,
-      'dim',
-      `* selected rung${status.forced ? ` (forced by CODEX_SANDBOX_RUNG=${status.forced})` : ''}; best available: ${status.best}`,
-    ),
-  );
-  if (effective) {
-    line(ctx.stdout);
-    line(ctx.stdout, describeAssessment(effective));
-    for (const n of effective.notes) line(ctx.stdout, `  - ${n}`);
-    if (effective.unenforced.length > 0) {
-      line(
-        ctx.stdout,
-        paint(
-          ctx,
-          'red',
-          `  codex refuses this profile here unless --allow-degraded (missing: ${effective.unenforced.join(', ')})`,
-        ),
-      );
-    }
-    printMasked(ctx, effective, masked);
-  }
-  for (const d of status.diagnosis ?? []) {
-    line(ctx.stdout, paint(ctx, 'yellow', `Host: ${d.mechanism}: ${d.message}`));
-    line(ctx.stdout, `  fix: ${d.fix}`);
-  }
-}
-
-function printMasked(ctx: CliContext, effective: Assessment, masked: readonly string[]): void {
-  if (masked.length === 0) return;
-  const on = (effective.enforced.secrets?.length ?? 0) > 0;
-  line(ctx.stdout, `${on ? 'Masked (unreadable inside)' : 'NOT masked on this rung'}: ${masked.join(', ')}`);
-}
+import { line, paint, styler } from '../output.js';
+import { liveOutput, policyFor, RUN_OPTIONS, reportAssessment, runFlags } from '../run-flags.js';
 
 async function status(
   ctx: CliContext,
@@ -96,7 +31,7 @@ async function status(
   const effective = backend.assess(policy, probed, flags.rung);
   const masked = await maskedSecretPaths(policy);
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective, masked }, null, 2));
-  else printStatus(ctx, probed, effective, masked);
+  else for (const l of describeBackendStatus(probed, effective, masked, styler(ctx))) line(ctx.stdout, l);
   return EXIT.OK;
 }
 
@@ -120,7 +55,7 @@ async function runOnly(
       ...{ ...(maxOutputBytes ? { maxOutputBytes } : {}), ...(maxProcesses ? { maxProcesses } : {}) },
       ...liveOutput(ctx),
     });
-    if (ctx.json) line(ctx.stdout, JSON.stringify(resultJson(r), null, 2));
+    if (ctx.json) line(ctx.stdout, JSON.stringify(sandboxResultJson(r), null, 2));
     else if (r.timedOut)
       line(
         ctx.stderr,

@@ -1,16 +1,4 @@
-import { readFileSync } from 'node:fs';
-import {
-  AttestError,
-  type Bundle,
-  bundleKind,
-  parseBundle,
-  parsePublicKey,
-  parseTrustedRoot,
-  shippedTrustedRoot,
-  type TrustedRoot,
-  verifyKeyless,
-  verifyWithKey,
-} from '@codex/attest';
+import { AttestError, type FileSignature, verifyFile } from '@codex/attest';
 import { CodexError } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { Command } from '../context.js';
@@ -24,55 +12,35 @@ export class VerificationFailedError extends CodexError {
   }
 }
 
-function readInput(kind: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${kind} "${path}"${code ? ` (${code})` : ''}`);
-  }
-}
+/** The flags that fit each kind of bundle given for the other kind. */
+const OTHER_KIND: Record<string, string> = {
+  KEYLESS_BUNDLE:
+    'the bundle is keyless (certificate-signed); verify it with --certificate-identity/--certificate-oidc-issuer',
+  KEY_BUNDLE: 'the bundle is key-signed; verify it with --key <pub.pem>',
+};
 
-function loadBundle(path: string): Bundle {
-  let json: unknown;
-  try {
-    json = JSON.parse(readInput('bundle', path).toString('utf8'));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`bundle "${path}" is not JSON`);
-  }
-  try {
-    return parseBundle(json);
-  } catch (error) {
-    throw new UsageError(`bundle "${path}" is ${(error as AttestError).message}`);
-  }
-}
-
-function loadKey(path: string) {
-  const pem = readInput('key', path);
-  try {
-    return parsePublicKey(pem);
-  } catch (error) {
-    throw new UsageError(`key "${path}" is ${(error as AttestError).message}`);
-  }
-}
-
-function loadTrustedRoot(path: string): TrustedRoot {
-  const text = readInput('trusted root', path).toString('utf8');
-  try {
-    return parseTrustedRoot(JSON.parse(text));
-  } catch {
-    throw new UsageError(`trusted root "${path}" is not a sigstore trusted_root.json`);
-  }
-}
-
-/** A failed check exits 1 with sigstore's (or the binding check's) reason; anything else is rethrown. */
+/**
+ * A failed check exits 1 with sigstore's (or the binding check's) reason; bad input (unreadable or
+ * malformed file, bundle, key or root, a bundle of the other kind) is a usage error.
+ */
 function failed(error: unknown): never {
   if (!(error instanceof AttestError)) throw error;
   if (error.code === 'ATTEST_SIGNATURE_INVALID' || error.code === 'ATTEST_DIGEST_MISMATCH')
     throw new VerificationFailedError(error.reason, error.message);
   if (error.code === 'ATTEST_NO_TRUSTED_ROOT') throw new CodexError('NO_TRUSTED_ROOT', error.message);
-  throw error;
+  throw new UsageError(OTHER_KIND[error.reason] ?? error.message);
+}
+
+function checkSignature(f: VerifyFlags): FileSignature {
+  try {
+    const signer =
+      f.keyPath !== undefined
+        ? { key: f.keyPath }
+        : { identity: f.identity as string, issuer: f.issuer as string, trustedRoot: f.rootPath };
+    return verifyFile(f.file, f.bundlePath, signer);
+  } catch (error) {
+    failed(error);
+  }
 }
 
 export const command: Command = {
@@ -112,8 +80,6 @@ interface VerifyFlags {
   issuer: string | undefined;
   rootPath: string | undefined;
 }
-
-type Signer = { mode: 'key' | 'keyless'; identity?: string | undefined; issuer?: string | undefined };
 
 /** The flags, checked for a coherent combination (key-signed or keyless); bad input exits 2. */
 function parseVerifyFlags(argv: readonly string[]): VerifyFlags {
@@ -156,42 +122,4 @@ function parseVerifyFlags(argv: readonly string[]): VerifyFlags {
     throw new UsageError('--trusted-root applies to keyless verification only');
   }
   return { file, bundlePath, keyPath, identity, issuer, rootPath };
-}
-
-/** Reads the file, bundle and key or trusted root and checks the signature; returns who signed. */
-function checkSignature({ file, bundlePath, keyPath, identity, issuer, rootPath }: VerifyFlags): Signer {
-  const artifact = readInput('file', file);
-  const bundle = loadBundle(bundlePath);
-  const keyed = bundleKind(bundle) === 'key';
-  let signer: Signer;
-
-  if (keyPath !== undefined) {
-    const publicKey = loadKey(keyPath);
-    if (!keyed) {
-      throw new UsageError(
-        'the bundle is keyless (certificate-signed); verify it with --certificate-identity/--certificate-oidc-issuer',
-      );
-    }
-    // A key-signed bundle has no transparency-log entry or timestamp to check: the key is the trust.
-    try {
-      verifyWithKey(artifact, bundle, publicKey);
-    } catch (error) {
-      failed(error);
-    }
-    signer = { mode: 'key' };
-  } else {
-    if (keyed) throw new UsageError('the bundle is key-signed; verify it with --key <pub.pem>');
-    try {
-      const trustedRoot = rootPath === undefined ? shippedTrustedRoot() : loadTrustedRoot(rootPath);
-      const s = verifyKeyless(artifact, bundle, {
-        identity: identity as string,
-        issuer: issuer as string,
-        trustedRoot,
-      });
-      signer = { mode: 'keyless', identity: s.identity, issuer: s.issuer };
-    } catch (error) {
-      failed(error);
-    }
-  }
-  return signer;
 }

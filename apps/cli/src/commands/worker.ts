@@ -7,11 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
-import { AGENT_TYPES, createStandardAgents } from '@codex/core';
-import type { SecurityProfile } from '@codex/security-profile';
-import { createLogger, type Logger, type Supervisor, startOtlpMetrics } from '@codex/supervisor';
-import type { WorkerAgentSet } from '@codex/supervisor-queue';
-import { parse } from '../args.js';
+import { AGENT_TYPES, standardAgentsFor } from '@codex/core';
+import { createLogger, type Logger, startOtlpMetrics } from '@codex/supervisor';
+import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
@@ -44,7 +42,8 @@ export const command: Command = {
   usage: USAGE,
   async run(ctx, argv) {
     const flags = parseWorkerFlags(ctx, argv);
-    const { AgentRegistry, loadQueueKey, QueueWorker } = await loadQueueModule('codex worker', ctx.version);
+    const q = await loadQueueModule('codex worker', ctx.version);
+    const { loadQueueKey, QueueWorker } = q;
     const key = loadQueueKey({
       env: ctx.env,
       ...(flags.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, flags.keyFile) }),
@@ -73,7 +72,7 @@ export const command: Command = {
       host,
       logger,
       audit,
-      agents: agentsFor(ctx, flags, AgentRegistry, { workerId, host }),
+      agents: agentsFor(ctx, flags, q, { workerId, host }),
       ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
     });
     printReady(ctx, worker, host, flags.concurrency);
@@ -116,13 +115,7 @@ function parseWorkerFlags(ctx: CliContext, argv: readonly string[]): WorkerFlags
   if (positionals[0] !== undefined) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const url = values.queue as string | undefined;
   if (url === undefined) throw new UsageError('missing --queue redis://HOST:PORT/DB for "codex worker"');
-  let concurrency = 1;
-  if (values.concurrency !== undefined) {
-    const raw = String(values.concurrency);
-    concurrency = Number(raw);
-    if (!/^\d+$/.test(raw) || concurrency < 1 || concurrency > 1024)
-      throw new UsageError(`--concurrency must be an integer from 1 to 1024, got "${raw}"`);
-  }
+  const concurrency = intFlag('concurrency', values.concurrency, { max: 1024 }) ?? 1;
   return {
     url,
     concurrency,
@@ -138,23 +131,19 @@ function parseWorkerFlags(ctx: CliContext, argv: readonly string[]): WorkerFlags
 function agentsFor(
   ctx: CliContext,
   flags: WorkerFlags,
-  AgentRegistry: QueueModule['AgentRegistry'],
-  { workerId, host }: { workerId: string; host: string },
-): (profile: SecurityProfile) => Promise<WorkerAgentSet> {
-  return async (profile) => {
-    const agents = await createStandardAgents({
-      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile },
+  q: QueueModule,
+  worker: { workerId: string; host: string },
+) {
+  return standardAgentsFor(
+    {
+      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
       ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
-      allowDegraded: flags.allowDegraded,
-      approvalMode: flags.approvalMode,
-      policies: flags.policies,
-      sessionId: `worker-${workerId}`,
-      auditDetails: { worker_id: workerId, host },
-    });
-    const registry = new AgentRegistry();
-    agents.register(registry as unknown as Supervisor);
-    return { get: (type) => registry.get(type), close: () => agents.close() };
-  };
+      ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
+      sessionId: `worker-${worker.workerId}`,
+      auditDetails: { worker_id: worker.workerId, host: worker.host },
+    },
+    () => new q.AgentRegistry(),
+  );
 }
 
 function printReady(
