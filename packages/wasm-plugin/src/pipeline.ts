@@ -7,14 +7,14 @@
  *
  * The cache key includes a hash of this module's code and of every local module it imports (see
  * `pipelineFingerprint` in cache.ts), so any change here — a different fuel charge, other
- * transpile options, a new cap — makes every old cache entry unreachable. Loaded lazily: it pulls
- * in binaryen and jco (large), which a cache hit never needs.
+ * transpile options, a new cap — makes every old cache entry unreachable. Loaded lazily: a cache
+ * hit never needs it, and components pull in jco (large), which preview1 modules never load.
  */
 import { Script } from 'node:vm';
 import { capMemories, capTables, coreInterface, MemoryCapError } from './binary.js';
 import { CORE_MODULE_FILE } from './constants.js';
 import { CapabilityDeniedError, InvalidPluginError, MemoryLimitError } from './errors.js';
-import { instrumentCoreModule, loadInstrumenter } from './instrument.js';
+import { instrumentCoreModule } from './instrument.js';
 import { loadOptional } from './optional-deps.js';
 import { interfacesOfPreview1, PREVIEW1_FUNCTIONS } from './preview1.js';
 
@@ -49,7 +49,6 @@ const TRANSPILE_OPTIONS = {
 
 export async function buildPlugin(bytes: Uint8Array, options: PipelineOptions): Promise<PipelineOutput> {
   const { label } = options;
-  await loadInstrumenter();
   if (options.kind === 'module') {
     // A preview1 command runs directly against the preview1 host: no adapter, no glue.
     const iface = checkCoreModule(bytes, label);
