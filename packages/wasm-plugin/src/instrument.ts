@@ -37,7 +37,7 @@ export function instrumentCoreModule(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-const enum Section {
+enum Section {
   Custom = 0,
   Type = 1,
   Import = 2,
@@ -303,7 +303,9 @@ class Rewriter {
       const module = r.name();
       const field = r.name();
       if (module === HOST_MODULE) {
-        throw new Unsupported(`the module imports ${module}.${field}; ${HOST_MODULE} is reserved for the host`);
+        throw new Unsupported(
+          `the module imports ${module}.${field}; ${HOST_MODULE} is reserved for the host`,
+        );
       }
       const kind = r.byte();
       if (kind === 0x00) {
@@ -478,7 +480,9 @@ class Rewriter {
       //   (local.get $r))
       const b = new Out();
       b.bytes(Uint8Array.of(0x01, 0x01, 0x7f));
-      b.bytes(Uint8Array.of(0x20, 0x00, 0x40, 0x00, 0x22, 0x02, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x20, 0x01, 0x10));
+      b.bytes(
+        Uint8Array.of(0x20, 0x00, 0x40, 0x00, 0x22, 0x02, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x20, 0x01, 0x10),
+      );
       b.u32(this.#memoryLimit);
       b.bytes(Uint8Array.of(0x0b, 0x20, 0x02, 0x0b));
       o.u32(b.len);
