@@ -10,5 +10,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  external: ['@bytecodealliance/jco-transpile', 'binaryen'],
+  external: ['@bytecodealliance/jco-transpile'],
 });

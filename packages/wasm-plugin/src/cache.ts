@@ -2,9 +2,9 @@
  * The on-disk cache of built plugins (JS glue + instrumented, capped core modules).
  *
  * - **Key**: SHA-256 over everything that shaped the output: the plugin's bytes, the pipeline's
- *   own code (every file of `pipeline`'s local module graph), the binaryen and jco-transpile
- *   versions, the memory and table caps and the entry format. A
- *   change to any of them (e.g. the fuel charge) makes old entries unreachable; fuel, time and
+ *   own code (every file of `pipeline`'s local module graph, so the fuel and memory
+ *   instrumenter too), the jco-transpile version, the memory and table caps and the entry
+ *   format. A change to any of them (e.g. the fuel charge) makes old entries unreachable; fuel, time and
  *   output limits are applied at run time and do not shape the output.
  * - **Digest**: every entry lists each file's SHA-256 and its own key; on load the bytes are
  *   hashed and compared, and only the verified bytes are used (the glue travels to the worker as
@@ -74,7 +74,6 @@ export interface PipelineFingerprint {
   readonly code: string;
   /** Files hashed, relative to the pipeline module's directory. */
   readonly files: readonly string[];
-  readonly binaryen: string;
   readonly jco: string;
 }
 
@@ -96,7 +95,6 @@ export function pipelineFingerprint(): PipelineFingerprint {
   fingerprint = {
     code: code.digest('hex'),
     files: files.map((f) => relative(root, f)),
-    binaryen: packageVersion(here, 'binaryen'),
     jco: packageVersion(here, '@bytecodealliance/jco-transpile'),
   };
   return fingerprint;

@@ -93,7 +93,7 @@ export async function compilePlugin(bytes: Uint8Array, options: CompileOptions):
       removeEntry(cacheDir, key);
     }
     cache = 'miss';
-    // binaryen and jco are large: load them only when something must be built.
+    // The pipeline (and, for components, jco) loads only when something must be built.
     const { buildPlugin } = await import('./pipeline.js');
     entry = await buildPlugin(bytes, { kind, memoryPages: pages, tableEntries: MAX_TABLE_ENTRIES, label });
     writeEntry(cacheDir, key, inputs, entry);

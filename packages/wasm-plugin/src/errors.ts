@@ -129,13 +129,13 @@ export function formatMb(bytes: number): string {
   return `${+(bytes / (1024 * 1024)).toFixed(2)} MB`;
 }
 
-/** An optional dependency of the plugin runtime (binaryen, jco) is not installed. */
+/** An optional dependency of the plugin runtime (jco, for WASI components) is not installed. */
 export class PluginRuntimeMissingError extends WasmPluginError {
   readonly packageName: string;
   constructor(packageName: string, options?: { cause?: unknown }) {
     super(
       'PLUGIN_RUNTIME_MISSING',
-      `running plugins needs ${packageName}, which is not installed (it is optional, to keep the install small): npm install -g binaryen @bytecodealliance/jco-transpile (or add them next to @codex/wasm-plugin)`,
+      `running plugins needs ${packageName}, which is not installed (it is optional, to keep the install small): npm install -g @bytecodealliance/jco-transpile (or add it next to @codex/wasm-plugin)`,
       options,
     );
     this.packageName = packageName;

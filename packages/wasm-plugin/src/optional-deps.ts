@@ -1,10 +1,11 @@
-// The plugin runtime's heavy dependencies (binaryen for fuel/memory instrumentation, jco for
-// WASI components) are optional peers, so installing @codex/cli does not pull ~200 MB that only
-// `codex plugin` uses. They load on first use, with one clear error when they are missing.
+// The plugin runtime's heavy dependency (jco, which transpiles WASI 0.2 components) is an optional
+// peer, so installing @codex/cli does not pull what only `codex plugin` with a component uses. It
+// loads on first use, with one clear error when it is missing. Preview1 modules and the fuel and
+// memory instrumentation (src/instrument.ts) need nothing beyond this package.
 import { PluginRuntimeMissingError } from './errors.js';
 
 /** The optional packages and the command that installs them next to the CLI. */
-export const PLUGIN_RUNTIME_PACKAGES = ['binaryen', '@bytecodealliance/jco-transpile'] as const;
+export const PLUGIN_RUNTIME_PACKAGES = ['@bytecodealliance/jco-transpile'] as const;
 export type PluginRuntimePackage = (typeof PLUGIN_RUNTIME_PACKAGES)[number];
 
 type Importer = (specifier: string) => Promise<unknown>;

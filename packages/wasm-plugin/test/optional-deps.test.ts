@@ -3,16 +3,15 @@ import { PluginRuntimeMissingError } from '../src/index.js';
 import { loadOptional } from '../src/optional-deps.js';
 
 it('a missing plugin runtime package is one typed error naming it and the install command', async () => {
-  // A real failed resolution by Node (the package does not exist), standing in for binaryen.
+  // A real failed resolution by Node (the package does not exist), standing in for jco.
   const missing = () => import('@codex/no-such-package-installed' as string);
-  const error = await loadOptional('binaryen', missing).catch((e: unknown) => e);
+  const jco = '@bytecodealliance/jco-transpile';
+  const error = await loadOptional(jco, missing).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PluginRuntimeMissingError);
-  expect(error).toMatchObject({ code: 'PLUGIN_RUNTIME_MISSING', packageName: 'binaryen' });
-  expect((error as Error).message).toMatch(/npm install -g binaryen @bytecodealliance\/jco-transpile/);
+  expect(error).toMatchObject({ code: 'PLUGIN_RUNTIME_MISSING', packageName: jco });
+  expect((error as Error).message).toMatch(/npm install -g @bytecodealliance\/jco-transpile \(/);
   // Any other failure is not disguised as "missing".
-  await expect(loadOptional('binaryen', () => Promise.reject(new SyntaxError('bad')))).rejects.toThrow(
-    SyntaxError,
-  );
+  await expect(loadOptional(jco, () => Promise.reject(new SyntaxError('bad')))).rejects.toThrow(SyntaxError);
   // Installed (as in this workspace): the real module.
-  await expect(loadOptional('binaryen')).resolves.toHaveProperty('default.readBinary');
+  await expect(loadOptional(jco)).resolves.toHaveProperty('transpileBytes');
 });
