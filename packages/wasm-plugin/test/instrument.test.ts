@@ -154,7 +154,10 @@ describe('instrumentCoreModule: renumbering', () => {
     const originalEnv = env();
     const meteredEnv = env();
     const a = instantiate(source, { env: originalEnv });
-    const b = instantiate(instrumentCoreModule(source), { env: meteredEnv, [HOST_MODULE]: host(1e6).imports });
+    const b = instantiate(instrumentCoreModule(source), {
+      env: meteredEnv,
+      [HOST_MODULE]: host(1e6).imports,
+    });
     for (const [name, args] of [
       ['indirect', [0, 5]],
       ['indirect', [1, 5]],
