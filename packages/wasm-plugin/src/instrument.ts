@@ -55,8 +55,11 @@ const dec = new TextDecoder('utf-8', { fatal: true });
 
 /** A growable byte buffer with LEB128 writers. */
 class Out {
-  buf = new Uint8Array(1024);
+  buf: Uint8Array;
   len = 0;
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
   #room(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -197,7 +200,7 @@ class Rewriter {
     // The code is rewritten first: whether the grow helper is needed depends on it.
     const newCode = this.#code(code);
     const helper = this.#growSites > 0;
-    const out = new Out();
+    const out = new Out(this.#bytes.length + newCode.len - (code.end - code.start) + 256);
     out.bytes(this.#bytes.subarray(0, 8));
     let wroteImports = false;
     const writeImports = () => {
@@ -445,7 +448,7 @@ class Rewriter {
 
   #code(s: { start: number; end: number }): Out {
     const r = new In(this.#bytes, s.start, s.end);
-    const o = new Out();
+    const o = new Out(((s.end - s.start) * 5) >> 2);
     const count = r.u32();
     const helper = () => this.#growSites > 0;
     const bodies: Uint8Array[] = [];
@@ -453,7 +456,7 @@ class Rewriter {
       const size = r.u32();
       const body = new In(this.#bytes, r.pos, r.pos + size);
       r.skip(size);
-      const b = new Out();
+      const b = new Out(size + (size >> 2) + 32);
       // Locals: copied as they are (the instrumentation needs none).
       const groups = body.u32();
       b.u32(groups);
@@ -521,13 +524,20 @@ class Rewriter {
   #expr(r: In, o: Out, meter: boolean): void {
     let depth = 0;
     const bytes = this.#bytes;
+    // Unchanged instructions are copied in runs: `from` is the start of the pending run.
+    let from = r.pos;
+    const flush = (to: number) => {
+      if (to > from) o.bytes(bytes.subarray(from, to));
+    };
     for (;;) {
       const at = r.pos;
       const op = r.byte();
       switch (op) {
         case 0x0b: // end
-          o.byte(op);
-          if (depth === 0) return;
+          if (depth === 0) {
+            flush(r.pos);
+            return;
+          }
           depth--;
           continue;
         case 0x02: // block
@@ -536,39 +546,58 @@ class Rewriter {
         case 0x06: // try
           this.#blockType(r);
           depth++;
-          o.bytes(bytes.subarray(at, r.pos));
-          if (op === 0x03 && meter) this.#charge(o);
+          if (op === 0x03 && meter) {
+            flush(r.pos);
+            this.#charge(o);
+            from = r.pos;
+          }
           continue;
         case 0x18: // delegate: ends a try block like `end` does
-          o.byte(op);
-          o.u32(r.u32());
+          r.u32();
           depth--;
           continue;
         case 0x10: // call
         case 0x12: // return_call
-        case 0xd2: // ref.func
-          o.byte(op);
-          o.u32(this.#func(r.u32()));
+        case 0xd2: {
+          // ref.func
+          const index = r.u32();
+          const next = this.#func(index);
+          if (next !== index) {
+            flush(at);
+            o.byte(op);
+            o.u32(next);
+            from = r.pos;
+          }
           continue;
+        }
         case 0x23: // global.get
-        case 0x24: // global.set
-          o.byte(op);
-          o.u32(this.#global(r.u32()));
+        case 0x24: {
+          // global.set
+          const index = r.u32();
+          const next = this.#global(index);
+          if (next !== index) {
+            flush(at);
+            o.byte(op);
+            o.u32(next);
+            from = r.pos;
+          }
           continue;
+        }
         case 0x40: {
           // memory.grow
           const mem = r.u32();
           if (!meter) throw new Unsupported('memory.grow in a constant expression');
           if (mem !== 0) throw new Unsupported(`memory.grow on memory ${mem}`);
+          flush(at);
           o.byte(0x41);
           o.s64(BigInt(this.#growSites++ & 0x7fffffff));
           o.byte(0x10);
           o.u32(this.#growHelper);
+          from = r.pos;
           continue;
         }
         default:
           this.#immediates(op, r);
-          o.bytes(bytes.subarray(at, r.pos));
       }
     }
   }
