@@ -119,11 +119,12 @@ export async function main(argv: readonly string[], version: string, io: MainIO 
 }
 
 /**
- * Commands whose work is over when they return (their audit log closed, their child reaped):
- * the process exits as soon as its output is written, instead of waiting for Node to tear the
- * heap down (about 30 ms after a `codex exec`, measured under strace).
+ * Commands whose work is over when they return (their audit log closed, their child reaped, a
+ * plugin's worker pool closed): the process exits as soon as its output is written, instead of
+ * waiting for Node to tear the heap down (about 30 ms after a `codex exec`, measured under
+ * strace; about 13 ms after a warm `codex plugin run`).
  */
-const ONE_SHOT = new Set(['exec', 'policy', 'sandbox']);
+const ONE_SHOT = new Set(['exec', 'policy', 'sandbox', 'plugin']);
 
 function exitWhenFlushed(code: number): void {
   let pending = 2;

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_PLUGINS, codex, pluginToolsMissing } from './helpers.js';
+import { BIN, BUILD_PLUGINS, codex, pluginToolsMissing } from './helpers.js';
 
 // Build the example/hostile plugins from C/WAT sources with the package's own script; a machine
 // without clang (wasm32-wasi) or wabt skips these files outside CI=true (see wasm-plugin's
@@ -50,6 +50,25 @@ describe.skipIf(MISSING)('codex plugin run', () => {
     });
     expect(out.fuelUsed).toBeGreaterThan(0);
   });
+
+  it('exits only after all of its output is out, even to a reader that starts late', async () => {
+    // codex plugin run ends with process.exit once its writes have flushed (not on heap
+    // teardown): a consumer that reads nothing for a while must still get every byte.
+    const doc = Array.from({ length: 40_000 }, (_, i) => i);
+    const child = spawn(process.execPath, [BIN, 'plugin', 'run', wasm('json-format'), '--fuel', '10000000'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    child.stdin.end(JSON.stringify(doc));
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await new Promise((r) => child.once('close', r));
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString()).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+  }, 60_000);
 
   it('reports violations as one-line typed errors (exit 1), JSON with --json', () => {
     const fuel = codex(['plugin', 'run', wasm('infinite-loop')], { home, input: '' });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { pluginCacheDir } from '@codex/core';
@@ -74,7 +74,7 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
 
     const allow = allowFlags(values.allow as string[] | undefined);
     const limits = limitFlags(values);
-    const input = readInput(ctx, values.input as string | undefined);
+    const input = await readInput(ctx, values.input as string | undefined);
     // Every run and every violation goes to the audit log ([audit] in config.toml).
     const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
     let result: PluginRunResult;
@@ -139,10 +139,16 @@ function loadManifest(ctx: CliContext, pluginPath: string, flag: string | undefi
   return usageOn([ManifestUnreadableError], () => readPluginManifest(pluginPath, given));
 }
 
-function readInput(ctx: CliContext, input: string | undefined): Uint8Array {
+async function readInput(ctx: CliContext, input: string | undefined): Promise<Uint8Array> {
   if (input === undefined || input === '-') {
+    // A file on stdin is read directly. Anything else (a terminal, a pipe, a socket) goes through
+    // process.stdin: a non-blocking pipe or socket (what a Node parent's `stdio: 'pipe'` gives)
+    // makes readFileSync(0) fail with EAGAIN, losing what it had read, when the writer is slower.
+    if (isFile(0)) return readFileSync(0);
     if (input === undefined && process.stdin.isTTY) return new Uint8Array();
-    return readFileSync(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
   try {
     return readFileSync(resolve(ctx.cwd, input));
@@ -159,4 +165,12 @@ function numberFlag(values: Record<string, unknown>, name: string): number | und
     throw new UsageError(`--${name} must be a positive number of megabytes, got "${String(raw)}"`);
   }
   return n;
+}
+
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false; // no stdin at all: process.stdin reads as empty
+  }
 }
