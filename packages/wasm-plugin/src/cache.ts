@@ -29,7 +29,6 @@ import {
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as z from '@codex/security-profile/zod';
 import { CacheRefusedError } from './errors.js';
 
 /** Layout version of an entry directory. */
@@ -166,17 +165,67 @@ export function cacheKey(
   return { key: sha256(JSON.stringify(inputs)), inputs };
 }
 
-const digest = z.string().regex(/^[0-9a-f]{64}$/);
-const fileName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/);
-const entrySchema = z.strictObject({
-  format: z.literal(ENTRY_FORMAT),
-  key: digest,
-  inputs: z.unknown(),
-  glue: z.strictObject({ file: z.literal(GLUE_FILE), sha256: digest }).nullable(),
-  core: z.array(z.strictObject({ name: fileName, sha256: digest })),
-  imports: z.array(z.string()),
-  exports: z.array(z.string()),
-});
+/** What `entry.json` holds. */
+interface EntryMeta {
+  readonly format: typeof ENTRY_FORMAT;
+  readonly key: string;
+  readonly inputs: unknown;
+  readonly glue: { readonly file: typeof GLUE_FILE; readonly sha256: string } | null;
+  readonly core: readonly { readonly name: string; readonly sha256: string }[];
+  readonly imports: readonly string[];
+  readonly exports: readonly string[];
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+const CORE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/;
+
+/**
+ * Checks parsed `entry.json` exactly (no unknown keys, digests and file names by pattern) and
+ * returns the first problem as `path: message`, or undefined. Hand-written rather than a zod
+ * schema: it runs on every warm load, where building and first running a schema cost more
+ * than the rest of the cache check.
+ */
+function entryProblem(value: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const exact = (v: Record<string, unknown>, keys: readonly string[], at: string): string | undefined => {
+    const extra = Object.keys(v).find((k) => !keys.includes(k));
+    if (extra !== undefined) return `${at}: unrecognized key "${extra}"`;
+    const missing = keys.find((k) => !(k in v));
+    return missing === undefined ? undefined : `${at === '(root)' ? '' : `${at}.`}${missing}: missing`;
+  };
+  const digest = (v: unknown, at: string) =>
+    typeof v === 'string' && DIGEST.test(v) ? undefined : `${at}: not a SHA-256 hex digest`;
+  const strings = (v: unknown, at: string) => {
+    if (!Array.isArray(v)) return `${at}: not an array`;
+    const i = v.findIndex((x) => typeof x !== 'string');
+    return i === -1 ? undefined : `${at}.${i}: not a string`;
+  };
+  if (!isObject(value)) return '(root): not an object';
+  const keys = ['format', 'key', 'inputs', 'glue', 'core', 'imports', 'exports'];
+  const problem = exact(value, keys, '(root)');
+  if (problem) return problem;
+  if (value.format !== ENTRY_FORMAT) return `format: expected ${ENTRY_FORMAT}`;
+  const keyProblem = digest(value.key, 'key');
+  if (keyProblem) return keyProblem;
+  if (value.glue !== null) {
+    if (!isObject(value.glue)) return 'glue: not an object or null';
+    const glueProblem =
+      exact(value.glue, ['file', 'sha256'], 'glue') ?? digest(value.glue.sha256, 'glue.sha256');
+    if (glueProblem) return glueProblem;
+    if (value.glue.file !== GLUE_FILE) return `glue.file: expected "${GLUE_FILE}"`;
+  }
+  if (!Array.isArray(value.core)) return 'core: not an array';
+  for (const [i, c] of value.core.entries()) {
+    if (!isObject(c)) return `core.${i}: not an object`;
+    const coreProblem = exact(c, ['name', 'sha256'], `core.${i}`) ?? digest(c.sha256, `core.${i}.sha256`);
+    if (coreProblem) return coreProblem;
+    if (typeof c.name !== 'string' || !CORE_FILE_NAME.test(c.name)) {
+      return `core.${i}.name: not a plain *.wasm file name`;
+    }
+  }
+  return strings(value.imports, 'imports') ?? strings(value.exports, 'exports');
+}
 
 /** A verified entry: the bytes here are the ones whose digests matched. */
 export interface CacheEntry {
@@ -217,20 +266,15 @@ export function readEntry(cacheDir: string, key: string): CacheRead {
   };
   const raw = read(ENTRY_FILE);
   if (!raw) return { kind: 'rejected', reason: `${ENTRY_FILE} is missing` };
-  let meta: z.output<typeof entrySchema>;
+  let parsed: unknown;
   try {
-    const parsed = entrySchema.safeParse(JSON.parse(raw.toString('utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return {
-        kind: 'rejected',
-        reason: `${ENTRY_FILE}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-      };
-    }
-    meta = parsed.data;
+    parsed = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     return { kind: 'rejected', reason: `${ENTRY_FILE} is not JSON: ${(error as Error).message}` };
   }
+  const problem = entryProblem(parsed);
+  if (problem !== undefined) return { kind: 'rejected', reason: `${ENTRY_FILE}: ${problem}` };
+  const meta = parsed as EntryMeta;
   if (meta.key !== key) return { kind: 'rejected', reason: `it belongs to key ${meta.key} (swapped entry)` };
   const verify = (name: string, expected: string): Buffer | string => {
     const data = read(name);
@@ -269,7 +313,7 @@ export function writeEntry(cacheDir: string, key: string, inputs: CacheKeyInputs
       writeFileSync(join(staging, name), data, { mode: 0o600, flag: 'wx' });
     if (entry.glue !== undefined) write(GLUE_FILE, entry.glue);
     for (const [name, data] of entry.core) write(name, data);
-    const meta: z.input<typeof entrySchema> = {
+    const meta: EntryMeta = {
       format: ENTRY_FORMAT,
       key,
       inputs,

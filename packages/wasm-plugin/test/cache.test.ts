@@ -195,6 +195,30 @@ describe.skipIf(NO_PLUGINS)('cache entries are verified on load', () => {
     expect((await loadPlugin(plugin('json-format'), { cacheDir: dir })).compiled.rejectedEntry).toMatch(
       /^entry\.json: core\.0\.name: /,
     );
+    // Every other edit is named too, and the entry is rebuilt each time.
+    const fresh = () => JSON.parse(readFileSync(meta, 'utf8'));
+    for (const [edit, reason] of [
+      [(m: Record<string, unknown>) => Object.assign(m, { extra: 1 }), '(root): unrecognized key "extra"'],
+      [(m: Record<string, unknown>) => Object.assign(m, { format: 1 }), 'format: expected 2'],
+      [
+        (m: { core: { sha256: string }[] }) => (m.core[0]!.sha256 = 'x'),
+        'core.0.sha256: not a SHA-256 hex digest',
+      ],
+      [
+        (m: Record<string, unknown>) => Object.assign(m, { glue: { file: 'x.js', sha256: '0'.repeat(64) } }),
+        'glue.file: expected "glue.js"',
+      ],
+      [(m: Record<string, unknown>) => Object.assign(m, { imports: [1] }), 'imports.0: not a string'],
+      [(m: Record<string, unknown>) => delete m.key, 'key: missing'],
+    ] as const) {
+      clearCompiledCache();
+      const m = fresh();
+      (edit as (m: unknown) => unknown)(m);
+      writeFileSync(meta, JSON.stringify(m));
+      const again = await loadPlugin(plugin('json-format'), { cacheDir: dir });
+      expect(again.compiled.rejectedEntry).toBe(`entry.json: ${reason}`);
+      expect(text((await again.run({ input: '[1]' })).stdout)).toBe('[\n  1\n]\n');
+    }
   });
 });
 
