@@ -76,6 +76,13 @@ export function renderMarkdown(
       `\`run_command\` through \`codex mcp serve\` (rung ${m.rung}): median ${m.medianRunCommandMs} ms against ${m.medianBareSpawnMs} ms for a bare spawn of the same command (${m.runs} interleaved calls): ${m.addedOverBareSpawnMs} ms added.`,
     );
   }
+  if (wp.plugins) {
+    const p = wp.plugins;
+    lines.push(
+      '',
+      `\`codex plugin run\` (json-format, ${p.runs} interleaved runs each): cold (empty cache) median ${p.pluginRunColdMedianMs} ms; warm median ${p.pluginRunWarmMedianMs} ms = ${p.pluginRunWarmRatio}× \`node -e 0\` (${p.nodeMedianMs} ms)${p.cliHelpMedianMs === undefined ? '' : `, of which \`codex help\` (Node + CLI + core, no plugin) is ${p.cliHelpMedianMs} ms = ${p.cliHelpRatio}×`}. \`codex supervise\`: 1 plugin task ${p.supervise1TaskMedianMs} ms, 100 tasks ${p.supervise100TasksMedianMs} ms (${p.supervisePerExtraTaskMs} ms per extra task; ${p.supervise100TasksColdCacheMedianMs} ms on an empty cache).`,
+    );
+  }
   lines.push('', '### Targets', '', '| Target | Value | Limit | Result |', '| --- | --- | --- | --- |');
   for (const t of wp.targets)
     lines.push(`| ${t.name.replace(/\|/g, '\\|')} | ${t.value} | ${t.limit} | ${t.pass ? 'PASS' : 'MISS'} |`);

@@ -5,6 +5,9 @@
 //   - `codex plugin run json-format.wasm` cold: a fresh CODEX_HOME per run (empty build cache);
 //     target ≤ 1.5 s.
 //   - the same warm (cache filled by an earlier run); target ≤ 1.5× `node -e 0`.
+//   - `codex help` in the same loop (context, no target): Node plus the CLI and @codex/core
+//     loaded, which every subcommand pays before it starts, so the warm figure reads as that
+//     floor plus the plugin's own cost.
 //   - `codex supervise` with 1 and with 100 json-format plugin tasks (warm cache), and 100 tasks on
 //     an empty cache: the plugin agents share one PluginPool, so 100 tasks should cost about one
 //     start plus 100 warm runs, not 100 starts.
@@ -41,15 +44,14 @@ export async function measurePluginProcess({ root, runs = 10 }) {
     const node = [];
     const cold = [];
     const warm = [];
+    const help = [];
     time([bin, 'plugin', 'run', json], home); // fills the cache
     for (let i = 0; i < 3; i++) time(['-e', '0'], home); // warm the page cache
     for (let i = 0; i < runs; i++) {
       node.push(time(['-e', '0'], home));
       warm.push(time([bin, 'plugin', 'run', json], home));
-    }
-    for (let i = 0; i < 3; i++) {
+      help.push(time([bin, 'help'], home));
       cold.push(time([bin, 'plugin', 'run', json], mkdtempSync(join(work, 'cold-'))));
-      node.push(time(['-e', '0'], home));
     }
 
     const plan = (n) => {
@@ -84,6 +86,9 @@ export async function measurePluginProcess({ root, runs = 10 }) {
       pluginRunColdMedianMs: r1(coldMs),
       pluginRunWarmMedianMs: r1(median(warm)),
       pluginRunWarmRatio: +warmRatio.toFixed(3),
+      cliHelpMedianMs: r1(median(help)),
+      cliHelpRatio: +(median(help) / base).toFixed(3),
+      pluginRunWarmOverCliHelpMs: r1(median(warm) - median(help)),
       supervise1TaskMedianMs: r1(median(supervise1)),
       supervise100TasksMedianMs: r1(median(supervise100)),
       supervise100TasksColdCacheMedianMs: r1(median(supervise100Cold)),
