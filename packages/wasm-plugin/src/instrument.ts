@@ -26,7 +26,7 @@ export const FUEL_PER_UNIT = 1n;
  * this Node enables), every instruction is decoded with its exact immediates (an opcode this
  * decoder does not know is refused, never copied blindly), and the output must validate too. A
  * module that already imports from `codex_host` is refused: it could otherwise reach the fuel
- * global.
+ * global. Threads (shared memory, atomics) are refused, as binaryen's feature set refused them.
  */
 export function instrumentCoreModule(bytes: Uint8Array): Uint8Array {
   if (!WebAssembly.validate(bytes as BufferSource)) throw new Error('the core module does not validate');
@@ -184,6 +184,11 @@ class Rewriter {
 
   run(): Uint8Array {
     const sections = this.#sections();
+    const memories = sections.find((s) => s.id === 5);
+    if (memories) {
+      const r = new In(this.#bytes, memories.start, memories.end);
+      for (let n = r.u32(); n > 0; n--) this.#memoryLimits(r);
+    }
     const code = sections.find((s) => s.id === Section.Code);
     if (!code || this.#count(code) === 0) return this.#bytes; // nothing runs: nothing to meter
     const type = sections.find((s) => s.id === Section.Type);
@@ -318,7 +323,7 @@ class Rewriter {
         r.byte();
         this.#limits(r);
       } else if (kind === 0x02) {
-        this.#limits(r);
+        this.#memoryLimits(r);
       } else if (kind === 0x03) {
         r.byte();
         r.byte();
@@ -330,6 +335,16 @@ class Rewriter {
         throw new Unsupported(`import kind 0x${kind.toString(16)}`);
       }
     }
+  }
+
+  /**
+   * Threads are refused, as they were under binaryen (its feature set for Node 20 left them out):
+   * a plugin has no use for shared memory, and `memory.atomic.wait` could park the thread.
+   */
+  #memoryLimits(r: In): void {
+    const flags = r.bytes[r.pos]!;
+    if (flags & 0x02) throw new Unsupported('shared memory (threads)');
+    this.#limits(r);
   }
 
   #limits(r: In): void {
@@ -666,8 +681,7 @@ class Rewriter {
         this.#prefixFD(r);
         return;
       case 0xfe:
-        this.#prefixFE(r);
-        return;
+        throw new Unsupported('atomics (threads)');
     }
     if (op >= 0x28 && op <= 0x3e) {
       this.#memarg(r);
@@ -726,18 +740,5 @@ class Rewriter {
     }
     if (sub <= 255) return; // every other SIMD instruction has no immediate
     throw new Unsupported(`opcode 0xfd ${sub}`);
-  }
-
-  #prefixFE(r: In): void {
-    const sub = r.u32();
-    if (sub === 3) {
-      r.skip(1); // atomic.fence
-      return;
-    }
-    if (sub <= 2 || (sub >= 0x10 && sub <= 0x4e)) {
-      this.#memarg(r);
-      return;
-    }
-    throw new Unsupported(`opcode 0xfe ${sub}`);
   }
 }
