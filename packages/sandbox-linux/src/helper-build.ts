@@ -75,16 +75,11 @@ export function compileHelper(o: {
         : spawnSync(cc, args, { encoding: 'utf8', timeout: 60_000 });
     };
     const staticFlags = o.staticFlags ?? [];
-    let linked: 'static' | 'dynamic' = 'dynamic';
-    let r: ReturnType<typeof run> | undefined;
-    if (staticFlags.length > 0) {
-      // Quiet: a missing static libc is expected on some machines and is not an error.
-      r = run(staticFlags, true);
-      if (r.status === 0 && !r.error) linked = 'static';
-      else rmSync(tmp, { force: true });
-    }
-    if (linked !== 'static') r = run([], false);
-    if (!r) continue;
+    // Quiet: a missing static libc is expected on some machines and is not an error.
+    const staticRun = staticFlags.length > 0 ? run(staticFlags, true) : undefined;
+    const linkedStatically = staticRun !== undefined && staticRun.status === 0 && !staticRun.error;
+    if (staticRun && !linkedStatically) rmSync(tmp, { force: true });
+    const r = linkedStatically ? staticRun : run([], false);
     if (r.error && (!o.build || (r.error as NodeJS.ErrnoException).code === 'ENOENT')) continue;
     if (r.status !== 0) {
       rmSync(tmp, { force: true });
@@ -92,7 +87,7 @@ export function compileHelper(o: {
     }
     if (o.build) chmodSync(tmp, 0o755);
     renameSync(tmp, o.out);
-    return { ok: true, cc, linked };
+    return { ok: true, cc, linked: linkedStatically ? 'static' : 'dynamic' };
   }
   return { ok: false, cc: null };
 }
