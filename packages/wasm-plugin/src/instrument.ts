@@ -392,40 +392,39 @@ class Rewriter {
     return o;
   }
 
-  #globals(s: { start: number; end: number }): Out {
+  /**
+   * Rewrites a section that is a vector of entries (globals, exports, elements, data): the count
+   * is copied and `entry` rewrites each entry from `r` into `o`.
+   */
+  #vector(s: { start: number; end: number }, entry: (r: In, o: Out) => void): Out {
     const r = new In(this.#bytes, s.start, s.end);
     const o = new Out();
     const count = r.u32();
     o.u32(count);
-    for (let i = 0; i < count; i++) {
-      o.byte(r.byte()); // value type
-      o.byte(r.byte()); // mutability
-      this.#expr(r, o, false);
-    }
+    for (let i = 0; i < count; i++) entry(r, o);
     return o;
   }
 
+  #globals(s: { start: number; end: number }): Out {
+    return this.#vector(s, (r, o) => {
+      o.byte(r.byte()); // value type
+      o.byte(r.byte()); // mutability
+      this.#expr(r, o, false);
+    });
+  }
+
   #exports(s: { start: number; end: number }): Out {
-    const r = new In(this.#bytes, s.start, s.end);
-    const o = new Out();
-    const count = r.u32();
-    o.u32(count);
-    for (let i = 0; i < count; i++) {
+    return this.#vector(s, (r, o) => {
       o.name(r.name());
       const kind = r.byte();
       const index = r.u32();
       o.byte(kind);
       o.u32(kind === 0x00 ? this.#func(index) : kind === 0x03 ? this.#global(index) : index);
-    }
-    return o;
+    });
   }
 
   #elements(s: { start: number; end: number }): Out {
-    const r = new In(this.#bytes, s.start, s.end);
-    const o = new Out();
-    const count = r.u32();
-    o.u32(count);
-    for (let i = 0; i < count; i++) {
+    return this.#vector(s, (r, o) => {
       const flags = r.u32();
       o.u32(flags);
       if (flags > 7) throw new Unsupported(`element segment flags ${flags}`);
@@ -438,16 +437,11 @@ class Rewriter {
         if (flags & 0x04) this.#expr(r, o, false);
         else o.u32(this.#func(r.u32()));
       }
-    }
-    return o;
+    });
   }
 
   #data(s: { start: number; end: number }): Out {
-    const r = new In(this.#bytes, s.start, s.end);
-    const o = new Out();
-    const count = r.u32();
-    o.u32(count);
-    for (let i = 0; i < count; i++) {
+    return this.#vector(s, (r, o) => {
       const flags = r.u32();
       o.u32(flags);
       if (flags === 2) o.u32(r.u32());
@@ -457,8 +451,7 @@ class Rewriter {
       o.u32(n);
       o.bytes(this.#bytes.subarray(r.pos, r.pos + n));
       r.skip(n);
-    }
-    return o;
+    });
   }
 
   #code(s: { start: number; end: number }): Out {
