@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, codex, fullRung } from './helpers.js';
+import { BIN, codex, fullRung, readLate } from './helpers.js';
 
 /** Tests of what the full rung does (see fullRung; degraded.test.ts covers the rest). */
 const FULL = fullRung();
@@ -271,13 +271,7 @@ describe('codex exec', () => {
       cwd: dir,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
     });
-    child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 300));
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stdout.resume();
-    const code = await new Promise((r) => child.once('close', r));
-    const out = Buffer.concat(chunks).toString();
+    const { code, out } = await readLate(child);
     expect(code).toBe(3);
     expect(out.length).toBe(588_895); // every line of `seq 1 100000`
     expect(out.endsWith('99999\n100000\n')).toBe(true);

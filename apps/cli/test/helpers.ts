@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, type ChildProcessWithoutNullStreams, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -31,6 +32,23 @@ export function codex(
   } finally {
     if (!opts.home) rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * Reads a child's stdout only after `delayMs` of not reading it, then to the end: a consumer that
+ * starts late. Resolves with the exit code (at 'close') and everything written.
+ */
+export async function readLate(
+  child: ChildProcessWithoutNullStreams | ChildProcessByStdio<Writable | null, Readable, null>,
+  delayMs = 300,
+): Promise<{ code: number | null; out: string }> {
+  child.stdout.pause();
+  await new Promise((r) => setTimeout(r, delayMs));
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stdout.resume();
+  const code = await new Promise<number | null>((r) => child.once('close', r));
+  return { code, out: Buffer.concat(chunks).toString() };
 }
 
 /** @codex/wasm-plugin's script that builds its example and hostile plugins from C/WAT sources. */

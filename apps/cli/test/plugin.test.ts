@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, BUILD_PLUGINS, codex, pluginToolsMissing } from './helpers.js';
+import { BIN, BUILD_PLUGINS, codex, pluginToolsMissing, readLate } from './helpers.js';
 
 // Build the example/hostile plugins from C/WAT sources with the package's own script; a machine
 // without clang (wasm32-wasi) or wabt skips these files outside CI=true (see wasm-plugin's
@@ -60,14 +60,9 @@ describe.skipIf(MISSING)('codex plugin run', () => {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     child.stdin.end(JSON.stringify(doc));
-    child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 300));
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stdout.resume();
-    const code = await new Promise((r) => child.once('close', r));
+    const { code, out } = await readLate(child);
     expect(code).toBe(0);
-    expect(Buffer.concat(chunks).toString()).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+    expect(out).toBe(`${JSON.stringify(doc, null, 2)}\n`);
   }, 60_000);
 
   it('reports violations as one-line typed errors (exit 1), JSON with --json', () => {
