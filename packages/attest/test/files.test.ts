@@ -1,12 +1,19 @@
 // verifyFile: the artifact, its bundle and the key or trusted root read from disk, each input
 // problem an AttestError naming the file.
-import { createHash, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AttestError, TrustedRoot, verifyFile } from '../src/index.js';
-import { fakeTlogEntry, IDENTITY, ISSUER, makeCertificates, trustedRootWith } from './keyless-fixture.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrustedRoot, verifyFile } from '../src/index.js';
+import { failure } from './failure.js';
+import {
+  certificateBundle,
+  IDENTITY,
+  ISSUER,
+  makeCertificates,
+  trustedRootWith,
+} from './keyless-fixture.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'codex-attest-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,16 +38,6 @@ writeFileSync(
     },
   }),
 );
-
-function failure(fn: () => unknown): AttestError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestError);
-    return error as AttestError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('verifyFile with a key', () => {
   it('verifies a key-signed bundle; a tampered file fails with sigstore’s reason', () => {
@@ -78,21 +75,11 @@ describe('verifyFile with a key', () => {
 
 describe('verifyFile keyless', () => {
   // A Fulcio-shaped certificate from a throw-away CA, with one (fake) tlog entry and no SCT.
-  const certs = makeCertificates();
-  const bundle = {
-    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: {
-      certificate: { rawBytes: new X509Certificate(certs.leafPem).raw.toString('base64') },
-      tlogEntries: [fakeTlogEntry()],
-    },
-    messageSignature: {
-      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(data).digest('base64') },
-      signature: sign('sha256', data, certs.leafKey).toString('base64'),
-    },
-  };
-  const root = TrustedRoot.toJSON(trustedRootWith(certs.caPem));
-  writeFileSync(p('keyless.json'), JSON.stringify(bundle));
-  writeFileSync(p('root.json'), JSON.stringify(root));
+  beforeAll(async () => {
+    const certs = makeCertificates();
+    writeFileSync(p('keyless.json'), JSON.stringify(await certificateBundle(data, certs)));
+    writeFileSync(p('root.json'), JSON.stringify(TrustedRoot.toJSON(trustedRootWith(certs.caPem))));
+  });
   const who = { identity: IDENTITY, issuer: ISSUER };
 
   it('a bundle of the other kind is ATTEST_BUNDLE_KIND with a reason saying which', () => {

@@ -3,7 +3,6 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  AttestError,
   bundleKind,
   parseBundle,
   parsePublicKey,
@@ -13,6 +12,7 @@ import {
   verifyKeyless,
   verifyWithKey,
 } from '../src/index.js';
+import { failure } from './failure.js';
 import {
   certificateBundle,
   IDENTITY,
@@ -56,16 +56,6 @@ function dsseBundle(statement: unknown, payloadType = 'application/vnd.in-toto+j
       signatures: [{ sig: sign('sha256', pae, privateKey).toString('base64'), keyid: '' }],
     },
   });
-}
-
-function failure(fn: () => unknown): AttestError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestError);
-    return error as AttestError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('verifyWithKey', () => {
