@@ -10,16 +10,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  compileHelper,
-  HELPER_NAME,
-  helperCflags,
-  helperSource,
-  helperStaticFlags,
-} from '../dist/helper-build.js';
+import { compileHelper, HELPER_NAME, helperFlags, helperSource } from '../dist/helper-build.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cflags = helperCflags();
+const { cflags, staticFlags } = helperFlags();
 const out = process.env.CODEX_HELPER_OUT || join(root, 'dist', HELPER_NAME);
 const required = process.env.CI === 'true' || process.env.CODEX_REQUIRE_HELPER === '1';
 mkdirSync(dirname(out), { recursive: true });
@@ -29,7 +23,6 @@ if (process.platform !== 'linux') {
   process.exit(0);
 }
 rmSync(out, { force: true });
-const staticFlags = helperStaticFlags();
 const r = compileHelper({
   source: helperSource(),
   out,

@@ -17,21 +17,22 @@ export function helperSource(): string {
   return join(packageDir(), 'native', `${HELPER_NAME}.c`);
 }
 
-/** The compiler flags of the helper: one list for the build script and the run-time fallback. */
-export function helperCflags(): string[] {
-  return JSON.parse(readFileSync(join(packageDir(), 'native', 'build.json'), 'utf8')).cflags as string[];
-}
-
 /**
- * The flags tried first on top of {@link helperCflags}: a static link. The helper runs twice per
+ * The compiler flags of the helper, from `native/build.json`: one list for the build script and
+ * the run-time fallback.
+ *
+ * `staticFlags` are tried first on top of `cflags`: a static link. The helper runs twice per
  * sandboxed command (before bwrap, to join the run's cgroup, and inside it, to apply Landlock and
  * seccomp); a static binary skips the dynamic loader and libc's relocation both times. Where the
  * static C library is not installed (glibc-static is a separate package on some distributions)
- * that link fails, and the helper is linked dynamically with the same flags otherwise.
+ * that link fails, and the helper is linked dynamically with the same `cflags` otherwise.
  */
-export function helperStaticFlags(): string[] {
-  const flags = JSON.parse(readFileSync(join(packageDir(), 'native', 'build.json'), 'utf8')).static;
-  return Array.isArray(flags) ? (flags as string[]) : [];
+export function helperFlags(): { cflags: string[]; staticFlags: string[] } {
+  const json = JSON.parse(readFileSync(join(packageDir(), 'native', 'build.json'), 'utf8')) as {
+    cflags: string[];
+    static?: unknown;
+  };
+  return { cflags: json.cflags, staticFlags: Array.isArray(json.static) ? (json.static as string[]) : [] };
 }
 
 export type HelperCompile =

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
 import { forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
-import { compileHelper, HELPER_NAME, helperCflags, helperSource, helperStaticFlags } from './helper-build.js';
+import { compileHelper, HELPER_NAME, helperFlags, helperSource } from './helper-build.js';
 import { cachedProbe } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
@@ -105,8 +105,7 @@ function compileCached(source: string, env: NodeJS.ProcessEnv): { path: string |
   let staticFlags: string[];
   try {
     text = readFileSync(source);
-    cflags = helperCflags();
-    staticFlags = helperStaticFlags();
+    ({ cflags, staticFlags } = helperFlags());
   } catch {
     return { path: null, why: 'the helper source (native/) is not installed' };
   }
