@@ -84,10 +84,14 @@ export function probeCacheKey(env: NodeJS.ProcessEnv): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
+/** `$XDG_CACHE_HOME/codex` (default `~/.cache/codex`): the probe cache and the helper fallback. */
+export function codexCacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache'), 'codex');
+}
+
 /** `$XDG_CACHE_HOME/codex/sandbox-probe.json` (default `~/.cache/…`). */
 export function probeCachePath(env: NodeJS.ProcessEnv): string {
-  const root = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
-  return join(root, 'codex', 'sandbox-probe.json');
+  return join(codexCacheDir(env), 'sandbox-probe.json');
 }
 
 interface Entry {

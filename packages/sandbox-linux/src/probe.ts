@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
 import { forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
 import { compileHelper, HELPER_NAME, helperFlags, helperSource } from './helper-build.js';
-import { cachedProbe } from './probe-cache.js';
+import { cachedProbe, codexCacheDir } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
 /** Environment switch that turns the helper's own namespaces off (`0`), e.g. to test the unprivileged path. */
@@ -115,8 +114,7 @@ function compileCached(source: string, env: NodeJS.ProcessEnv): { path: string |
     .update(staticFlags.join(' '))
     .digest('hex')
     .slice(0, 16);
-  const cacheRoot = env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache');
-  const dir = join(cacheRoot, 'codex', 'sandbox-helper', hash);
+  const dir = join(codexCacheDir(env), 'sandbox-helper', hash);
   const out = join(dir, HELPER_NAME);
   if (isExecutable(out)) return { path: out, why: '' };
   try {
