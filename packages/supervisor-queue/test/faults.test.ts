@@ -133,7 +133,10 @@ describe.skipIf(skipReason !== undefined)('signed jobs', () => {
       await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(code);
     }
     expect(existsSync(marker)).toBe(false);
-    for (const [id, , code] of attempts) expect(workers[0]?.output).toContain(`refused ${id} ${code}`);
+    // The worker prints each refusal from its own process; the job's failure can reach this test
+    // through Redis before that line comes through the pipe, so wait for it (a liveness bound).
+    for (const [id, , code] of attempts)
+      await expect.poll(() => workers[0]?.output, { timeout: 10_000 }).toContain(`refused ${id} ${code}`);
     const audit = readFileSync(auditFile, 'utf8')
       .trim()
       .split('\n')
