@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { readLines } from './lines.js';
 import { CHAIN_ALGORITHMS } from './schema.js';
@@ -28,17 +29,19 @@ export interface Checkpoint {
 
 export const CHECKPOINT_REASONS = ['count', 'interval', 'close', 'manual'] as const;
 
-const checkpointSchema = z.strictObject({
-  v: z.literal(1),
-  host: z.string().min(1),
-  log: z.string().min(1),
-  seq: z.number().int().min(0),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  chain: z.enum(CHAIN_ALGORITHMS),
-  time: z.iso.datetime({ offset: true }),
-  reason: z.enum(CHECKPOINT_REASONS),
-  bundle: z.record(z.string(), z.unknown()),
-});
+const checkpointSchema = deferred(() =>
+  z.strictObject({
+    v: z.literal(1),
+    host: z.string().min(1),
+    log: z.string().min(1),
+    seq: z.number().int().min(0),
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    chain: z.enum(CHAIN_ALGORITHMS),
+    time: z.iso.datetime({ offset: true }),
+    reason: z.enum(CHECKPOINT_REASONS),
+    bundle: z.record(z.string(), z.unknown()),
+  }),
+);
 
 /** The checkpoint file of a log. */
 export function checkpointPath(logPath: string): string {

@@ -1,8 +1,10 @@
 // Trusted project policies (like `direnv allow`): a `.codex/policy.toml` in a repository can be
 // written by an agent, so it may only tighten the built-in and user layers until the user pins its
 // exact content with `codex policy trust`. Any later edit, by anyone, needs a new pin.
+
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { withLock } from './approvals.js';
 import { ApprovalsError } from './errors.js';
@@ -10,9 +12,11 @@ import { ApprovalsError } from './errors.js';
 /** Pins of trusted project policy files, relative to CODEX_HOME. */
 export const TRUSTED_POLICIES_FILE = 'policy/trusted.json';
 
-const pinsSchema = z.strictObject({
-  pins: z.array(z.strictObject({ path: z.string(), digest: z.string(), at: z.string() })),
-});
+const pinsSchema = deferred(() =>
+  z.strictObject({
+    pins: z.array(z.strictObject({ path: z.string(), digest: z.string(), at: z.string() })),
+  }),
+);
 export type PolicyPin = z.infer<typeof pinsSchema>['pins'][number];
 
 function read(file: string): PolicyPin[] {

@@ -1,60 +1,69 @@
-import { SECURITY_PROFILES } from '@codex/security-profile';
+import { deferred, SECURITY_PROFILES } from '@codex/security-profile';
 import { parse as parseToml, TomlError } from '@codex/security-profile/toml';
 import * as z from '@codex/security-profile/zod';
 import { PolicyLoadError } from './errors.js';
 import { LAYER_KINDS } from './types.js';
 
-const decision = z.enum(['allow', 'prompt', 'forbidden']);
+const decision = deferred(() => z.enum(['allow', 'prompt', 'forbidden']));
 
-const perProfile = z.strictObject(
-  Object.fromEntries([['default', decision], ...SECURITY_PROFILES.map((p) => [p, decision.optional()])]) as {
-    default: typeof decision;
-  } & Record<(typeof SECURITY_PROFILES)[number], z.ZodOptional<typeof decision>>,
+const perProfile = deferred(() =>
+  z.strictObject(
+    Object.fromEntries([
+      ['default', decision],
+      ...SECURITY_PROFILES.map((p) => [p, decision.optional()]),
+    ]) as {
+      default: typeof decision;
+    } & Record<(typeof SECURITY_PROFILES)[number], z.ZodOptional<typeof decision>>,
+  ),
 );
 
-const pattern = z.string().min(1, 'must not be empty');
-const token = z.union([pattern, z.array(pattern).min(1, 'needs at least one alternative')]);
+const pattern = deferred(() => z.string().min(1, 'must not be empty'));
+const token = deferred(() => z.union([pattern, z.array(pattern).min(1, 'needs at least one alternative')]));
 
 /** One rule of a policy file. Keys are snake_case in TOML/JSON. */
-export const ruleSchema = z.strictObject({
-  /** Stable identifier, named in errors and explanations. */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"'),
-  /** Leading argv tokens; each is a literal, `re:<regex>`, or a list of alternatives. */
-  prefix: z.array(token).min(1, 'needs at least the command name'),
-  /** A decision, or one per profile with a `default`. */
-  decision: z.union([decision, perProfile]),
-  justification: z.string().min(1, 'must explain the rule'),
-  /** The rule applies only if some argument after the prefix matches one of these patterns. */
-  when_any: z.array(pattern).optional(),
-  /** The rule applies only if every pattern matches some argument after the prefix. */
-  when_all: z.array(pattern).optional(),
-  /** The rule does not apply if any argument after the prefix matches one of these patterns. */
-  unless_any: z.array(pattern).optional(),
-  /** The rule applies only if some operand (non-option argument) matches one of these patterns. */
-  operands_any: z.array(pattern).optional(),
-  /** The rule applies only if some operand resolves outside every workspace root (or cannot be resolved). */
-  operand_outside_workspace: z.boolean().optional(),
-  /** The command uses the network: at least `prompt` under profiles without network, whatever any layer says. */
-  network: z.boolean().optional(),
-  /** Operands that the command writes: all of them, or only the last (cp, mv). */
-  writes: z.enum(['operands', 'last-operand']).optional(),
-  /** Options whose value is a written path (`-o`, `--output`, `of=`). */
-  write_options: z.array(pattern).optional(),
-  /** Arguments that are not literal (`$VAR`, `$(…)`) do not lower an `allow` to `prompt`. */
-  any_arguments: z.boolean().optional(),
-  /** Commands the rule must match (checked when the policy loads). */
-  match: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
-  /** Commands the rule must not match. */
-  not_match: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
-});
+export const ruleSchema = deferred(() =>
+  z.strictObject({
+    /** Stable identifier, named in errors and explanations. */
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"'),
+    /** Leading argv tokens; each is a literal, `re:<regex>`, or a list of alternatives. */
+    prefix: z.array(token).min(1, 'needs at least the command name'),
+    /** A decision, or one per profile with a `default`. */
+    decision: z.union([decision, perProfile]),
+    justification: z.string().min(1, 'must explain the rule'),
+    /** The rule applies only if some argument after the prefix matches one of these patterns. */
+    when_any: z.array(pattern).optional(),
+    /** The rule applies only if every pattern matches some argument after the prefix. */
+    when_all: z.array(pattern).optional(),
+    /** The rule does not apply if any argument after the prefix matches one of these patterns. */
+    unless_any: z.array(pattern).optional(),
+    /** The rule applies only if some operand (non-option argument) matches one of these patterns. */
+    operands_any: z.array(pattern).optional(),
+    /** The rule applies only if some operand resolves outside every workspace root (or cannot be resolved). */
+    operand_outside_workspace: z.boolean().optional(),
+    /** The command uses the network: at least `prompt` under profiles without network, whatever any layer says. */
+    network: z.boolean().optional(),
+    /** Operands that the command writes: all of them, or only the last (cp, mv). */
+    writes: z.enum(['operands', 'last-operand']).optional(),
+    /** Options whose value is a written path (`-o`, `--output`, `of=`). */
+    write_options: z.array(pattern).optional(),
+    /** Arguments that are not literal (`$VAR`, `$(…)`) do not lower an `allow` to `prompt`. */
+    any_arguments: z.boolean().optional(),
+    /** Commands the rule must match (checked when the policy loads). */
+    match: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
+    /** Commands the rule must not match. */
+    not_match: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
+  }),
+);
 
-export const policySchema = z.strictObject({
-  /** Schema version; only 1 exists. */
-  version: z.literal(1).optional(),
-  /** Which layer the file is meant for; a loader may refuse a mismatch. */
-  layer: z.enum(LAYER_KINDS as ['default', 'user', 'project', 'admin']).optional(),
-  rule: z.array(ruleSchema).default([]),
-});
+export const policySchema = deferred(() =>
+  z.strictObject({
+    /** Schema version; only 1 exists. */
+    version: z.literal(1).optional(),
+    /** Which layer the file is meant for; a loader may refuse a mismatch. */
+    layer: z.enum(LAYER_KINDS as ['default', 'user', 'project', 'admin']).optional(),
+    rule: z.array(ruleSchema).default([]),
+  }),
+);
 
 export type RuleSpec = z.output<typeof ruleSchema>;
 export type PolicySpec = z.output<typeof policySchema>;

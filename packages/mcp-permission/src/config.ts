@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ConfigError, configSyntaxError, toConfigIssues } from '@codex/security-profile';
+import { ConfigError, configSyntaxError, deferred, toConfigIssues } from '@codex/security-profile';
 import { parse as parseToml, TomlError } from '@codex/security-profile/toml';
 import * as z from '@codex/security-profile/zod';
 import { globSpecificity, globToRegExp, isGlob } from './glob.js';
@@ -18,32 +18,36 @@ const ruleFields = {
   forbidden: z.boolean().optional(),
 };
 
-export const toolRuleSchema = z.strictObject(ruleFields);
+export const toolRuleSchema = deferred(() => z.strictObject(ruleFields));
 
-export const serverRuleSchema = z.strictObject({
-  ...ruleFields,
-  /** Tool-name glob → rule. */
-  tools: z.record(z.string().min(1), toolRuleSchema).default({}),
-});
+export const serverRuleSchema = deferred(() =>
+  z.strictObject({
+    ...ruleFields,
+    /** Tool-name glob → rule. */
+    tools: z.record(z.string().min(1), toolRuleSchema).default({}),
+  }),
+);
 
 /** Schema of the proxy config file (`--mcp-config`, JSON or TOML). Unknown keys are errors. */
-export const mcpProxyConfigSchema = z.strictObject({
-  /** What happens when a call needs approval and the client cannot be asked (no elicitation). */
-  approval_fallback: z.enum(['deny', 'allow']).default('deny'),
-  /** What happens when a pinned tool's description or schema changed: hide and deny, or ask again. */
-  on_tool_change: z.enum(['block', 'ask']).default('block'),
-  /** How long an approval request waits for the person before it counts as a denial. */
-  approval_timeout_seconds: z.number().positive().max(3600).default(300),
-  /** Cap on one JSON-RPC message in either direction. */
-  max_message_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(256 * 1024 * 1024)
-    .default(DEFAULT_MAX_MESSAGE_BYTES),
-  /** Server-name glob → rule. */
-  servers: z.record(z.string().min(1), serverRuleSchema).default({}),
-});
+export const mcpProxyConfigSchema = deferred(() =>
+  z.strictObject({
+    /** What happens when a call needs approval and the client cannot be asked (no elicitation). */
+    approval_fallback: z.enum(['deny', 'allow']).default('deny'),
+    /** What happens when a pinned tool's description or schema changed: hide and deny, or ask again. */
+    on_tool_change: z.enum(['block', 'ask']).default('block'),
+    /** How long an approval request waits for the person before it counts as a denial. */
+    approval_timeout_seconds: z.number().positive().max(3600).default(300),
+    /** Cap on one JSON-RPC message in either direction. */
+    max_message_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(DEFAULT_MAX_MESSAGE_BYTES),
+    /** Server-name glob → rule. */
+    servers: z.record(z.string().min(1), serverRuleSchema).default({}),
+  }),
+);
 
 export type McpProxyConfig = z.output<typeof mcpProxyConfigSchema>;
 export type McpProxyConfigInput = z.input<typeof mcpProxyConfigSchema>;

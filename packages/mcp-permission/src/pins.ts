@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { PinStoreError } from './errors.js';
 
@@ -43,15 +44,19 @@ export function hashTool(tool: PinnableTool): string {
 
 export type PinStatus = 'new' | 'same' | 'changed';
 
-const pinSchema = z.object({
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  first_seen: z.string(),
-  updated: z.string(),
-});
-const pinFileSchema = z.strictObject({
-  version: z.literal(1),
-  servers: z.record(z.string(), z.record(z.string(), pinSchema)),
-});
+const pinSchema = deferred(() =>
+  z.object({
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    first_seen: z.string(),
+    updated: z.string(),
+  }),
+);
+const pinFileSchema = deferred(() =>
+  z.strictObject({
+    version: z.literal(1),
+    servers: z.record(z.string(), z.record(z.string(), pinSchema)),
+  }),
+);
 type PinFile = z.output<typeof pinFileSchema>;
 export type ToolPin = z.output<typeof pinSchema>;
 

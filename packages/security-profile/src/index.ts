@@ -26,6 +26,7 @@ export {
   sandboxConfigSchema,
   toConfigIssues,
 } from './config.js';
+export { deferred } from './deferred.js';
 export {
   EGRESS_PRESET_NAMES,
   EGRESS_PRESETS,

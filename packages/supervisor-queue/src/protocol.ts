@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SECURITY_PROFILES } from '@codex/security-profile';
+import { deferred, SECURITY_PROFILES } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 
 /** Largest signed payload (job, result or cancel message) accepted, in bytes. */
@@ -20,81 +20,91 @@ export function verify(key: Uint8Array, kind: SignedKind, payload: string, sig: 
 }
 
 /** What travels through Redis: the payload as exact JSON text, and its signature. */
-export const envelopeSchema = z.strictObject({
-  payload: z.string().max(MAX_PAYLOAD_BYTES, `payload larger than ${MAX_PAYLOAD_BYTES} bytes`),
-  sig: z.string().regex(/^[0-9a-f]{64}$/, 'not an HMAC-SHA256 hex signature'),
-});
+export const envelopeSchema = deferred(() =>
+  z.strictObject({
+    payload: z.string().max(MAX_PAYLOAD_BYTES, `payload larger than ${MAX_PAYLOAD_BYTES} bytes`),
+    sig: z.string().regex(/^[0-9a-f]{64}$/, 'not an HMAC-SHA256 hex signature'),
+  }),
+);
 export type Envelope = z.output<typeof envelopeSchema>;
 
-const id = z.string().min(1).max(256);
+const id = deferred(() => z.string().min(1).max(256));
 const statuses = ['succeeded', 'failed', 'denied', 'timed-out', 'cancelled', 'skipped', 'dropped'] as const;
 
 /** A dependency's result as a remote handler sees it in `ctx.deps`. */
-const depSchema = z.strictObject({
-  status: z.enum(statuses),
-  output: z.unknown().optional(),
-  score: z.number().optional(),
-});
+const depSchema = deferred(() =>
+  z.strictObject({
+    status: z.enum(statuses),
+    output: z.unknown().optional(),
+    score: z.number().optional(),
+  }),
+);
 
-export const jobPayloadSchema = z.strictObject({
-  v: z.literal(1),
-  /** Queue the job was signed for; a job copied into another queue is refused. */
-  queue: id,
-  /** BullMQ job id the job was signed for; a job re-added under another id is refused. */
-  jobId: id,
-  runId: id,
-  taskId: id,
-  agentName: id,
-  /** Agent type. */
-  type: id,
-  profile: z.enum(SECURITY_PROFILES),
-  input: z.unknown(),
-  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
-  deps: z.record(z.string(), depSchema),
-  issuedAt: z.number().int().nonnegative(),
-  expiresAt: z.number().int().nonnegative(),
-  /** host/pid of the coordinator, for logs. */
-  coordinator: z.string().max(512),
-  /** Pub/sub channel where the worker also announces the signed result (the fast path). */
-  replyTo: z.string().max(512).optional(),
-});
+export const jobPayloadSchema = deferred(() =>
+  z.strictObject({
+    v: z.literal(1),
+    /** Queue the job was signed for; a job copied into another queue is refused. */
+    queue: id,
+    /** BullMQ job id the job was signed for; a job re-added under another id is refused. */
+    jobId: id,
+    runId: id,
+    taskId: id,
+    agentName: id,
+    /** Agent type. */
+    type: id,
+    profile: z.enum(SECURITY_PROFILES),
+    input: z.unknown(),
+    timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+    deps: z.record(z.string(), depSchema),
+    issuedAt: z.number().int().nonnegative(),
+    expiresAt: z.number().int().nonnegative(),
+    /** host/pid of the coordinator, for logs. */
+    coordinator: z.string().max(512),
+    /** Pub/sub channel where the worker also announces the signed result (the fast path). */
+    replyTo: z.string().max(512).optional(),
+  }),
+);
 export type JobPayload = z.output<typeof jobPayloadSchema>;
 
-export const resultPayloadSchema = z.strictObject({
-  v: z.literal(1),
-  jobId: id,
-  status: z.enum(statuses),
-  output: z.unknown().optional(),
-  score: z.number().optional(),
-  error: z
-    .strictObject({
-      code: z.string().min(1).max(128),
-      message: z.string().max(65_536),
-      extra: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-    })
-    .optional(),
-  decisions: z.array(
-    z.strictObject({ decision: z.enum(['allowed', 'denied', 'requires_approval']), reason: z.string() }),
-  ),
-  startedAt: z.number().optional(),
-  finishedAt: z.number(),
-  durationMs: z.number().nonnegative(),
-  workerId: id,
-  host: id,
-  attempts: z.number().int().positive(),
-});
+export const resultPayloadSchema = deferred(() =>
+  z.strictObject({
+    v: z.literal(1),
+    jobId: id,
+    status: z.enum(statuses),
+    output: z.unknown().optional(),
+    score: z.number().optional(),
+    error: z
+      .strictObject({
+        code: z.string().min(1).max(128),
+        message: z.string().max(65_536),
+        extra: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      })
+      .optional(),
+    decisions: z.array(
+      z.strictObject({ decision: z.enum(['allowed', 'denied', 'requires_approval']), reason: z.string() }),
+    ),
+    startedAt: z.number().optional(),
+    finishedAt: z.number(),
+    durationMs: z.number().nonnegative(),
+    workerId: id,
+    host: id,
+    attempts: z.number().int().positive(),
+  }),
+);
 export type ResultPayload = z.output<typeof resultPayloadSchema>;
 
-export const cancelPayloadSchema = z.strictObject({
-  v: z.literal(1),
-  queue: id,
-  jobIds: z.array(id).min(1).max(100_000),
-  /** `timeout` when the coordinator's per-task timeout fired; the worker reports timed-out. */
-  kind: z.enum(['cancel', 'timeout']),
-  reason: z.string().max(4096),
-  timeoutMs: z.number().int().positive().optional(),
-  expiresAt: z.number().int(),
-});
+export const cancelPayloadSchema = deferred(() =>
+  z.strictObject({
+    v: z.literal(1),
+    queue: id,
+    jobIds: z.array(id).min(1).max(100_000),
+    /** `timeout` when the coordinator's per-task timeout fired; the worker reports timed-out. */
+    kind: z.enum(['cancel', 'timeout']),
+    reason: z.string().max(4096),
+    timeoutMs: z.number().int().positive().optional(),
+    expiresAt: z.number().int(),
+  }),
+);
 export type CancelPayload = z.output<typeof cancelPayloadSchema>;
 
 /** Serialises and signs a payload. */

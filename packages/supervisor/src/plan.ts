@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { PlanCycleError, PlanError, type PlanIssue } from './errors.js';
 import { MAILBOX_FULL_POLICIES } from './mailbox.js';
@@ -19,50 +20,58 @@ export const FAILURE_POLICIES = ['fail-fast', 'skip-dependents'] as const;
  */
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
-const id = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" or "-"');
+const id = deferred(() =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" or "-"'),
+);
 
-export const taskSpecSchema = z.strictObject({
-  id,
-  /** Agent type: which registered handler runs it. */
-  agent: z.string().min(1),
-  /** Agent instance name; tasks sharing a name share one agent and queue in its mailbox. Default: the task id. */
-  agentName: id.optional(),
-  input: z.unknown().optional(),
-  dependsOn: z.array(id).default([]),
-  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
-});
+export const taskSpecSchema = deferred(() =>
+  z.strictObject({
+    id,
+    /** Agent type: which registered handler runs it. */
+    agent: z.string().min(1),
+    /** Agent instance name; tasks sharing a name share one agent and queue in its mailbox. Default: the task id. */
+    agentName: id.optional(),
+    input: z.unknown().optional(),
+    dependsOn: z.array(id).default([]),
+    timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+  }),
+);
 
-export const mergeSpecSchema = z.strictObject({
-  strategy: z.enum(MERGE_STRATEGIES),
-  /** Tasks whose outputs are merged, in this order; default every task in plan order. */
-  tasks: z.array(id).min(1).optional(),
-  separator: z.string().optional(),
-  /**
-   * `first-success` only: as soon as one merged task succeeds, cancel the rest of the run
-   * (running tasks are aborted, pending ones skipped) and report the run as succeeded.
-   */
-  cancelRest: z.boolean().default(false),
-});
+export const mergeSpecSchema = deferred(() =>
+  z.strictObject({
+    strategy: z.enum(MERGE_STRATEGIES),
+    /** Tasks whose outputs are merged, in this order; default every task in plan order. */
+    tasks: z.array(id).min(1).optional(),
+    separator: z.string().optional(),
+    /**
+     * `first-success` only: as soon as one merged task succeeds, cancel the rest of the run
+     * (running tasks are aborted, pending ones skipped) and report the run as succeeded.
+     */
+    cancelRest: z.boolean().default(false),
+  }),
+);
 
-export const planSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  strategy: z.enum(EXECUTION_STRATEGIES).default('parallel'),
-  failure: z.enum(FAILURE_POLICIES).default('fail-fast'),
-  maxConcurrent: z.number().int().min(1).max(1024).optional(),
-  defaultTimeoutMs: z.number().int().positive().max(86_400_000).optional(),
-  mailbox: z
-    .strictObject({
-      capacity: z.number().int().min(1).max(1_000_000).optional(),
-      policy: z.enum(MAILBOX_FULL_POLICIES).optional(),
-    })
-    .optional(),
-  tasks: z.array(taskSpecSchema).min(1, 'a plan needs at least one task'),
-  merge: mergeSpecSchema.optional(),
-});
+export const planSchema = deferred(() =>
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    strategy: z.enum(EXECUTION_STRATEGIES).default('parallel'),
+    failure: z.enum(FAILURE_POLICIES).default('fail-fast'),
+    maxConcurrent: z.number().int().min(1).max(1024).optional(),
+    defaultTimeoutMs: z.number().int().positive().max(86_400_000).optional(),
+    mailbox: z
+      .strictObject({
+        capacity: z.number().int().min(1).max(1_000_000).optional(),
+        policy: z.enum(MAILBOX_FULL_POLICIES).optional(),
+      })
+      .optional(),
+    tasks: z.array(taskSpecSchema).min(1, 'a plan needs at least one task'),
+    merge: mergeSpecSchema.optional(),
+  }),
+);
 
 export type TaskSpec = z.output<typeof taskSpecSchema>;
 export type TaskSpecInput = z.input<typeof taskSpecSchema>;

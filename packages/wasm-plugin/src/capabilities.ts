@@ -1,3 +1,4 @@
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 
 /** Capabilities a plugin may be granted. Filesystem, sockets and processes do not exist here. */
@@ -13,10 +14,12 @@ export const NEVER_GRANTED = ['fs', 'filesystem', 'net', 'network', 'sockets', '
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `stdio`, `clock`, `random` or `env:NAME`. */
-export const capabilityStringSchema = z.string().superRefine((value, ctx) => {
-  const problem = capabilityProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const capabilityStringSchema = deferred(() =>
+  z.string().superRefine((value, ctx) => {
+    const problem = capabilityProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
 function capabilityProblem(value: string): string | undefined {
   if (value === 'stdio' || value === 'clock' || value === 'random') return undefined;

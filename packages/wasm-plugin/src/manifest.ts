@@ -1,3 +1,4 @@
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import {
   type Capability,
@@ -10,26 +11,28 @@ import { CapabilityDeniedError, InvalidManifestError, LimitDeniedError } from '.
 import { type PluginLimits, WASM_PAGE } from './limits.js';
 
 /** What a plugin declares about itself: who it is, what it needs, how much it may use. */
-export const pluginManifestSchema = z
-  .object({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lower-case letters, digits, ".", "_" or "-"'),
-    version: z
-      .string()
-      .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like 1.2.3'),
-    description: z.string().max(500).optional(),
-    capabilities: z.array(capabilityStringSchema).max(64).default(['stdio']),
-    limits: z
-      .object({
-        fuel: z.number().int().positive().optional(),
-        timeoutMs: z.number().int().positive().optional(),
-        memoryMb: z.number().positive().max(4096).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+export const pluginManifestSchema = deferred(() =>
+  z
+    .object({
+      name: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lower-case letters, digits, ".", "_" or "-"'),
+      version: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like 1.2.3'),
+      description: z.string().max(500).optional(),
+      capabilities: z.array(capabilityStringSchema).max(64).default(['stdio']),
+      limits: z
+        .object({
+          fuel: z.number().int().positive().optional(),
+          timeoutMs: z.number().int().positive().optional(),
+          memoryMb: z.number().positive().max(4096).optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+);
 
 export type PluginManifestInput = z.input<typeof pluginManifestSchema>;
 

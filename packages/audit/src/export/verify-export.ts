@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { type Checkpoint, type CheckpointProblem, checkCheckpointLine } from '../checkpoint.js';
 import { readLines } from '../lines.js';
@@ -27,20 +28,26 @@ export interface ExportVerifyResult {
   readonly problem?: { readonly line: number; readonly message: string };
 }
 
-const anyValue = z.object({
-  stringValue: z.string().optional(),
-  intValue: z.union([z.string(), z.number()]).optional(),
-});
-const keyValue = z.object({ key: z.string(), value: anyValue.optional() });
-const logRecord = z.object({ body: anyValue.optional(), attributes: z.array(keyValue).optional() });
-const requestSchema = z.object({
-  resourceLogs: z.array(
-    z.object({
-      resource: z.object({ attributes: z.array(keyValue).optional() }).optional(),
-      scopeLogs: z.array(z.object({ logRecords: z.array(logRecord).optional() })).optional(),
-    }),
-  ),
-});
+const anyValue = deferred(() =>
+  z.object({
+    stringValue: z.string().optional(),
+    intValue: z.union([z.string(), z.number()]).optional(),
+  }),
+);
+const keyValue = deferred(() => z.object({ key: z.string(), value: anyValue.optional() }));
+const logRecord = deferred(() =>
+  z.object({ body: anyValue.optional(), attributes: z.array(keyValue).optional() }),
+);
+const requestSchema = deferred(() =>
+  z.object({
+    resourceLogs: z.array(
+      z.object({
+        resource: z.object({ attributes: z.array(keyValue).optional() }).optional(),
+        scopeLogs: z.array(z.object({ logRecords: z.array(logRecord).optional() })).optional(),
+      }),
+    ),
+  }),
+);
 
 const attr = (list: readonly z.infer<typeof keyValue>[] | undefined, key: string) => {
   const v = list?.find((a) => a.key === key)?.value;
