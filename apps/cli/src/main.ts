@@ -1,5 +1,3 @@
-import { codexHome, effectiveProfile, loadConfig } from '@codex/core';
-import { CodexError } from '@codex/security-profile';
 import { type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
@@ -94,7 +92,9 @@ export async function main(argv: readonly string[], version: string, io: MainIO 
   const jsonErrors = argv.includes('--json');
   const color = wantColor(env, argv.includes('--no-color'), stdout.isTTY === true);
   const code = await run(argv, version, { stdout, stderr, color }, env, io.cwd ?? process.cwd()).catch(
-    (error: unknown) => {
+    async (error: unknown) => {
+      // Loaded here, not at start: `codex help` and `codex --version` need none of the libraries.
+      const { CodexError } = await import('@codex/security-profile');
       const usage = error instanceof UsageError;
       const known = error instanceof CodexError;
       const message = error instanceof Error ? error.message : String(error);
@@ -175,18 +175,19 @@ async function run(
   const after = globalValuesFrom(own);
   const before = parsed.values as GlobalValues;
   const g = { ...before, ...after, set: [...(before.set ?? []), ...(after.set ?? [])] } as GlobalValues;
-  const ctx = contextFor(g, version, out, env, cwd);
+  const ctx = await contextFor(g, version, out, env, cwd);
   return command.run(ctx, rest);
 }
 
 /** Resolves the config and the effective profile: `--profile` > `CODEX_PROFILE` > config > default. */
-function contextFor(
+async function contextFor(
   g: GlobalValues,
   version: string,
   out: Output,
   env: NodeJS.ProcessEnv,
   cwd: string,
-): CliContext {
+): Promise<CliContext> {
+  const { codexHome, effectiveProfile, loadConfig } = await import('@codex/core');
   const home = codexHome(env);
   const loaded = loadConfig(g.config ?? `${home}/config.toml`, { overrides: g.set ?? [] });
   const both = g.profile !== undefined && g.sandbox !== undefined;

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { AuditDecision, AuditOperation, SecurityProfile } from '@codex/security-profile';
 import { type AuditEntry, auditEntrySchema } from './schema.js';
 
@@ -147,6 +146,8 @@ export class AuditReader implements AsyncIterable<AuditRecord> {
         continue;
       }
       const stream = createReadStream(file, { encoding: 'utf8' });
+      // Loaded here: a process that only writes entries (every `codex exec`) never needs readline.
+      const { createInterface } = await import('node:readline');
       const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       let n = 0;
       let pendingBad: CorruptLine | undefined;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import {
   ADMIN_POLICY,
@@ -58,6 +57,7 @@ function terminal(ctx: CliContext): Approver {
   return {
     how: 'on the terminal',
     async ask(q) {
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: ctx.stderr });
       try {
         const why = q.notContained ? ` (not run unasked: ${q.notContained})` : '';
