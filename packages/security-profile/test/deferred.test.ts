@@ -26,7 +26,11 @@ describe('deferred', () => {
     expect(() => outer.parse({ inner: 'a' })).toThrow(z.ZodError);
     expect(() => outer.parse({ inner: 'ab', extra: 1 })).toThrow(/extra/);
     // Derived schemas are ordinary zod schemas.
-    expect(outer.extend({ n: z.number() }).parse({ inner: 'xy', n: 1 })).toEqual({ inner: 'xy', list: [], n: 1 });
+    expect(outer.extend({ n: z.number() }).parse({ inner: 'xy', n: 1 })).toEqual({
+      inner: 'xy',
+      list: [],
+      n: 1,
+    });
     expect(inner.optional().parse(undefined)).toBeUndefined();
   });
 
