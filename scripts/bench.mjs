@@ -13,6 +13,7 @@
 // difference between them is the CLI's own cost.
 import { spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -78,13 +79,26 @@ if (policyProbe.status === 0) {
 const EXEC_TRUE = 'codex exec -- true';
 const EXEC_BASH = "codex exec -- bash -lc 'ls | wc -l'";
 subjects[EXEC_TRUE] = [process.execPath, [bin, 'exec', '--', 'true']];
-subjects[EXEC_BASH] = [process.execPath, [bin, 'exec', '--', 'bash', '-lc', 'ls | wc -l']];
-// Context, not a target: the same script run by bash itself, without codex, in the same loop. A login
-// shell sources the host's profile (on a machine with pyenv or nvm that alone is hundreds of ms),
-// and that cost is in the codex figure too.
-const BARE_BASH = "bash -lc 'ls | wc -l' (no codex)";
-const context = { [BARE_BASH]: ['bash', ['-lc', 'ls | wc -l']] };
-const contextWall = { [BARE_BASH]: [] };
+// A login shell sources the user's profile, and what that costs is the machine's, not codex's: on
+// this project's dev machine `~/.bashrc` runs `pyenv init` (about 460 ms, 4.5× node -e 0 by
+// itself). So the login-shell figures run with HOME set to a fresh account's dotfiles (a copy of
+// /etc/skel, what `useradd -m` gives), for codex and for bash alone; bash with the machine's own
+// HOME is reported beside them as context.
+const skelHome = mkdtempSync(join(tmpdir(), 'codex-bench-skel-'));
+if (existsSync('/etc/skel')) cpSync('/etc/skel', skelHome, { recursive: true });
+const skelEnv = { HOME: skelHome };
+notes.push(
+  `\`${EXEC_BASH}\` runs with HOME set to a copy of /etc/skel (a fresh account's dotfiles), as does its no-codex context row; bash with this machine's own HOME is the other context row.`,
+);
+subjects[EXEC_BASH] = [process.execPath, [bin, 'exec', '--', 'bash', '-lc', 'ls | wc -l'], skelEnv];
+// Context, not targets: the same script run by bash itself, without codex, in the same loop.
+const BARE_BASH = "bash -lc 'ls | wc -l' (no codex, fresh account's dotfiles)";
+const HOST_BASH = "bash -lc 'ls | wc -l' (no codex, this machine's HOME)";
+const context = {
+  [BARE_BASH]: ['bash', ['-lc', 'ls | wc -l'], skelEnv],
+  [HOST_BASH]: ['bash', ['-lc', 'ls | wc -l']],
+};
+const contextWall = { [BARE_BASH]: [], [HOST_BASH]: [] };
 // exit codes that mean "ran and answered" per subject (policy check encodes its verdict)
 const okStatus = (name, status) =>
   name === POLICY ? status !== null && status !== 2 && status < 64 : status === 0;
@@ -98,25 +112,26 @@ function median(xs) {
 const wall = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 const rss = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
 const env = { ...process.env, NODE_OPTIONS: '', CODEX_HOME: codexHome };
-for (let i = 0; i < 3; i++) for (const [cmd, args] of Object.values(subjects)) spawnSync(cmd, args, { env }); // warm the page cache
+for (let i = 0; i < 3; i++)
+  for (const [cmd, args, own] of Object.values(subjects)) spawnSync(cmd, args, { env: { ...env, ...own } }); // warm the page cache
 for (let i = 0; i < RUNS; i++) {
-  for (const [name, [cmd, args]] of Object.entries(subjects)) {
+  for (const [name, [cmd, args, own]] of Object.entries(subjects)) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
+    const r = spawnSync(cmd, args, { env: { ...env, ...own }, stdio: 'ignore' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (!okStatus(name, r.status)) throw new Error(`${name} exited ${r.status}`);
     wall[name].push(ms);
     const file = join(work, `rss-${i}`);
     const r2 = spawnSync(cmd, ['--require', preload, ...args], {
-      env: { ...env, CODEX_BENCH_RSS_FILE: file },
+      env: { ...env, ...own, CODEX_BENCH_RSS_FILE: file },
       stdio: 'ignore',
     });
     if (!okStatus(name, r2.status)) throw new Error(`${name} (rss run) exited ${r2.status}`);
     rss[name].push(Number(readFileSync(file, 'utf8')) / 1024); // KiB → MiB
   }
-  for (const [name, [cmd, args]] of Object.entries(context)) {
+  for (const [name, [cmd, args, own]] of Object.entries(context)) {
     const t0 = process.hrtime.bigint();
-    spawnSync(cmd, args, { env, stdio: 'ignore' });
+    spawnSync(cmd, args, { env: { ...env, ...own }, stdio: 'ignore' });
     contextWall[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
 }
@@ -124,6 +139,7 @@ rmSync(work, { recursive: true, force: true });
 
 const scenarios = await measureScenarios(env);
 rmSync(codexHome, { recursive: true, force: true });
+rmSync(skelHome, { recursive: true, force: true });
 
 const base = 'node -e 0';
 const cli = 'codex --version';
