@@ -25,6 +25,8 @@ export interface CapturedRunOptions {
    * that holds a kill-on-close Job Object takes its tree with it).
    */
   readonly killTree?: (child: ChildProcess) => void | Promise<void>;
+  /** Open descriptors the child gets as fds 3, 4, … (the parent keeps and closes its own). */
+  readonly extraFds?: readonly number[];
   /** Passed to spawn (Windows): do not re-quote argv, it is already a quoted command line. */
   readonly windowsVerbatimArguments?: boolean;
 }
@@ -56,7 +58,7 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
     cwd: o.cwd,
     env: o.env,
     detached: process.platform !== 'win32', // own process group: the whole tree can be killed
-    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
+    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe', ...(o.extraFds ?? [])],
     windowsHide: true,
     ...(o.windowsVerbatimArguments ? { windowsVerbatimArguments: true } : {}),
   });

@@ -5,6 +5,9 @@
  * downloaded prebuilt) and does, in this order, only what it is asked to:
  *
  *   --cgroup DIR     move itself into the (already created) cgroup DIR (pids limit, tree kill)
+ *   --cgroup-fd N    the same through N, the cgroup's cgroup.procs opened for writing by the
+ *                    launcher (inside bwrap, where the cgroup directory is read-only): writes 0
+ *                    ("this process") to it, then closes it
  *   --nproc N        set RLIMIT_NPROC to N (effective for non-root users only)
  *   --setsid         start a new session (no controlling terminal: no TIOCSTI injection)
  *   --landlock       restrict filesystem writes to the --rw paths (Landlock ABI >= 1);
@@ -624,6 +627,7 @@ int main(int argc, char **argv) {
   int use_landlock = 0, use_seccomp = 0, no_network = 0, no_chmod = 0, nnp = 0, new_session = 0;
   int dropcaps = 0, closefds = 0, unshare_ipc_uts = 0, mount_ns = 0;
   const char *cgroup = NULL, *host_ns = NULL, *ready = NULL;
+  int cgroup_fd = -1;
   long nproc = -1;
   char **rw = calloc((size_t)argc, sizeof(char *));
   char **rd = calloc((size_t)argc, sizeof(char *));
@@ -686,6 +690,11 @@ int main(int argc, char **argv) {
       ready = argv[++i];
     } else if (strcmp(a, "--cgroup") == 0 && more) {
       cgroup = argv[++i];
+    } else if (strcmp(a, "--cgroup-fd") == 0 && more) {
+      char *end = NULL;
+      long n = strtol(argv[++i], &end, 10);
+      if (!end || *end || n < 3 || n > 1023) die_msg("--cgroup-fd needs a descriptor number above 2");
+      cgroup_fd = (int)n;
     } else if (strcmp(a, "--nproc") == 0 && more) {
       char *end = NULL;
       nproc = strtol(argv[++i], &end, 10);
@@ -706,6 +715,11 @@ int main(int argc, char **argv) {
     int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
     if (write(fd, pid, (size_t)n) != n) die("join cgroup");
     close(fd);
+  }
+  if (cgroup_fd >= 0) {
+    /* "0" is the writer itself, whatever its pid is in the namespace it sees. */
+    if (write(cgroup_fd, "0\n", 2) != 2) die("join cgroup (--cgroup-fd)");
+    close(cgroup_fd);
   }
   if (host_ns) check_host_ns(host_ns);
   if (nproc > 0) {

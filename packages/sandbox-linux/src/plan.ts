@@ -92,8 +92,13 @@ export interface PlanInput {
   readonly egressBinds?: readonly string[];
 }
 
+/** The descriptor on which a bwrap launch expects the per-run cgroup's `cgroup.procs`. */
+export const CGROUP_PROCS_FD = 3;
+
 export interface LaunchPlan {
   readonly argv: readonly string[];
+  /** The launcher must get the cgroup's `cgroup.procs`, open for writing, as {@link CGROUP_PROCS_FD}. */
+  readonly cgroupProcsFd: boolean;
   /** Extra environment entries (TMPDIR). */
   readonly env: Readonly<Record<string, string>>;
   /** Paths Landlock leaves writable (for diagnostics and tests). */
@@ -108,8 +113,14 @@ export const HOST_SOCKET_DIRS = ['/run', '/dev/shm'] as const;
 
 /**
  * Builds the full argv:
- * `[helper --cgroup …] [bwrap … --] helper [namespaces, mounts] --drop-caps [--landlock …]
- * [--seccomp …] --close-fds --ready NONCE -- cmd`.
+ * `[bwrap … --] helper [--cgroup-fd 3 | --cgroup DIR] [namespaces, mounts] --drop-caps
+ * [--landlock …] [--seccomp …] --close-fds --ready NONCE -- cmd`.
+ *
+ * Under bwrap the helper joins the per-run cgroup through descriptor {@link CGROUP_PROCS_FD}, the
+ * cgroup's `cgroup.procs` that the launcher opens and passes down (the directory is read-only
+ * inside): one exec fewer than a helper in front of bwrap. bwrap's own two processes stay outside
+ * the cgroup; everything the command starts is inside, which is what the pids limit and the tree
+ * kill are for.
  */
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { policy, mechanisms, command, cwd } = input;
@@ -148,6 +159,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
 
   const argv: string[] = [];
   const inner: string[] = [];
+  if (useCgroup && useBwrap) inner.push('--cgroup-fd', String(CGROUP_PROCS_FD));
   let landlockWritable: string[] = [];
   let landlockReadable: string[] = [];
 
@@ -207,7 +219,6 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   }
 
   if (useBwrap) {
-    if (useCgroup) argv.push(input.helperPath!, '--cgroup', input.cgroupDir!, '--');
     argv.push(
       input.bwrapPath!,
       '--new-session',
@@ -247,5 +258,6 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     if (input.privateTmpDir && !useNs) env.TMPDIR = input.privateTmpDir;
   }
   argv.push(...command);
-  return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot };
+  const cgroupProcsFd = useCgroup && useBwrap;
+  return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot, cgroupProcsFd };
 }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
+  constants,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readlinkSync,
   realpathSync,
@@ -280,6 +283,7 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
       cgroupDir,
       assessment,
       stripped: hygiene.stripped,
+      cgroupProcsFd: plan.cgroupProcsFd,
       processLimit: cgroupDir ? `cgroup-v${probe.cgroup?.version} pids.max=${maxProcesses}` : 'none',
       nonce,
       secrets: secrets.map((x) => x.path),
@@ -296,6 +300,8 @@ interface ExecOptions extends SandboxRequest {
   readonly cap: number;
   readonly env: Record<string, string>;
   readonly cgroupDir: string | null;
+  /** Pass the cgroup's `cgroup.procs` to the launcher as fd 3 (the helper inside bwrap joins through it). */
+  readonly cgroupProcsFd: boolean;
   readonly assessment: Assessment;
   readonly stripped: readonly string[];
   readonly processLimit: string;
@@ -336,19 +342,27 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
   // Spawn, output caps, timeout, abort and tree kill are the shared runner's; Linux adds the
   // per-run cgroup to what "the whole tree" means.
   const onOutput = o.nonce ? readyFilter(o.nonce, o.onOutput) : o.onOutput;
-  const raw = await runCaptured(argv, {
-    cwd: o.cwd,
-    env: o.env,
-    timeoutMs: o.timeoutMs,
-    maxOutputBytes: o.cap,
-    ...(o.stdin ? { stdin: o.stdin } : {}),
-    ...(onOutput ? { onOutput } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    killTree: async (child) => {
-      killGroup(child.pid);
-      if (o.cgroupDir) await killCgroup(o.cgroupDir);
-    },
-  });
+  const procsFd =
+    o.cgroupProcsFd && o.cgroupDir ? openSync(join(o.cgroupDir, 'cgroup.procs'), constants.O_WRONLY) : null;
+  let raw: Awaited<ReturnType<typeof runCaptured>>;
+  try {
+    raw = await runCaptured(argv, {
+      cwd: o.cwd,
+      env: o.env,
+      timeoutMs: o.timeoutMs,
+      maxOutputBytes: o.cap,
+      ...(o.stdin ? { stdin: o.stdin } : {}),
+      ...(onOutput ? { onOutput } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(procsFd === null ? {} : { extraFds: [procsFd] }),
+      killTree: async (child) => {
+        killGroup(child.pid);
+        if (o.cgroupDir) await killCgroup(o.cgroupDir);
+      },
+    });
+  } finally {
+    if (procsFd !== null) closeSync(procsFd);
+  }
   const { exitCode: code, stderr: rawStderr } = raw;
   // The rung is proven only by the helper's ready line: every layer was applied before exec.
   let proven = o.nonce === null;

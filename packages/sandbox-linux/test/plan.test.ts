@@ -84,7 +84,7 @@ describe('core.hooksPath', () => {
 });
 
 describe('planLaunch', () => {
-  it('full rung: cgroup helper, then bwrap with read-only root, binds, net unshared, then helper with Landlock+seccomp', () => {
+  it('full rung: bwrap with read-only root, binds, net unshared, then the helper joining the cgroup through fd 3, with Landlock+seccomp', () => {
     const d = ws();
     const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [d] });
     const plan = planLaunch({
@@ -94,14 +94,16 @@ describe('planLaunch', () => {
       mechanisms: ['bwrap', 'landlock', 'seccomp', 'cgroup-pids'],
     });
     const a = plan.argv.join(' ');
-    expect(plan.argv.slice(0, 4)).toEqual(['/h', '--cgroup', '/cg', '--']);
+    expect(plan.argv[0]).toBe('/bw');
+    expect(plan.cgroupProcsFd).toBe(true);
+    expect(a).not.toContain('--cgroup /cg');
     expect(a).toContain('/bw --new-session --die-with-parent --unshare-user --unshare-pid');
     expect(a).toContain('--unshare-net');
     expect(a).toContain('--cap-drop ALL --ro-bind / / --dev /dev --proc /proc --tmpfs /run --tmpfs /tmp');
     expect(a).toContain(`--bind ${d} ${d}`);
     expect(a).toContain(`--ro-bind ${join(d, '.git', 'hooks')} ${join(d, '.git', 'hooks')}`);
     expect(a).not.toContain(`--ro-bind ${join(d, '.git')} ${join(d, '.git')} `);
-    expect(a).toMatch(/-- \/h --drop-caps --landlock .*--seccomp --no-network --close-fds -- true$/);
+    expect(a).toMatch(/-- \/h --cgroup-fd 3 --drop-caps --landlock .*--seccomp --no-network --close-fds -- true$/);
     expect(plan.landlockWritable).toContain(d);
   });
   it('what the launch needs under the private /tmp (cwd, helper, program) is bound back read-only, or covered by its writable root', () => {
