@@ -103,7 +103,9 @@ describe('planLaunch', () => {
     expect(a).toContain(`--bind ${d} ${d}`);
     expect(a).toContain(`--ro-bind ${join(d, '.git', 'hooks')} ${join(d, '.git', 'hooks')}`);
     expect(a).not.toContain(`--ro-bind ${join(d, '.git')} ${join(d, '.git')} `);
-    expect(a).toMatch(/-- \/h --cgroup-fd 3 --drop-caps --landlock .*--seccomp --no-network --close-fds -- true$/);
+    expect(a).toMatch(
+      /-- \/h --cgroup-fd 3 --drop-caps --landlock .*--seccomp --no-network --close-fds -- true$/,
+    );
     expect(plan.landlockWritable).toContain(d);
   });
   it('what the launch needs under the private /tmp (cwd, helper, program) is bound back read-only, or covered by its writable root', () => {
