@@ -13,7 +13,7 @@ import {
   type PinStore,
   UpstreamOptionsError,
 } from '@codex/mcp-permission';
-import { intFlag, parse } from '../args.js';
+import { firstWord, intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
 import { serverEnvFromFlags } from '../mcp-env.js';
@@ -218,34 +218,9 @@ Every tools/call is written to the audit log ([audit] in config.toml). inspect l
 tools with the risk, decision and pin status the proxy would use, and calls and pins nothing.
 Exit codes: 0 the client ended the session, 1 failure (including the server exiting first), 2 usage or config error, 130 interrupted.`,
   async run(ctx, argv) {
-    const dashdash = argv.indexOf('--');
-    const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
-    const valueFlags = new Set([
-      '--host',
-      '--port',
-      '--workspace',
-      '--policy',
-      '--timeout',
-      '-p',
-      '--profile',
-      '--config',
-      '--mcp-config',
-      '--url',
-      '--name',
-      '--pins',
-      '--env',
-      '--header',
-    ]);
-    let at = -1;
-    for (let i = 0; i < head.length; i++) {
-      if (valueFlags.has(head[i]!)) i++;
-      else if (!head[i]!.startsWith('-')) {
-        at = i;
-        break;
-      }
-    }
-    const action = at === -1 ? undefined : head[at];
-    const sub = at === -1 ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
+    const at = firstWord(argv, { ...PROXY_OPTIONS, ...SERVE_OPTIONS });
+    const action = at === -1 || argv[at] === '--' ? undefined : argv[at];
+    const sub = action === undefined ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
     if (action === 'proxy') return proxy(ctx, sub);
     if (action === 'inspect') return inspect(ctx, sub);
     if (action === 'serve') return serve(ctx, sub);
