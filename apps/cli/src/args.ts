@@ -64,7 +64,8 @@ export function parse<O extends Options>(
  */
 export function firstWord(argv: readonly string[], options: Options): number {
   const takesValue = new Set<string>();
-  for (const [long, o] of Object.entries({ ...GLOBAL_OPTIONS, ...options })) {
+  const all: Options = { ...GLOBAL_OPTIONS, ...options };
+  for (const [long, o] of Object.entries(all)) {
     if (o.type !== 'string') continue;
     takesValue.add(`--${long}`);
     if (o.short !== undefined) takesValue.add(`-${o.short}`);

@@ -3,6 +3,7 @@ import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js'
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
+import type { WorkerGuard, WorkerGuardOptions } from './worker-guard.js';
 
 export {
   APPROVAL_MODES,
@@ -85,6 +86,9 @@ export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
 export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
+
+import type { AgentRegistryLike } from './worker-agents.js';
+
 export { type AgentRegistryLike, type ProfileAgentSet, standardAgentsFor } from './worker-agents.js';
 export type {
   AgentOptions,
@@ -99,6 +103,8 @@ export type {
   PlanRun,
   PlanRunOptions,
   ResearchProviderOptions,
+  WorkerGuard,
+  WorkerGuardOptions,
 };
 
 /** The agent types {@link createStandardAgents} registers. */
@@ -139,4 +145,15 @@ export async function openResearchProvider(
 /** `codex mcp proxy` as a library: an audited MCP permission proxy in front of one server. */
 export async function runPermissionProxy(options: PermissionProxyOptions): Promise<PermissionProxyRun> {
   return (await import('./mcp-proxy.js')).runPermissionProxy(options);
+}
+
+/**
+ * What a queue worker (`codex worker`) runs tasks under: its id, the audit log, the standard agents
+ * per profile and OTLP metrics, as options for the queue's `QueueWorker.start`; loaded on first use.
+ */
+export async function openWorkerGuard<A>(
+  options: WorkerGuardOptions,
+  newRegistry: () => AgentRegistryLike<A>,
+): Promise<WorkerGuard<A>> {
+  return (await import('./worker-guard.js')).openWorkerGuard(options, newRegistry);
 }
