@@ -65,7 +65,9 @@ it('openWorkerGuard names the worker, opens the audit log and gives the agents p
   });
   await agents.close();
   await guard.close();
-  const entries = readFileSync(join(home, 'audit', 'audit.jsonl'), 'utf8').trim().split('\n');
+  const entries = readFileSync(join(home, 'audit', 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   expect(JSON.parse(entries.at(-1)!)).toMatchObject({ target: 'job-1', decision: 'denied' });
 });
 
