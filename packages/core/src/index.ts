@@ -37,7 +37,7 @@ export {
   type ProfileSource,
 } from './effective.js';
 export { createEngine } from './engine.js';
-export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
+export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError, PolicyUnreadableError } from './errors.js';
 export {
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -85,7 +85,13 @@ export {
 export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
 export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
-export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
+export {
+  type PolicyPin,
+  TRUSTED_POLICIES_FILE,
+  trustedDigests,
+  trustPolicy,
+  trustPolicyFile,
+} from './trust.js';
 
 import type { AgentRegistryLike } from './worker-agents.js';
 
