@@ -3,8 +3,8 @@ import {
   ADMIN_POLICY,
   APPROVALS_FILE,
   checkCommand,
-  projectPolicyPath,
   PolicyUnreadableError,
+  projectPolicyPath,
   TRUSTED_POLICIES_FILE,
   trustPolicyFile,
 } from '@codex/core';
