@@ -1,4 +1,6 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
+import type { GuardedOnceOptions } from './exec-once.js';
+import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
@@ -99,6 +101,7 @@ export { type AgentRegistryLike, type ProfileAgentSet, standardAgentsFor } from 
 export type {
   AgentOptions,
   Agents,
+  GuardedOnceOptions,
   GuardedSessionOptions,
   GuardedShell,
   GuardedShellOptions,
@@ -162,4 +165,15 @@ export async function openWorkerGuard<A>(
   newRegistry: () => AgentRegistryLike<A>,
 ): Promise<WorkerGuard<A>> {
   return (await import('./worker-guard.js')).openWorkerGuard(options, newRegistry);
+}
+
+/**
+ * `codex exec` as a library: one command through the pipeline with its own policy engine and the
+ * config's audit log (closed before it returns); loaded on first use.
+ */
+export async function runGuardedOnce(
+  command: GuardedCommand,
+  options: GuardedOnceOptions,
+): Promise<GuardedResult> {
+  return (await import('./exec-once.js')).runGuardedOnce(command, options);
 }
