@@ -86,7 +86,13 @@ export {
 } from './plan-text.js';
 export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
-export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
+export {
+  maskedSecretPaths,
+  runSandboxOnly,
+  type SandboxOnlyOptions,
+  type SandboxStatus,
+  sandboxStatus,
+} from './sandbox-run.js';
 export {
   type PolicyPin,
   TRUSTED_POLICIES_FILE,
