@@ -2,21 +2,18 @@ import { resolve } from 'node:path';
 import { type PermissionProxyRun, runPermissionProxy } from '@codex/core';
 import {
   ChildProcessTransport,
-  defaultServerName,
   describePins,
   describeToolReports,
   inspectTools,
-  loadMcpProxyConfig,
-  type McpProxyConfig,
   openPinStore,
-  openUpstream,
-  type PinStore,
+  openProxyTarget,
+  type ProxyTarget,
+  ServerEnvError,
   UpstreamOptionsError,
 } from '@codex/mcp-permission';
 import { firstWord, intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
-import { serverEnvFromFlags } from '../mcp-env.js';
 import { line, table } from '../output.js';
 import { APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
@@ -29,14 +26,7 @@ const PROXY_OPTIONS = {
   header: { type: 'string', multiple: true },
 } as const;
 
-interface ProxySetup {
-  readonly server: string;
-  readonly config: McpProxyConfig;
-  readonly pins: PinStore;
-  readonly upstream: ReturnType<typeof openUpstream>;
-}
-
-async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySetup> {
+async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxyTarget> {
   const { values, positionals, rest } = parse(argv, PROXY_OPTIONS);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument "${positionals[1]}"; put the server command after --`);
@@ -47,25 +37,16 @@ async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySet
     throw new UsageError('give either a server command after -- or --url, not both');
   if (url !== undefined && !/^https?:\/\//.test(url))
     throw new UsageError(`--url must be http(s), got "${url}"`);
-  const configFile = values['mcp-config'] as string | undefined;
-  const config = loadMcpProxyConfig(configFile === undefined ? undefined : resolve(ctx.cwd, configFile));
-  const env =
-    url === undefined
-      ? serverEnvFromFlags(ctx.env, (values.env as string[] | undefined) ?? [], '--env')
-      : undefined;
-  const headers = values.header as string[] | undefined;
-  const upstream = usageOn([UpstreamOptionsError], () =>
-    openUpstream({
-      url,
-      command: rest,
-      cwd: ctx.cwd,
-      env,
-      headers,
-      maxMessageBytes: config.max_message_bytes,
+  return usageOn([ServerEnvError, UpstreamOptionsError], () =>
+    openProxyTarget({
+      ...{ url, command: rest, cwd: ctx.cwd, env: ctx.env, codexHome: ctx.codexHome },
+      pass: values.env as string[] | undefined,
+      headers: values.header as string[] | undefined,
+      configFile: values['mcp-config'] as string | undefined,
+      name: values.name as string | undefined,
+      pinsFile: values.pins as string | undefined,
     }),
   );
-  const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
-  return { server, config, pins: openPinStore(ctx.codexHome, values.pins as string | undefined), upstream };
 }
 
 async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number> {
