@@ -59,6 +59,26 @@ export function parse<O extends Options>(
 }
 
 /**
+ * Where a command's own words begin: the index of the first positional argument or `--` in
+ * `argv`, skipping the values of the string options (global ones and `options`); -1 if none.
+ */
+export function firstWord(argv: readonly string[], options: Options): number {
+  const takesValue = new Set<string>();
+  const all: Options = { ...GLOBAL_OPTIONS, ...options };
+  for (const [long, o] of Object.entries(all)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${long}`);
+    if (o.short !== undefined) takesValue.add(`-${o.short}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--' || !arg.startsWith('-')) return i;
+    if (takesValue.has(arg)) i++;
+  }
+  return -1;
+}
+
+/**
  * The integer value of flag `--name` (`_` separators allowed: `1_000_000`), or `undefined` when
  * it was not given; anything else, or a value outside `min`..`max`, is a usage error.
  */

@@ -17,17 +17,21 @@ export class UsageError extends CodexError {
 
 /**
  * Runs `fn`; an error of one of `kinds` (bad input a library found in a flag's value) becomes a
- * usage error (exit 2) with the same message, after `prefix`.
+ * usage error (exit 2) with the same message, after `prefix`. A promise `fn` returns rejects so too.
  */
 export function usageOn<T>(
   kinds: readonly (abstract new (...args: never[]) => Error)[],
   fn: () => T,
   prefix = '',
 ): T {
-  try {
-    return fn();
-  } catch (error) {
+  const toUsage = (error: unknown): never => {
     if (kinds.some((k) => error instanceof k)) throw new UsageError(`${prefix}${(error as Error).message}`);
     throw error;
+  };
+  try {
+    const result = fn();
+    return (result instanceof Promise ? result.catch(toUsage) : result) as T;
+  } catch (error) {
+    return toUsage(error);
   }
 }

@@ -1,4 +1,4 @@
-import { type GlobalValues, parse } from './args.js';
+import { firstWord, type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
@@ -64,24 +64,10 @@ function suggest(name: string): string {
 
 /** Splits leading global options from the subcommand and its arguments. */
 function splitCommand(argv: readonly string[]): { globals: string[]; name?: string; rest: string[] } {
-  const valueFlags = new Set([
-    '--profile',
-    '-p',
-    '--config',
-    '--sandbox',
-    '-s',
-    '--set',
-    '-c',
-    '--ask-for-approval',
-    '-a',
-  ]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') return { globals: argv.slice(0, i), rest: argv.slice(i) };
-    if (!arg.startsWith('-')) return { globals: argv.slice(0, i), name: arg, rest: argv.slice(i + 1) };
-    if (valueFlags.has(arg)) i++;
-  }
-  return { globals: [...argv], rest: [] };
+  const at = firstWord(argv, {});
+  if (at === -1) return { globals: [...argv], rest: [] };
+  if (argv[at] === '--') return { globals: argv.slice(0, at), rest: argv.slice(at) };
+  return { globals: argv.slice(0, at), name: argv[at]!, rest: argv.slice(at + 1) };
 }
 
 export async function main(argv: readonly string[], version: string, io: MainIO = {}): Promise<number> {

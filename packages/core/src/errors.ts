@@ -6,12 +6,23 @@ export type CoreErrorCode =
   | 'COMMAND_FAILED'
   | 'CWD_OUTSIDE_WORKSPACE'
   | 'PLUGIN_FAILED'
+  | 'POLICY_UNREADABLE'
   | 'TOOL_FAILED';
 
 /** A saved-approvals file could not be locked, read or written. `code: 'APPROVALS_IO'`. */
 export class ApprovalsError extends CodexError<CoreErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('APPROVALS_IO', message, options);
+  }
+}
+
+/** A policy file to trust could not be read. `code: 'POLICY_UNREADABLE'`. */
+export class PolicyUnreadableError extends CodexError<CoreErrorCode> {
+  readonly path: string;
+
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('POLICY_UNREADABLE', `cannot read ${path} (${reason})`, options);
+    this.path = path;
   }
 }
 

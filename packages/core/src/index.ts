@@ -1,8 +1,11 @@
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
+import type { GuardedOnceOptions } from './exec-once.js';
+import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
+import type { WorkerGuard, WorkerGuardOptions } from './worker-guard.js';
 
 export {
   APPROVAL_MODES,
@@ -36,7 +39,7 @@ export {
   type ProfileSource,
 } from './effective.js';
 export { createEngine } from './engine.js';
-export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError } from './errors.js';
+export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError, PolicyUnreadableError } from './errors.js';
 export {
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -83,12 +86,28 @@ export {
 } from './plan-text.js';
 export { pluginCacheDir } from './plugin-run.js';
 export { reportJson } from './report.js';
-export { maskedSecretPaths, runSandboxOnly, type SandboxOnlyOptions } from './sandbox-run.js';
-export { type PolicyPin, TRUSTED_POLICIES_FILE, trustedDigests, trustPolicy } from './trust.js';
+export {
+  maskedSecretPaths,
+  runSandboxOnly,
+  type SandboxOnlyOptions,
+  type SandboxStatus,
+  sandboxStatus,
+} from './sandbox-run.js';
+export {
+  type PolicyPin,
+  TRUSTED_POLICIES_FILE,
+  trustedDigests,
+  trustPolicy,
+  trustPolicyFile,
+} from './trust.js';
+
+import type { AgentRegistryLike } from './worker-agents.js';
+
 export { type AgentRegistryLike, type ProfileAgentSet, standardAgentsFor } from './worker-agents.js';
 export type {
   AgentOptions,
   Agents,
+  GuardedOnceOptions,
   GuardedSessionOptions,
   GuardedShell,
   GuardedShellOptions,
@@ -99,6 +118,8 @@ export type {
   PlanRun,
   PlanRunOptions,
   ResearchProviderOptions,
+  WorkerGuard,
+  WorkerGuardOptions,
 };
 
 /** The agent types {@link createStandardAgents} registers. */
@@ -139,4 +160,26 @@ export async function openResearchProvider(
 /** `codex mcp proxy` as a library: an audited MCP permission proxy in front of one server. */
 export async function runPermissionProxy(options: PermissionProxyOptions): Promise<PermissionProxyRun> {
   return (await import('./mcp-proxy.js')).runPermissionProxy(options);
+}
+
+/**
+ * What a queue worker (`codex worker`) runs tasks under: its id, the audit log, the standard agents
+ * per profile and OTLP metrics, as options for the queue's `QueueWorker.start`; loaded on first use.
+ */
+export async function openWorkerGuard<A>(
+  options: WorkerGuardOptions,
+  newRegistry: () => AgentRegistryLike<A>,
+): Promise<WorkerGuard<A>> {
+  return (await import('./worker-guard.js')).openWorkerGuard(options, newRegistry);
+}
+
+/**
+ * `codex exec` as a library: one command through the pipeline with its own policy engine and the
+ * config's audit log (closed before it returns); loaded on first use.
+ */
+export async function runGuardedOnce(
+  command: GuardedCommand,
+  options: GuardedOnceOptions,
+): Promise<GuardedResult> {
+  return (await import('./exec-once.js')).runGuardedOnce(command, options);
 }

@@ -1,6 +1,12 @@
 // `codex sandbox run` without the terminal: one command in the OS sandbox only (no exec policy),
 // and the choice to run weaker than the profile (--allow-degraded) always audited.
-import type { Assessment, SandboxBackend, SandboxRequest, SandboxResult } from '@codex/sandbox-contract';
+import type {
+  Assessment,
+  BackendStatus,
+  SandboxBackend,
+  SandboxRequest,
+  SandboxResult,
+} from '@codex/sandbox-contract';
 import type { CodexConfig, SandboxPolicy, SecurityProfile } from '@codex/security-profile';
 import { exitCodeOf } from './guarded.js';
 
@@ -71,4 +77,24 @@ export async function maskedSecretPaths(policy: SandboxPolicy): Promise<string[]
   if (process.platform !== 'linux') return [...(policy.denyRead ?? [])];
   const { secretsToMask } = await import('@codex/sandbox-linux');
   return secretsToMask(policy).map((m) => m.path);
+}
+
+/** What `codex sandbox status` reports: the backend probed afresh, what `policy` gets, the masked secrets. */
+export interface SandboxStatus {
+  /** Every mechanism and rung, probed again now (the probe cache is refreshed). */
+  readonly status: BackendStatus;
+  /** The rung `policy` gets here (or the forced `rung`), and what it leaves unenforced. */
+  readonly effective: Assessment;
+  readonly masked: string[];
+}
+
+/** Probes `backend` again and assesses `policy` on it (`rung` forces one, as a run would). */
+export async function sandboxStatus(
+  backend: SandboxBackend,
+  policy: SandboxPolicy,
+  rung?: string,
+): Promise<SandboxStatus> {
+  const status = await backend.probe({ refresh: true });
+  const effective = backend.assess(policy, status, rung);
+  return { status, effective, masked: await maskedSecretPaths(policy) };
 }

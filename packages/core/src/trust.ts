@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { deferred } from '@codex/security-profile';
 import * as z from '@codex/security-profile/zod';
 import { withLock } from './approvals.js';
-import { ApprovalsError } from './errors.js';
+import { ApprovalsError, PolicyUnreadableError } from './errors.js';
 
 /** Pins of trusted project policy files, relative to CODEX_HOME. */
 export const TRUSTED_POLICIES_FILE = 'policy/trusted.json';
@@ -58,4 +58,22 @@ export function trustPolicy(codexHome: string, path: string, digest: string, now
     renameSync(tmp, file);
   });
   return pin;
+}
+
+/**
+ * `codex policy trust`: reads the policy file at `path`, checks that it loads (a file that does not
+ * is not worth trusting: its parse error is thrown) and pins the digest of its exact content.
+ * An unreadable file throws `PolicyUnreadableError`.
+ */
+export async function trustPolicyFile(codexHome: string, path: string): Promise<PolicyPin> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = String((error as NodeJS.ErrnoException).code ?? error);
+    throw new PolicyUnreadableError(path, reason, { cause: error });
+  }
+  const { policyDigest, parsePolicyText } = await import('@codex/execpolicy');
+  parsePolicyText(text, path);
+  return trustPolicy(codexHome, path, policyDigest(text));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Assessment, BackendStatus, SandboxBackend, SandboxResult } from '@codex/sandbox-contract';
 import { defaultConfig, type SandboxPolicy } from '@codex/security-profile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { maskedSecretPaths, runSandboxOnly } from '../src/index.js';
+import { maskedSecretPaths, runSandboxOnly, sandboxStatus } from '../src/index.js';
 
 let home: string;
 beforeEach(() => {
@@ -83,5 +83,32 @@ describe('maskedSecretPaths', () => {
     const paths = await maskedSecretPaths(policy);
     expect(Array.isArray(paths)).toBe(true);
     if (process.platform !== 'linux') expect(paths).toEqual(['/secret']);
+  });
+});
+
+describe('sandboxStatus', () => {
+  it('probes afresh, assesses the policy at the rung asked for and lists the masked secrets', async () => {
+    const { backend } = fakeBackend([]);
+    const calls: unknown[] = [];
+    const probed = { backend: 'fake', best: 'weak' } as unknown as BackendStatus;
+    const spy: SandboxBackend = {
+      ...backend,
+      probe: async (options) => {
+        calls.push(['probe', options]);
+        return probed;
+      },
+      assess: (p, status, rung) => {
+        calls.push(['assess', p, status, rung]);
+        return backend.assess(p, status, rung);
+      },
+    };
+    const s = await sandboxStatus(spy, policy, 'weak');
+    expect(calls).toEqual([
+      ['probe', { refresh: true }],
+      ['assess', policy, probed, 'weak'],
+    ]);
+    expect(s.status).toBe(probed);
+    expect(s.effective.rung).toBe('weak');
+    expect(s.masked).toEqual(await maskedSecretPaths(policy));
   });
 });

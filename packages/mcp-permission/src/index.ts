@@ -74,7 +74,10 @@ export {
 export {
   describePins,
   describeToolReports,
+  openProxyTarget,
   openUpstream,
+  type ProxyTarget,
+  type ProxyTargetOptions,
   parseHeaders,
   type UpstreamOptions,
 } from './upstream.js';

@@ -1,11 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ChildProcessTransport,
   describePins,
   describeToolReports,
   HttpUpstreamTransport,
+  openProxyTarget,
   openUpstream,
   parseHeaders,
+  ServerEnvError,
   UpstreamOptionsError,
 } from '../src/index.js';
 
@@ -64,5 +69,41 @@ describe('describeToolReports and describePins', () => {
       ['fs', 'read', 'a'.repeat(16), '2026-01-02'],
       ['fs', 'write', 'a'.repeat(16), '2026-01-02'],
     ]);
+  });
+});
+
+describe('openProxyTarget', () => {
+  it('names the server, loads the rules and the pins relative to cwd, and opens the transport', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-mcp-target-'));
+    try {
+      writeFileSync(join(dir, 'rules.json'), JSON.stringify({ max_message_bytes: 4096 }));
+      const stdio = openProxyTarget({
+        ...{ command: ['npx', '@modelcontextprotocol/server-filesystem@1.2', '.'], cwd: dir },
+        ...{ env: { PATH: '/bin', SECRET: 's', KEEP: 'k' }, pass: ['KEEP', 'X=1'], codexHome: dir },
+        ...{ configFile: 'rules.json', pinsFile: 'pins.json' },
+      });
+      expect(stdio.server).toBe('server-filesystem');
+      expect(stdio.config.max_message_bytes).toBe(4096);
+      expect(stdio.pins.path).toBe(join(dir, 'pins.json'));
+      expect(stdio.upstream).toBeInstanceOf(ChildProcessTransport);
+      const http = openProxyTarget({
+        ...{ url: 'http://127.0.0.1:9/mcp', headers: ['K: v'], cwd: dir, env: {}, codexHome: dir },
+        name: 'mine',
+      });
+      expect(http.server).toBe('mine');
+      expect(http.pins.path).toBe(join(dir, 'mcp-pins.json'));
+      expect(http.upstream).toBeInstanceOf(HttpUpstreamTransport);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a malformed --env item is ServerEnvError; no server at all or a bad header UpstreamOptionsError', () => {
+    const base = { cwd: '/', env: {}, codexHome: '/nonexistent' };
+    expect(() => openProxyTarget({ ...base, command: ['s'], pass: ['1BAD'] })).toThrow(ServerEnvError);
+    expect(() => openProxyTarget(base)).toThrow(UpstreamOptionsError);
+    expect(() => openProxyTarget({ ...base, url: 'http://h/', headers: ['bad'] })).toThrow(
+      UpstreamOptionsError,
+    );
   });
 });

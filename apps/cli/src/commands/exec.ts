@@ -1,13 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createAuditLoggerFromConfig } from '@codex/audit';
-import {
-  ADMIN_POLICY,
-  APPROVALS_FILE,
-  type Approver,
-  createEngine,
-  type GuardedResult,
-  runGuardedCommand,
-} from '@codex/core';
+import { ADMIN_POLICY, APPROVALS_FILE, type Approver, type GuardedResult, runGuardedOnce } from '@codex/core';
 import { DEFAULT_TIMEOUT_MS, sandboxResultJson } from '@codex/sandbox-contract';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -133,37 +124,21 @@ export const command: Command = {
         '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
       );
     oneShotWasm();
-    const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-      home: ctx.codexHome,
-      env: ctx.env,
-      flushIntervalMs: 0,
-    });
-    const extra = (values.policy as string[] | undefined) ?? [];
-    const engine = createEngine({ ...ctx, workspace: flags.workspace.workspaceRoots[0]!, extra });
-    engine.catch(() => {}); // reported by the pipeline as a fail-safe denial
     const approver = approverFor(ctx, values.yes === true);
-    try {
-      const r = await runGuardedCommand(
-        {
-          command: rest,
-          ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
-          ...flags,
-          ...liveOutput(ctx),
-          ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
-        },
-        {
-          engine,
-          audit,
-          sessionId: `exec-${randomUUID()}`,
-          agentType: 'codex-exec',
-          codexHome: ctx.codexHome,
-          approvalMode,
-          ...(approver ? { approver } : { unattended: 'without a TTY' }),
-        },
-      );
-      return report(ctx, r, flags);
-    } finally {
-      await audit.close();
-    }
+    const r = await runGuardedOnce(
+      {
+        command: rest,
+        ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
+        ...flags,
+        ...liveOutput(ctx),
+        ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
+      },
+      {
+        ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
+        policies: (values.policy as string[] | undefined) ?? [],
+        ...(approver ? { approver } : { unattended: 'without a TTY' }),
+      },
+    );
+    return report(ctx, r, flags);
   },
 };

@@ -2,21 +2,18 @@ import { resolve } from 'node:path';
 import { type PermissionProxyRun, runPermissionProxy } from '@codex/core';
 import {
   ChildProcessTransport,
-  defaultServerName,
   describePins,
   describeToolReports,
   inspectTools,
-  loadMcpProxyConfig,
-  type McpProxyConfig,
   openPinStore,
-  openUpstream,
-  type PinStore,
+  openProxyTarget,
+  type ProxyTarget,
+  ServerEnvError,
   UpstreamOptionsError,
 } from '@codex/mcp-permission';
-import { intFlag, parse } from '../args.js';
+import { firstWord, intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
-import { serverEnvFromFlags } from '../mcp-env.js';
 import { line, table } from '../output.js';
 import { APPROVAL_OPTIONS, approvalModeFor, oneShotWasm } from '../run-flags.js';
 
@@ -29,14 +26,7 @@ const PROXY_OPTIONS = {
   header: { type: 'string', multiple: true },
 } as const;
 
-interface ProxySetup {
-  readonly server: string;
-  readonly config: McpProxyConfig;
-  readonly pins: PinStore;
-  readonly upstream: ReturnType<typeof openUpstream>;
-}
-
-async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySetup> {
+async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxyTarget> {
   const { values, positionals, rest } = parse(argv, PROXY_OPTIONS);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument "${positionals[1]}"; put the server command after --`);
@@ -47,25 +37,16 @@ async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxySet
     throw new UsageError('give either a server command after -- or --url, not both');
   if (url !== undefined && !/^https?:\/\//.test(url))
     throw new UsageError(`--url must be http(s), got "${url}"`);
-  const configFile = values['mcp-config'] as string | undefined;
-  const config = loadMcpProxyConfig(configFile === undefined ? undefined : resolve(ctx.cwd, configFile));
-  const env =
-    url === undefined
-      ? serverEnvFromFlags(ctx.env, (values.env as string[] | undefined) ?? [], '--env')
-      : undefined;
-  const headers = values.header as string[] | undefined;
-  const upstream = usageOn([UpstreamOptionsError], () =>
-    openUpstream({
-      url,
-      command: rest,
-      cwd: ctx.cwd,
-      env,
-      headers,
-      maxMessageBytes: config.max_message_bytes,
+  return usageOn([ServerEnvError, UpstreamOptionsError], () =>
+    openProxyTarget({
+      ...{ url, command: rest, cwd: ctx.cwd, env: ctx.env, codexHome: ctx.codexHome },
+      pass: values.env as string[] | undefined,
+      headers: values.header as string[] | undefined,
+      configFile: values['mcp-config'] as string | undefined,
+      name: values.name as string | undefined,
+      pinsFile: values.pins as string | undefined,
     }),
   );
-  const server = (values.name as string | undefined) ?? defaultServerName(rest, url);
-  return { server, config, pins: openPinStore(ctx.codexHome, values.pins as string | undefined), upstream };
 }
 
 async function inspect(ctx: CliContext, argv: readonly string[]): Promise<number> {
@@ -218,34 +199,9 @@ Every tools/call is written to the audit log ([audit] in config.toml). inspect l
 tools with the risk, decision and pin status the proxy would use, and calls and pins nothing.
 Exit codes: 0 the client ended the session, 1 failure (including the server exiting first), 2 usage or config error, 130 interrupted.`,
   async run(ctx, argv) {
-    const dashdash = argv.indexOf('--');
-    const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
-    const valueFlags = new Set([
-      '--host',
-      '--port',
-      '--workspace',
-      '--policy',
-      '--timeout',
-      '-p',
-      '--profile',
-      '--config',
-      '--mcp-config',
-      '--url',
-      '--name',
-      '--pins',
-      '--env',
-      '--header',
-    ]);
-    let at = -1;
-    for (let i = 0; i < head.length; i++) {
-      if (valueFlags.has(head[i]!)) i++;
-      else if (!head[i]!.startsWith('-')) {
-        at = i;
-        break;
-      }
-    }
-    const action = at === -1 ? undefined : head[at];
-    const sub = at === -1 ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
+    const at = firstWord(argv, { ...PROXY_OPTIONS, ...SERVE_OPTIONS });
+    const action = at === -1 || argv[at] === '--' ? undefined : argv[at];
+    const sub = action === undefined ? [] : [...argv.slice(0, at), ...argv.slice(at + 1)];
     if (action === 'proxy') return proxy(ctx, sub);
     if (action === 'inspect') return inspect(ctx, sub);
     if (action === 'serve') return serve(ctx, sub);

@@ -1,17 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ADMIN_POLICY,
   APPROVALS_FILE,
   checkCommand,
+  PolicyUnreadableError,
   projectPolicyPath,
   TRUSTED_POLICIES_FILE,
-  trustPolicy,
+  trustPolicyFile,
 } from '@codex/core';
 import type { Decision } from '@codex/execpolicy';
 import { parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError, usageOn } from '../errors.js';
 import { line, styler } from '../output.js';
 import { oneShotWasm } from '../run-flags.js';
 
@@ -76,15 +76,7 @@ export const command: Command = {
 
 async function trust(ctx: CliContext, file: string | undefined): Promise<number> {
   const path = file === undefined ? projectPolicyPath(ctx) : resolve(ctx.cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`);
-  }
-  const { policyDigest, parsePolicyText } = await import('@codex/execpolicy');
-  parsePolicyText(text, path); // a file that does not load is not worth trusting: fail now, with its error
-  const pin = trustPolicy(ctx.codexHome, path, policyDigest(text));
+  const pin = await usageOn([PolicyUnreadableError], () => trustPolicyFile(ctx.codexHome, path));
   if (ctx.json) line(ctx.stdout, JSON.stringify(pin));
   else
     line(ctx.stdout, `trusted ${pin.path} (${pin.digest}); any edit to it needs a new "codex policy trust"`);

@@ -1,11 +1,5 @@
-import { resolveWorkspace } from '@codex/core';
-import {
-  CAPABILITIES,
-  parseProfile,
-  profileAliases,
-  SECURITY_PROFILES,
-  toSandboxPolicy,
-} from '@codex/security-profile';
+import { resolveWorkspace, sandboxPolicyFor } from '@codex/core';
+import { CAPABILITIES, parseProfile, profileAliases, SECURITY_PROFILES } from '@codex/security-profile';
 import { parse } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -51,10 +45,7 @@ export const command: Command = {
     if (action === 'show') {
       const profile = name === undefined ? ctx.profile : parseProfile(name);
       const explicit = name !== undefined || ctx.profileSource !== 'default';
-      const policy = toSandboxPolicy(profile, {
-        ...resolveWorkspace(ctx.config, profile, ctx.cwd),
-        explicit,
-      });
+      const policy = sandboxPolicyFor(profile, resolveWorkspace(ctx.config, profile, ctx.cwd), explicit);
       line(ctx.stdout, JSON.stringify(policy, null, 2));
       return EXIT.OK;
     }

@@ -1,4 +1,4 @@
-import { backendForPlatform, exitCodeOf, GUARDED_EXIT, maskedSecretPaths, runSandboxOnly } from '@codex/core';
+import { backendForPlatform, exitCodeOf, GUARDED_EXIT, runSandboxOnly, sandboxStatus } from '@codex/core';
 import {
   type Assessment,
   DEFAULT_TIMEOUT_MS,
@@ -25,11 +25,8 @@ async function status(
     else line(ctx.stdout, msg);
     return EXIT.OK;
   }
-  const probed = await backend.probe({ refresh: true }); // status always looks again (and refreshes the cache)
   const flags = runFlags(ctx, values);
-  const policy = policyFor(flags);
-  const effective = backend.assess(policy, probed, flags.rung);
-  const masked = await maskedSecretPaths(policy);
+  const { status: probed, effective, masked } = await sandboxStatus(backend, policyFor(flags), flags.rung);
   if (ctx.json) line(ctx.stdout, JSON.stringify({ ...probed, effective, masked }, null, 2));
   else for (const l of describeBackendStatus(probed, effective, masked, styler(ctx))) line(ctx.stdout, l);
   return EXIT.OK;

@@ -1,19 +1,17 @@
 // `codex worker`: takes signed tasks from a BullMQ/Redis queue and runs each through this
 // machine's own guard (exec policy → sandbox → audit), never above its profile ceiling.
 //
-// The only thing this file needs from the guard is `agentsFor(profile)` below: @codex/core's
-// standard agents for one profile, the same ones `codex supervise` runs in-process.
+// What the tasks run under (the audit log, @codex/core's standard agents per profile, the same
+// ones `codex supervise` runs in-process, and metrics) comes from core's openWorkerGuard.
 import { createWriteStream } from 'node:fs';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { createAuditLoggerFromConfig } from '@codex/audit';
-import { AGENT_TYPES, standardAgentsFor } from '@codex/core';
-import { createLogger, type Logger, startOtlpMetrics } from '@codex/supervisor';
+import { AGENT_TYPES, openWorkerGuard } from '@codex/core';
+import { createLogger, type Logger } from '@codex/supervisor';
 import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { line } from '../output.js';
-import { loadQueueModule, type QueueModule } from '../queue.js';
+import { loadQueueModule } from '../queue.js';
 import { APPROVAL_HELP, APPROVAL_OPTIONS, approvalModeFor } from '../run-flags.js';
 
 const USAGE = `Usage: codex worker --queue redis://HOST:PORT/DB [--concurrency N] [--profile CEILING]
@@ -48,8 +46,6 @@ export const command: Command = {
       env: ctx.env,
       ...(flags.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, flags.keyFile) }),
     });
-    const host = hostname();
-    const workerId = `${host}-${process.pid}`;
     const logger: Logger = createLogger({
       level: ctx.debug ? 'debug' : 'info',
       destination:
@@ -57,29 +53,24 @@ export const command: Command = {
           ? ctx.stderr
           : createWriteStream(resolve(ctx.cwd, flags.logFile), { flags: 'a' }),
     });
-    const otlp = await startOtlpMetrics({ env: ctx.env, serviceName: 'codex-worker' });
-    const audit = createAuditLoggerFromConfig(ctx.config.audit, {
-      home: ctx.codexHome,
-      env: ctx.env,
-      flushIntervalMs: 0,
+    const guard = await openWorkerGuard(
+      {
+        ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
+        ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+        ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
+      },
+      () => new q.AgentRegistry(),
+    );
+    const { url, concurrency } = flags;
+    const options = { url, key, ceiling: ctx.profile, concurrency, logger, ...guard.worker };
+    const worker = await QueueWorker.start(options).catch(async (error: unknown) => {
+      await guard.close();
+      throw error;
     });
-    const worker = await QueueWorker.start({
-      url: flags.url,
-      key,
-      ceiling: ctx.profile,
-      concurrency: flags.concurrency,
-      workerId,
-      host,
-      logger,
-      audit,
-      agents: agentsFor(ctx, flags, q, { workerId, host }),
-      ...(otlp ? { meter: otlp.meterProvider.getMeter('@codex/supervisor') } : {}),
-    });
-    printReady(ctx, worker, host, flags.concurrency);
+    printReady(ctx, worker, guard.worker.host, concurrency);
     await waitForSignal(ctx);
     await worker.close({ abort: true });
-    await audit.close();
-    await otlp?.shutdown().catch(() => {});
+    await guard.close();
     const s = worker.stats;
     if (ctx.json) line(ctx.stdout, JSON.stringify({ stopped: { worker: worker.id, ...s } }));
     else
@@ -125,25 +116,6 @@ function parseWorkerFlags(ctx: CliContext, argv: readonly string[]): WorkerFlags
     approvalMode,
     policies: (values.policy as string[] | undefined) ?? [],
   };
-}
-
-/** The seam: the standard guarded agents for one profile (see the header comment). */
-function agentsFor(
-  ctx: CliContext,
-  flags: WorkerFlags,
-  q: QueueModule,
-  worker: { workerId: string; host: string },
-) {
-  return standardAgentsFor(
-    {
-      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
-      ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
-      ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
-      sessionId: `worker-${worker.workerId}`,
-      auditDetails: { worker_id: worker.workerId, host: worker.host },
-    },
-    () => new q.AgentRegistry(),
-  );
 }
 
 function printReady(
