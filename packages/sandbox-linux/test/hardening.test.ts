@@ -81,6 +81,40 @@ describe('descriptors above 2 are closed before exec', () => {
   }
 });
 
+describe('the cgroup descriptor handed to the helper (full rung)', () => {
+  // codex opens the run's cgroup.procs and passes it as fd 3; the helper inside bwrap joins the
+  // cgroup through it and closes it. The command must find no way back to that descriptor: not
+  // its own fd 3, not bwrap's processes' (reopening /proc/PID/fd/N would reach the host's
+  // writable cgroup file system).
+  it('the command is in the run cgroup and reaches no cgroup.procs descriptor', async (t) => {
+    const s = await sandbox.probe();
+    const full = s.rungs.find((x) => x.id === 'full');
+    if (!full?.available || !full.mechanisms.includes('cgroup-pids'))
+      return t.skip('full rung with cgroup-pids unavailable here');
+    const ws = mkdtempSync(join(root, 'cg-'));
+    const probe = [
+      'grep -q codex-sbx- /proc/self/cgroup && echo IN_CGROUP',
+      '(echo 0 >&3) 2>/dev/null && echo OWN_FD3_OPEN',
+      'for f in /proc/[0-9]*/fd/*; do',
+      '  t=$(readlink "$f" 2>/dev/null) || continue',
+      '  case "$t" in *cgroup*) echo "SEEN $f $t";; esac',
+      '  (echo 0 > "$f") 2>/dev/null && case "$t" in *cgroup*) echo "WROTE $f";; esac',
+      'done',
+      'echo DONE',
+    ].join('\n');
+    const r = await sandbox.run({
+      policy: toSandboxPolicy('workspace-write', { workspaceRoots: [ws] }),
+      command: ['sh', '-c', probe],
+      cwd: ws,
+      rung: 'full',
+    });
+    expect(r.stdout, r.stderr).toContain('IN_CGROUP');
+    expect(r.stdout).toContain('DONE');
+    expect(r.stdout).not.toContain('OWN_FD3_OPEN');
+    expect(r.stdout).not.toMatch(/SEEN|WROTE/);
+  });
+});
+
 describe('bwrap and the helper come from fixed, trusted paths', () => {
   it('a bwrap planted in a writable directory on PATH is never used', async () => {
     const venv = mkdtempSync(join(root, 'venv-'));
