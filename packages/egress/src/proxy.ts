@@ -424,8 +424,21 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     };
     client.on('error', closeBoth);
     upstream.on('error', closeBoth);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // A side that closed after a clean end has handed its last bytes to pipe(), which ends the
+    // other side once they are written out: destroying the other side at that moment would drop
+    // whatever is still buffered for it (up to the high-water mark: truncated downloads). So the
+    // other side goes once its writes are flushed ('finish'), or after the idle timeout if its
+    // reader stalls; a side that vanished without ending takes the other down at once.
+    const follow = (closed: Duplex, other: Duplex) => () => {
+      if (!closed.readableEnded || other.writableFinished || other.destroyed) {
+        other.destroy();
+        return;
+      }
+      other.once('finish', () => other.destroy());
+      (other as Partial<net.Socket>).setTimeout?.(limits.idleTimeoutMs, () => other.destroy());
+    };
+    client.on('close', follow(client, upstream));
+    upstream.on('close', follow(upstream, client));
     const start = (first: Buffer | null) => {
       if (methods === 'read-only' && first !== null && first.length > 0 && first[0] !== 0x16) {
         refuse(d.protocol, d.host, d.port, null, 403, 'tunnel-not-tls', 'read-only: a tunnel must carry TLS');

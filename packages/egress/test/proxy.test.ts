@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
@@ -264,6 +265,90 @@ describe('method limits (net-read-only)', () => {
     expect(await roundTrip(tls.socket, hello, hello.length)).toEqual(hello);
     tls.socket.destroy();
     plain.socket.destroy();
+  });
+});
+
+/**
+ * A server on 127.0.0.2 that sends `size` bytes and closes, and a client that reads them slowly
+ * (paused for 2 ms after every chunk), so that the proxy still holds unsent data for the client
+ * when the server's side closes.
+ */
+async function slowDownload(
+  connect: (port: number) => Promise<{ socket: net.Socket; skip: number }>,
+  size: number,
+): Promise<number> {
+  const body = Buffer.alloc(size, 0x62);
+  const server = net.createServer((s) => s.end(body));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+  try {
+    // `skip`: bytes of proxy handshake that precede the tunnelled data on this socket.
+    const { socket, skip } = await connect((server.address() as net.AddressInfo).port);
+    return await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      socket.on('data', (c: Buffer) => {
+        n += c.length;
+        socket.pause();
+        setTimeout(() => socket.resume(), 2);
+      });
+      socket.on('end', () => resolve(n - skip));
+      socket.on('error', reject);
+    });
+  } finally {
+    server.close();
+  }
+}
+
+describe('a tunnel delivers everything the server sent before it closed', () => {
+  const SIZE = 24 * 1024 * 1024;
+  it('CONNECT, slow reader', async () => {
+    const p = await proxy();
+    const answer = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+    const n = await slowDownload(async (port) => {
+      const socket = net.connect({ host: '127.0.0.1', port: portOf(p) });
+      socket.write(`CONNECT registry.test:${port} HTTP/1.1\r\nHost: registry.test\r\n\r\n`);
+      return { socket, skip: answer.length };
+    }, SIZE);
+    expect(n).toBe(SIZE);
+  });
+  it('SOCKS5, slow reader', async () => {
+    const p = await proxy();
+    const n = await slowDownload(async (port) => {
+      const { socket } = await SocksClient.createConnection({
+        proxy: { host: '127.0.0.1', port: socksPortOf(p), type: 5 },
+        command: 'connect',
+        destination: { host: 'registry.test', port },
+      });
+      return { socket, skip: 0 };
+    }, SIZE);
+    expect(n).toBe(SIZE);
+  });
+});
+
+describe('a tunnel whose client goes away', () => {
+  it('closes the upstream connection at once, not after the idle timeout', async () => {
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((r) => {
+      closed = r;
+    });
+    const server = net.createServer((s) => {
+      s.on('data', () => {});
+      s.on('close', () => closed());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+    try {
+      const p = await proxy();
+      const port = (server.address() as net.AddressInfo).port;
+      const t = await connectTunnel(portOf(p), `registry.test:${port}`);
+      expect(t.status).toBe(200);
+      t.socket.end('bye');
+      const outcome = await Promise.race([
+        upstreamClosed.then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still open after 3 s'), 3000)),
+      ]);
+      expect(outcome).toBe('closed');
+    } finally {
+      server.close();
+    }
   });
 });
 
