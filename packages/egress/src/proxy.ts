@@ -426,16 +426,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     upstream.on('error', closeBoth);
     // A side that closed after a clean end has handed its last bytes to pipe(), which ends the
     // other side once they are written out: destroying the other side at that moment would drop
-    // whatever is still buffered for it (up to the high-water mark: truncated downloads). So the
-    // other side goes once its writes are flushed ('finish'), or after the idle timeout if its
-    // reader stalls; a side that vanished without ending takes the other down at once.
+    // whatever is still buffered for it (up to the high-water mark: truncated downloads). Only a
+    // side that vanished without ending takes the other down at once; a side left to flush gets
+    // the idle timeout to do it.
     const follow = (closed: Duplex, other: Duplex) => () => {
-      if (!closed.readableEnded || other.writableFinished || other.destroyed) {
-        other.destroy();
-        return;
-      }
-      other.once('finish', () => other.destroy());
-      (other as Partial<net.Socket>).setTimeout?.(limits.idleTimeoutMs, () => other.destroy());
+      if (!closed.readableEnded) other.destroy();
+      else (other as Partial<net.Socket>).setTimeout?.(limits.idleTimeoutMs, () => other.destroy());
     };
     client.on('close', follow(client, upstream));
     upstream.on('close', follow(upstream, client));

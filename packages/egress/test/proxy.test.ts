@@ -324,6 +324,44 @@ describe('a tunnel delivers everything the server sent before it closed', () => 
   });
 });
 
+describe('a server that speaks first', () => {
+  it.each(['CONNECT', 'SOCKS5'])('%s: its greeting reaches the client', async (kind) => {
+    const server = net.createServer((s) => s.write('220 hello from the server\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+    try {
+      const p = await proxy();
+      const port = (server.address() as net.AddressInfo).port;
+      let socket: net.Socket;
+      let prefix = '';
+      if (kind === 'CONNECT') {
+        // Raw: the greeting may come in the same read as the proxy's answer.
+        socket = net.connect({ host: '127.0.0.1', port: portOf(p) });
+        socket.write(`CONNECT registry.test:${port} HTTP/1.1\r\nHost: registry.test\r\n\r\n`);
+        prefix = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+      } else {
+        ({ socket } = await SocksClient.createConnection({
+          proxy: { host: '127.0.0.1', port: socksPortOf(p), type: 5 },
+          command: 'connect',
+          destination: { host: 'registry.test', port },
+        }));
+      }
+      const greeting = await new Promise<string>((resolve) => {
+        let text = '';
+        const take = (c: Buffer) => {
+          text += c.toString();
+          if (text.endsWith('server\r\n')) resolve(text);
+        };
+        socket.on('data', take);
+        setTimeout(() => resolve(text), 3000);
+      });
+      socket.destroy();
+      expect(greeting).toBe(`${prefix}220 hello from the server\r\n`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('a tunnel whose client goes away', () => {
   it('closes the upstream connection at once, not after the idle timeout', async () => {
     let closed!: () => void;
