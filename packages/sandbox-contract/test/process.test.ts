@@ -1,3 +1,6 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCaptured } from '../src/process.js';
 
@@ -13,6 +16,28 @@ describe.skipIf(!posix)('runCaptured (real processes)', () => {
   it('captures stdout, stderr and the exit code', async () => {
     const r = await runCaptured(['sh', '-c', 'echo out; echo err >&2; exit 3'], base);
     expect(r).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+  });
+  it('hands extraFds to the child as fds 3, 4, … and no others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-extrafds-'));
+    const a = openSync(join(dir, 'a'), 'w');
+    const b = openSync(join(dir, 'b'), 'w');
+    try {
+      const r = await runCaptured(
+        ['sh', '-c', 'echo A >&3; echo B >&4; (echo C >&5) 2>/dev/null || echo no5'],
+        {
+          ...base,
+          extraFds: [a, b],
+        },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('no5\n');
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('A\n');
+    expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('B\n');
+    rmSync(dir, { recursive: true, force: true });
   });
   it('caps output and keeps draining', async () => {
     const r = await runCaptured(['sh', '-c', 'yes | head -c 200000; echo done >&2'], {
