@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `relay` is its own entry: the sandbox's egress bridge bundles it without the proxy.
+  entry: ['src/index.ts', 'src/relay.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -11,6 +11,7 @@ import {
 import { Socks5Server } from '@pondwader/socks5-server';
 import { addressRefusal, canonicalIp, parseCidrs } from './address.js';
 import { EgressConfigError, EgressStartError } from './errors.js';
+import { relay } from './relay.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 import { compileHostList, matchHost, normaliseHost } from './rules.js';
 
@@ -422,28 +423,25 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.destroy();
       upstream.destroy();
     };
+    // Until the tunnel is joined (a read-only tunnel waits for the client's first bytes), an error
+    // or a close on either side ends both; relay() then decides how the joined pair ends.
+    let joined = false;
+    const beforeJoin = () => {
+      if (!joined) closeBoth();
+    };
     client.on('error', closeBoth);
     upstream.on('error', closeBoth);
-    // A side that closed after a clean end has handed its last bytes to pipe(), which ends the
-    // other side once they are written out: destroying the other side at that moment would drop
-    // whatever is still buffered for it (up to the high-water mark: truncated downloads). Only a
-    // side that vanished without ending takes the other down at once; a side left to flush gets
-    // the idle timeout to do it.
-    const follow = (closed: Duplex, other: Duplex) => () => {
-      if (!closed.readableEnded) other.destroy();
-      else (other as Partial<net.Socket>).setTimeout?.(limits.idleTimeoutMs, () => other.destroy());
-    };
-    client.on('close', follow(client, upstream));
-    upstream.on('close', follow(upstream, client));
+    client.once('close', beforeJoin);
+    upstream.once('close', beforeJoin);
     const start = (first: Buffer | null) => {
+      joined = true;
       if (methods === 'read-only' && first !== null && first.length > 0 && first[0] !== 0x16) {
         refuse(d.protocol, d.host, d.port, null, 403, 'tunnel-not-tls', 'read-only: a tunnel must carry TLS');
         closeBoth();
         return;
       }
       if (first !== null && first.length > 0) upstream.write(first);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      relay(client, upstream, { idleTimeoutMs: limits.idleTimeoutMs });
     };
     if (methods === 'read-only' && (head === null || head.length === 0)) {
       client.once('data', (chunk: Buffer) => {

@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { relay } from '@codex/egress/relay';
 
 const SETUP_EXIT = 121;
 
@@ -45,17 +46,9 @@ function listen(spec: { host: string; port: number; path: string }): Promise<net
         highWaterMark: 256 * 1024, // honoured by net.connect though @types/node omits it
       };
       const upstream = net.connect(options);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close);
-      upstream.on('error', close);
-      client.on('close', close);
-      upstream.on('close', close);
       client.setNoDelay(true);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      // Ends as the proxy's own tunnels do: the last bytes of a download reach a slow reader.
+      relay(client, upstream);
     });
     server.once('error', reject);
     server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => resolve(server));
