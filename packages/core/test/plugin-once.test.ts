@@ -2,30 +2,12 @@
 // audit log) without the CLI.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { defaultConfig } from '@codex/security-profile';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pluginCacheDir, runPluginOnce } from '../src/index.js';
-
-const SOURCES = join(
-  dirname(createRequire(import.meta.url).resolve('@codex/wasm-plugin/package.json')),
-  'plugins',
-);
-
-/** clang with the wasm32-wasi target and libc; required under CI=true. */
-function clangMissing(): boolean {
-  if (process.env.CI === 'true') return false;
-  try {
-    const libc = execFileSync('clang', ['--target=wasm32-wasi', '-print-file-name=libc.a'], {
-      encoding: 'utf8',
-    }).trim();
-    return libc === '' || libc === 'libc.a';
-  } catch {
-    return true;
-  }
-}
+import { clangMissing, SOURCES } from './wasm-sources.js';
 
 const MISSING = clangMissing();
 let dir: string;
