@@ -1,10 +1,8 @@
-import type { PluginRunResult } from '@codex/wasm-plugin';
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedOnceOptions } from './exec-once.js';
 import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
-import type { PluginOnceOptions } from './plugin-once.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 import type { WorkerGuard, WorkerGuardOptions } from './worker-guard.js';
@@ -119,7 +117,6 @@ export type {
   PlanEngine,
   PlanRun,
   PlanRunOptions,
-  PluginOnceOptions,
   ResearchProviderOptions,
   WorkerGuard,
   WorkerGuardOptions,
@@ -185,13 +182,4 @@ export async function runGuardedOnce(
   options: GuardedOnceOptions,
 ): Promise<GuardedResult> {
   return (await import('./exec-once.js')).runGuardedOnce(command, options);
-}
-
-/**
- * `codex plugin run` as a library: one plugin run on the calling thread with the grant every
- * plugin has (stdio), the build cache and the config's audit log (closed before it returns);
- * loaded on first use.
- */
-export async function runPluginOnce(path: string, options: PluginOnceOptions): Promise<PluginRunResult> {
-  return (await import('./plugin-once.js')).runPluginOnce(path, options);
 }

@@ -2,13 +2,31 @@
 // precise error code, on an empty CODEX_HOME (the plugin is built on the spot) and on a warm one.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CodexError, defaultConfig } from '@codex/security-profile';
 import { FuelExhaustedError, runPlugin, WasmPluginError } from '@codex/wasm-plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanRun } from '../src/index.js';
-import { clangMissing, SOURCES } from './wasm-sources.js';
+
+const SOURCES = join(
+  dirname(createRequire(import.meta.url).resolve('@codex/wasm-plugin/package.json')),
+  'plugins',
+);
+
+/** clang with the wasm32-wasi target and libc; required under CI=true. */
+function clangMissing(): boolean {
+  if (process.env.CI === 'true') return false;
+  try {
+    const libc = execFileSync('clang', ['--target=wasm32-wasi', '-print-file-name=libc.a'], {
+      encoding: 'utf8',
+    }).trim();
+    return libc === '' || libc === 'libc.a';
+  } catch {
+    return true;
+  }
+}
 
 const MISSING = clangMissing();
 let dir: string;

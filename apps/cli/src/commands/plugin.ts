@@ -1,6 +1,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pluginCacheDir, runPluginOnce } from '@codex/core';
+import { createAuditLoggerFromConfig } from '@codex/audit';
+import { pluginCacheDir } from '@codex/core';
 import {
   DEFAULT_LIMITS,
   describePluginInspection,
@@ -12,6 +13,7 @@ import {
   parseAllowList,
   pluginRunJson,
   readPluginManifest,
+  runPlugin,
 } from '@codex/wasm-plugin';
 import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -60,23 +62,31 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     if (file === undefined) throw new UsageError(`missing <plugin.wasm> for "codex plugin ${action}"`);
     const path = resolve(ctx.cwd, file);
     const manifest = loadManifest(ctx, path, values.manifest as string | undefined);
+    const cacheDir = pluginCacheDir(ctx.codexHome);
     if (action === 'inspect') {
       for (const flag of Object.keys(RUN_OPTIONS)) {
         if (flag !== 'manifest' && values[flag] !== undefined) {
           throw new UsageError(`--${flag} applies to "codex plugin run" only`);
         }
       }
-      return inspect(ctx, path, pluginCacheDir(ctx.codexHome), manifest);
+      return inspect(ctx, path, cacheDir, manifest);
     }
 
     const allow = allowFlags(values.allow as string[] | undefined);
     const limits = limitFlags(values);
     const input = await readInput(ctx, values.input as string | undefined);
     // Every run and every violation goes to the audit log ([audit] in config.toml).
-    const result = await runPluginOnce(path, {
-      ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, profile: ctx.profile },
-      ...{ allow, limits, input, manifest },
-    });
+    const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
+    let result: PluginRunResult;
+    try {
+      result = await runPlugin(path, {
+        inline: true, // one run in a short-lived process: no worker thread start
+        ...{ allow: ['stdio', ...allow], limits, input, env: ctx.env, profile: ctx.profile, cacheDir, audit },
+        ...(manifest ? { manifest } : {}),
+      });
+    } finally {
+      await audit.close();
+    }
     printResult(ctx, file, result);
     return result.exitCode;
   },
