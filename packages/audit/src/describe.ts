@@ -7,7 +7,7 @@ import type { ExportVerifyResult } from './export/verify-export.js';
 import type { AuditEntry } from './schema.js';
 import type { AuditStats } from './stats.js';
 import type { VerifyResult } from './verify.js';
-import { AUDIT_EXIT, exportExitCodes } from './verify-log.js';
+import { AUDIT_EXIT, type ExportExitCodes, exportExitCodes } from './verify-log.js';
 
 /** The word for each failing exit code of a verification (see {@link AUDIT_EXIT}). */
 export const AUDIT_EXIT_LABELS: Readonly<Record<number, string>> = {
@@ -43,6 +43,22 @@ export function verifyLogJson(r: VerifyResult, exitCode: number, cps?: Checkpoin
           ...(cps.problem ? { problem: cps.problem } : {}),
         };
   return { ...r, ...(checkpointFile ? { checkpointFile } : {}), exitCode };
+}
+
+/** The `--json` document of a merged export's verification (see {@link verifyExportJson}). */
+export interface ExportVerifyJson extends ExportExitCodes {
+  readonly file: string;
+  readonly problem?: ExportVerifyResult['problem'];
+}
+
+/**
+ * A merged export's verification as `codex audit verify --export --json` prints it: the file, its
+ * problem if any, each host with its exit code, and the export's exit code (the most serious).
+ */
+export function verifyExportJson(r: ExportVerifyResult): ExportVerifyJson {
+  const { hosts, exitCode } = exportExitCodes(r);
+  const problem = r.problem ? { problem: r.problem } : {};
+  return { file: r.file, ...problem, hosts, exitCode };
 }
 
 /**

@@ -128,6 +128,20 @@ export class AuditTrustedKeyRequiredError extends InvalidAuditOptionsError {
   }
 }
 
+/** A merged export is verified on its own: log files were given with it. */
+export class AuditExportFilesError extends InvalidAuditOptionsError {
+  constructor() {
+    super('a merged export is verified on its own, without log files');
+  }
+}
+
+/** A merged export was to be verified without a trusted key of its hosts to check it against. */
+export class AuditExportKeysRequiredError extends InvalidAuditOptionsError {
+  constructor() {
+    super("a merged export needs the hosts' trusted checkpoint keys");
+  }
+}
+
 /** There is no audit log (neither the live file nor a rotated one) at the path. */
 export class AuditLogMissingError extends AuditError {
   readonly path: string;

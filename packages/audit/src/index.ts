@@ -16,6 +16,8 @@ export {
   describeAuditStats,
   describeExportVerify,
   describeVerify,
+  type ExportVerifyJson,
+  verifyExportJson,
   verifyLogJson,
 } from './describe.js';
 export {
@@ -24,6 +26,8 @@ export {
   AuditCorruptTailError,
   AuditError,
   type AuditErrorCode,
+  AuditExportFilesError,
+  AuditExportKeysRequiredError,
   AuditIoError,
   AuditLockTimeoutError,
   AuditLogMissingError,
@@ -85,6 +89,18 @@ export {
   OPERATIONS,
   PROFILES,
 } from './schema.js';
+export {
+  type AuditSetup,
+  auditHmacKey,
+  auditKeyDir,
+  auditLogPath,
+  type CheckpointAuditOptions,
+  type CheckpointAuditResult,
+  checkpointAudit,
+  type VerifyAuditOptions,
+  type VerifyAuditOutcome,
+  verifyAudit,
+} from './setup.js';
 export {
   CHECKPOINT_KEY_FILE,
   CHECKPOINT_PUBLIC_KEY_FILE,

@@ -1,28 +1,26 @@
-import { join } from 'node:path';
 import {
   AuditError,
+  AuditExportFilesError,
+  AuditExportKeysRequiredError,
   type AuditRecord,
+  type AuditSetup,
   AuditTrustedKeyRequiredError,
+  auditLogPath,
   auditStats,
   type CorruptLine,
-  checkpointLog,
+  checkpointAudit,
   describeAuditEntry,
   describeAuditStats,
   describeExportVerify,
   describeVerify,
   type ExportVerifyResult,
-  exportExitCodes,
-  hmacKeyFromEnv,
-  hostCheckpointKey,
   InvalidAuditFilterError,
   logFiles,
   parseAuditFilter,
   readEntries,
-  resolveAuditPath,
   tailEntries,
-  trustedCheckpointKeys,
-  verifyExport,
-  verifyLog,
+  verifyAudit,
+  verifyExportJson,
   verifyLogJson,
 } from '@codex/audit';
 import { CodexError } from '@codex/security-profile';
@@ -108,6 +106,9 @@ export const command: Command = {
           );
         if (error instanceof AuditTrustedKeyRequiredError)
           throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
+        if (error instanceof AuditExportFilesError) throw new UsageError('--export takes no log files');
+        if (error instanceof AuditExportKeysRequiredError)
+          throw new UsageError("--export needs the hosts' public keys (--pubkey <pem>, repeatable)");
         if (error.code === 'AUDIT_MISSING_KEY' || error.code === 'AUDIT_INVALID_OPTIONS')
           throw new CodexError('INVALID_CONFIG', error.message);
         throw new CodexError(error.code, error.message, { cause: error });
@@ -151,10 +152,14 @@ function noExtra(positionals: readonly string[]): void {
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
 }
 
+/** Where the log and its keys are found: the config, CODEX_HOME, the working directory, the environment. */
+function setup(ctx: CliContext): AuditSetup {
+  return { config: ctx.config.audit, home: ctx.codexHome, cwd: ctx.cwd, env: ctx.env };
+}
+
 /** The configured log, or --file. */
 function logPath(ctx: CliContext, file: unknown): string {
-  if (typeof file === 'string') return resolveAuditPath({ path: file }, ctx.cwd);
-  return resolveAuditPath(ctx.config.audit, ctx.codexHome);
+  return auditLogPath(setup(ctx), file as string | undefined);
 }
 
 function filterFrom(values: Record<string, unknown>) {
@@ -243,16 +248,6 @@ async function stats(ctx: CliContext, argv: readonly string[]): Promise<number> 
   return EXIT.OK;
 }
 
-/** Where the host's checkpoint key lives: next to the default log, under CODEX_HOME. */
-function keyDir(ctx: CliContext): string {
-  return join(ctx.codexHome, 'audit');
-}
-
-function hmacKeyFrom(ctx: CliContext, flag: unknown): string | undefined {
-  if (typeof flag === 'string') return hmacKeyFromEnv(flag, ctx.env, '--key-env');
-  return hmacKeyFromEnv(ctx.config.audit.hmac_key_env, ctx.env);
-}
-
 async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     file: { type: 'string' },
@@ -260,14 +255,19 @@ async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Prom
     'key-env': { type: 'string' },
   });
   noExtra(positionals);
-  const path = logPath(ctx, values.file);
-  const hmacKey = hmacKeyFrom(ctx, values['key-env']);
-  const keyFile = values.key as string | undefined;
-  const { key, created } = hostCheckpointKey(keyFile, { keyDir: keyDir(ctx), cwd: ctx.cwd });
-  if (created) line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir(ctx)}`));
-  const { file, ...head } = await checkpointLog(path, { key, hmacKey });
-  if (ctx.json) line(ctx.stdout, JSON.stringify({ ...head, file, keyHint: key.hint }, null, 2));
-  else line(ctx.stdout, `checkpoint: seq ${head.seq} ${head.hash.slice(0, 16)}… signed into ${file}`);
+  const written = await checkpointAudit(setup(ctx), {
+    file: values.file as string | undefined,
+    key: values.key as string | undefined,
+    keyEnv: values['key-env'] as string | undefined,
+    onKeyCreated: (keyDir) =>
+      line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir}`)),
+  });
+  if (ctx.json) line(ctx.stdout, JSON.stringify(written, null, 2));
+  else
+    line(
+      ctx.stdout,
+      `checkpoint: seq ${written.seq} ${written.hash.slice(0, 16)}… signed into ${written.file}`,
+    );
   return EXIT.OK;
 }
 
@@ -279,34 +279,15 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
     checkpoints: { type: 'string' },
     export: { type: 'string' },
   });
-  const given = positionalsAfterAction(positionals);
-  const hmacKey = hmacKeyFrom(ctx, values['key-env']);
-  const pubkeys = (values.pubkey as string[] | undefined) ?? [];
-  const keys = trustedCheckpointKeys(pubkeys, { keyDir: keyDir(ctx), cwd: ctx.cwd });
-  if (typeof values.export === 'string') {
-    if (given.length > 0) throw new UsageError('--export takes no log files');
-    if (keys === undefined)
-      throw new UsageError("--export needs the hosts' public keys (--pubkey <pem>, repeatable)");
-    const r = await verifyExport(resolveAuditPath({ path: values.export }, ctx.cwd), {
-      trusted: keys,
-      ...(hmacKey === undefined ? {} : { hmacKey }),
-    });
-    return reportExport(ctx, r);
-  }
-  const live =
-    given.length > 0
-      ? resolveAuditPath({ path: given.at(-1)! }, ctx.cwd)
-      : resolveAuditPath(ctx.config.audit, ctx.codexHome);
-  const v = await verifyLog({
-    live,
-    files: given.map((f) => resolveAuditPath({ path: f }, ctx.cwd)),
-    hmacKey,
+  const v = await verifyAudit(setup(ctx), {
+    files: positionalsAfterAction(positionals),
+    export: values.export as string | undefined,
+    keyEnv: values['key-env'] as string | undefined,
+    pubkeys: values.pubkey as string[] | undefined,
     partial: values.partial === true,
-    trusted: keys,
-    ...(typeof values.checkpoints === 'string'
-      ? { checkpointFile: resolveAuditPath({ path: values.checkpoints }, ctx.cwd) }
-      : {}),
+    checkpoints: values.checkpoints as string | undefined,
   });
+  if (v.kind === 'export') return reportExport(ctx, v.result);
   if (ctx.json) line(ctx.stdout, JSON.stringify(verifyLogJson(v.result, v.exitCode, v.checkpoints), null, 2));
   else for (const l of describeVerify(v.result, v.exitCode, v.checkpoints, styler(ctx))) line(ctx.stdout, l);
   return v.exitCode;
@@ -315,10 +296,9 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
 /** A merged export: one line per host; the exit code is the most serious host's (see docs). */
 function reportExport(ctx: CliContext, r: ExportVerifyResult): number {
   if (ctx.json) {
-    const { hosts, exitCode } = exportExitCodes(r);
-    const problem = r.problem ? { problem: r.problem } : {};
-    line(ctx.stdout, JSON.stringify({ file: r.file, ...problem, hosts, exitCode }, null, 2));
-    return exitCode;
+    const doc = verifyExportJson(r);
+    line(ctx.stdout, JSON.stringify(doc, null, 2));
+    return doc.exitCode;
   }
   const { lines, exitCode } = describeExportVerify(r, styler(ctx));
   for (const l of lines) line(ctx.stdout, l);
