@@ -1,3 +1,4 @@
+import { CodexError } from '@codex/security-profile';
 import { firstWord, type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
@@ -78,9 +79,7 @@ export async function main(argv: readonly string[], version: string, io: MainIO 
   const jsonErrors = argv.includes('--json');
   const color = wantColor(env, argv.includes('--no-color'), stdout.isTTY === true);
   const code = await run(argv, version, { stdout, stderr, color }, env, io.cwd ?? process.cwd()).catch(
-    async (error: unknown) => {
-      // Loaded here, not at start: `codex help` and `codex --version` need none of the libraries.
-      const { CodexError } = await import('@codex/security-profile');
+    (error: unknown) => {
       const usage = error instanceof UsageError;
       const known = error instanceof CodexError;
       const message = error instanceof Error ? error.message : String(error);
@@ -173,6 +172,7 @@ async function contextFor(
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Promise<CliContext> {
+  // Loaded here, not at start: `codex help` and `codex --version` need no config (nor core).
   const { codexHome, effectiveProfile, loadConfig } = await import('@codex/core');
   const home = codexHome(env);
   const loaded = loadConfig(g.config ?? `${home}/config.toml`, { overrides: g.set ?? [] });

@@ -159,7 +159,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
 
   const argv: string[] = [];
   const inner: string[] = [];
-  if (useCgroup && useBwrap) inner.push('--cgroup-fd', String(CGROUP_PROCS_FD));
+  const cgroupProcsFd = useCgroup && useBwrap;
+  if (cgroupProcsFd) inner.push('--cgroup-fd', String(CGROUP_PROCS_FD));
   let landlockWritable: string[] = [];
   let landlockReadable: string[] = [];
 
@@ -258,6 +259,5 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     if (input.privateTmpDir && !useNs) env.TMPDIR = input.privateTmpDir;
   }
   argv.push(...command);
-  const cgroupProcsFd = useCgroup && useBwrap;
   return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot, cgroupProcsFd };
 }

@@ -150,9 +150,9 @@ async function killCgroup(dir: string): Promise<void> {
         /* raced with exit */
       }
     }
-    // Right after a command exits, what is left is usually bwrap's own processes finishing
-    // their exit: look again after 1 ms first, so a normal run is not held up by a fixed 5 ms
-    // (it was, about one run in three); a tree that keeps forking gets the longer waits.
+    // Right after a command exits, what is left is usually processes still finishing their
+    // exit: look again after 1 ms first, so a normal run is not
+    // held up by a fixed 5 ms; a tree that keeps forking gets the longer waits.
     await sleep(i < 5 ? 1 : i < 15 ? 5 : 20);
   }
 }

@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openResearchProvider, type ResearchProviderOptions } from '@codex/core';
 import { type ResearchReport, type ResearchStage, renderMarkdown, research } from '@codex/deep-research';
+import { ServerEnvError, serverEnvironment } from '@codex/mcp-permission';
 import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
-import { serverEnvFromFlags } from '../mcp-env.js';
+import { EXIT, UsageError, usageOn } from '../errors.js';
 import { line } from '../output.js';
 
 function list(value: unknown): string[] {
@@ -58,7 +58,9 @@ function viaMcp(ctx: CliContext, values: Values, rest: readonly string[]): Resea
   return {
     ...{ provider: 'mcp', adapter, command: [rest[0]!, ...rest.slice(1)] },
     corpus: resolve(ctx.cwd, (values.corpus ?? values.dir ?? ctx.cwd) as string),
-    serverEnv: serverEnvFromFlags(ctx.env, (values['mcp-env'] as string[] | undefined) ?? [], '--mcp-env'),
+    serverEnv: usageOn([ServerEnvError], () =>
+      serverEnvironment(ctx.env, (values['mcp-env'] as string[] | undefined) ?? [], '--mcp-env'),
+    ),
   };
 }
 
