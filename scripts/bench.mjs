@@ -45,7 +45,7 @@ if (!onlyProcess) {
     benchFailure = `turbo run bench exited ${r.status}: a package bench failed (see its log above)`;
 }
 
-const bin = join(root, 'apps/cli/dist/bin.js');
+const bin = join(root, 'apps/cli/dist/bin.cjs');
 if (!existsSync(bin)) throw new Error('apps/cli is not built; run pnpm build first');
 
 const work = mkdtempSync(join(tmpdir(), 'codex-bench-'));

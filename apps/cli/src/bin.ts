@@ -1,44 +1,220 @@
 #!/usr/bin/env node
 // The process entry. It must stay tiny: `codex --version` is answered here without loading
 // anything else, so it costs about as much as `node -e 0`.
+//
+// Everything else is in one file, dist/main.cjs (see tsup.config.ts). This entry compiles it with
+// V8's code cache: the compiled code of the functions a command ran is kept on disk, per command,
+// and the next run of that command skips parsing and compiling them. On this project's 2-core
+// machine that is about a third of `codex exec -- true`'s own time (docs/benchmarks.md).
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  type Stats,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
 declare const __CODEX_VERSION__: string;
 
-type NodeModule = { enableCompileCache?: (dir?: string) => unknown };
+/** main.ts's `main`: it sets `process.exitCode` itself. */
+type Main = (argv: string[], version: string) => Promise<number>;
+
+/** Set to `0` to compile without the cache. Node's own `NODE_DISABLE_COMPILE_CACHE` is honoured too. */
+const CACHE_ENV = 'CODEX_COMPILE_CACHE';
+/** Set to `1` to have the cache's outcome (hit, miss, rejected, off) printed on stderr. */
+const DEBUG_ENV = 'CODEX_DEBUG_COMPILE_CACHE';
+
+const debug = (msg: string) => {
+  if (process.env[DEBUG_ENV] === '1') process.stderr.write(`codex: compile cache: ${msg}\n`);
+};
 
 /**
- * On Node ≥ 22.1, V8's compiled code for our modules is kept between runs, so a `codex exec` in an
- * agent's loop stops re-parsing the same ~0.5 MB of JavaScript (Node 20 has no such API; nothing
- * happens there). The cache sits beside the sandbox probe cache under `$XDG_CACHE_HOME/codex`,
- * owned by the user, not in the shared temporary directory Node would pick by default: an entry
- * is compiled code, so only its owner may be able to write one. `NODE_COMPILE_CACHE`, when set,
- * is the user's own choice and wins; without a home directory nothing is cached.
+ * The cache holds compiled code that this process will run, so it must be writable by its owner
+ * alone: every directory we rely on is ours (not a symlink) and not writable by group or others.
+ * The sandboxes keep it read-only inside a writable workspace too (`codexProtectedPaths`).
  */
-function enableCompileCache(nodeModule: NodeModule): void {
-  const { env } = process;
-  const base = env.XDG_CACHE_HOME || (env.HOME ? `${env.HOME}/.cache` : '');
-  if (typeof nodeModule.enableCompileCache !== 'function' || env.NODE_COMPILE_CACHE || !base) return;
+function privateTo(st: Stats, dir: boolean): boolean {
+  if (process.platform === 'win32') return dir ? st.isDirectory() : st.isFile();
+  const uid = process.getuid?.();
+  return (dir ? st.isDirectory() : st.isFile()) && st.uid === uid && (st.mode & 0o022) === 0;
+}
+
+function privateDir(path: string): boolean {
   try {
-    nodeModule.enableCompileCache(`${base}/codex/node-compile-cache`);
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    return privateTo(lstatSync(path), true);
   } catch {
-    /* an optimisation only: without it codex runs as before */
+    return false;
   }
+}
+
+/** `$XDG_CACHE_HOME/codex/v8-cache` (default `~/.cache/…`; `%LOCALAPPDATA%\codex\…` on Windows). */
+function cacheRoot(env: NodeJS.ProcessEnv): string | undefined {
+  if (env[CACHE_ENV] === '0' || env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  const xdg = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : undefined;
+  const base =
+    process.platform === 'win32'
+      ? env.LOCALAPPDATA
+      : (xdg ?? (env.HOME ? join(env.HOME, '.cache') : undefined));
+  return base ? join(base, 'codex') : undefined;
+}
+
+/** The first word that looks like a command: each command keeps the code it runs. */
+function commandName(argv: readonly string[]): string {
+  const word = argv.find((a) => !a.startsWith('-'));
+  return word && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
+}
+
+/** Reads `path` only when it is a regular file private to us (opened without following a link). */
+function readPrivate(path: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const st = fstatSync(fd);
+    if (!privateTo(st, false) || (st.nlink as number) !== 1) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) return undefined;
+      off += n;
+    }
+    return buf;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function writePrivate(path: string, data: Buffer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, path);
+}
+
+function run(main: Main): void {
+  Promise.resolve()
+    .then(() => main(process.argv.slice(2), __CODEX_VERSION__))
+    .then(undefined, (error: unknown) => {
+      process.stderr.write(`codex: error: ${String(error)}\n`);
+      process.exitCode = 1;
+    });
+}
+
+/** node:v8 costs ~5 ms to load: only when a flag must be set. */
+const setFlagsFromString = (flags: string) =>
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString(flags);
+
+/** The only V8 flag a command may set (run-flags.ts `oneShotWasm`); a cache entry records it. */
+const KNOWN_FLAGS = new Set(['', '--liftoff-only']);
+const FLAGS_MARK = Symbol.for('codex.v8Flags');
+
+/**
+ * A cache entry: a line with the V8 flags the command set, a line with the SHA-256 of the rest,
+ * then V8's cached data. V8 does not check that data (a damaged entry crashes the process), so
+ * the digest is checked first. It guards against damage, not an attacker: one who can write here
+ * could write the digest too, which is why the entry and its directories must be private.
+ */
+function parseEntry(buf: Buffer | undefined): { flags: string; data: Buffer; intact: boolean } | undefined {
+  const nl1 = buf?.indexOf(10) ?? -1;
+  const nl2 = nl1 < 0 ? -1 : (buf?.indexOf(10, nl1 + 1) ?? -1);
+  if (!buf || nl2 < 0) return undefined;
+  const flags = buf.subarray(0, nl1).toString('latin1');
+  if (!KNOWN_FLAGS.has(flags)) return undefined;
+  const data = buf.subarray(nl2 + 1);
+  return { flags, data, intact: buf.subarray(nl1 + 1, nl2).toString('latin1') === sha256(data) };
+}
+
+function formatEntry(flags: string, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${flags}\n${sha256(data)}\n`, 'latin1'), data]);
+}
+
+const sha256 = (data: Buffer) =>
+  (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(data).digest('hex');
+
+function start(): void {
+  const file = join(__dirname, 'main.cjs');
+  const load = createRequire(file);
+  const root = cacheRoot(process.env);
+  if (!root) {
+    debug('off');
+    run((load(file) as { main: Main }).main);
+    return;
+  }
+  // The bundle as latin1: the build keeps it ASCII (checked in test/bundle.test.ts), and latin1
+  // makes a one-byte string without a UTF-8 decode.
+  const fd = openSync(file, 'r');
+  const st = fstatSync(fd);
+  const source = Buffer.allocUnsafe(st.size);
+  readSync(fd, source, 0, st.size, 0);
+  closeSync(fd);
+  const key = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}-${st.ino}`;
+  const dir = join(root, 'v8-cache', key);
+  const cachePath = join(dir, `${commandName(process.argv.slice(2))}.bin`);
+  const found = parseEntry(readPrivate(cachePath));
+  const entry = found?.intact ? found : undefined;
+  // V8 accepts cached code only under the flags it was made with: set the command's flag first.
+  if (entry?.flags) setFlagsFromString(entry.flags);
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname) {${source.toString('latin1')}\n})`,
+    {
+      filename: file,
+      ...(entry ? { cachedData: entry.data } : {}),
+    },
+  );
+  const hit = entry !== undefined && script.cachedDataRejected !== true;
+  debug(`${hit ? 'hit' : found ? 'rejected' : 'miss'} ${cachePath}`);
+  if (!hit) {
+    // Written when the process ends, so that the functions this command ran are in it.
+    process.once('exit', () => {
+      try {
+        const flags = String((globalThis as Record<symbol, unknown>)[FLAGS_MARK] ?? '');
+        if (
+          privateDir(root) &&
+          privateDir(join(root, 'v8-cache')) &&
+          privateDir(dir) &&
+          KNOWN_FLAGS.has(flags)
+        ) {
+          writePrivate(cachePath, formatEntry(flags, script.createCachedData()));
+          debug(`wrote ${cachePath}`);
+        }
+      } catch (error) {
+        debug(`not written: ${String(error)}`);
+      }
+    });
+  }
+  // The bundle's dynamic imports (scripts/bundle-plugin.ts `codexImport`) run here: V8 loses the
+  // import callback of code that comes from the cache.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('codex.import')] = (spec: string) => import(spec);
+  const module = { exports: {} as { main: Main } };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    load,
+    module,
+    file,
+    dirname(file),
+  );
+  run(module.exports.main);
 }
 
 const first = process.argv[2];
 if ((first === '--version' || first === '-V') && process.argv.length === 3) {
   process.stdout.write(`codex ${__CODEX_VERSION__}\n`);
 } else {
-  import('node:module')
-    .then(
-      (m) => enableCompileCache(m.default as NodeModule),
-      () => undefined,
-    )
-    .then(() => import('./main.js'))
-    .then(
-      (m) => m.main(process.argv.slice(2), __CODEX_VERSION__),
-      (error: unknown) => {
-        process.stderr.write(`codex: error: failed to start: ${String(error)}\n`);
-        process.exitCode = 1;
-      },
-    );
+  try {
+    start();
+  } catch (error) {
+    process.stderr.write(`codex: error: failed to start: ${String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -131,5 +131,10 @@ export function liveOutput(ctx: CliContext) {
  * back. Must run before the first WebAssembly compile; long-running hosts keep V8's defaults.
  */
 export function oneShotWasm(): void {
-  setFlagsFromString('--liftoff-only');
+  setFlagsFromString(ONE_SHOT_V8_FLAGS);
+  // bin.ts keeps compiled code per command, and V8 refuses cached code made under other flags: it
+  // reads this to set the same flag before compiling on the command's next run.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('codex.v8Flags')] = ONE_SHOT_V8_FLAGS;
 }
+
+const ONE_SHOT_V8_FLAGS = '--liftoff-only';

@@ -158,3 +158,39 @@ describe.skipIf(!FULL)('escape attempts through codex exec leave a denial in the
     });
   }
 });
+
+describe.skipIf(!FULL)("codex's own state inside a writable workspace", () => {
+  it('a sandboxed command cannot plant compiled code, a probe result or config for the next codex run', () => {
+    // A workspace that holds codex's cache and home, as when the workspace is $HOME.
+    const root = mkdtempSync('/var/tmp/codex-exec-state-');
+    try {
+      const cache = join(root, 'cache');
+      const codexHome = join(root, 'home');
+      const env = { XDG_CACHE_HOME: cache };
+      // One run first, so the cache exists with its compiled code and probe.
+      expect(codex(['exec', '--', 'true'], { cwd: root, home: codexHome, env }).status).toBe(0);
+      const planted = [join(cache, 'codex', 'planted'), join(codexHome, 'planted')];
+      const script = [
+        ...planted.map((p) => `echo x > ${p}`),
+        `for f in ${cache}/codex/v8-cache/*/*.bin ${cache}/codex/sandbox-probe.json; do echo x >> "$f"; done`,
+        `echo ok > ${join(root, 'allowed')}`,
+      ].join('; ');
+      const r = codex(['exec', '--yes', '--profile', 'workspace-write', '--', 'sh', '-c', script], {
+        cwd: root,
+        home: codexHome,
+        env,
+      });
+      expect(readFileSync(join(root, 'allowed'), 'utf8')).toBe('ok\n');
+      for (const p of planted) expect(existsSync(p), r.stderr).toBe(false);
+      // The next run still hits its compiled code: nothing in the cache was changed.
+      const after = codex(['exec', '--', 'true'], {
+        cwd: root,
+        home: codexHome,
+        env: { ...env, CODEX_DEBUG_COMPILE_CACHE: '1' },
+      });
+      expect(after.stderr).toMatch(/compile cache: hit/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -260,7 +260,7 @@ describe('codex research --provider mcp (real MCP filesystem server behind the p
 describe('codex research progress', () => {
   it('shows every stage on stderr when stderr is a TTY', async () => {
     const { PassThrough } = await import('node:stream');
-    const mainUrl = new URL('../dist/main.js', import.meta.url).href;
+    const mainUrl = new URL('../dist/main.cjs', import.meta.url).href;
     const { main } = (await import(mainUrl)) as {
       main: (argv: string[], version: string, io: object) => Promise<number>;
     };

@@ -1,6 +1,7 @@
 import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
 import {
   type Assessment,
+  codexCacheDir,
   DEFAULT_TIMEOUT_MS,
   type ObservedDenial,
   type OutputStream,
@@ -20,7 +21,7 @@ import {
 } from '@codex/security-profile';
 import { approvalPrefix, saveApproval } from './approvals.js';
 import { backendForPlatform } from './backend.js';
-import type { Workspace } from './config.js';
+import { codexHome, type Workspace } from './config.js';
 
 /** Exit codes of a guarded run besides the command's own (as timeout(1) and env(1) use them). */
 export const GUARDED_EXIT = { REFUSED: 125, TIMEOUT: 124 } as const;
@@ -408,16 +409,21 @@ function sandboxRequest(r: Run) {
   };
 }
 
-/** The sandbox policy for a profile over a resolved workspace (roots, secrets to mask). */
+/**
+ * The sandbox policy for a profile over a resolved workspace (roots, secrets to mask). Codex's own
+ * home and cache (from `env`) stay read-only wherever they fall inside the workspace.
+ */
 export function sandboxPolicyFor(
   profile: SecurityProfile,
   workspace: Workspace,
   explicit: boolean,
+  env: NodeJS.ProcessEnv = process.env,
 ): SandboxPolicy {
   return toSandboxPolicy(profile, {
     workspaceRoots: workspace.workspaceRoots,
     extraWritableRoots: workspace.extraWritableRoots,
     explicit,
+    protectedPaths: [codexHome(env), codexCacheDir(env)],
     ...(workspace.denyRead ? { denyRead: workspace.denyRead } : {}),
     ...(workspace.allowRead ? { allowRead: workspace.allowRead } : {}),
     ...(workspace.egress ? { egress: workspace.egress } : {}),

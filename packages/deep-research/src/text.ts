@@ -1,6 +1,6 @@
 /** Text utilities shared by dedup, ranking and contradiction checks. Pure and deterministic. */
 
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+const WORD = /[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)?/gu;
 
 /** Lower-cased word tokens (letters and digits; apostrophes inside words kept). */
 export function tokenize(text: string): string[] {

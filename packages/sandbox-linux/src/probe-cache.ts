@@ -4,9 +4,9 @@
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { forcedRung } from '@codex/sandbox-contract';
+import { codexCacheDir, forcedRung } from '@codex/sandbox-contract';
 import { findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
 import { BWRAP_PATHS, findTrustedBwrap } from './trust.js';
 
@@ -82,11 +82,6 @@ export function probeCacheKey(env: NodeJS.ProcessEnv): string {
     ...USERNS_SYSCTLS.map((n) => `${n}=${readOr(`/proc/sys/${n}`, '-').trim()}`),
   ];
   return createHash('sha256').update(parts.join('\n')).digest('hex');
-}
-
-/** `$XDG_CACHE_HOME/codex` (default `~/.cache/codex`): the probe cache and the helper fallback. */
-export function codexCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || tmpdir(), '.cache'), 'codex');
 }
 
 /** `$XDG_CACHE_HOME/codex/sandbox-probe.json` (default `~/.cache/…`). */

@@ -4,10 +4,10 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync }
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
-import { forcedRung, selectRung } from '@codex/sandbox-contract';
+import { codexCacheDir, forcedRung, selectRung } from '@codex/sandbox-contract';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
 import { compileHelper, HELPER_NAME, helperFlags, helperSource } from './helper-build.js';
-import { cachedProbe, codexCacheDir } from './probe-cache.js';
+import { cachedProbe } from './probe-cache.js';
 import { BWRAP_PATHS, findTrustedBwrap, untrustedReason } from './trust.js';
 
 /** Environment switch that turns the helper's own namespaces off (`0`), e.g. to test the unprivileged path. */

@@ -37,7 +37,7 @@ export type NetworkPolicy =
 export interface WritableRoot {
   /** Normalised absolute path that may be written. */
   readonly root: string;
-  /** Absolute paths beneath `root` that must stay read-only (from {@link PROTECTED_SUBPATHS}). */
+  /** Absolute paths beneath `root` that must stay read-only ({@link PROTECTED_SUBPATHS}, codex's own state). */
   readonly readOnlySubpaths: readonly string[];
 }
 
@@ -86,6 +86,12 @@ export interface SandboxPolicyOptions {
   readonly homeDir?: string;
   /** Host lists for the `proxied` profiles (see {@link egressListsFor}); default: nothing allowed. */
   readonly egress?: Partial<EgressLists>;
+  /**
+   * Absolute paths codex itself trusts (its home with config, approvals and audit keys; its cache
+   * with compiled code and the sandbox probe): read-only wherever they fall inside a writable root,
+   * so a sandboxed command cannot change what the next `codex` run executes or believes.
+   */
+  readonly protectedPaths?: readonly string[];
 }
 
 function proxiedNetwork(profile: SecurityProfile, lists: Partial<EgressLists> = {}): NetworkPolicy {
@@ -120,7 +126,8 @@ function dedupeRoots(paths: readonly string[]): string[] {
  * - Read-only profiles (`offline`, `net-read-only`) have no writable roots; asking for
  *   `extraWritableRoots` under them is a {@link PolicyConflictError}, never silently ignored.
  * - Nested writable roots are merged into their outermost ancestor.
- * - Every writable root carries its protected subpaths (`.git`, `.codex`, `.agents`).
+ * - Every writable root carries its protected subpaths (`.git`, `.codex`, `.agents`) and the
+ *   `protectedPaths` inside it.
  */
 export function toSandboxPolicy(profile: SecurityProfile, options: SandboxPolicyOptions = {}): SandboxPolicy {
   const caps = CAPABILITIES[profile];
@@ -137,9 +144,15 @@ export function toSandboxPolicy(profile: SecurityProfile, options: SandboxPolicy
 
   let writableRoots: WritableRoot[] = [];
   if (caps.write === 'workspace') {
+    const own = (options.protectedPaths ?? []).map(normalizeAbsolutePath);
     writableRoots = dedupeRoots([...workspace, ...extra]).map((root) => ({
       root,
-      readOnlySubpaths: PROTECTED_SUBPATHS.map((name) => joinPath(root, name)),
+      readOnlySubpaths: [
+        ...new Set([
+          ...PROTECTED_SUBPATHS.map((name) => joinPath(root, name)),
+          ...own.filter((p) => p !== root && isWithin(p, root)),
+        ]),
+      ],
     }));
   } else if (caps.write === 'everywhere') {
     writableRoots = fsRoots.map((root) => ({ root, readOnlySubpaths: [] }));

@@ -42,6 +42,26 @@ describe('toSandboxPolicy', () => {
     expect(p.denyRead?.some((x) => x.startsWith('~'))).toBe(false);
   });
 
+  it("protectedPaths: codex's own state stays read-only where it falls inside a writable root", () => {
+    const p = toSandboxPolicy('workspace-write', {
+      workspaceRoots: ['/home/me'],
+      extraWritableRoots: ['/srv/data'],
+      protectedPaths: ['/home/me/.cache/codex/', '/home/me/.codex', '/opt/codex-home', '/srv/data'],
+    });
+    const home = p.writableRoots.find((w) => w.root === '/home/me')!;
+    expect(home.readOnlySubpaths).toEqual([
+      '/home/me/.git',
+      '/home/me/.codex',
+      '/home/me/.agents',
+      '/home/me/.cache/codex',
+    ]);
+    expect(isWritable(p, '/home/me/.cache/codex/v8-cache/x/exec.bin')).toBe(false);
+    expect(isWritable(p, '/home/me/.cache/other')).toBe(true);
+    // A root that is itself a protected path was chosen explicitly: it stays writable.
+    expect(p.writableRoots.find((w) => w.root === '/srv/data')!.readOnlySubpaths).not.toContain('/srv/data');
+    expect(toSandboxPolicy('offline', { protectedPaths: ['/home/me/.codex'] }).writableRoots).toEqual([]);
+  });
+
   it('workspace-write: workspace writable except protected subpaths', () => {
     const p = toSandboxPolicy('workspace-write', { workspaceRoots: ['/home/me/proj/'] });
     expect(p.network.mode).toBe('none');

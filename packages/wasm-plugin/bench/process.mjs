@@ -26,7 +26,7 @@ const median = (xs) => {
 const r1 = (x) => Math.round(x * 10) / 10;
 
 export async function measurePluginProcess({ root, runs = 10 }) {
-  const bin = join(root, 'apps/cli/dist/bin.js');
+  const bin = join(root, 'apps/cli/dist/bin.cjs');
   const work = mkdtempSync(join(tmpdir(), 'codex-plugin-process-'));
   try {
     const plugins = await buildPlugins(join(work, 'plugins'));

@@ -93,7 +93,7 @@ describe('keyless verification against a private stack', () => {
 });
 
 describe('codex verify --trusted-root with the private stack', () => {
-  const bin = join(root, 'apps/cli/dist/bin.js');
+  const bin = join(root, 'apps/cli/dist/bin.cjs');
   const run = (...extra) =>
     spawnSync(
       process.execPath,

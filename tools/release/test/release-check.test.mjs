@@ -98,8 +98,8 @@ describe('pnpm release:check (two packages)', () => {
 });
 
 describe('codex verify on the release-check output', () => {
-  // beforeAll built @codex/cli, so its dist/bin.js is current here.
-  const bin = join(root, 'apps/cli/dist/bin.js');
+  // beforeAll built @codex/cli, so its dist/bin.cjs is current here.
+  const bin = join(root, 'apps/cli/dist/bin.cjs');
   const verify = (file, bundle) =>
     spawnSync(
       process.execPath,
