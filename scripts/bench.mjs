@@ -94,11 +94,19 @@ subjects[EXEC_BASH] = [process.execPath, [bin, 'exec', '--', 'bash', '-lc', 'ls 
 // Context, not targets: the same script run by bash itself, without codex, in the same loop.
 const BARE_BASH = "bash -lc 'ls | wc -l' (no codex, fresh account's dotfiles)";
 const HOST_BASH = "bash -lc 'ls | wc -l' (no codex, this machine's HOME)";
+// The targets are measured as an agent's loop sees them: the compiled-code cache
+// (apps/cli/src/bin.ts) is warm after the first run. Without it: the first run after an install
+// or an upgrade, or with CODEX_COMPILE_CACHE=0.
+const EXEC_COLD = 'codex exec -- true (no compiled-code cache)';
+const POLICY_COLD = 'codex policy check -- ls -la (no compiled-code cache)';
+const noCache = { CODEX_COMPILE_CACHE: '0' };
 const context = {
   [BARE_BASH]: ['bash', ['-lc', 'ls | wc -l'], skelEnv],
   [HOST_BASH]: ['bash', ['-lc', 'ls | wc -l']],
+  [EXEC_COLD]: [process.execPath, [bin, 'exec', '--', 'true'], noCache],
+  [POLICY_COLD]: [process.execPath, [bin, 'policy', 'check', '--', 'ls', '-la'], noCache],
 };
-const contextWall = { [BARE_BASH]: [], [HOST_BASH]: [] };
+const contextWall = Object.fromEntries(Object.keys(context).map((k) => [k, []]));
 // exit codes that mean "ran and answered" per subject (policy check encodes its verdict)
 const okStatus = (name, status) =>
   name === POLICY ? status !== null && status !== 2 && status < 64 : status === 0;

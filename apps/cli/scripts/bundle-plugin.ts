@@ -22,14 +22,26 @@ const RUNTIME = 'codex-bundle:runtime';
 const SEPARATE_CHUNK_BYTES = 64 * 1024;
 
 const RUNTIME_SOURCE = `
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 const dirs = new Map();
+/**
+ * Where package \`name\` is installed, as Node's resolver would find it from this file: the first
+ * node_modules on the way up that has it, through its symlink (pnpm) to the real directory.
+ * Done by hand because require.resolve() first loads Node's package-exports resolver, a few
+ * milliseconds of every run; require.resolve() remains the fallback.
+ */
 function packageDir(name) {
   let dir = dirs.get(name);
   if (dir === undefined) {
-    dir = dirname(createRequire(__filename).resolve(name + '/package.json'));
+    for (let d = __dirname; dir === undefined; ) {
+      const candidate = join(d, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) dir = realpathSync.native(candidate);
+      else if (dirname(d) === d) dir = dirname(createRequire(__filename).resolve(name + '/package.json'));
+      else d = dirname(d);
+    }
     dirs.set(name, dir);
   }
   return dir;

@@ -1,5 +1,4 @@
 // Flags shared by `codex exec` and `codex sandbox run`, and how their results are printed.
-import { setFlagsFromString } from 'node:v8';
 import {
   APPROVAL_ENV,
   APPROVAL_MODES,
@@ -131,7 +130,10 @@ export function liveOutput(ctx: CliContext) {
  * back. Must run before the first WebAssembly compile; long-running hosts keep V8's defaults.
  */
 export function oneShotWasm(): void {
-  setFlagsFromString(ONE_SHOT_V8_FLAGS);
+  // node:v8 is loaded only here (~4 ms): commands pass this as `beforeParserLoad`, so a command
+  // that never needs the bash parser never loads it.
+  const v8 = process.getBuiltinModule('node:v8') as typeof import('node:v8');
+  v8.setFlagsFromString(ONE_SHOT_V8_FLAGS);
   // bin.ts keeps compiled code per command, and V8 refuses cached code made under other flags: it
   // reads this to set the same flag before compiling on the command's next run.
   (globalThis as Record<symbol, unknown>)[Symbol.for('codex.v8Flags')] = ONE_SHOT_V8_FLAGS;

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsp } from './fsp.js';
 
 /**
  * Rotation naming: the live file keeps its name (`audit.jsonl`); rotated files get an increasing
@@ -23,7 +23,7 @@ function rotatedFrom(path: string, names: readonly string[]): { n: number; path:
 export async function logFiles(path: string): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(dirname(path));
+    names = await (await fsp()).readdir(dirname(path));
   } catch {
     return [];
   }

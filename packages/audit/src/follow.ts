@@ -1,5 +1,6 @@
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { fsp } from './fsp.js';
 import { type AuditFilter, type AuditRecord, type CorruptLine, matcher, parseEntryLine } from './reader.js';
 
 export interface FollowOptions {
@@ -34,7 +35,7 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
 
   const openCurrent = async (fromStart: boolean): Promise<void> => {
     try {
-      fh = await open(path, 'r');
+      fh = await (await fsp()).open(path, 'r');
     } catch {
       fh = undefined;
       return;
@@ -92,7 +93,7 @@ export async function* followEntries(path: string, options: FollowOptions = {}):
       yield* drainFile();
       let st: { ino: number; size: number } | undefined;
       try {
-        st = await stat(path);
+        st = await (await fsp()).stat(path);
       } catch {
         st = undefined;
       }

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { fsp } from './fsp.js';
 
 /** One line of a log file, read by {@link readLines}. */
 export interface RawLine {
@@ -36,9 +37,9 @@ export async function* readLines(
 ): AsyncGenerator<RawLine | UnreadableFile> {
   const buf = Buffer.allocUnsafe(CHUNK);
   for (const [fileIndex, file] of files.entries()) {
-    let fh: Awaited<ReturnType<typeof open>>;
+    let fh: FileHandle;
     try {
-      fh = await open(file, 'r');
+      fh = await (await fsp()).open(file, 'r');
     } catch (error) {
       yield { unreadable: true, file, code: (error as NodeJS.ErrnoException).code ?? String(error) };
       return;

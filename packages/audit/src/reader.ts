@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import type { AuditDecision, AuditOperation, SecurityProfile } from '@codex/security-profile';
+import { fsp } from './fsp.js';
 import { type AuditEntry, auditEntrySchema } from './schema.js';
 
 export interface AuditFilter {
@@ -125,6 +125,7 @@ export class AuditReader implements AsyncIterable<AuditRecord> {
     for (const file of this.files) {
       let endsWithNewline = true;
       try {
+        const { open, stat } = await fsp();
         const st = await stat(file);
         if (st.size > 0) {
           const fh = await open(file, 'r');

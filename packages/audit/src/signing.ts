@@ -19,8 +19,8 @@ import { AuditIoError, InvalidAuditOptionsError } from './errors.js';
  * verified the same way, with @sigstore/verify against exactly the keys the verifier trusts.
  */
 // sigstore-js is loaded on first use (it costs ~40-160 ms to import): a process that logs but never
-// signs or verifies a checkpoint (every `codex` command) does not pay for it.
-const load = createRequire(import.meta.url);
+// signs or verifies a checkpoint (every `codex` command) does not pay for it, nor for resolving it.
+const load = (id: string): unknown => createRequire(import.meta.url)(id);
 let bundleLib: typeof import('@sigstore/bundle') | undefined;
 let verifyLib: typeof import('@sigstore/verify') | undefined;
 const sigstoreBundle = () => (bundleLib ??= load('@sigstore/bundle') as typeof import('@sigstore/bundle'));

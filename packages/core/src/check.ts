@@ -11,6 +11,8 @@ export interface CheckCommandOptions extends LayerSources {
   readonly profile: SecurityProfile;
   /** For `~` (`HOME`; default: the user's home directory). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Called before the policy engine loads its bash parser (see `PolicyEngineOptions`). */
+  readonly beforeParserLoad?: () => void;
 }
 
 /**
@@ -18,7 +20,10 @@ export interface CheckCommandOptions extends LayerSources {
  * would before running it: the same layers (saved approvals included), the configured workspace.
  */
 export async function checkCommand(command: CommandInput, options: CheckCommandOptions): Promise<Evaluation> {
-  const engine = await createEngine(options);
+  const engine = await createEngine(
+    options,
+    options.beforeParserLoad ? { beforeParserLoad: options.beforeParserLoad } : {},
+  );
   const { profile, cwd } = options;
   const context: EvaluationContext = {
     ...{ profile, cwd, ...resolveWorkspace(options.config, profile, cwd) },

@@ -21,6 +21,8 @@ export interface GuardedOnceOptions {
   readonly unattended?: string;
   /** The audit entries' agent type (default `codex-exec`); the session id is `exec-<uuid>`. */
   readonly agentType?: string;
+  /** Called before the policy engine loads its bash parser (see `PolicyEngineOptions`). */
+  readonly beforeParserLoad?: () => void;
 }
 
 /** Runs `command` once: exec policy → approval → the OS sandbox → the audit log. */
@@ -30,10 +32,13 @@ export async function runGuardedOnce(
 ): Promise<GuardedResult> {
   const { config, codexHome, env, approver } = options;
   const audit = createAuditLoggerFromConfig(config.audit, { home: codexHome, env, flushIntervalMs: 0 });
-  const engine = createEngine({
-    ...{ config, codexHome, cwd: command.cwd, workspace: command.workspace.workspaceRoots[0]! },
-    extra: options.policies ?? [],
-  });
+  const engine = createEngine(
+    {
+      ...{ config, codexHome, cwd: command.cwd, workspace: command.workspace.workspaceRoots[0]! },
+      extra: options.policies ?? [],
+    },
+    options.beforeParserLoad ? { beforeParserLoad: options.beforeParserLoad } : {},
+  );
   engine.catch(() => {}); // reported by the pipeline as a fail-safe denial
   try {
     return await runGuardedCommand(command, {

@@ -67,6 +67,12 @@ export interface PolicyEngineOptions {
    * {@link ParserNotLoadedError} for a script that needs the parser before it is loaded.
    */
   readonly parser?: 'eager' | 'on-demand';
+  /**
+   * Called once, just before the bash parser's wasm is compiled. A one-shot host can switch its
+   * WebAssembly compiler there (the CLI keeps V8 to its baseline tier), and pay nothing for it
+   * when no command needs the parser.
+   */
+  readonly beforeParserLoad?: () => void;
 }
 
 /** Thrown inside evaluation when a script needs the parser and it is not loaded yet. */
@@ -165,9 +171,17 @@ export class PolicyEngine {
   private readonly parseCache = new Map<string, readonly RawSegment[]>();
   private readonly parseCacheSize: number;
 
-  constructor(parser: Parser | undefined, layers: readonly Layer[], parseCacheSize = 256) {
+  private readonly beforeParserLoad: (() => void) | undefined;
+
+  constructor(
+    parser: Parser | undefined,
+    layers: readonly Layer[],
+    parseCacheSize = 256,
+    beforeParserLoad?: () => void,
+  ) {
     this.parser = parser;
     this.parseCacheSize = parseCacheSize;
+    this.beforeParserLoad = beforeParserLoad;
     this.layers = [...layers].sort((a, b) => LAYER_KINDS.indexOf(b.kind) - LAYER_KINDS.indexOf(a.kind));
   }
 
@@ -250,6 +264,7 @@ export class PolicyEngine {
   /** @internal Loads the bash parser if it is not loaded yet. */
   async loadParser(): Promise<void> {
     if (this.parser) return;
+    if (!this.parserLoading) this.beforeParserLoad?.();
     this.parserLoading ??= createBashParser().then(
       (parser) => {
         this.parser = parser;
@@ -653,6 +668,7 @@ function hasControl(text: string): boolean {
 
 /** Loads and validates the layers, checks every rule's examples, and returns a ready engine. */
 export async function createPolicyEngine(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
+  if (options.parser !== 'on-demand') options.beforeParserLoad?.();
   const parser = options.parser === 'on-demand' ? undefined : await createBashParser();
   const layers: Layer[] = [];
   if (options.defaults !== false) layers.push(buildLayer('default', 'builtin', BUILTIN_POLICY_SPEC));
@@ -679,7 +695,7 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
       buildLayer(layer.kind, layer.source, spec, layer.kind === 'project' && layer.trusted !== true),
     );
   }
-  const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256);
+  const engine = new PolicyEngine(parser, layers, options.parseCacheSize ?? 256, options.beforeParserLoad);
   for (const layer of layers) {
     // The built-in layer's examples are constants checked by the test suite and by every engine
     // that has the parser; an on-demand engine (a one-shot CLI run) does not re-prove them.

@@ -69,6 +69,20 @@ describe("createPolicyEngine({ parser: 'on-demand' })", () => {
     }
   });
 
+  it('beforeParserLoad runs once, before the parser loads, and never for commands the fast path reads', async () => {
+    let calls = 0;
+    const lazy = await createPolicyEngine({ parser: 'on-demand', beforeParserLoad: () => void calls++ });
+    for (const argv of ARGV) await lazy.evaluateAsync(argv, ctx('offline'));
+    for (const script of FAST) await lazy.evaluateAsync({ script }, ctx('offline'));
+    expect(calls).toBe(0);
+    await Promise.all(NEEDS_PARSER.map((script) => lazy.evaluateAsync({ script }, ctx('offline'))));
+    expect(calls).toBe(1);
+    expect(parserLoaded(lazy)).toBe(true);
+    let eagerCalls = 0;
+    await createPolicyEngine({ beforeParserLoad: () => void eagerCalls++ });
+    expect(eagerCalls).toBe(1);
+  });
+
   it('concurrent evaluateAsync calls share one parser load', async () => {
     const lazy = await createPolicyEngine({ parser: 'on-demand' });
     const results = await Promise.all(

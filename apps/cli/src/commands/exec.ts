@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { ADMIN_POLICY, APPROVALS_FILE, type Approver, type GuardedResult, runGuardedOnce } from '@codex/core';
 import { DEFAULT_TIMEOUT_MS, sandboxResultJson } from '@codex/sandbox-contract';
 import { parse } from '../args.js';
@@ -68,7 +69,9 @@ function terminal(ctx: CliContext): Approver {
 
 function approverFor(ctx: CliContext, yes: boolean): Approver | undefined {
   if (yes) return { how: 'by --yes', ask: async () => 'yes' };
-  return process.stdin.isTTY && !ctx.json ? terminal(ctx) : undefined;
+  // isatty(0), not process.stdin.isTTY: reading that getter builds a stdin stream (for a file,
+  // with ten more built-in modules) that a command run without a prompt never uses.
+  return isatty(0) && !ctx.json ? terminal(ctx) : undefined;
 }
 
 function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
@@ -123,7 +126,6 @@ export const command: Command = {
       throw new UsageError(
         '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
       );
-    oneShotWasm();
     const approver = approverFor(ctx, values.yes === true);
     const r = await runGuardedOnce(
       {
@@ -136,6 +138,7 @@ export const command: Command = {
       {
         ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
         policies: (values.policy as string[] | undefined) ?? [],
+        beforeParserLoad: oneShotWasm,
         ...(approver ? { approver } : { unattended: 'without a TTY' }),
       },
     );

@@ -61,9 +61,12 @@ export const command: Command = {
     if (script === undefined && rest.length === 0)
       throw new UsageError("nothing to check: give --script '<shell>' or -- <argv…>");
 
-    oneShotWasm();
     const policies = (values.policy as string[] | undefined) ?? [];
-    const result = await checkCommand(script !== undefined ? { script } : rest, { ...ctx, extra: policies });
+    const result = await checkCommand(script !== undefined ? { script } : rest, {
+      ...ctx,
+      extra: policies,
+      beforeParserLoad: oneShotWasm,
+    });
     const exitCode = POLICY_EXIT[result.decision];
     if (ctx.json) line(ctx.stdout, JSON.stringify({ ...result, exitCode }, null, 2));
     else {
