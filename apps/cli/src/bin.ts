@@ -141,15 +141,24 @@ function formatEntry(flags: string, data: Buffer): Buffer {
 const sha256 = (data: Buffer) =>
   (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(data).digest('hex');
 
-function start(): void {
-  const file = join(__dirname, 'main.cjs');
-  const load = createRequire(file);
-  const root = cacheRoot(process.env);
-  if (!root) {
-    debug('off');
-    run((load(file) as { main: Main }).main);
-    return;
-  }
+/** Saves the command's compiled code when the process ends (so the functions it ran are in it). */
+function saveAtExit(script: Script, root: string, dir: string, cachePath: string): void {
+  process.once('exit', () => {
+    try {
+      const flags = String((globalThis as Record<symbol, unknown>)[FLAGS_MARK] ?? '');
+      const dirs = [root, join(root, 'v8-cache'), dir];
+      if (dirs.every(privateDir) && KNOWN_FLAGS.has(flags)) {
+        writePrivate(cachePath, formatEntry(flags, script.createCachedData()));
+        debug(`wrote ${cachePath}`);
+      }
+    } catch (error) {
+      debug(`not written: ${String(error)}`);
+    }
+  });
+}
+
+/** Compiles the bundle with the command's cached code when there is a usable entry. */
+function compileCached(file: string, root: string): Script {
   // The bundle as latin1: the build keeps it ASCII (checked in test/bundle.test.ts), and latin1
   // makes a one-byte string without a UTF-8 decode.
   const fd = openSync(file, 'r');
@@ -166,44 +175,30 @@ function start(): void {
   if (entry?.flags) setFlagsFromString(entry.flags);
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString('latin1')}\n})`,
-    {
-      filename: file,
-      ...(entry ? { cachedData: entry.data } : {}),
-    },
+    { filename: file, ...(entry ? { cachedData: entry.data } : {}) },
   );
   const hit = entry !== undefined && script.cachedDataRejected !== true;
   debug(`${hit ? 'hit' : found ? 'rejected' : 'miss'} ${cachePath}`);
-  if (!hit) {
-    // Written when the process ends, so that the functions this command ran are in it.
-    process.once('exit', () => {
-      try {
-        const flags = String((globalThis as Record<symbol, unknown>)[FLAGS_MARK] ?? '');
-        if (
-          privateDir(root) &&
-          privateDir(join(root, 'v8-cache')) &&
-          privateDir(dir) &&
-          KNOWN_FLAGS.has(flags)
-        ) {
-          writePrivate(cachePath, formatEntry(flags, script.createCachedData()));
-          debug(`wrote ${cachePath}`);
-        }
-      } catch (error) {
-        debug(`not written: ${String(error)}`);
-      }
-    });
+  if (!hit) saveAtExit(script, root, dir, cachePath);
+  return script;
+}
+
+function start(): void {
+  const file = join(__dirname, 'main.cjs');
+  const load = createRequire(file);
+  const root = cacheRoot(process.env);
+  if (!root) {
+    debug('off');
+    run((load(file) as { main: Main }).main);
+    return;
   }
+  const script = compileCached(file, root);
   // The bundle's dynamic imports (scripts/bundle-plugin.ts `codexImport`) run here: V8 loses the
   // import callback of code that comes from the cache.
   (globalThis as Record<symbol, unknown>)[Symbol.for('codex.import')] = (spec: string) => import(spec);
   const module = { exports: {} as { main: Main } };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(
-    module.exports,
-    module.exports,
-    load,
-    module,
-    file,
-    dirname(file),
-  );
+  const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+  wrapper.call(module.exports, module.exports, load, module, file, dirname(file));
   run(module.exports.main);
 }
 
