@@ -38,6 +38,10 @@ export default defineConfig([
     // Bundling is decided by the plugin, not by package.json's dependency lists.
     noExternal: [/.*/],
     esbuildPlugins: [codexBundle()],
+    // The file is one function expression, CommonJS's own wrapper written out: bin.cjs compiles it
+    // as it is (no 640 KB string to concatenate and flatten, ~3.5 ms) and calls it.
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '})' },
     // ASCII only (non-ASCII escaped), so that bin.cjs can read it as latin1.
     esbuildOptions(options) {
       options.charset = 'ascii';

@@ -157,8 +157,11 @@ function saveAtExit(script: Script, root: string, dir: string, cachePath: string
   });
 }
 
-/** Compiles the bundle with the command's cached code when there is a usable entry. */
-function compileCached(file: string, root: string): Script {
+/**
+ * Compiles the bundle (one function expression, see tsup.config.ts) with the command's cached
+ * code when there is a usable entry under `root`; without `root`, plainly.
+ */
+function compile(file: string, root: string | undefined): Script {
   // The bundle as latin1: the build keeps it ASCII (checked in test/bundle.test.ts), and latin1
   // makes a one-byte string without a UTF-8 decode.
   const fd = openSync(file, 'r');
@@ -166,6 +169,10 @@ function compileCached(file: string, root: string): Script {
   const source = Buffer.allocUnsafe(st.size);
   readSync(fd, source, 0, st.size, 0);
   closeSync(fd);
+  if (!root) {
+    debug('off');
+    return new Script(source.toString('latin1'), { filename: file });
+  }
   const key = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}-${st.ino}`;
   const dir = join(root, 'v8-cache', key);
   const cachePath = join(dir, `${commandName(process.argv.slice(2))}.bin`);
@@ -173,10 +180,10 @@ function compileCached(file: string, root: string): Script {
   const entry = found?.intact ? found : undefined;
   // V8 accepts cached code only under the flags it was made with: set the command's flag first.
   if (entry?.flags) setFlagsFromString(entry.flags);
-  const script = new Script(
-    `(function (exports, require, module, __filename, __dirname) {${source.toString('latin1')}\n})`,
-    { filename: file, ...(entry ? { cachedData: entry.data } : {}) },
-  );
+  const script = new Script(source.toString('latin1'), {
+    filename: file,
+    ...(entry ? { cachedData: entry.data } : {}),
+  });
   const hit = entry !== undefined && script.cachedDataRejected !== true;
   debug(`${hit ? 'hit' : found ? 'rejected' : 'miss'} ${cachePath}`);
   if (!hit) saveAtExit(script, root, dir, cachePath);
@@ -185,20 +192,13 @@ function compileCached(file: string, root: string): Script {
 
 function start(): void {
   const file = join(__dirname, 'main.cjs');
-  const load = createRequire(file);
-  const root = cacheRoot(process.env);
-  if (!root) {
-    debug('off');
-    run((load(file) as { main: Main }).main);
-    return;
-  }
-  const script = compileCached(file, root);
+  const script = compile(file, cacheRoot(process.env));
   // The bundle's dynamic imports (scripts/bundle-plugin.ts `codexImport`) run here: V8 loses the
   // import callback of code that comes from the cache.
   (globalThis as Record<symbol, unknown>)[Symbol.for('codex.import')] = (spec: string) => import(spec);
   const module = { exports: {} as { main: Main } };
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-  wrapper.call(module.exports, module.exports, load, module, file, dirname(file));
+  wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   run(module.exports.main);
 }
 

@@ -54,6 +54,9 @@ describe('the shipped files', () => {
   it('main.cjs is ASCII, holds every @codex library, and imports dynamically only through bin.cjs', () => {
     const text = readFileSync(MAIN, 'latin1');
     expect(/[^\x00-\x7f]/.test(text)).toBe(false); // bin.cjs reads it as latin1
+    // One function expression (CommonJS's wrapper, written out), which bin.cjs compiles as it is.
+    expect(text.startsWith('(function (exports, require, module, __filename, __dirname) {\n')).toBe(true);
+    expect(text).toMatch(/\n\}\)\n\/\/# sourceMappingURL=main\.cjs\.map\n?$/);
     expect(text).not.toMatch(/require\("@codex\//);
     // One import() is left: the fallback of codexImport, for a main.cjs loaded without bin.cjs.
     expect(text.match(/(?<![\w$.])import\(/g)).toHaveLength(1);

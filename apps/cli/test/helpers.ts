@@ -1,12 +1,29 @@
 import { type ChildProcessByStdio, type ChildProcessWithoutNullStreams, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
+
+type Main = (argv: string[], version: string, io: object) => Promise<number>;
+
+/**
+ * dist/main.cjs's `main`, loaded as bin.cjs loads it (the file is one function expression), for a
+ * test that passes its own streams.
+ */
+export function loadMain(): Main {
+  const file = join(dirname(BIN), 'main.cjs');
+  const wrapper = new Script(readFileSync(file, 'latin1'), { filename: file }).runInThisContext() as (
+    ...args: unknown[]
+  ) => void;
+  const module = { exports: {} as { main: Main } };
+  wrapper(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports.main;
+}
 
 export interface RunResult {
   status: number | null;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, codex } from './helpers.js';
+import { BIN, codex, loadMain } from './helpers.js';
 
 const fixtures = fileURLToPath(new URL('../../../packages/deep-research/fixtures/', import.meta.url));
 const pages = join(fixtures, 'pages');
@@ -260,10 +260,7 @@ describe('codex research --provider mcp (real MCP filesystem server behind the p
 describe('codex research progress', () => {
   it('shows every stage on stderr when stderr is a TTY', async () => {
     const { PassThrough } = await import('node:stream');
-    const mainUrl = new URL('../dist/main.cjs', import.meta.url).href;
-    const { main } = (await import(mainUrl)) as {
-      main: (argv: string[], version: string, io: object) => Promise<number>;
-    };
+    const main = loadMain();
     const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
     const stdout = new PassThrough();
     const stderr = Object.assign(new PassThrough(), { isTTY: true });
