@@ -45,6 +45,9 @@ export default defineConfig([
     // ASCII only (non-ASCII escaped), so that bin.cjs can read it as latin1.
     esbuildOptions(options) {
       options.charset = 'ascii';
+      // tsup's chunks import each other for side effects they do not have ("sideEffects": false):
+      // esbuild drops those imports, rightly, and need not say so for each one.
+      options.logOverride = { 'ignored-bare-import': 'silent' };
     },
     define: { __CODEX_VERSION__: JSON.stringify(version) },
   },
