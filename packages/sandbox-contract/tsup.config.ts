@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     process: 'src/process.ts',
     git: 'src/git-links.ts',
+    state: 'src/state-dirs.ts',
     'testing/index': 'src/testing/index.ts',
   },
   format: ['esm'],

@@ -1,13 +1,13 @@
 import type { Decision, Evaluation, PolicyEngine } from '@codex/execpolicy';
 import {
   type Assessment,
-  codexCacheDir,
   DEFAULT_TIMEOUT_MS,
   type ObservedDenial,
   type OutputStream,
   type SandboxBackend,
   type SandboxResult,
 } from '@codex/sandbox-contract';
+import { codexCacheDir } from '@codex/sandbox-contract/state';
 import type { EgressSandboxRequest } from '@codex/sandbox-linux';
 import {
   type ApprovalMode,

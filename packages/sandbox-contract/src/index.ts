@@ -42,5 +42,4 @@ export {
 } from './git.js';
 export { assembleResult } from './result.js';
 export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, FORCE_RUNG_ENV, forcedRung } from './rungs.js';
-export { codexCacheDir } from './state-dirs.js';
 export { createTerminalFilter, stripTerminalControls } from './terminal.js';

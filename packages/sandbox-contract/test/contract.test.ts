@@ -154,12 +154,14 @@ describe('admit (fail-closed)', () => {
 });
 
 describe('browser-safe main entry', () => {
-  it('no node: import outside the node-only subpaths (./process, ./git) and the test-only src/testing/ kit', () => {
+  it('no node: import outside the node-only subpaths (./process, ./git, ./state) and the test-only src/testing/ kit', () => {
     const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-    const nodeOnly = ['process.ts', 'git-links.ts'];
+    const nodeOnly = ['process.ts', 'git-links.ts', 'state-dirs.ts'];
     // Nothing the main entry reaches imports them.
     for (const f of readdirSync(src).filter((f) => f.endsWith('.ts') && !nodeOnly.includes(f)))
-      expect(readFileSync(join(src, f), 'utf8'), f).not.toMatch(/from '\.\/(process|git-links)\.js'/);
+      expect(readFileSync(join(src, f), 'utf8'), f).not.toMatch(
+        /from '\.\/(process|git-links|state-dirs)\.js'/,
+      );
     const offenders = readdirSync(src)
       .filter((f) => !nodeOnly.includes(f) && f !== 'testing')
       .filter((f) => {

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { codexCacheDir, forcedRung } from '@codex/sandbox-contract';
+import { forcedRung } from '@codex/sandbox-contract';
+import { codexCacheDir } from '@codex/sandbox-contract/state';
 import { findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
 import { BWRAP_PATHS, findTrustedBwrap } from './trust.js';
 

@@ -4,7 +4,8 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync }
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStatus, Guarantee, MechanismStatus, RungStatus } from '@codex/sandbox-contract';
-import { codexCacheDir, forcedRung, selectRung } from '@codex/sandbox-contract';
+import { forcedRung, selectRung } from '@codex/sandbox-contract';
+import { codexCacheDir } from '@codex/sandbox-contract/state';
 import { diagnoseUserns, type HostDiagnosis, inContainer, readSysctl } from './diagnose.js';
 import { compileHelper, HELPER_NAME, helperFlags, helperSource } from './helper-build.js';
 import { cachedProbe } from './probe-cache.js';
