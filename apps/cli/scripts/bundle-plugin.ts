@@ -118,10 +118,10 @@ function rewrite(source: string, file: string, owner: Owner): string {
   // Dynamic imports of computed specifiers (the leaf chunks above too) go through codexImport.
   // (Literal specifiers are left to esbuild: bundled, or a lazy require through rule 2.)
   out = out.replace(/(?<![\w$.])import\((?!\s*["'`])/g, '__codexImport(');
-  if (out === source) return source;
   if (/(?<![\w$'"`.])import\.meta(?![\w$'"`])/.test(out)) {
     throw new Error(`${file}: import.meta is used in a way the CLI bundle cannot rewrite`);
   }
+  if (out === source) return source;
   return `import { codexImport as __codexImport, packageFileUrl as __codexPackageFileUrl } from ${JSON.stringify(RUNTIME)};\n${out}`;
 }
 
