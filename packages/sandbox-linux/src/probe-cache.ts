@@ -3,7 +3,19 @@
 // answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { forcedRung } from '@codex/sandbox-contract';
@@ -103,14 +115,26 @@ function withForcedRung(probe: LinuxProbe, env: NodeJS.ProcessEnv): LinuxProbe {
   return { ...probe, status: { ...probe.status, forced, selected: forced ?? probe.status.best } };
 }
 
+/**
+ * The cached probe, if the entry is one only this user can have written: a regular file (opened
+ * without following a symlink) owned by the user, not writable by group or others. The sandboxes
+ * also keep the cache directory read-only inside a writable workspace (`protectedPaths`).
+ */
 function load(path: string, key: string): LinuxProbe | undefined {
+  let fd: number | undefined;
   try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as Entry;
+    const opened = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = opened;
+    const st = fstatSync(opened);
+    if (!st.isFile() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return undefined;
+    const entry = JSON.parse(readFileSync(opened, 'utf8')) as Entry;
     if (entry.version !== VERSION || entry.key !== key) return undefined;
     if (!(Date.now() - entry.at < PROBE_CACHE_TTL_MS)) return undefined;
     return entry.probe;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -144,5 +153,30 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
     expect(probes).toBe(4);
     expect(cachedProbe({ ...env, CODEX_SANDBOX_PROBE_CACHE: '0' }, probe)).toBe(real);
     expect(probes).toBe(5);
+  });
+
+  it('an entry others could have written, or a symlink in its place, is never used', async () => {
+    const real = await probeLinux({ env, refresh: true });
+    let probes = 0;
+    const probe = (): LinuxProbe => {
+      probes++;
+      return real;
+    };
+    const path = probeCachePath(env);
+    rmSync(path, { force: true });
+    cachedProbe(env, probe);
+    cachedProbe(env, probe);
+    expect(probes).toBe(1); // a good entry is used
+    chmodSync(path, 0o666);
+    cachedProbe(env, probe);
+    expect(probes).toBe(2); // refused and rewritten, private again
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    cachedProbe(env, probe);
+    expect(probes).toBe(2);
+    const elsewhere = join(cache, 'elsewhere.json');
+    renameSync(path, elsewhere);
+    symlinkSync(elsewhere, path);
+    cachedProbe(env, probe);
+    expect(probes).toBe(3);
   });
 });
