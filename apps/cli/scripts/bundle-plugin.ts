@@ -9,8 +9,8 @@
 // 3. A library file that finds its own assets through `import.meta.url` (the sandbox helper, the
 //    egress bridge, the plugin worker, lazily loaded leaf chunks such as the policy engine's
 //    2 MB wasm grammar) gets the URL of where that file really is in its installed package, found
-//    at run time through `require.resolve('<package>/package.json')`. So the assets are used
-//    from their packages, in place, wherever npm or pnpm put them.
+//    at run time the way Node's resolver would (`packageDir` below). So the assets are used from
+//    their packages, in place, wherever npm or pnpm put them.
 import { readFileSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';

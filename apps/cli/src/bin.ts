@@ -39,7 +39,9 @@ const debug = (msg: string) => {
 /**
  * The cache holds compiled code that this process will run, so it must be writable by its owner
  * alone: every directory we rely on is ours (not a symlink) and not writable by group or others.
- * The sandboxes keep it read-only inside a writable workspace too (`codexProtectedPaths`).
+ * The sandboxes keep it read-only inside a writable workspace too (`toSandboxPolicy`'s
+ * `protectedPaths`, given `codexCacheDir` from `@codex/sandbox-contract/state`, which this must
+ * match; this entry cannot load that package).
  */
 function privateTo(st: Stats, dir: boolean): boolean {
   if (process.platform === 'win32') return dir ? st.isDirectory() : st.isFile();
@@ -56,7 +58,10 @@ function privateDir(path: string): boolean {
   }
 }
 
-/** `$XDG_CACHE_HOME/codex/v8-cache` (default `~/.cache/…`; `%LOCALAPPDATA%\codex\…` on Windows). */
+/**
+ * `$XDG_CACHE_HOME/codex` (default `~/.cache/codex`; `%LOCALAPPDATA%\codex` on Windows), as
+ * `codexCacheDir` finds it, or nothing (no cache) where that would fall back to the temp directory.
+ */
 function cacheRoot(env: NodeJS.ProcessEnv): string | undefined {
   if (env[CACHE_ENV] === '0' || env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const xdg = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : undefined;

@@ -25,21 +25,27 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(cache, { recursive: true, force: true }));
 
+/** The host's real probe, behind a function that counts how often the cache had to call it. */
+async function countingProbe() {
+  const real = await probeLinux({ env, refresh: true });
+  let count = 0;
+  const probe = (): LinuxProbe => {
+    count++;
+    return real;
+  };
+  return { real, probe, probes: () => count };
+}
+
 describe.skipIf(process.platform !== 'linux')('probe cache', () => {
   it('the second probe is served from the cache, without probing again', async () => {
-    let probes = 0;
-    const real = await probeLinux({ env, refresh: true });
-    const probe = () => {
-      probes++;
-      return real;
-    };
+    const { probe, probes } = await countingProbe();
     rmSync(probeCachePath(env), { force: true });
     const first = cachedProbe(env, probe);
     const second = cachedProbe(env, probe);
-    expect(probes).toBe(1);
+    expect(probes()).toBe(1);
     expect(second.status).toEqual(first.status);
     cachedProbe(env, probe, true); // refresh always probes
-    expect(probes).toBe(2);
+    expect(probes()).toBe(2);
   });
 
   it('the key changes with the bwrap binary, the helper binary and the environment that picks them', () => {
@@ -127,22 +133,17 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
   });
 
   it('a stale or tampered key re-probes; the forced rung comes from the environment, not the cache', async () => {
-    const real = await probeLinux({ env, refresh: true });
-    let probes = 0;
-    const probe = (): LinuxProbe => {
-      probes++;
-      return real;
-    };
+    const { real, probe, probes } = await countingProbe();
     const path = probeCachePath(env);
     rmSync(path, { force: true });
     cachedProbe(env, probe);
     const entry = JSON.parse(readFileSync(path, 'utf8'));
     writeFileSync(path, JSON.stringify({ ...entry, key: 'other' }));
     cachedProbe(env, probe);
-    expect(probes).toBe(2);
+    expect(probes()).toBe(2);
     writeFileSync(path, JSON.stringify({ ...entry, at: Date.now() - 25 * 3600 * 1000 }));
     cachedProbe(env, probe);
-    expect(probes).toBe(3);
+    expect(probes()).toBe(3);
     const forced = cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'seccomp' }, probe);
     expect(forced.status).toMatchObject({ forced: 'seccomp', selected: 'seccomp' });
     expect(() => cachedProbe({ ...env, CODEX_SANDBOX_RUNG: 'bogus' }, probe)).toThrow(
@@ -150,33 +151,28 @@ describe.skipIf(process.platform !== 'linux')('probe cache', () => {
     );
     invalidateProbeCache(env);
     cachedProbe(env, probe);
-    expect(probes).toBe(4);
+    expect(probes()).toBe(4);
     expect(cachedProbe({ ...env, CODEX_SANDBOX_PROBE_CACHE: '0' }, probe)).toBe(real);
-    expect(probes).toBe(5);
+    expect(probes()).toBe(5);
   });
 
   it('an entry others could have written, or a symlink in its place, is never used', async () => {
-    const real = await probeLinux({ env, refresh: true });
-    let probes = 0;
-    const probe = (): LinuxProbe => {
-      probes++;
-      return real;
-    };
+    const { probe, probes } = await countingProbe();
     const path = probeCachePath(env);
     rmSync(path, { force: true });
     cachedProbe(env, probe);
     cachedProbe(env, probe);
-    expect(probes).toBe(1); // a good entry is used
+    expect(probes()).toBe(1); // a good entry is used
     chmodSync(path, 0o666);
     cachedProbe(env, probe);
-    expect(probes).toBe(2); // refused and rewritten, private again
+    expect(probes()).toBe(2); // refused and rewritten, private again
     expect(statSync(path).mode & 0o777).toBe(0o600);
     cachedProbe(env, probe);
-    expect(probes).toBe(2);
+    expect(probes()).toBe(2);
     const elsewhere = join(cache, 'elsewhere.json');
     renameSync(path, elsewhere);
     symlinkSync(elsewhere, path);
     cachedProbe(env, probe);
-    expect(probes).toBe(3);
+    expect(probes()).toBe(3);
   });
 });
