@@ -3,11 +3,15 @@
 import {
   chmodSync,
   existsSync,
+  linkSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -119,6 +123,20 @@ describe('the compiled-code cache', () => {
     chmodSync(dir, 0o777);
     expect(run(['profile', 'list']).cache).toEqual(['miss']);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('a symlink or a second hard link in place of an entry is never read', () => {
+    run(['profile', 'list']);
+    const path = entryPath('profile');
+    const elsewhere = join(xdg, 'elsewhere.bin');
+    renameSync(path, elsewhere);
+    symlinkSync(elsewhere, path);
+    expect(run(['profile', 'list']).cache).toEqual(['miss', 'wrote']);
+    expect(lstatSync(path).isSymbolicLink()).toBe(false);
+    rmSync(path);
+    linkSync(elsewhere, path);
+    expect(run(['profile', 'list']).cache).toEqual(['miss', 'wrote']);
+    expect(statSync(path).nlink).toBe(1);
   });
 
   it('CODEX_COMPILE_CACHE=0 and NODE_DISABLE_COMPILE_CACHE turn it off', () => {
