@@ -32,14 +32,16 @@ export async function runGuardedOnce(
 ): Promise<GuardedResult> {
   const { config, codexHome, env, approver } = options;
   const audit = createAuditLoggerFromConfig(config.audit, { home: codexHome, env, flushIntervalMs: 0 });
-  const engine = createEngine(
-    {
-      ...{ config, codexHome, cwd: command.cwd, workspace: command.workspace.workspaceRoots[0]! },
-      extra: options.policies ?? [],
-    },
-    options.beforeParserLoad ? { beforeParserLoad: options.beforeParserLoad } : {},
-  );
-  engine.catch(() => {}); // reported by the pipeline as a fail-safe denial
+  // Created when the pipeline asks for it, after the sandbox launch has started (a failure is
+  // reported by the pipeline as a fail-safe denial).
+  const engine = () =>
+    createEngine(
+      {
+        ...{ config, codexHome, cwd: command.cwd, workspace: command.workspace.workspaceRoots[0]! },
+        extra: options.policies ?? [],
+      },
+      options.beforeParserLoad ? { beforeParserLoad: options.beforeParserLoad } : {},
+    );
   try {
     return await runGuardedCommand(command, {
       ...{ engine, audit, sessionId: `exec-${randomUUID()}`, agentType: options.agentType ?? 'codex-exec' },

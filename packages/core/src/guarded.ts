@@ -80,8 +80,12 @@ export interface GuardedCommand {
 }
 
 export interface GuardEnvironment {
-  /** The policy engine, or a promise of it (created once, shared by many runs). */
-  readonly engine: PolicyEngine | Promise<PolicyEngine>;
+  /**
+   * The policy engine, or a promise of it (created once, shared by many runs), or a function that
+   * creates it: called only after the sandbox launch has started, so that a one-shot run sets the
+   * sandbox up while the engine loads.
+   */
+  readonly engine: PolicyEngine | Promise<PolicyEngine> | (() => Promise<PolicyEngine>);
   readonly audit: AuditSinkLike;
   readonly sessionId: string;
   readonly agentType: string;
@@ -202,7 +206,8 @@ class Run {
 async function decide(r: Run): Promise<GuardedResult | undefined> {
   const { req } = r;
   try {
-    const engine = await r.env.engine;
+    const { engine: e } = r.env;
+    const engine = await (typeof e === 'function' ? e() : e);
     r.evaluation = await engine.evaluateAsync(Array.isArray(req.command) ? req.command : { ...req.command }, {
       profile: req.profile,
       cwd: req.cwd,
@@ -444,10 +449,54 @@ async function egressFor(r: Run, policy: SandboxPolicy) {
   });
 }
 
-/** Step 3: the OS sandbox; it refuses (before spawning) a profile it cannot enforce. */
-async function sandbox(r: Run): Promise<GuardedResult> {
-  const { req } = r;
+/**
+ * A launch started before the decision (see `SandboxRequest.startWhen`): on Linux bubblewrap,
+ * the cgroup and every layer are set up while the policy decides and the audit entry is written,
+ * and the command starts only on {@link EarlyLaunch.go}. Not for `proxied` profiles: their
+ * egress session is started, with its audit, only once the command may run.
+ */
+interface EarlyLaunch {
+  readonly backend: SandboxBackend;
+  readonly request: ReturnType<typeof sandboxRequest>;
+  readonly run: Promise<SandboxResult>;
+  started: boolean;
+  go(): void;
+  cancel(): void;
+}
+
+async function launchEarly(r: Run): Promise<EarlyLaunch | undefined> {
   const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
+  if (!backend || r.req.signal?.aborted) return undefined;
+  const request = sandboxRequest(r);
+  if (request.policy.network.mode === 'proxied' && !request.policy.skipSandbox) return undefined;
+  let go!: () => void;
+  let cancel!: (reason: unknown) => void;
+  const startWhen = new Promise<void>((resolve, reject) => {
+    go = resolve;
+    cancel = reject;
+  });
+  startWhen.catch(() => {});
+  const run = backend.run({ ...request, startWhen });
+  run.catch(() => {}); // awaited by the sandbox step, or after a cancel
+  const launch: EarlyLaunch = {
+    backend,
+    request,
+    run,
+    started: false,
+    go: () => {
+      launch.started = true;
+      go();
+    },
+    cancel: () => cancel(new CodexError('RUN_NOT_STARTED', 'the command was not started')),
+  };
+  return launch;
+}
+
+/** Step 3: the OS sandbox; it refuses (before spawning) a profile it cannot enforce. */
+async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
+  const { req } = r;
+  const backend =
+    early?.backend ?? (r.env.backend === undefined ? await backendForPlatform() : r.env.backend);
   if (!backend) {
     return r.refuse('SANDBOX_UNAVAILABLE', `no sandbox backend for ${process.platform}`, {
       operation: 'process_spawn',
@@ -456,15 +505,18 @@ async function sandbox(r: Run): Promise<GuardedResult> {
       details: { stage: 'sandbox', code: 'SANDBOX_UNAVAILABLE' },
     });
   }
-  const request = sandboxRequest(r);
-  const egress = await egressFor(r, request.policy);
+  const request = early?.request ?? sandboxRequest(r);
+  const egress = early ? undefined : await egressFor(r, request.policy);
   let assessment: Assessment | undefined;
   // Cancelled while the policy or the approval was pending: start nothing.
   req.signal?.throwIfAborted();
   try {
     assessment = backend.assess(request.policy, await backend.probe(), req.rung);
     req.onAssessment?.(assessment);
-    const run = await backend.run(egress ? ({ ...request, egress } as EgressSandboxRequest) : request);
+    early?.go();
+    const run = early
+      ? await early.run
+      : await backend.run(egress ? ({ ...request, egress } as EgressSandboxRequest) : request);
     await outcome(r, run);
     const refused = egress ? (await import('@codex/egress')).summarizeRefused(egress.refused()) : null;
     return {
@@ -556,7 +608,17 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
  */
 export async function runGuardedCommand(req: GuardedCommand, env: GuardEnvironment): Promise<GuardedResult> {
   const r = new Run(req, env);
-  const stopped = await decide(r);
-  if (stopped) return stopped;
-  return sandbox(r);
+  const early: EarlyLaunch | undefined = await launchEarly(r);
+  try {
+    const stopped = await decide(r);
+    if (stopped) return stopped;
+    return await sandbox(r, early);
+  } finally {
+    // Refused, failed or aborted before the go-ahead: the prepared sandbox ends without running
+    // anything, and its cleanup (cgroup, temporary files) is done before this returns.
+    if (early && !early.started) {
+      early.cancel();
+      await early.run.catch(() => {});
+    }
+  }
 }

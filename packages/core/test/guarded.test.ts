@@ -172,6 +172,40 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('the sandbox launch starts before the decision and waits for it: a refusal cancels it and is returned only once it has ended', async () => {
+    const real = (await backendForPlatform())!;
+    const log: string[] = [];
+    const recording = {
+      ...real,
+      run: async (req: Parameters<typeof real.run>[0]) => {
+        log.push(`run startWhen=${req.startWhen !== undefined}`);
+        try {
+          return await real.run(req);
+        } catch (error) {
+          log.push(`run rejected ${(error as { code?: string }).code}`);
+          throw error;
+        }
+      },
+    };
+    const lazy = () => {
+      log.push('engine');
+      return engine;
+    };
+    const ok = await runGuardedCommand(request(['echo', 'hi']), envOf({ backend: recording, engine: lazy }));
+    expect(ok.run?.stdout).toBe('hi\n');
+    // The engine is created only after the launch has started (it loads while the sandbox is set up).
+    expect(log).toEqual(['run startWhen=true', 'engine']);
+    log.length = 0;
+    const marker = join(dir, 'ran');
+    const no = await runGuardedCommand(
+      request({ script: `touch ${marker}; rm -rf /` }),
+      envOf({ backend: recording, engine: lazy }),
+    );
+    expect(no.refusal?.code).toBe('POLICY_FORBIDDEN');
+    expect(log).toEqual(['run startWhen=true', 'engine', 'run rejected RUN_NOT_STARTED']);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   describe('approval modes', () => {
     /** An executable in the workspace: `./hello.sh` is an unknown command to the policy. */
     const hello = () => {

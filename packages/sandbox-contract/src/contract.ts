@@ -139,6 +139,13 @@ export interface SandboxRequest {
   readonly allowDegraded?: boolean;
   /** Refuse unless the strongest rung is used. */
   readonly requireFullIsolation?: boolean;
+  /**
+   * The command starts only once this promise fulfils. A backend may set the sandbox up in the
+   * meantime (Linux launches bubblewrap and applies every layer, then waits), so a caller can
+   * overlap the launch with its own decision. When it rejects, nothing runs: `run` rejects with
+   * that reason. The timeout counts from the start of the command.
+   */
+  readonly startWhen?: Promise<unknown>;
 }
 
 /** The environment is passed by allow-list: the core set plus `allow`; everything else is dropped. */

@@ -5,7 +5,7 @@
  * free of `node:` imports; only this subpath uses them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { CapturedRun, OutputStream } from './contract.js';
 import { SandboxSetupError } from './errors.js';
 
@@ -27,6 +27,16 @@ export interface CapturedRunOptions {
   readonly killTree?: (child: ChildProcess) => void | Promise<void>;
   /** Open descriptors the child gets as fds 3, 4, … (the parent keeps and closes its own). */
   readonly extraFds?: readonly number[];
+  /**
+   * The launcher waits for a go-ahead before it runs the command (`codex-sandbox-helper --gate`):
+   * the child gets a socket as the descriptor after `extraFds`, and one byte "g" is written to it
+   * when this promise fulfils. The timeout starts then. When it rejects, the socket is closed and
+   * the tree killed before the command starts, and `runCaptured` rejects with that reason once
+   * the child has exited.
+   */
+  readonly gate?: Promise<unknown>;
+  /** Called with the child's pid right after it is spawned (before anything else happens). */
+  readonly onSpawn?: (pid: number) => void;
   /** Passed to spawn (Windows): do not re-quote argv, it is already a quoted command line. */
   readonly windowsVerbatimArguments?: boolean;
 }
@@ -53,15 +63,17 @@ function defaultKill(child: ChildProcess): void {
 export async function runCaptured(argv: readonly string[], o: CapturedRunOptions): Promise<CapturedRun> {
   if (argv.length === 0 || !argv[0]) throw new SandboxSetupError('empty launcher command');
   // hrtime, not `performance.now()`: the `performance` global loads perf_hooks (~1 ms per run).
-  const started = process.hrtime.bigint();
+  let started = process.hrtime.bigint();
+  const extra = o.extraFds ?? [];
   const child: ChildProcess = spawn(argv[0], argv.slice(1), {
     cwd: o.cwd,
     env: o.env,
     detached: process.platform !== 'win32', // own process group: the whole tree can be killed
-    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe', ...(o.extraFds ?? [])],
+    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe', ...extra, ...(o.gate ? (['pipe'] as const) : [])],
     windowsHide: true,
     ...(o.windowsVerbatimArguments ? { windowsVerbatimArguments: true } : {}),
   });
+  if (child.pid !== undefined) o.onSpawn?.(child.pid);
   const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   const size = { stdout: 0, stderr: 0 };
   const truncated = { stdout: false, stderr: false };
@@ -84,10 +96,32 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   const killAll = async () => {
     await (o.killTree ?? defaultKill)(child);
   };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void killAll();
-  }, o.timeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      void killAll();
+    }, o.timeoutMs);
+  };
+  let exited = false;
+  let cancelled: { readonly reason: unknown } | undefined;
+  if (o.gate) {
+    const gate = child.stdio[3 + extra.length] as Writable | null;
+    gate?.on('error', () => {}); // the launcher may be gone already (setup failed): its exit says why
+    o.gate.then(
+      () => {
+        if (exited) return;
+        started = process.hrtime.bigint();
+        arm();
+        gate?.end('g');
+      },
+      (reason: unknown) => {
+        cancelled = { reason };
+        gate?.destroy();
+        if (!exited) void killAll();
+      },
+    );
+  } else arm();
   const onAbort = () => void killAll();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   // A signal aborted before the spawn never fires 'abort' again: kill at once.
@@ -101,6 +135,7 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
     child.once('error', (e) => resolveExit({ code: null, signal: null, error: e }));
     child.once('exit', (c, s) => resolveExit({ code: c, signal: s }));
   });
+  exited = true;
   clearTimeout(timer);
   o.signal?.removeEventListener('abort', onAbort);
   // The command is done: nothing it started may outlive it.
@@ -118,7 +153,9 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   clearTimeout(grace);
   child.stdout?.destroy();
   child.stderr?.destroy();
+  if (o.gate) (child.stdio[3 + extra.length] as Writable | null)?.destroy();
   if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);
+  if (cancelled) throw cancelled.reason;
   return {
     exitCode: code,
     signal,

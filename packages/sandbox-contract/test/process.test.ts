@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,41 @@ describe.skipIf(!posix)('runCaptured (real processes)', () => {
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('A\n');
     expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('B\n');
     rmSync(dir, { recursive: true, force: true });
+  });
+  it('gate: the child reads "g" on the descriptor after extraFds once the gate opens; the timeout starts then', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    // The gate opens after 400 ms, longer than the 250 ms timeout: the wait is not counted.
+    setTimeout(open, 400);
+    const r = await runCaptured(['sh', '-c', 'c=$(head -c1 <&3); echo "got $c"'], {
+      ...base,
+      timeoutMs: 250,
+      gate,
+    });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'got g\n', timedOut: false });
+    expect(r.durationMs).toBeLessThan(250);
+  });
+  it('gate: a rejected gate closes the descriptor and kills the child, which never goes on; runCaptured rejects with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-gate-'));
+    const marker = join(dir, 'ran');
+    const gate = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('not started')), 200));
+    const t0 = Date.now();
+    await expect(
+      runCaptured(['sh', '-c', `c=$(head -c1 <&3); [ "$c" = g ] && touch ${marker}; sleep 20`], {
+        ...base,
+        gate,
+      }),
+    ).rejects.toThrow('not started');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(existsSync(marker)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it('onSpawn gets the child pid before the child exits', async () => {
+    const seen: number[] = [];
+    const r = await runCaptured(['sh', '-c', 'echo $$'], { ...base, onSpawn: (pid) => seen.push(pid) });
+    expect(seen).toEqual([Number(r.stdout.trim())]);
   });
   it('caps output and keeps draining', async () => {
     const r = await runCaptured(['sh', '-c', 'yes | head -c 200000; echo done >&2'], {

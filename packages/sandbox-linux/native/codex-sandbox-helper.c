@@ -33,6 +33,10 @@
  *   --close-fds      close every descriptor above 2 before exec (--keep-fd N keeps N)
  *   --host-ns LIST   refuse to run unless each namespace "name:[inode]" in LIST (comma separated)
  *                    differs from ours: proves the launcher above us really created them
+ *   --gate N         once every other layer is in place, wait on descriptor N (above 2) for the
+ *                    launcher's go-ahead: one byte "g" lets the command run; anything else or
+ *                    end of file ends the helper with exit 122, the command never started. The
+ *                    launcher sets the sandbox up while it still decides whether to run at all.
  *   --ready NONCE    just before exec, write "codex-sandbox-helper: ready NONCE <layers>" on stderr
  *   -- CMD ARGS...   execvp the command
  *
@@ -81,6 +85,8 @@
 #include <unistd.h>
 
 #define EXIT_SETUP 121
+/* --gate closed without the go-ahead: the launcher cancelled the run before the command started. */
+#define EXIT_CANCELLED 122
 
 /* Landlock constants, defined here so that old kernel headers still build a full helper. */
 #ifndef __NR_landlock_create_ruleset
@@ -601,6 +607,18 @@ static int ns_check(void) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* ---------------------------------------------------------------- gate */
+
+/* Blocks until the launcher says go ("g") on fd; anything else cancels the run quietly. */
+static void wait_gate(int fd) {
+  char c = 0;
+  ssize_t n;
+  do n = read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n != 1 || c != 'g') _exit(EXIT_CANCELLED);
+}
+
 /* ---------------------------------------------------------------- probe */
 
 static int probe(void) {
@@ -627,7 +645,7 @@ int main(int argc, char **argv) {
   int use_landlock = 0, use_seccomp = 0, no_network = 0, no_chmod = 0, nnp = 0, new_session = 0;
   int dropcaps = 0, closefds = 0, unshare_ipc_uts = 0, mount_ns = 0;
   const char *cgroup = NULL, *host_ns = NULL, *ready = NULL;
-  int cgroup_fd = -1;
+  int cgroup_fd = -1, gate_fd = -1;
   long nproc = -1;
   char **rw = calloc((size_t)argc, sizeof(char *));
   char **rd = calloc((size_t)argc, sizeof(char *));
@@ -695,6 +713,11 @@ int main(int argc, char **argv) {
       long n = strtol(argv[++i], &end, 10);
       if (!end || *end || n < 3 || n > 1023) die_msg("--cgroup-fd needs a descriptor number above 2");
       cgroup_fd = (int)n;
+    } else if (strcmp(a, "--gate") == 0 && more) {
+      char *end = NULL;
+      long n = strtol(argv[++i], &end, 10);
+      if (!end || *end || n < 3 || n > 1023) die_msg("--gate needs a descriptor number above 2");
+      gate_fd = (int)n;
     } else if (strcmp(a, "--nproc") == 0 && more) {
       char *end = NULL;
       nproc = strtol(argv[++i], &end, 10);
@@ -733,6 +756,7 @@ int main(int argc, char **argv) {
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
   if (use_landlock) install_landlock(rw, nrw, rd, nrd, no_network);
   if (use_seccomp) install_seccomp(no_network, no_chmod);
+  if (gate_fd >= 0) wait_gate(gate_fd);
   if (closefds) close_fds(keep, nkeep);
   if (ready) {
     fprintf(stderr, "codex-sandbox-helper: ready %s caps=%s ns=%s%s landlock=%d seccomp=%d fds=%s\n", ready,

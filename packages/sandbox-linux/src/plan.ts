@@ -90,6 +90,8 @@ export interface PlanInput {
   readonly resolvConf?: string | null;
   /** Egress (`proxied`): paths bound read-only into the sandbox (proxy socket dir, forwarder). */
   readonly egressBinds?: readonly string[];
+  /** The helper waits for the launcher's go-ahead (`--gate`) once every layer is in place. */
+  readonly gate?: boolean;
 }
 
 /** The descriptor on which a bwrap launch expects the per-run cgroup's `cgroup.procs`. */
@@ -99,6 +101,11 @@ export interface LaunchPlan {
   readonly argv: readonly string[];
   /** The launcher must get the cgroup's `cgroup.procs`, open for writing, as {@link CGROUP_PROCS_FD}. */
   readonly cgroupProcsFd: boolean;
+  /**
+   * The descriptor on which the helper waits for the go-ahead (right after the cgroup's, when
+   * there is one), or null when the launch does not wait.
+   */
+  readonly gateFd: number | null;
   /** Extra environment entries (TMPDIR). */
   readonly env: Readonly<Record<string, string>>;
   /** Paths Landlock leaves writable (for diagnostics and tests). */
@@ -213,6 +220,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     if (!useBwrap && !useNs && roots.length === 0 && !policy.fullDiskWrite) inner.push('--no-chmod');
   }
   if ((useLandlock || useSeccomp) && noNetwork) inner.push('--no-network');
+  const gateFd = sandboxed && input.gate ? CGROUP_PROCS_FD + (cgroupProcsFd ? 1 : 0) : null;
+  if (gateFd !== null) inner.push('--gate', String(gateFd));
   if (sandboxed) {
     inner.push('--close-fds');
     if (useBwrap && input.hostNs) inner.push('--host-ns', input.hostNs);
@@ -259,5 +268,5 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     if (input.privateTmpDir && !useNs) env.TMPDIR = input.privateTmpDir;
   }
   argv.push(...command);
-  return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot, cgroupProcsFd };
+  return { argv, env, landlockWritable, landlockReadable, protectedPaths: prot, cgroupProcsFd, gateFd };
 }

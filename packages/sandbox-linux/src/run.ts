@@ -13,6 +13,7 @@ import {
   realpathSync,
   rmdirSync,
   rmSync,
+  write,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -272,10 +273,14 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
         ? hostNamespaces(['pid', 'mnt', 'ipc', 'uts', ...(policy.network.mode === 'none' ? ['net'] : [])])
         : null,
       resolvConf: resolvConfUnderRun(),
+      gate: request.startWhen !== undefined,
     });
     const env = { ...hygiene.env, ...egressEnv, ...plan.env };
+    // Without the helper in the launch nothing can hold the command back: wait before spawning.
+    if (request.startWhen && plan.gateFd === null) await request.startWhen;
     return await execute(plan.argv, {
       ...request,
+      gate: plan.gateFd === null ? undefined : request.startWhen,
       cwd,
       timeoutMs,
       cap,
@@ -309,6 +314,8 @@ interface ExecOptions extends SandboxRequest {
   readonly nonce: string | null;
   readonly secrets: readonly string[];
   readonly mustNotAppear: readonly string[];
+  /** The helper waits on the descriptor after the cgroup's for this promise (see `--gate`). */
+  readonly gate: Promise<unknown> | undefined;
 }
 
 /** Drops the helper's ready line from live stderr (it precedes anything the command prints). */
@@ -344,6 +351,16 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
   const onOutput = o.nonce ? readyFilter(o.nonce, o.onOutput) : o.onOutput;
   const procsFd =
     o.cgroupProcsFd && o.cgroupDir ? openSync(join(o.cgroupDir, 'cgroup.procs'), constants.O_WRONLY) : null;
+  // The helper joins the cgroup itself before the command runs (that is what guarantees the
+  // limit). Joining costs the kernel an RCU grace period (7-13 ms measured here, cgroup v1), and
+  // the helper only gets there after bubblewrap's setup: the launcher is moved in as soon as it
+  // is spawned, from the thread pool, so the two joins share one grace period and it overlaps
+  // bubblewrap's setup. What the launcher forks after this move is counted too.
+  const earlyFd = o.cgroupDir ? openSync(join(o.cgroupDir, 'cgroup.procs'), constants.O_WRONLY) : null;
+  let joining: Promise<void> | undefined;
+  const joinEarly = (pid: number) => {
+    joining = new Promise((resolve) => write(earlyFd!, `${pid}\n`, () => resolve()));
+  };
   let raw: Awaited<ReturnType<typeof runCaptured>>;
   try {
     raw = await runCaptured(argv, {
@@ -355,6 +372,8 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
       ...(onOutput ? { onOutput } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(procsFd === null ? {} : { extraFds: [procsFd] }),
+      ...(o.gate ? { gate: o.gate } : {}),
+      ...(earlyFd === null ? {} : { onSpawn: joinEarly }),
       killTree: async (child) => {
         killGroup(child.pid);
         if (o.cgroupDir) await killCgroup(o.cgroupDir);
@@ -362,6 +381,9 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
     });
   } finally {
     if (procsFd !== null) closeSync(procsFd);
+    // Never close the descriptor under a pending write (its number could be reused meanwhile).
+    await joining;
+    if (earlyFd !== null) closeSync(earlyFd);
   }
   const { exitCode: code, stderr: rawStderr } = raw;
   // The rung is proven only by the helper's ready line: every layer was applied before exec.

@@ -108,6 +108,34 @@ describe('planLaunch', () => {
     );
     expect(plan.landlockWritable).toContain(d);
   });
+  it('gate: the helper waits on the descriptor after the cgroup one, after every layer and before closing descriptors; none without it', () => {
+    const policy = toSandboxPolicy('offline');
+    const full = ['bwrap', 'landlock', 'seccomp', 'cgroup-pids'];
+    const withCg = planLaunch({
+      ...base,
+      cgroupDir: '/cg',
+      policy,
+      mechanisms: full,
+      gate: true,
+      nonce: 'n',
+    });
+    expect(withCg.gateFd).toBe(4);
+    expect(withCg.argv.join(' ')).toMatch(/--seccomp --no-network --gate 4 --close-fds .*--ready n -- true$/);
+    const noCg = planLaunch({ ...base, policy, mechanisms: ['landlock', 'seccomp'], gate: true });
+    expect(noCg.gateFd).toBe(3);
+    expect(noCg.argv.join(' ')).toContain('--gate 3 --close-fds');
+    const ungated = planLaunch({ ...base, cgroupDir: '/cg', policy, mechanisms: full });
+    expect(ungated.gateFd).toBeNull();
+    expect(ungated.argv).not.toContain('--gate');
+    // No helper in the launch (trusted): nothing can wait, the caller waits before spawning.
+    const trusted = planLaunch({
+      ...base,
+      policy: toSandboxPolicy('trusted', { explicit: true }),
+      mechanisms: [],
+      gate: true,
+    });
+    expect(trusted.gateFd).toBeNull();
+  });
   it('what the launch needs under the private /tmp (cwd, helper, program) is bound back read-only, or covered by its writable root', () => {
     const offline = toSandboxPolicy('offline', { workspaceRoots: ['/tmp/clone'] });
     const a = planLaunch({ ...base, cwd: '/tmp/clone/sub', policy: offline, mechanisms: ['bwrap'] }).argv;

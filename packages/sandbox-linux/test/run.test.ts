@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxSetupError } from '@codex/sandbox-contract';
 import { rungAvailable } from '@codex/sandbox-contract/testing';
 import { toSandboxPolicy } from '@codex/security-profile';
@@ -6,6 +11,48 @@ import { createLinuxSandbox } from '../src/backend.js';
 
 const sandbox = createLinuxSandbox();
 const offline = toSandboxPolicy('offline');
+
+describe('startWhen: the sandbox is set up first, the command waits for the go-ahead', () => {
+  it('the command runs only once startWhen fulfils, in the full sandbox (the ready line comes after the gate)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-startwhen-'));
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [dir] });
+    let go!: () => void;
+    const startWhen = new Promise<void>((r) => {
+      go = r;
+    });
+    const run = sandbox.run({ policy, command: ['sh', '-c', `touch ${dir}/ran; echo ok`], startWhen });
+    await sleep(400);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    go();
+    const r = await run;
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(r.stderr).toBe('');
+    expect(existsSync(join(dir, 'ran'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it('a rejected startWhen runs nothing, rejects with its reason, and leaves no process or cgroup behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-startwhen-'));
+    const policy = toSandboxPolicy('workspace-write', { workspaceRoots: [dir] });
+    const tag = `startwhen-${process.pid}`;
+    const startWhen = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('declined')), 300));
+    await expect(
+      sandbox.run({ policy, command: ['sh', '-c', `touch ${dir}/ran; exec sleep 30 ${tag}`], startWhen }),
+    ).rejects.toThrow('declined');
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(spawnSync('pgrep', ['-f', tag]).status).toBe(1);
+    const status = await sandbox.probe();
+    if (status.mechanisms.some((m) => m.id === 'cgroup-pids' && m.available)) {
+      const parents = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
+      for (const p of parents) {
+        const left = existsSync(p)
+          ? readdirSync(p).filter((n) => n.startsWith(`codex-sbx-${process.pid}-`))
+          : [];
+        expect(left).toEqual([]);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe('runner', () => {
   it('returns exit code and output, and reports the rung and mechanisms that enforced it', async () => {

@@ -137,7 +137,10 @@ export function createMacosSandbox(options: Omit<MacosProbeOptions, 'refresh'> =
       return withMacosNotes(assessRung(policy, status, rung ?? status.selected), policy, status);
     },
     async run(request: SandboxRequest): Promise<SandboxResult> {
-      return runMacos(request, await get());
+      const status = await get();
+      // sandbox-exec applies the profile at exec: there is nothing to set up ahead of the go-ahead.
+      if (request.startWhen) await request.startWhen;
+      return runMacos(request, status);
     },
   };
 }

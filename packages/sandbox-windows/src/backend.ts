@@ -185,7 +185,10 @@ export function createWindowsSandbox(options: WindowsSandboxOptions = {}): Sandb
       return notesFor(assessRung(policy, status, rung ?? status.selected), status);
     },
     async run(request: SandboxRequest): Promise<SandboxResult> {
-      return runWindows(request, await get(), options);
+      const status = await get();
+      // The helper builds its token and job at launch: nothing to set up ahead of the go-ahead.
+      if (request.startWhen) await request.startWhen;
+      return runWindows(request, status, options);
     },
   };
 }
