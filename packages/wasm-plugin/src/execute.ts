@@ -109,10 +109,10 @@ function finish(
 
 /**
  * Runs a preview1 command synchronously: a fresh instance (new linear memory, globals, tables)
- * and a fresh preview1 host. `sleepUntil` (performance.now() time) bounds any clock sleep.
+ * and a fresh preview1 host. `sleepUntil` (a `nowMs()` time, see clock.ts) bounds any clock sleep.
  */
 export function runModule(module: WebAssembly.Module, job: WorkerJob, sleepUntil?: number): WorkerResult {
-  const startedAt = performance.timeOrigin + performance.now();
+  const startedAt = Date.now();
   const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, BigInt(job.fuel));
   const host = createPreview1Host({
     grant: job.grant,
@@ -139,7 +139,7 @@ export function runModule(module: WebAssembly.Module, job: WorkerJob, sleepUntil
 /** Runs one job on a loaded plugin (a component through jco's glue, or a preview1 module). */
 export async function execute(plugin: Loaded, job: WorkerJob): Promise<WorkerResult> {
   if (plugin.kind === 'module') return runModule(plugin.module, job);
-  const startedAt = performance.timeOrigin + performance.now();
+  const startedAt = Date.now();
   const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, BigInt(job.fuel));
   const hostModule = hostModuleFor(fuel);
   const host = createHost({

@@ -6,6 +6,7 @@
  * for the length of the run (at most the time limit), so long-lived hosts use a `PluginPool`.
  */
 import { createContext, Script } from 'node:vm';
+import { nowMs } from './clock.js';
 import { CORE_MODULE_FILE } from './constants.js';
 import { runModule, type WorkerJob, type WorkerResult } from './execute.js';
 import type { RunnablePlugin, RunOutcome } from './workers.js';
@@ -17,19 +18,19 @@ export function runInline(plugin: RunnablePlugin, job: WorkerJob, timeoutMs: num
   if (plugin.glue !== undefined || !module) {
     return { kind: 'crash', message: 'only preview1 modules can run inline' };
   }
-  const deadlineAt = performance.now() + timeoutMs;
+  const deadlineAt = nowMs() + timeoutMs;
   try {
     const result = call.runInContext(
       createContext({ run: (): WorkerResult => runModule(module, job, deadlineAt) }),
       { timeout: timeoutMs },
     ) as WorkerResult;
     if (result.outcome.kind === 'deadline') {
-      return { kind: 'timeout', stoppedAfterDeadlineMs: performance.now() - deadlineAt };
+      return { kind: 'timeout', stoppedAfterDeadlineMs: nowMs() - deadlineAt };
     }
     return { kind: 'done', result };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      return { kind: 'timeout', stoppedAfterDeadlineMs: performance.now() - deadlineAt };
+      return { kind: 'timeout', stoppedAfterDeadlineMs: nowMs() - deadlineAt };
     }
     return { kind: 'crash', message: error instanceof Error ? error.message : String(error) };
   }

@@ -9,6 +9,7 @@ import {
   parseCapability,
   toGrantSet,
 } from './capabilities.js';
+import { nowMs } from './clock.js';
 import { type CompiledPlugin, compilePlugin } from './compile.js';
 import { CapabilityDeniedError, InvalidPluginError, WasmPluginError } from './errors.js';
 import type { WorkerJob } from './execute.js';
@@ -122,7 +123,7 @@ export class LoadedPlugin {
       fuel: this.limits.fuel,
       maxOutputBytes: this.limits.maxOutputBytes,
     };
-    const started = performance.now();
+    const started = nowMs();
     const pool = this.#shared && !this.#shared.closed ? this.#shared : this.#own;
     let outcome: Awaited<ReturnType<WorkerPool['run']>>;
     if (options.inline && this.compiled.glue === undefined) {
@@ -137,7 +138,7 @@ export class LoadedPlugin {
         await once.close();
       }
     }
-    const durationMs = performance.now() - started;
+    const durationMs = nowMs() - started;
     const result = outcome.kind === 'done' ? outcome.result : undefined;
     for (const d of result?.denials.slice(0, 20) ?? []) {
       await this.#audit('denied', `plugin ${this.label} attempted ${d.detail}; refused inside the guest`, {

@@ -13,6 +13,7 @@
  * - anything not in preview1: refused at load (`PREVIEW1_FUNCTIONS`).
  */
 import type { GrantSet } from './capabilities.js';
+import { nowMs } from './clock.js';
 import { HostSignalError } from './host.js';
 
 const SUCCESS = 0;
@@ -92,7 +93,7 @@ export interface Preview1Options {
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: Uint8Array;
   readonly maxOutputBytes: number;
-  /** performance.now() time no clock sleep may pass (the run's deadline on the calling thread). */
+  /** {@link nowMs} time no clock sleep may pass (the run's deadline on the calling thread). */
   readonly sleepUntil?: number;
 }
 
@@ -151,7 +152,7 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
   const environ = grant.env
     .filter((name) => Object.hasOwn(options.env, name))
     .map((name) => encoder.encode(`${name}=${options.env[name]}\0`));
-  const t0 = performance.now();
+  const t0 = process.hrtime.bigint();
 
   const deny = (capability: string, detail: string): never => {
     throw new HostSignalError({ kind: 'capability', capability, detail });
@@ -194,7 +195,7 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
   };
   const now = (id: number): bigint | undefined => {
     if (id === 0) return BigInt(Date.now()) * 1_000_000n;
-    if (id === 1 || id === 2 || id === 3) return BigInt(Math.round((performance.now() - t0) * 1e6));
+    if (id === 1 || id === 2 || id === 3) return process.hrtime.bigint() - t0;
     return undefined;
   };
   const pathCall = (name: string) => () => refuse('fs', `wasi_snapshot_preview1.${name}`);
@@ -327,7 +328,7 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
         const absolute = (v.getUint16(sub + 40, true) & 1) === 1;
         const base = now(id) ?? 0n;
         const ns = absolute ? timeout - base : timeout;
-        sleepUntil = Math.min(sleepUntil, performance.now() + Math.max(0, Number(ns) / 1e6));
+        sleepUntil = Math.min(sleepUntil, nowMs() + Math.max(0, Number(ns) / 1e6));
         clocks.push(i);
       } else {
         ready.push(i);
@@ -336,7 +337,7 @@ export function createPreview1Host(options: Preview1Options): Preview1Host {
     let fired = ready;
     if (ready.length === 0 && clocks.length > 0) {
       const cut = options.sleepUntil !== undefined && sleepUntil > options.sleepUntil;
-      const ms = (cut ? options.sleepUntil! : sleepUntil) - performance.now();
+      const ms = (cut ? options.sleepUntil! : sleepUntil) - nowMs();
       // A worker may block: it is terminated at the deadline anyway. On the calling thread the
       // sleep stops at the deadline and the run ends there, rather than waking the guest early.
       if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -10,7 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { nowMs } from './clock.js';
 import type { WorkerJob, WorkerResult } from './execute.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
 
@@ -102,6 +103,11 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
+    // Loaded on the first worker: a one-shot inline run (`codex plugin run`) never starts one, and
+    // worker_threads costs such a process about 4 ms to load.
+    const { Worker } = process.getBuiltinModule(
+      'node:worker_threads',
+    ) as typeof import('node:worker_threads');
     const worker = new Worker(workerUrl(), {
       // The worker sees no host environment at all; granted values travel in the job.
       env: {},
@@ -214,7 +220,7 @@ export class WorkerPool {
     );
     if (r.kind === 'timeout') {
       await this.#retire(slot);
-      return { kind: 'timeout', stoppedAfterDeadlineMs: performance.now() - r.deadlineAt };
+      return { kind: 'timeout', stoppedAfterDeadlineMs: nowMs() - r.deadlineAt };
     }
     if (r.kind === 'gone') {
       this.#retire(slot);
@@ -238,7 +244,7 @@ export class WorkerPool {
     | { kind: 'gone'; why: string }
   > {
     return new Promise((resolve) => {
-      const deadlineAt = performance.now() + timeoutMs;
+      const deadlineAt = nowMs() + timeoutMs;
       const finish = (value: Parameters<typeof resolve>[0]) => {
         clearTimeout(timer);
         slot.onMessage = undefined;
