@@ -125,10 +125,37 @@ function rewrite(source: string, file: string, owner: Owner): string {
   return `import { codexImport as __codexImport, packageFileUrl as __codexPackageFileUrl } from ${JSON.stringify(RUNTIME)};\n${out}`;
 }
 
+/**
+ * Every library the bundle finds at run time (rule 2's `requireFrom`, rule 3's `packageFileUrl`)
+ * must be a dependency of the CLI itself: the lookup starts from the bundle, and pnpm's strict
+ * layout links only the CLI's own dependencies there. A library reached only through another
+ * (`@codex/egress` through `@codex/core`) is otherwise missing at run time, in the one command that
+ * needs it (stop 28 shipped `codex --profile workspace-net exec` failing this way).
+ */
+function checkRuntimeOwners(used: ReadonlySet<string>, cliDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
+  const declared = new Set(
+    ['dependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) => Object.keys(pkg[k] ?? {})),
+  );
+  return [...used].filter((name) => name !== '@codex/cli' && !declared.has(name)).sort();
+}
+
 export function codexBundle(): Plugin {
+  const used = new Set<string>();
   return {
     name: 'codex-bundle',
     setup(build) {
+      build.onEnd(() => {
+        const missing = checkRuntimeOwners(used, process.cwd());
+        if (missing.length > 0) {
+          throw new Error(
+            `the bundle loads files or packages through ${missing.join(', ')} at run time, which apps/cli/package.json does not list as dependencies: add them`,
+          );
+        }
+      });
       build.onResolve({ filter: /^codex-bundle:runtime$/ }, () => ({
         path: RUNTIME,
         namespace: 'codex-bundle',
@@ -148,6 +175,7 @@ export function codexBundle(): Plugin {
         }
         const owner = ownerOf(args.importer);
         if (!owner) throw new Error(`${args.importer}: imports ${args.path} from outside a @codex package`);
+        used.add(owner.name);
         return { path: `${owner.name}>${args.path}`, namespace: 'codex-external' };
       });
       build.onLoad({ filter: /.*/, namespace: 'codex-external' }, (args) => {
@@ -164,7 +192,9 @@ export function codexBundle(): Plugin {
         const owner = ownerOf(args.path);
         if (!owner || owner.name === '@codex/cli') return undefined;
         const source = readFileSync(args.path, 'utf8');
-        return { contents: rewrite(source, args.path, owner), loader: 'js', resolveDir: dirname(args.path) };
+        const contents = rewrite(source, args.path, owner);
+        if (contents !== source) used.add(owner.name);
+        return { contents, loader: 'js', resolveDir: dirname(args.path) };
       });
     },
   };

@@ -40,6 +40,37 @@ function audit(): Entry[] {
     .map((l) => JSON.parse(l) as Entry);
 }
 
+describe('codex exec under the proxied profiles (the bundled CLI reaches @codex/egress)', () => {
+  it.skipIf(!FULL || !existsSync('/usr/bin/curl'))(
+    'workspace-net: the proxy is set up, a host off the allow list gets 403 and is named on stderr and in the audit log; a client that ignores the proxy has no network',
+    () => {
+      const script = [
+        'echo "proxy=$HTTP_PROXY"',
+        'curl -sS -o /dev/null -w "%{http_code}\\n" http://example.com/',
+        'curl -sS --noproxy "*" -o /dev/null http://127.0.0.1:9/ 2>/dev/null; echo "direct=$?"',
+      ].join('; ');
+      const r = codex(['--profile', 'workspace-net', 'exec', '-y', '--', 'sh', '-c', script], {
+        cwd: dir,
+        home,
+      });
+      expect(r.stderr).not.toContain('Cannot find module');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('proxy=http://127.0.0.1:3128\n403\ndirect=7\n');
+      expect(r.stderr).toContain('codex: egress refused 1 host: example.com:80 (not-allowed');
+      const refused = audit().filter((e) => e.operation === 'network_access' && e.decision === 'denied');
+      expect(refused.map((e) => e.reason)).toContain('not-allowed: host is not on the allow list');
+    },
+  );
+  it.skipIf(!FULL)('net-read-only starts the proxy too', () => {
+    const r = codex(['--profile', 'net-read-only', 'exec', '--', 'sh', '-c', 'echo "proxy=$HTTPS_PROXY"'], {
+      cwd: dir,
+      home,
+    });
+    expect(r.stderr).not.toContain('Cannot find module');
+    expect(r).toMatchObject({ status: 0, stdout: 'proxy=http://127.0.0.1:3128\n' });
+  });
+});
+
 describe('codex exec', () => {
   it.skipIf(!FULL)(
     'allowed command: runs in the full sandbox under offline by default; decision and outcome audited',
