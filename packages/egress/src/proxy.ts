@@ -11,7 +11,7 @@ import {
 import { Socks5Server } from '@pondwader/socks5-server';
 import { addressRefusal, canonicalIp, parseCidrs } from './address.js';
 import { EgressConfigError, EgressStartError } from './errors.js';
-import { relay } from './relay.js';
+import { type ReadForwarder, readForwarder, relay } from './relay.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 import { compileHostList, matchHost, normaliseHost } from './rules.js';
 
@@ -380,17 +380,23 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     return { ok: true, address, host, port };
   }
 
+  /** What each upstream socket reads goes to its client through this (see relay.ts). */
+  const forwarders = new WeakMap<net.Socket, ReadForwarder>();
+
   /** Connects to the pinned address; resolves with the socket once connected, or null. */
   function connectPinned(address: string, port: number): Promise<net.Socket | null> {
     return new Promise((resolve) => {
       // `highWaterMark` is honoured by net.connect (Node >= 18.17) though @types/node omits it.
+      const reads = readForwarder();
       const options: net.TcpNetConnectOpts & { highWaterMark: number } = {
         host: address,
         port,
         noDelay: true,
         highWaterMark: RELAY_HIGH_WATER_MARK,
+        onread: reads.onread,
       };
       const upstream = net.connect(options);
+      forwarders.set(upstream, reads);
       track(upstream);
       const timer = setTimeout(() => {
         upstream.destroy();
@@ -441,7 +447,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         return;
       }
       if (first !== null && first.length > 0) upstream.write(first);
-      relay(client, upstream, { idleTimeoutMs: limits.idleTimeoutMs });
+      const reads = forwarders.get(upstream);
+      relay(client, upstream, { idleTimeoutMs: limits.idleTimeoutMs, ...(reads ? { reads } : {}) });
     };
     if (methods === 'read-only' && (head === null || head.length === 0)) {
       client.once('data', (chunk: Buffer) => {

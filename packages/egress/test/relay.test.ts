@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
-import { relay } from '../src/relay.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readForwarder, relay } from '../src/relay.js';
 
 // A relay between a client and a server, both on loopback: client ⇄ [relay] ⇄ server.
 const servers: net.Server[] = [];
@@ -22,15 +22,51 @@ async function listen(onConnection: (s: net.Socket) => void, allowHalfOpen = fal
  * (everywhere) a side that ends its writing may still read the answer; without it, as in the
  * egress proxy, a socket closes as soon as its peer has ended.
  */
+let forwarded = false;
 async function relayTo(target: number, allowHalfOpen = false): Promise<number> {
   return listen((client) => {
     const options = { host: '127.0.0.1', port: target, allowHalfOpen, highWaterMark: 256 * 1024 };
-    const upstream = net.connect(options);
-    relay(client, upstream, { idleTimeoutMs: 10_000 });
+    // The proxy's upstream sockets read through a forwarder (one reused buffer); the bridge's pipe.
+    const reads = forwarded ? readForwarder(64 * 1024) : undefined;
+    const upstream = net.connect(reads ? { ...options, onread: reads.onread } : options);
+    // Joined late, as the proxy joins after its 200 answer: what the server said first is kept.
+    const join = () => relay(client, upstream, { idleTimeoutMs: 10_000, ...(reads ? { reads } : {}) });
+    if (reads) setTimeout(join, 30);
+    else join();
   }, allowHalfOpen);
 }
 
-describe('relay', () => {
+describe.each([
+  ['pipe', false],
+  ['readForwarder', true],
+])('relay (server to client through %s)', (_name, forward) => {
+  beforeAll(() => {
+    forwarded = forward;
+  });
+
+  it('every byte arrives in order, through a client that reads slowly, and what a server says before the join', async () => {
+    // 16 MiB of a counting pattern (any reordering or reuse of the read buffer shows), after a
+    // greeting the server sends at once, before the relay has joined the two sides.
+    const body = Buffer.alloc(16 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+    const port = await relayTo(await listen((s) => s.end(Buffer.concat([Buffer.from('hello\n'), body]))));
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => {
+        // Slower than the relay: the kernel's buffers fill and the relay's writes have to wait.
+        chunks.push(c);
+        socket.pause();
+        setTimeout(() => socket.resume(), 2);
+      });
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    });
+    expect(got.subarray(0, 6).toString()).toBe('hello\n');
+    expect(got.length).toBe(body.length + 6);
+    expect(got.subarray(6).equals(body)).toBe(true);
+  });
+
   it('a side that closes after a clean end leaves the other to write out what is queued for it', async () => {
     // In memory, so the timing is the test's: a reader that takes 1 ms per chunk, and a source
     // that sends 64 KiB, ends, and closes at once (as a socket does without allowHalfOpen).

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { relay } from '@codex/egress/relay';
+import { readForwarder, relay } from '@codex/egress/relay';
 
 const SETUP_EXIT = 121;
 
@@ -41,14 +41,17 @@ function listen(spec: { host: string; port: number; path: string }): Promise<net
     // 256 KiB stream buffers: Node's 16 KiB default is smaller than one socket read, and a
     // bulk download would pause and resume the reader on every read (see @codex/egress).
     const server = net.createServer({ highWaterMark: 256 * 1024 }, (client) => {
+      // Downloads come back through one reused read buffer (see @codex/egress/relay).
+      const reads = readForwarder();
       const options: net.IpcNetConnectOpts & { highWaterMark: number } = {
         path: spec.path,
         highWaterMark: 256 * 1024, // honoured by net.connect though @types/node omits it
+        onread: reads.onread,
       };
       const upstream = net.connect(options);
       client.setNoDelay(true);
       // Ends as the proxy's own tunnels do: the last bytes of a download reach a slow reader.
-      relay(client, upstream);
+      relay(client, upstream, { reads });
     });
     server.once('error', reject);
     server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => resolve(server));
