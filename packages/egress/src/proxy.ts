@@ -380,6 +380,23 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     return { ok: true, address, host, port };
   }
 
+  /**
+   * A response body arrives in 64 KiB reads, up to 32 of them in one turn of the event loop.
+   * Held back (corked) until that turn ends, they leave as one write instead of one each.
+   */
+  function coalesceWrites(from: http.IncomingMessage, to: http.ServerResponse): void {
+    let corked = false;
+    from.on('data', () => {
+      if (corked) return;
+      corked = true;
+      to.cork();
+      setImmediate(() => {
+        corked = false;
+        to.uncork();
+      });
+    });
+  }
+
   /** What each upstream socket reads goes to its client through this (see relay.ts). */
   const forwarders = new WeakMap<net.Socket, ReadForwarder>();
 
@@ -538,6 +555,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           const out = forwardHeaders(up.rawHeaders);
           res.writeHead(up.statusCode ?? 502, up.statusMessage, out as unknown as http.OutgoingHttpHeaders);
           up.pipe(res);
+          coalesceWrites(up, res);
           up.on('error', () => res.destroy());
         });
         upReq.on('error', () => refuseHttp(502, `upstream ${hostname}:${port} failed`));
