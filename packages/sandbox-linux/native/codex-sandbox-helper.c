@@ -33,6 +33,11 @@
  *   --close-fds      close every descriptor above 2 before exec (--keep-fd N keeps N)
  *   --host-ns LIST   refuse to run unless each namespace "name:[inode]" in LIST (comma separated)
  *                    differs from ours: proves the launcher above us really created them
+ *   --forward A:P=S  (repeatable) the egress bridge: listen on loopback address A (127.0.0.1 or
+ *                    ::1) port P in this (the sandbox's own) network namespace, and join every
+ *                    connection to the Unix socket S (the egress proxy, bind-mounted in) with
+ *                    splice(2), in one child process that dies with the command. The listening
+ *                    sockets exist before the command starts.
  *   --gate N         once every other layer is in place, wait on descriptor N (above 2) for the
  *                    launcher's go-ahead: one byte "g" lets the command run; anything else or
  *                    end of file ends the helper with exit 122, the command never started. The
@@ -68,6 +73,11 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/un.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -607,6 +617,219 @@ static int ns_check(void) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* ---------------------------------------------------------------- forward */
+
+struct forward {
+  int listen_fd;
+  const char *path;
+};
+
+/* One direction of a joined connection: bytes read from `from` wait in a pipe for `to`. */
+struct half {
+  int from, to;
+  int pipe_r, pipe_w;
+  size_t pending;
+  int eof, shut;
+};
+
+struct conn {
+  struct half h[2];
+  int live;
+};
+
+#define FWD_PIPE_BYTES (256 * 1024)
+
+static int parse_forward(const char *spec, struct forward *f) {
+  /* 127.0.0.1:PORT=/path or [::1]:PORT=/path */
+  const char *eq = strchr(spec, '=');
+  if (!eq || eq[1] != '/') return -1;
+  int v6 = 0;
+  char host[64];
+  const char *colon;
+  if (spec[0] == '[') {
+    const char *close = strchr(spec, ']');
+    if (!close || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof host) return -1;
+    memcpy(host, spec + 1, (size_t)(close - spec - 1));
+    host[close - spec - 1] = 0;
+    colon = close + 1;
+    v6 = 1;
+  } else {
+    colon = strchr(spec, ':');
+    if (!colon || colon > eq || (size_t)(colon - spec) >= sizeof host) return -1;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = 0;
+  }
+  char *end = NULL;
+  long port = strtol(colon + 1, &end, 10);
+  if (end != eq || port < 1 || port > 65535) return -1;
+  if (strlen(eq + 1) >= sizeof(((struct sockaddr_un *)0)->sun_path)) return -1;
+  int fd;
+  int one = 1;
+  if (v6) {
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    if (strcmp(host, "::1") != 0 || inet_pton(AF_INET6, host, &a.sin6_addr) != 1) return -1;
+    fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("forward: socket");
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("forward: bind");
+  } else {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (strcmp(host, "127.0.0.1") != 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1) return -1;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("forward: socket");
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("forward: bind");
+  }
+  if (listen(fd, 128) != 0) die("forward: listen");
+  f->listen_fd = fd;
+  f->path = eq + 1;
+  return 0;
+}
+
+static void close_conn(struct conn *c) {
+  for (int d = 0; d < 2; d++) {
+    close(c->h[d].pipe_r);
+    close(c->h[d].pipe_w);
+  }
+  close(c->h[0].from);
+  close(c->h[0].to);
+  c->live = 0;
+}
+
+static int open_conn(struct conn *c, int client, const char *path) {
+  int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (up < 0) return -1;
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strcpy(a.sun_path, path); /* length checked by parse_forward */
+  if (connect(up, (struct sockaddr *)&a, sizeof a) != 0) {
+    close(up);
+    return -1;
+  }
+  fcntl(up, F_SETFL, O_NONBLOCK);
+  int p0[2], p1[2];
+  if (pipe2(p0, O_CLOEXEC | O_NONBLOCK) != 0) {
+    close(up);
+    return -1;
+  }
+  if (pipe2(p1, O_CLOEXEC | O_NONBLOCK) != 0) {
+    close(p0[0]);
+    close(p0[1]);
+    close(up);
+    return -1;
+  }
+  fcntl(p0[1], F_SETPIPE_SZ, FWD_PIPE_BYTES); /* best effort: 64 KiB works too */
+  fcntl(p1[1], F_SETPIPE_SZ, FWD_PIPE_BYTES);
+  *c = (struct conn){.live = 1};
+  c->h[0] = (struct half){.from = client, .to = up, .pipe_r = p0[0], .pipe_w = p0[1]};
+  c->h[1] = (struct half){.from = up, .to = client, .pipe_r = p1[0], .pipe_w = p1[1]};
+  return 0;
+}
+
+/* Moves what it can; returns -1 when the connection must end (an error on either side). */
+static int pump(struct half *h) {
+  while (!h->eof && h->pending < FWD_PIPE_BYTES) {
+    ssize_t n = splice(h->from, NULL, h->pipe_w, NULL, FWD_PIPE_BYTES - h->pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) h->pending += (size_t)n;
+    else if (n == 0) h->eof = 1;
+    else if (errno == EAGAIN) break;
+    else if (errno == EINTR) continue;
+    else return -1;
+  }
+  while (h->pending > 0) {
+    ssize_t n = splice(h->pipe_r, NULL, h->to, NULL, h->pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) h->pending -= (size_t)n;
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n < 0 && errno == EAGAIN) break;
+    else return -1;
+  }
+  if (h->eof && h->pending == 0 && !h->shut) {
+    shutdown(h->to, SHUT_WR); /* half-close: the other direction goes on */
+    h->shut = 1;
+  }
+  return 0;
+}
+
+/* The forwarder's loop: never returns. It runs until the command (its parent) exits. */
+static void run_forwarder(struct forward *fw, int nfw) {
+  struct conn *conns = NULL;
+  int nconns = 0;
+  struct pollfd *pfd = NULL;
+  for (;;) {
+    pfd = realloc(pfd, sizeof *pfd * (size_t)(nfw + 4 * nconns));
+    if (!pfd) _exit(1);
+    int n = 0;
+    for (int i = 0; i < nfw; i++) pfd[n++] = (struct pollfd){.fd = fw[i].listen_fd, .events = POLLIN};
+    for (int i = 0; i < nconns; i++) {
+      struct conn *c = &conns[i];
+      for (int d = 0; d < 2; d++) {
+        struct half *h = &c->h[d];
+        pfd[n++] = (struct pollfd){.fd = c->live && !h->eof && h->pending < FWD_PIPE_BYTES ? h->from : -1, .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = c->live && h->pending > 0 ? h->to : -1, .events = POLLOUT};
+      }
+    }
+    if (poll(pfd, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    for (int i = 0; i < nconns; i++) {
+      struct conn *c = &conns[i];
+      if (!c->live) continue;
+      int base = nfw + 4 * i, bad = 0;
+      for (int d = 0; d < 2 && !bad; d++)
+        if (pfd[base + 2 * d].revents || pfd[base + 2 * d + 1].revents) bad = pump(&c->h[d]) != 0;
+      if (bad || (c->h[0].shut && c->h[1].shut)) close_conn(c);
+    }
+    for (int i = 0; i < nfw; i++) {
+      if (!(pfd[i].revents & POLLIN)) continue;
+      for (;;) {
+        int client = accept4(fw[i].listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (client < 0) break;
+        int slot = -1;
+        for (int k = 0; k < nconns; k++)
+          if (!conns[k].live) slot = k;
+        if (slot < 0) {
+          struct conn *more = realloc(conns, sizeof *conns * (size_t)(nconns + 1));
+          if (!more) {
+            close(client);
+            continue;
+          }
+          conns = more;
+          slot = nconns++;
+        }
+        if (open_conn(&conns[slot], client, fw[i].path) != 0) {
+          close(client); /* the proxy is gone: the client sees the connection close */
+          conns[slot].live = 0;
+        }
+      }
+    }
+  }
+}
+
+/* Forks the forwarder. It holds the listening sockets; this process (the command) does not. */
+static void start_forwarder(struct forward *fw, int nfw) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) die("forward: fork");
+  if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent) _exit(0);
+    signal(SIGPIPE, SIG_IGN);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      if (null > 2) close(null);
+    }
+    int *keep = calloc((size_t)nfw, sizeof(int));
+    if (!keep) _exit(1);
+    for (int i = 0; i < nfw; i++) keep[i] = fw[i].listen_fd;
+    close_fds(keep, nfw); /* nothing of the command's (the gate, inherited descriptors) */
+    run_forwarder(fw, nfw);
+  }
+  for (int i = 0; i < nfw; i++) close(fw[i].listen_fd);
+}
+
 /* ---------------------------------------------------------------- gate */
 
 /* Blocks until the launcher says go ("g") on fd; anything else cancels the run quietly. */
@@ -651,8 +874,9 @@ int main(int argc, char **argv) {
   char **rd = calloc((size_t)argc, sizeof(char *));
   int *keep = calloc((size_t)argc, sizeof(int));
   struct mount_op *ops = calloc((size_t)argc, sizeof(struct mount_op));
-  int nrw = 0, nrd = 0, nkeep = 0, nops = 0, i = 1;
-  if (!rw || !rd || !keep || !ops) die("calloc");
+  const char **fwd = calloc((size_t)argc, sizeof(char *));
+  int nrw = 0, nrd = 0, nkeep = 0, nops = 0, nfwd = 0, i = 1;
+  if (!rw || !rd || !keep || !ops || !fwd) die("calloc");
   for (; i < argc; i++) {
     const char *a = argv[i];
     int more = i + 1 < argc;
@@ -713,6 +937,8 @@ int main(int argc, char **argv) {
       long n = strtol(argv[++i], &end, 10);
       if (!end || *end || n < 3 || n > 1023) die_msg("--cgroup-fd needs a descriptor number above 2");
       cgroup_fd = (int)n;
+    } else if (strcmp(a, "--forward") == 0 && more) {
+      fwd[nfwd++] = argv[++i];
     } else if (strcmp(a, "--gate") == 0 && more) {
       char *end = NULL;
       long n = strtol(argv[++i], &end, 10);
@@ -756,6 +982,16 @@ int main(int argc, char **argv) {
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
   if (use_landlock) install_landlock(rw, nrw, rd, nrd, no_network);
   if (use_seccomp) install_seccomp(no_network, no_chmod);
+  if (nfwd > 0) {
+    struct forward *fw = calloc((size_t)nfwd, sizeof *fw);
+    if (!fw) die("calloc");
+    for (int k = 0; k < nfwd; k++)
+      if (parse_forward(fwd[k], &fw[k]) != 0) {
+        fprintf(stderr, "codex-sandbox-helper: --forward wants 127.0.0.1:PORT=/socket or [::1]:PORT=/socket, got %s\n", fwd[k]);
+        exit(EXIT_SETUP);
+      }
+    start_forwarder(fw, nfwd);
+  }
   if (gate_fd >= 0) wait_gate(gate_fd);
   if (closefds) close_fds(keep, nkeep);
   if (ready) {

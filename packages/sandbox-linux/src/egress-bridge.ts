@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { EgressProxy, EgressSession } from '@codex/egress';
 import type { Assessment, SandboxRequest } from '@codex/sandbox-contract';
 import { UnsupportedPolicyError } from '@codex/sandbox-contract';
 import type { SandboxPolicy } from '@codex/security-profile';
 
-/** Ports the bridge listens on inside the sandbox's own network namespace. */
+/** Ports the helper's forwarder listens on inside the sandbox's own network namespace. */
 export const EGRESS_HTTP_PORT = 3128;
 export const EGRESS_SOCKS_PORT = 1080;
 
@@ -23,32 +22,23 @@ export interface EgressSandboxRequest extends SandboxRequest {
 export interface EgressBridge {
   /** The proxy serving this run (decisions, refused hosts). */
   readonly proxy: EgressProxy;
-  /** The command wrapped by the in-sandbox forwarder. */
-  readonly command: readonly string[];
+  /**
+   * The helper's `--forward` specs: loopback ports in the sandbox's network namespace joined to
+   * the proxy's Unix sockets (see native/codex-sandbox-helper.c).
+   */
+  readonly forwards: readonly string[];
   /** Proxy variables for the command's environment. */
   readonly env: Readonly<Record<string, string>>;
-  /** Paths the sandbox must see (the socket directory and the forwarder script). */
+  /** Paths the sandbox must see (the directory of the proxy's sockets). */
   readonly binds: readonly string[];
   close(): Promise<void>;
 }
 
-/** The compiled forwarder that runs inside the sandbox (dist/egress-bridge-main.js). */
-export function bridgeScriptPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Next to this module in dist/, or (running from src/ in tests) in ../dist.
-  for (const p of [join(here, 'egress-bridge-main.js'), join(here, '..', 'dist', 'egress-bridge-main.js')]) {
-    if (existsSync(p)) return p;
-  }
-  throw new UnsupportedPolicyError(
-    'the egress bridge (dist/egress-bridge-main.js) is not built; run pnpm build',
-  );
-}
-
 /**
- * Starts the run's proxy on two Unix sockets in a fresh private directory and returns the
- * command wrapped by the in-sandbox forwarder, plus the proxy environment. The caller must run
- * the result in a new network namespace (bubblewrap `--unshare-net`): otherwise the command
- * would have the host's network and the proxy would be advisory; {@link requireNetns} checks it.
+ * Starts the run's proxy on two Unix sockets in a fresh private directory and returns what the
+ * helper forwards into the sandbox, plus the proxy environment. The caller must run the command
+ * in a new network namespace (bubblewrap `--unshare-net`): otherwise the command would have the
+ * host's network and the proxy would be advisory; {@link requireNetns} checks it.
  */
 export async function startEgressBridge(
   request: EgressSandboxRequest,
@@ -71,24 +61,14 @@ export async function startEgressBridge(
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const script = bridgeScriptPath();
   return {
     proxy,
-    command: [
-      process.execPath,
-      script,
-      '--listen',
-      `127.0.0.1:${EGRESS_HTTP_PORT}=${httpSock}`,
-      '--listen',
-      `127.0.0.1:${EGRESS_SOCKS_PORT}=${socksSock}`,
-      '--',
-      ...request.command,
-    ],
+    forwards: [`127.0.0.1:${EGRESS_HTTP_PORT}=${httpSock}`, `127.0.0.1:${EGRESS_SOCKS_PORT}=${socksSock}`],
     env: proxyEnvironment({
       httpUrl: `http://127.0.0.1:${EGRESS_HTTP_PORT}`,
       socksUrl: `socks5h://127.0.0.1:${EGRESS_SOCKS_PORT}`,
     }),
-    binds: [dir, script],
+    binds: [dir],
     async close() {
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });

@@ -88,8 +88,10 @@ export interface PlanInput {
   readonly hostNs?: string | null;
   /** The target of /etc/resolv.conf when it lives under /run (kept visible under a fresh /run). */
   readonly resolvConf?: string | null;
-  /** Egress (`proxied`): paths bound read-only into the sandbox (proxy socket dir, forwarder). */
+  /** Egress (`proxied`): paths bound read-only into the sandbox (the proxy's socket directory). */
   readonly egressBinds?: readonly string[];
+  /** Egress (`proxied`): the helper's `--forward` specs (loopback port = proxy socket). */
+  readonly forwards?: readonly string[];
   /** The helper waits for the launcher's go-ahead (`--gate`) once every layer is in place. */
   readonly gate?: boolean;
 }
@@ -220,6 +222,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     if (!useBwrap && !useNs && roots.length === 0 && !policy.fullDiskWrite) inner.push('--no-chmod');
   }
   if ((useLandlock || useSeccomp) && noNetwork) inner.push('--no-network');
+  for (const f of input.forwards ?? []) inner.push('--forward', f);
   const gateFd = sandboxed && input.gate ? CGROUP_PROCS_FD + (cgroupProcsFd ? 1 : 0) : null;
   if (gateFd !== null) inner.push('--gate', String(gateFd));
   if (sandboxed) {

@@ -244,20 +244,22 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     }
     // Egress (`proxied`): a per-run proxy on Unix sockets, bridged into the sandbox's netns.
-    let command = request.command;
+    const command = request.command;
     let egressEnv: Readonly<Record<string, string>> = {};
     let egressBinds: readonly string[] = [];
+    let forwards: readonly string[] = [];
     if (policy.network.mode === 'proxied' && !assessment.skipped) {
       requireNetns(policy, mechanisms);
       const bridge = await startEgressBridge(request as EgressSandboxRequest, mechanisms);
       cleanups.push(() => bridge.close());
-      ({ command, env: egressEnv, binds: egressBinds } = bridge);
+      ({ forwards, env: egressEnv, binds: egressBinds } = bridge);
     }
     const plan = planLaunch({
       policy,
       mechanisms,
       command,
       egressBinds,
+      forwards,
       cwd,
       helperPath: probe.helperPath,
       bwrapPath: probe.bwrapPath,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -119,6 +120,90 @@ describe.runIf(hasNetns || CI)('proxied network on Linux: own netns, Unix-socket
       ['http', 'allowed', 'allow:registry.test'],
     ]);
     expect(r.assessment.mechanisms).toContain('bwrap');
+  });
+
+  it('the in-sandbox forwarder carries bulk data intact both ways: 12 tunnels at once, one read slowly, and an upload', async () => {
+    const SIZE = 4 * 1024 * 1024;
+    const pattern = Buffer.alloc(SIZE);
+    for (let i = 0; i < SIZE; i += 4) pattern.writeUInt32LE(i, i);
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+    // A download server (sends the pattern after the first byte) and an upload server (answers
+    // with what it received once it has the whole pattern).
+    const big = net.createServer((c) => c.once('data', () => c.end(pattern)));
+    const sum = net.createServer((c) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      c.on('data', (d: Buffer) => {
+        chunks.push(d);
+        n += d.length;
+        if (n === SIZE) c.end(`${n}:${digest(Buffer.concat(chunks))}`);
+      });
+    });
+    await new Promise<void>((r) => big.listen(0, '127.0.0.2', r));
+    await new Promise<void>((r) => sum.listen(0, '127.0.0.2', r));
+    const bigPort = (big.address() as net.AddressInfo).port;
+    const sumPort = (sum.address() as net.AddressInfo).port;
+    const script = `
+const net = require('net'), crypto = require('crypto');
+const SIZE = ${SIZE};
+const tunnel = (port) => new Promise((resolve, reject) => {
+  const s = net.connect(${EGRESS_HTTP_PORT}, '127.0.0.1', () => s.write('CONNECT registry.test:' + port + ' HTTP/1.1\\r\\nHost: registry.test\\r\\n\\r\\n'));
+  let head = Buffer.alloc(0);
+  const onData = (c) => {
+    head = Buffer.concat([head, c]);
+    const i = head.indexOf('\\r\\n\\r\\n');
+    if (i < 0) return;
+    s.off('data', onData);
+    if (!head.toString('latin1', 0, 12).startsWith('HTTP/1.1 200')) return reject(new Error(head.toString()));
+    resolve({ s, rest: head.subarray(i + 4) });
+  };
+  s.on('data', onData);
+  s.on('error', reject);
+});
+const download = async (slow) => {
+  const { s, rest } = await tunnel(${bigPort});
+  s.write('GET');
+  const h = crypto.createHash('sha256');
+  let n = rest.length;
+  h.update(rest);
+  return new Promise((resolve, reject) => {
+    s.on('data', (c) => { h.update(c); n += c.length; if (slow) { s.pause(); setTimeout(() => s.resume(), 1); } });
+    s.on('end', () => resolve(n + ':' + h.digest('hex').slice(0, 16)));
+    s.on('error', reject);
+  });
+};
+const upload = async () => {
+  const { s } = await tunnel(${sumPort});
+  const data = Buffer.alloc(SIZE);
+  for (let i = 0; i < SIZE; i += 4) data.writeUInt32LE(i, i);
+  s.write(data);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    s.on('data', (c) => { out += c; });
+    s.on('end', () => { s.end(); resolve(out); });
+    s.on('error', reject);
+  });
+};
+Promise.all([...Array(12)].map((_, i) => download(i === 0)).concat([upload()])).then(
+  (r) => console.log(JSON.stringify(r)),
+  (e) => { console.error(String(e)); process.exit(1); },
+);`;
+    try {
+      const egress = egressSessionFor(policy(), { hosts });
+      const req: EgressSandboxRequest = {
+        policy: policy(),
+        cwd: work,
+        egress,
+        command: ['node', '-e', script],
+      };
+      const r = await sandbox.run(req);
+      expect(r.stderr).toBe('');
+      const want = `${SIZE}:${digest(pattern)}`;
+      expect(JSON.parse(r.stdout)).toEqual(Array(13).fill(want));
+    } finally {
+      big.close();
+      sum.close();
+    }
   });
 
   it('sets the proxy variables for common clients', async () => {
