@@ -755,11 +755,13 @@ static void run_forwarder(struct forward *fw, int nfw) {
   struct conn *conns = NULL;
   int nconns = 0;
   struct pollfd *pfd = NULL;
+  int accept_paused = 0; /* out of descriptors: accept again once a connection has closed */
   for (;;) {
     pfd = realloc(pfd, sizeof *pfd * (size_t)(nfw + 4 * nconns));
     if (!pfd) _exit(1);
     int n = 0;
-    for (int i = 0; i < nfw; i++) pfd[n++] = (struct pollfd){.fd = fw[i].listen_fd, .events = POLLIN};
+    for (int i = 0; i < nfw; i++)
+      pfd[n++] = (struct pollfd){.fd = accept_paused ? -1 : fw[i].listen_fd, .events = POLLIN};
     for (int i = 0; i < nconns; i++) {
       struct conn *c = &conns[i];
       for (int d = 0; d < 2; d++) {
@@ -768,23 +770,33 @@ static void run_forwarder(struct forward *fw, int nfw) {
         pfd[n++] = (struct pollfd){.fd = c->live && h->pending > 0 ? h->to : -1, .events = POLLOUT};
       }
     }
-    if (poll(pfd, (nfds_t)n, -1) < 0) {
+    int ready = poll(pfd, (nfds_t)n, accept_paused ? 100 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       _exit(1);
     }
+    if (ready == 0) accept_paused = 0; /* paused 100 ms with nothing closing: try again */
     for (int i = 0; i < nconns; i++) {
       struct conn *c = &conns[i];
       if (!c->live) continue;
       int base = nfw + 4 * i, bad = 0;
       for (int d = 0; d < 2 && !bad; d++)
         if (pfd[base + 2 * d].revents || pfd[base + 2 * d + 1].revents) bad = pump(&c->h[d]) != 0;
-      if (bad || (c->h[0].shut && c->h[1].shut)) close_conn(c);
+      if (bad || (c->h[0].shut && c->h[1].shut)) {
+        close_conn(c);
+        accept_paused = 0;
+      }
     }
     for (int i = 0; i < nfw; i++) {
       if (!(pfd[i].revents & POLLIN)) continue;
       for (;;) {
         int client = accept4(fw[i].listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (client < 0) break;
+        if (client < 0) {
+          /* Without a descriptor to spare the pending connection stays readable: stop polling
+           * for it (a busy loop otherwise) until one closes. */
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) accept_paused = 1;
+          break;
+        }
         int slot = -1;
         for (int k = 0; k < nconns; k++)
           if (!conns[k].live) slot = k;
@@ -798,7 +810,8 @@ static void run_forwarder(struct forward *fw, int nfw) {
           slot = nconns++;
         }
         if (open_conn(&conns[slot], client, fw[i].path) != 0) {
-          close(client); /* the proxy is gone: the client sees the connection close */
+          if (errno == EMFILE || errno == ENFILE) accept_paused = 1;
+          close(client); /* no proxy, or no descriptors: the client sees the connection close */
           conns[slot].live = 0;
         }
       }
