@@ -19,6 +19,8 @@ export default defineConfig([
     target: 'node20',
     clean: true,
     dts: false,
+    // The private-file rules the sandbox probe's cache uses too, built in: bin.cjs loads no package.
+    noExternal: ['@codex/sandbox-contract'],
     sourcemap: false,
     define: { __CODEX_VERSION__: JSON.stringify(version) },
   },

@@ -6,21 +6,12 @@
 // V8's code cache: the compiled code of the functions a command ran is kept on disk, per command,
 // and the next run of that command skips parsing and compiling them. On this project's 2-core
 // machine that is about a third of `codex exec -- true`'s own time (docs/benchmarks.md).
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  type Stats,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+// Built into this file (tsup.config.ts): the same rules as the sandbox probe's cache.
+import { ownCacheDir, privateDir, readPrivateFile, writePrivateFile } from '@codex/sandbox-contract/state';
 
 declare const __CODEX_VERSION__: string;
 
@@ -37,73 +28,21 @@ const debug = (msg: string) => {
 };
 
 /**
- * The cache holds compiled code that this process will run, so it must be writable by its owner
- * alone: every directory we rely on is ours (not a symlink) and not writable by group or others.
- * The sandboxes keep it read-only inside a writable workspace too (`toSandboxPolicy`'s
- * `protectedPaths`, given `codexCacheDir` from `@codex/sandbox-contract/state`, which this must
- * match; this entry cannot load that package).
- */
-function privateTo(st: Stats, dir: boolean): boolean {
-  if (process.platform === 'win32') return dir ? st.isDirectory() : st.isFile();
-  const uid = process.getuid?.();
-  return (dir ? st.isDirectory() : st.isFile()) && st.uid === uid && (st.mode & 0o022) === 0;
-}
-
-function privateDir(path: string): boolean {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    return privateTo(lstatSync(path), true);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `$XDG_CACHE_HOME/codex` (default `~/.cache/codex`; `%LOCALAPPDATA%\codex` on Windows), as
- * `codexCacheDir` finds it, or nothing (no cache) where that would fall back to the temp directory.
+ * Where compiled code is kept: the user's own cache directory (`ownCacheDir`: never the shared
+ * temp directory), unless switched off. The sandboxes keep it read-only inside a writable
+ * workspace (`codexCacheDir` in `toSandboxPolicy`'s `protectedPaths`). Every directory on the way
+ * must be private to us and every entry a private regular file (`privateDir`, `readPrivateFile`):
+ * this is code this process will run.
  */
 function cacheRoot(env: NodeJS.ProcessEnv): string | undefined {
   if (env[CACHE_ENV] === '0' || env.NODE_DISABLE_COMPILE_CACHE) return undefined;
-  const xdg = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : undefined;
-  const base =
-    process.platform === 'win32'
-      ? env.LOCALAPPDATA
-      : (xdg ?? (env.HOME ? join(env.HOME, '.cache') : undefined));
-  return base ? join(base, 'codex') : undefined;
+  return ownCacheDir(env);
 }
 
 /** The first word that looks like a command: each command keeps the code it runs. */
 function commandName(argv: readonly string[]): string {
   const word = argv.find((a) => !a.startsWith('-'));
   return word && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
-}
-
-/** Reads `path` only when it is a regular file private to us (opened without following a link). */
-function readPrivate(path: string): Buffer | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    const st = fstatSync(fd);
-    if (!privateTo(st, false) || (st.nlink as number) !== 1) return undefined;
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) return undefined;
-      off += n;
-    }
-    return buf;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function writePrivate(path: string, data: Buffer): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
-  renameSync(tmp, path);
 }
 
 function run(main: Main): void {
@@ -153,7 +92,7 @@ function saveAtExit(script: Script, root: string, dir: string, cachePath: string
       const flags = String((globalThis as Record<symbol, unknown>)[FLAGS_MARK] ?? '');
       const dirs = [root, join(root, 'v8-cache'), dir];
       if (dirs.every(privateDir) && KNOWN_FLAGS.has(flags)) {
-        writePrivate(cachePath, formatEntry(flags, script.createCachedData()));
+        writePrivateFile(cachePath, formatEntry(flags, script.createCachedData()));
         debug(`wrote ${cachePath}`);
       }
     } catch (error) {
@@ -181,7 +120,7 @@ function compile(file: string, root: string | undefined): Script {
   const key = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}-${st.ino}`;
   const dir = join(root, 'v8-cache', key);
   const cachePath = join(dir, `${commandName(process.argv.slice(2))}.bin`);
-  const found = parseEntry(readPrivate(cachePath));
+  const found = parseEntry(readPrivateFile(cachePath));
   const entry = found?.intact ? found : undefined;
   // V8 accepts cached code only under the flags it was made with: set the command's flag first.
   if (entry?.flags) setFlagsFromString(entry.flags);

@@ -3,23 +3,11 @@
 // answer depends on: the kernel release, the bwrap and helper binaries (path and content hash),
 // the uid and our cgroup. Any change re-probes; so does a launch that fails (see backend.ts).
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { forcedRung } from '@codex/sandbox-contract';
-import { codexCacheDir } from '@codex/sandbox-contract/state';
+import { codexCacheDir, readPrivateFile, writePrivateFile } from '@codex/sandbox-contract/state';
 import { findHelper, LINUX_RUNGS, type LinuxProbe } from './probe.js';
 import { BWRAP_PATHS, findTrustedBwrap } from './trust.js';
 
@@ -121,31 +109,22 @@ function withForcedRung(probe: LinuxProbe, env: NodeJS.ProcessEnv): LinuxProbe {
  * also keep the cache directory read-only inside a writable workspace (`protectedPaths`).
  */
 function load(path: string, key: string): LinuxProbe | undefined {
-  let fd: number | undefined;
+  const text = readPrivateFile(path);
+  if (text === undefined) return undefined;
   try {
-    const opened = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    fd = opened;
-    const st = fstatSync(opened);
-    if (!st.isFile() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return undefined;
-    const entry = JSON.parse(readFileSync(opened, 'utf8')) as Entry;
+    const entry = JSON.parse(text.toString('utf8')) as Entry;
     if (entry.version !== VERSION || entry.key !== key) return undefined;
     if (!(Date.now() - entry.at < PROBE_CACHE_TTL_MS)) return undefined;
     return entry.probe;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
 function store(path: string, key: string, probe: LinuxProbe): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: VERSION, key, at: Date.now(), probe } satisfies Entry), {
-      mode: 0o600,
-    });
-    renameSync(tmp, path);
+    writePrivateFile(path, JSON.stringify({ version: VERSION, key, at: Date.now(), probe } satisfies Entry));
   } catch {
     /* a cache that cannot be written only costs the next run a probe */
   }
