@@ -451,13 +451,14 @@ async function egressFor(r: Run, policy: SandboxPolicy) {
 
 /**
  * A launch started before the decision (see `SandboxRequest.startWhen`): on Linux bubblewrap,
- * the cgroup and every layer are set up while the policy decides and the audit entry is written,
- * and the command starts only on {@link EarlyLaunch.go}. Not for `proxied` profiles: their
- * egress session is started, with its audit, only once the command may run.
+ * the cgroup, every layer and, for `proxied` profiles, the run's egress proxy are set up while
+ * the policy decides and the audit entry is written, and the command starts only on
+ * {@link EarlyLaunch.go}. A cancelled launch closes its proxy before any connection was possible.
  */
 interface EarlyLaunch {
   readonly backend: SandboxBackend;
   readonly request: ReturnType<typeof sandboxRequest>;
+  readonly egress: Awaited<ReturnType<typeof egressFor>>;
   readonly run: Promise<SandboxResult>;
   started: boolean;
   go(): void;
@@ -468,7 +469,7 @@ async function launchEarly(r: Run): Promise<EarlyLaunch | undefined> {
   const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
   if (!backend || r.req.signal?.aborted) return undefined;
   const request = sandboxRequest(r);
-  if (request.policy.network.mode === 'proxied' && !request.policy.skipSandbox) return undefined;
+  const egress = await egressFor(r, request.policy);
   let go!: () => void;
   let cancel!: (reason: unknown) => void;
   const startWhen = new Promise<void>((resolve, reject) => {
@@ -476,11 +477,14 @@ async function launchEarly(r: Run): Promise<EarlyLaunch | undefined> {
     cancel = reject;
   });
   startWhen.catch(() => {});
-  const run = backend.run({ ...request, startWhen });
+  const run = backend.run(
+    egress ? ({ ...request, egress, startWhen } as EgressSandboxRequest) : { ...request, startWhen },
+  );
   run.catch(() => {}); // awaited by the sandbox step, or after a cancel
   const launch: EarlyLaunch = {
     backend,
     request,
+    egress,
     run,
     started: false,
     go: () => {
@@ -506,7 +510,7 @@ async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
     });
   }
   const request = early?.request ?? sandboxRequest(r);
-  const egress = early ? undefined : await egressFor(r, request.policy);
+  const egress = early ? early.egress : await egressFor(r, request.policy);
   let assessment: Assessment | undefined;
   // Cancelled while the policy or the approval was pending: start nothing.
   req.signal?.throwIfAborted();

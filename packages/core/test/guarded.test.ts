@@ -1,5 +1,14 @@
 // runGuardedCommand against the real policy engine, the real Linux sandbox and the real audit log.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
 import { createPolicyEngine, type PolicyEngine } from '@codex/execpolicy';
@@ -203,6 +212,22 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
     );
     expect(no.refusal?.code).toBe('POLICY_FORBIDDEN');
     expect(log).toEqual(['run startWhen=true', 'engine', 'run rejected RUN_NOT_STARTED']);
+    expect(existsSync(marker)).toBe(false);
+    // workspace-net: the early launch has started the run's egress proxy too; the refusal closes
+    // it (its socket directory is gone) before the result is returned.
+    const proxies = () =>
+      readdirSync(tmpdir())
+        .filter((n) => n.startsWith('codex-egress-'))
+        .sort();
+    const before = proxies();
+    log.length = 0;
+    const net = await runGuardedCommand(
+      { ...request({ script: `touch ${marker}; rm -rf /` }), profile: 'workspace-net' },
+      envOf({ backend: recording, engine: lazy }),
+    );
+    expect(net.refusal?.code).toBe('POLICY_FORBIDDEN');
+    expect(log).toEqual(['run startWhen=true', 'engine', 'run rejected RUN_NOT_STARTED']);
+    expect(proxies()).toEqual(before);
     expect(existsSync(marker)).toBe(false);
   });
 
