@@ -77,6 +77,14 @@ export interface GuardedCommand {
   readonly onOutput?: (stream: OutputStream, chunk: Uint8Array) => void;
   /** Called with the sandbox assessment before the command starts (to print the rung). */
   readonly onAssessment?: (assessment: Assessment) => void;
+  /**
+   * Proxied profiles: hosts a person allowed for this one command (`--allow-host`, or "run it
+   * again with these hosts" at the prompt), audited with `egressGrantedBy`. A deny-listed host
+   * stays refused; the grant ends with the command.
+   */
+  readonly egressGrants?: readonly string[];
+  /** Who granted them, for the audit log ("on the terminal", "by --allow-host"). */
+  readonly egressGrantedBy?: string;
 }
 
 export interface GuardEnvironment {
@@ -126,6 +134,8 @@ export interface GuardedResult {
   readonly notContained?: string;
   /** One line naming the hosts the egress proxy refused during the run (proxied profiles). */
   readonly egressRefused?: string;
+  /** Refused hosts a person may grant for a run (not deny-listed, not private addresses). */
+  readonly egressGrantable?: readonly string[];
   readonly refusal?: { readonly code: string; readonly message: string };
   readonly run?: SandboxResult;
   readonly assessment?: Assessment;
@@ -442,10 +452,28 @@ export function sandboxPolicyFor(
 async function egressFor(r: Run, policy: SandboxPolicy) {
   if (policy.network.mode !== 'proxied' || policy.skipSandbox) return undefined;
   const { egressSessionFor } = await import('@codex/egress');
-  return egressSessionFor(policy, {
+  const session = egressSessionFor(policy, {
     audit: r.env.audit,
     sessionId: r.env.sessionId,
     ...(r.env.taskId ? { taskId: r.env.taskId } : {}),
+  });
+  for (const host of r.req.egressGrants ?? []) session.grantOnce(host);
+  return session;
+}
+
+/** Grants that are not host names or IP literals: refused before anything starts. */
+async function badGrants(r: Run): Promise<GuardedResult | undefined> {
+  const grants = r.req.egressGrants ?? [];
+  if (grants.length === 0) return undefined;
+  const { normaliseHost } = await import('@codex/egress');
+  const bad = grants.filter((h) => normaliseHost(h) === null);
+  if (bad.length === 0) return undefined;
+  const message = `not a host name or IP literal: ${bad.join(', ')}`;
+  return r.refuse('INVALID_GRANT', message, {
+    operation: 'network_access',
+    decision: 'denied',
+    reason: `egress grant refused: ${message}`,
+    details: { stage: 'approval' },
   });
 }
 
@@ -517,14 +545,25 @@ async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
   try {
     assessment = backend.assess(request.policy, await backend.probe(), req.rung);
     req.onAssessment?.(assessment);
+    if (req.egressGrants?.length && egress) {
+      await r.record({
+        operation: 'network_access',
+        decision: 'allowed',
+        reason: `egress grant for this command only, ${req.egressGrantedBy ?? 'by the caller'}: ${req.egressGrants.join(', ')}`,
+        details: { stage: 'approval', hosts: req.egressGrants.join(',') },
+      });
+    }
     early?.go();
     const run = early
       ? await early.run
       : await backend.run(egress ? ({ ...request, egress } as EgressSandboxRequest) : request);
     await outcome(r, run);
-    const refused = egress ? (await import('@codex/egress')).summarizeRefused(egress.refused()) : null;
+    const refusedHosts = egress?.refused() ?? [];
+    const refused = egress ? (await import('@codex/egress')).summarizeRefused(refusedHosts) : null;
+    const grantable = [...new Set(refusedHosts.filter((h) => h.grantable).map((h) => h.host))];
     return {
       ...(refused ? { egressRefused: refused } : {}),
+      ...(grantable.length > 0 ? { egressGrantable: grantable } : {}),
       outcome: 'ran',
       exitCode: exitCodeOf(run),
       decision: r.evaluation!.decision,
@@ -612,6 +651,8 @@ async function outcome(r: Run, run: SandboxResult): Promise<void> {
  */
 export async function runGuardedCommand(req: GuardedCommand, env: GuardEnvironment): Promise<GuardedResult> {
   const r = new Run(req, env);
+  const invalid = await badGrants(r);
+  if (invalid) return invalid;
   const early: EarlyLaunch | undefined = await launchEarly(r);
   try {
     const stopped = await decide(r);

@@ -8,6 +8,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLogger } from '@codex/audit';
@@ -230,6 +232,57 @@ describe.skipIf(!linux)('runGuardedCommand', () => {
     expect(proxies()).toEqual(before);
     expect(existsSync(marker)).toBe(false);
   });
+
+  it.skipIf(!existsSync('/usr/bin/curl'))(
+    'egress grants: a refused host is reported as grantable; granted for one command it is reached, audited with who granted it',
+    async () => {
+      const web = createServer((_q, res) => res.end('granted'));
+      await new Promise<void>((r) => web.listen(0, '127.0.0.2', r));
+      const port = (web.address() as AddressInfo).port;
+      const net = {
+        ...request([
+          'curl',
+          '-sS',
+          '--noproxy',
+          '',
+          '-x',
+          'http://127.0.0.1:3128',
+          `http://127.0.0.2:${port}/`,
+        ]),
+        profile: 'workspace-net' as const,
+        workspace: {
+          workspaceRoots: [dir],
+          extraWritableRoots: [],
+          egress: { allow: [], deny: [], allowAddresses: ['127.0.0.2/32'] },
+        },
+      };
+      const yes: Approver = { how: 'by test', ask: async () => 'yes' };
+      try {
+        const refused = await runGuardedCommand(net, envOf({ approver: yes }));
+        expect(refused.run?.stdout).toContain('codex egress: refused');
+        expect(refused.egressGrantable).toEqual(['127.0.0.2']);
+        const granted = await runGuardedCommand(
+          { ...net, egressGrants: ['127.0.0.2'], egressGrantedBy: 'by test' },
+          envOf({ approver: yes }),
+        );
+        expect(granted.run?.stdout).toBe('granted');
+        expect(granted.egressGrantable).toBeUndefined();
+        expect(
+          entries().some((e) => e.reason === 'egress grant for this command only, by test: 127.0.0.2'),
+        ).toBe(true);
+        // The grant was for that command only: the next one is refused again.
+        const again = await runGuardedCommand(net, envOf({ approver: yes }));
+        expect(again.egressGrantable).toEqual(['127.0.0.2']);
+        const bad = await runGuardedCommand(
+          { ...net, egressGrants: ['not a host'] },
+          envOf({ approver: yes }),
+        );
+        expect(bad.refusal?.code).toBe('INVALID_GRANT');
+      } finally {
+        web.close();
+      }
+    },
+  );
 
   describe('approval modes', () => {
     /** An executable in the workspace: `./hello.sh` is an unknown command to the policy. */
