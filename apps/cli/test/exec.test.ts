@@ -61,6 +61,68 @@ describe('codex exec under the proxied profiles (the bundled CLI reaches @codex/
       expect(refused.map((e) => e.reason)).toContain('not-allowed: host is not on the allow list');
     },
   );
+  it.skipIf(!FULL || !existsSync('/usr/bin/curl') || !existsSync('/usr/bin/script'))(
+    'a refused host: --allow-host grants it for one command; on a terminal codex offers to run again with it allowed',
+    async () => {
+      // In its own process: codex() below blocks this one (spawnSync).
+      const server = `require('http').createServer((q, s) => s.end('reached\\n')).listen(0, '127.0.0.2', function () { console.log(this.address().port); })`;
+      const web = spawn(process.execPath, ['-e', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const port = await new Promise<number>((r) =>
+        web.stdout.once('data', (d: Buffer) => r(Number(d.toString()))),
+      );
+      writeFileSync(join(home, 'config.toml'), '[egress]\nallow_addresses = ["127.0.0.2/32"]\n');
+      const curl = `curl -sS --noproxy "" -x http://127.0.0.1:3128 http://127.0.0.2:${port}/`;
+      try {
+        const refused = codex(['--profile', 'workspace-net', 'exec', '-y', '--', 'sh', '-c', curl], {
+          cwd: dir,
+          home,
+        });
+        expect(refused.stdout).toContain('codex egress: refused');
+        expect(refused.stderr).toContain('codex: egress refused 1 host: 127.0.0.2');
+        const flag = [
+          '--profile',
+          'workspace-net',
+          'exec',
+          '-y',
+          '--allow-host',
+          '127.0.0.2',
+          '--',
+          'sh',
+          '-c',
+          curl,
+        ];
+        const granted = codex(flag, { cwd: dir, home });
+        expect(granted).toMatchObject({ status: 0, stdout: 'reached\n' });
+        expect(
+          audit().some((e) => e.reason === 'egress grant for this command only, by --allow-host: 127.0.0.2'),
+        ).toBe(true);
+        // On a terminal: refused, then "run again?" answered yes, and the second run reaches it.
+        const onTty = spawnSync(
+          'script',
+          [
+            '-qec',
+            `${process.execPath} ${BIN} --profile workspace-net exec --no-color -- sh -c '${curl}'`,
+            '/dev/null',
+          ],
+          {
+            cwd: dir,
+            input: 'y\ny\ny\n',
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+            timeout: 60_000,
+          },
+        );
+        expect(onTty.stdout).toContain('codex: exec: the egress proxy refused 127.0.0.2');
+        expect(onTty.stdout).toContain('reached');
+        expect(onTty.status).toBe(0);
+        expect(
+          audit().some((e) => e.reason === 'egress grant for this command only, on the terminal: 127.0.0.2'),
+        ).toBe(true);
+      } finally {
+        web.kill();
+      }
+    },
+  );
   it.skipIf(!FULL)('net-read-only starts the proxy too', () => {
     const r = codex(['--profile', 'net-read-only', 'exec', '--', 'sh', '-c', 'echo "proxy=$HTTPS_PROXY"'], {
       cwd: dir,

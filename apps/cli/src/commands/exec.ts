@@ -19,7 +19,7 @@ import {
 
 const USAGE = `Usage: codex exec [--profile P] [-a MODE] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
                   [--allow-degraded] [--require-full-isolation] [--timeout MS] [--max-output BYTES]
-                  [--max-processes N] [--rung R] [--json] -- <cmd…>
+                  [--max-processes N] [--rung R] [--allow-host HOST]… [--json] -- <cmd…>
 
 Runs one command the way the agent does (the @codex/core guarded pipeline):
   1. exec policy (built-in defaults, config [policy] files, $CODEX_HOME/${APPROVALS_FILE},
@@ -39,32 +39,58 @@ Runs one command the way the agent does (the @codex/core guarded pipeline):
      the approval, every refusal, the run's outcome (profile, rung, mechanisms) and every denial
      visible in the output (EPERM/EACCES/EROFS, network unreachable).
 
+Proxied profiles (net-read-only, workspace-net): hosts the egress proxy refused are listed on
+stderr; --allow-host HOST allows one for this command only (audited; a deny-listed host stays
+refused), and on a terminal codex offers to run the command again with the refused hosts allowed
+for that run only.
+
 Exit codes: the command's own; 124 timeout; 125 refused (policy, approval, sandbox) or the
 sandbox could not be set up; 128+N killed by signal N; 2 usage error.
 
   ${APPROVAL_HELP}`;
+
+/** One question on the terminal (stderr), the answer trimmed and lower-cased. */
+async function question(ctx: CliContext, text: string, choices: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
+  try {
+    return (await rl.question(`${paint(ctx, 'yellow', text)}\n${choices} › `)).trim().toLowerCase();
+  } finally {
+    rl.close();
+  }
+}
 
 /** The terminal approver: yes / no / always for the prefix shown. */
 function terminal(ctx: CliContext): Approver {
   return {
     how: 'on the terminal',
     async ask(q) {
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: process.stdin, output: ctx.stderr });
-      try {
-        const why = q.notContained ? ` (not run unasked: ${q.notContained})` : '';
-        const prompt = paint(ctx, 'yellow', `codex: exec: the policy asks before running: ${q.reason}${why}`);
-        const always = q.prefix ? ` / [a]lways for "${q.prefix.join(' ')}"` : '';
-        const answer = (await rl.question(`${prompt}\nRun it? [y]es / [n]o${always} › `))
-          .trim()
-          .toLowerCase();
-        if (answer === 'y' || answer === 'yes') return 'yes';
-        return (answer === 'a' || answer === 'always') && q.prefix ? 'always' : 'no';
-      } finally {
-        rl.close();
-      }
+      const why = q.notContained ? ` (not run unasked: ${q.notContained})` : '';
+      const always = q.prefix ? ` / [a]lways for "${q.prefix.join(' ')}"` : '';
+      const answer = await question(
+        ctx,
+        `codex: exec: the policy asks before running: ${q.reason}${why}`,
+        `Run it? [y]es / [n]o${always}`,
+      );
+      if (answer === 'y' || answer === 'yes') return 'yes';
+      return (answer === 'a' || answer === 'always') && q.prefix ? 'always' : 'no';
     },
   };
+}
+
+/**
+ * After a proxied run whose refused hosts a person may grant: on a terminal, offer to run the
+ * command once more with them allowed for that run only. Returns the hosts to grant, or none.
+ */
+async function offerGrants(ctx: CliContext, r: GuardedResult, approver: Approver | undefined) {
+  const hosts = r.egressGrantable ?? [];
+  if (hosts.length === 0 || approver?.how !== 'on the terminal') return [];
+  const answer = await question(
+    ctx,
+    `codex: exec: the egress proxy refused ${hosts.join(', ')}`,
+    'Run the command again with these hosts allowed for that run only? [y]es / [n]o',
+  );
+  return answer === 'y' || answer === 'yes' ? hosts : [];
 }
 
 function approverFor(ctx: CliContext, yes: boolean): Approver | undefined {
@@ -114,6 +140,7 @@ export const command: Command = {
       ...APPROVAL_OPTIONS,
       yes: { type: 'boolean', short: 'y' },
       policy: { type: 'string', multiple: true },
+      'allow-host': { type: 'string', multiple: true },
     } as const;
     const { values, positionals, rest } = parse(argv, options);
     if (positionals.length > 0)
@@ -127,21 +154,28 @@ export const command: Command = {
         '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
       );
     const approver = approverFor(ctx, values.yes === true);
-    const r = await runGuardedOnce(
-      {
-        command: rest,
-        ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
-        ...flags,
-        ...liveOutput(ctx),
-        ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
-      },
-      {
-        ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
-        policies: (values.policy as string[] | undefined) ?? [],
-        beforeParserLoad: oneShotWasm,
-        ...(approver ? { approver } : { unattended: 'without a TTY' }),
-      },
-    );
-    return report(ctx, r, flags);
+    const run = (egressGrants: readonly string[], egressGrantedBy: string) =>
+      runGuardedOnce(
+        {
+          command: rest,
+          ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
+          ...flags,
+          ...liveOutput(ctx),
+          ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
+          ...(egressGrants.length > 0 ? { egressGrants, egressGrantedBy } : {}),
+        },
+        {
+          ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
+          policies: (values.policy as string[] | undefined) ?? [],
+          beforeParserLoad: oneShotWasm,
+          ...(approver ? { approver } : { unattended: 'without a TTY' }),
+        },
+      );
+    const given = (values['allow-host'] as string[] | undefined) ?? [];
+    const first = await run(given, 'by --allow-host');
+    const code = report(ctx, first, flags);
+    const more = await offerGrants(ctx, first, approver);
+    if (more.length === 0) return code;
+    return report(ctx, await run([...given, ...more], 'on the terminal'), flags);
   },
 };
