@@ -65,6 +65,39 @@ describe.skipIf(MISSING)('codex plugin run', () => {
     expect(out).toBe(`${JSON.stringify(doc, null, 2)}\n`);
   }, 60_000);
 
+  it("reads all of stdin from a pipe whose writer is slow (parts 300 ms apart, a Node parent's pipe)", async () => {
+    const child = spawn(process.execPath, [BIN, 'plugin', 'run', wasm('json-format')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    child.stdin.write('{"first": ');
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin.write('[1, 2,');
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin.end(' 3], "last": true}');
+    const { code, out } = await readLate(child, 0);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ first: [1, 2, 3], last: true });
+  });
+
+  it.skipIf(!existsSync('/usr/bin/python3'))(
+    'and from one whose descriptor is non-blocking (read until EAGAIN, the rest through process.stdin)',
+    async () => {
+      // python3 makes fd 0 non-blocking, then becomes codex: the first read gets EAGAIN.
+      const become = `import os; os.set_blocking(0, False); os.execv(${JSON.stringify(process.execPath)}, ["node", ${JSON.stringify(BIN)}, "plugin", "run", ${JSON.stringify(wasm('json-format'))}])`;
+      const child = spawn('python3', ['-c', become], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      child.stdin.write('{"first": ');
+      await new Promise((r) => setTimeout(r, 300));
+      child.stdin.end('[1, 2, 3], "last": true}');
+      const { code, out } = await readLate(child, 0);
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toEqual({ first: [1, 2, 3], last: true });
+    },
+  );
+
   it('reports violations as one-line typed errors (exit 1), JSON with --json', () => {
     const fuel = codex(['plugin', 'run', wasm('infinite-loop')], { home, input: '' });
     expect(fuel.status).toBe(1);

@@ -1,5 +1,6 @@
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { createAuditLoggerFromConfig } from '@codex/audit';
 import { pluginCacheDir } from '@codex/core';
 import {
@@ -141,12 +142,14 @@ function loadManifest(ctx: CliContext, pluginPath: string, flag: string | undefi
 
 async function readInput(ctx: CliContext, input: string | undefined): Promise<Uint8Array> {
   if (input === undefined || input === '-') {
-    // A file on stdin is read directly. Anything else (a terminal, a pipe, a socket) goes through
-    // process.stdin: a non-blocking pipe or socket (what a Node parent's `stdio: 'pipe'` gives)
-    // makes readFileSync(0) fail with EAGAIN, losing what it had read, when the writer is slower.
+    // A file on stdin is read directly. A pipe or socket is read directly too, as far as it
+    // goes without blocking (building process.stdin costs a one-shot run a few ms); a
+    // non-blocking one (what a Node parent's `stdio: 'pipe'` may give) answers EAGAIN when the
+    // writer is slower, and the rest then comes through process.stdin, after what was read.
     if (isFile(0)) return readFileSync(0);
-    if (input === undefined && process.stdin.isTTY) return new Uint8Array();
+    if (input === undefined && isatty(0)) return new Uint8Array();
     const chunks: Buffer[] = [];
+    if (readAvailable(chunks)) return Buffer.concat(chunks);
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
@@ -165,6 +168,23 @@ function numberFlag(values: Record<string, unknown>, name: string): number | und
     throw new UsageError(`--${name} must be a positive number of megabytes, got "${String(raw)}"`);
   }
   return n;
+}
+
+/** Reads stdin into `chunks` until its end (true) or until it would block (false). */
+function readAvailable(chunks: Buffer[]): boolean {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+      if ((error as NodeJS.ErrnoException).code === 'EOF') return true;
+      throw error;
+    }
+    if (n === 0) return true;
+    chunks.push(buf.subarray(0, n));
+  }
 }
 
 function isFile(fd: number): boolean {
