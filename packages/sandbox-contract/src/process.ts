@@ -35,8 +35,6 @@ export interface CapturedRunOptions {
    * the child has exited.
    */
   readonly gate?: Promise<unknown>;
-  /** Called with the child's pid right after it is spawned (before anything else happens). */
-  readonly onSpawn?: (pid: number) => void;
   /** Passed to spawn (Windows): do not re-quote argv, it is already a quoted command line. */
   readonly windowsVerbatimArguments?: boolean;
 }
@@ -73,7 +71,6 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
     windowsHide: true,
     ...(o.windowsVerbatimArguments ? { windowsVerbatimArguments: true } : {}),
   });
-  if (child.pid !== undefined) o.onSpawn?.(child.pid);
   const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   const size = { stdout: 0, stderr: 0 };
   const truncated = { stdout: false, stderr: false };

@@ -90,6 +90,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -700,6 +701,9 @@ static void close_conn(struct conn *c) {
 static int open_conn(struct conn *c, int client, const char *path) {
   int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (up < 0) return -1;
+  /* A proxy with a full backlog holds connect() for at most a second, not every connection. */
+  struct timeval limit = {.tv_sec = 1};
+  setsockopt(up, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   strcpy(a.sun_path, path); /* length checked by parse_forward */
   if (connect(up, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -766,7 +770,11 @@ static void run_forwarder(struct forward *fw, int nfw) {
       struct conn *c = &conns[i];
       for (int d = 0; d < 2; d++) {
         struct half *h = &c->h[d];
-        pfd[n++] = (struct pollfd){.fd = c->live && !h->eof && h->pending < FWD_PIPE_BYTES ? h->from : -1, .events = POLLIN};
+        /* Input is waited for only with the pipe empty: a pipe fills by slots, not bytes, so
+         * small writes can fill it long before FWD_PIPE_BYTES, and a readable source with a full
+         * pipe and a stalled reader would wake poll at once, forever. With bytes pending, the
+         * reader's POLLOUT is what moves them, and the pump reads more after that. */
+        pfd[n++] = (struct pollfd){.fd = c->live && !h->eof && h->pending == 0 ? h->from : -1, .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = c->live && h->pending > 0 ? h->to : -1, .events = POLLOUT};
       }
     }

@@ -13,7 +13,6 @@ import {
   realpathSync,
   rmdirSync,
   rmSync,
-  write,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -353,16 +352,6 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
   const onOutput = o.nonce ? readyFilter(o.nonce, o.onOutput) : o.onOutput;
   const procsFd =
     o.cgroupProcsFd && o.cgroupDir ? openSync(join(o.cgroupDir, 'cgroup.procs'), constants.O_WRONLY) : null;
-  // The helper joins the cgroup itself before the command runs (that is what guarantees the
-  // limit). Joining costs the kernel an RCU grace period (7-13 ms measured here, cgroup v1), and
-  // the helper only gets there after bubblewrap's setup: the launcher is moved in as soon as it
-  // is spawned, from the thread pool, so the two joins share one grace period and it overlaps
-  // bubblewrap's setup. What the launcher forks after this move is counted too.
-  const earlyFd = o.cgroupDir ? openSync(join(o.cgroupDir, 'cgroup.procs'), constants.O_WRONLY) : null;
-  let joining: Promise<void> | undefined;
-  const joinEarly = (pid: number) => {
-    joining = new Promise((resolve) => write(earlyFd!, `${pid}\n`, () => resolve()));
-  };
   let raw: Awaited<ReturnType<typeof runCaptured>>;
   try {
     raw = await runCaptured(argv, {
@@ -375,7 +364,6 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
       ...(o.signal ? { signal: o.signal } : {}),
       ...(procsFd === null ? {} : { extraFds: [procsFd] }),
       ...(o.gate ? { gate: o.gate } : {}),
-      ...(earlyFd === null ? {} : { onSpawn: joinEarly }),
       killTree: async (child) => {
         killGroup(child.pid);
         if (o.cgroupDir) await killCgroup(o.cgroupDir);
@@ -383,9 +371,6 @@ async function execute(argv: readonly string[], o: ExecOptions): Promise<Sandbox
     });
   } finally {
     if (procsFd !== null) closeSync(procsFd);
-    // Never close the descriptor under a pending write (its number could be reused meanwhile).
-    await joining;
-    if (earlyFd !== null) closeSync(earlyFd);
   }
   const { exitCode: code, stderr: rawStderr } = raw;
   // The rung is proven only by the helper's ready line: every layer was applied before exec.

@@ -1,0 +1,70 @@
+// The helper's egress forwarder (`--forward`) on its own, on loopback: a proxy side that writes
+// small chunks to a client that reads nothing must leave the forwarder idle, not spinning.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findHelper } from '../src/probe.js';
+
+const helper = process.platform === 'linux' ? findHelper() : null;
+const dir = mkdtempSync(join(tmpdir(), 'codex-forward-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** CPU seconds (user + system) of a process so far. */
+function cpu(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe.skipIf(!helper)('helper --forward', () => {
+  it('stays idle when the pipe is full of small chunks and the client reads nothing (no busy poll)', async () => {
+    const sock = join(dir, 'up.sock');
+    let sent = 0;
+    const proxy = net.createServer((c) => {
+      const chunk = Buffer.alloc(16, 0x78);
+      const pump = () => {
+        // 16-byte writes, each its own pipe slot in the forwarder: the pipe fills by slots.
+        while (c.write(chunk)) sent += chunk.length;
+        sent += chunk.length;
+        c.once('drain', pump);
+      };
+      c.on('error', () => {});
+      pump();
+    });
+    await new Promise<void>((r) => proxy.listen(sock, r));
+    const port = await freePort();
+    const child = spawn(helper!, ['--forward', `127.0.0.1:${port}=${sock}`, '--', 'sleep', '30'], {
+      stdio: 'ignore',
+    });
+    try {
+      await sleep(300);
+      const client = net.connect(port, '127.0.0.1');
+      client.pause(); // reads nothing
+      // Wait until nothing moves any more (every buffer on the way is full).
+      for (let last = -1; sent !== last; ) {
+        last = sent;
+        await sleep(400);
+      }
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+      const forwarder = Number(kids[0]);
+      const before = cpu(forwarder);
+      await sleep(1500);
+      expect(cpu(forwarder) - before).toBeLessThan(0.2);
+      client.destroy();
+    } finally {
+      child.kill('SIGKILL');
+      proxy.close();
+    }
+  }, 30_000);
+});
