@@ -285,9 +285,14 @@ export function containment(
   return { contained: true, why: `${mechanismText(a)} fully enforces profile ${a.profile}` };
 }
 
+/** The environment's backend: the one given (`null`: none), else the one for this OS. */
+async function backendOf(r: Run): Promise<SandboxBackend | null> {
+  return r.env.backend === undefined ? backendForPlatform() : r.env.backend;
+}
+
 /** The sandbox's assessment for this run, before anything is spawned (for {@link containment}). */
 async function assessFor(r: Run): Promise<Assessment | string> {
-  const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
+  const backend = await backendOf(r);
   if (!backend) return `no sandbox backend for ${process.platform}`;
   try {
     return backend.assess(sandboxRequest(r).policy, await backend.probe(), r.req.rung);
@@ -493,9 +498,10 @@ interface EarlyLaunch {
   cancel(): void;
 }
 
+/** Starts the launch; `undefined` when there is no backend to launch with. */
 async function launchEarly(r: Run): Promise<EarlyLaunch | undefined> {
-  const backend = r.env.backend === undefined ? await backendForPlatform() : r.env.backend;
-  if (!backend || r.req.signal?.aborted) return undefined;
+  const backend = await backendOf(r);
+  if (!backend) return undefined;
   const request = sandboxRequest(r);
   const egress = await egressFor(r, request.policy);
   let go!: () => void;
@@ -524,12 +530,13 @@ async function launchEarly(r: Run): Promise<EarlyLaunch | undefined> {
   return launch;
 }
 
-/** Step 3: the OS sandbox; it refuses (before spawning) a profile it cannot enforce. */
-async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
+/**
+ * Step 3: the OS sandbox, launched before the decision ({@link launchEarly}): it refuses (before
+ * the command starts) a profile it cannot enforce; without a launch there was no backend.
+ */
+async function sandbox(r: Run, early: EarlyLaunch | undefined): Promise<GuardedResult> {
   const { req } = r;
-  const backend =
-    early?.backend ?? (r.env.backend === undefined ? await backendForPlatform() : r.env.backend);
-  if (!backend) {
+  if (!early) {
     return r.refuse('SANDBOX_UNAVAILABLE', `no sandbox backend for ${process.platform}`, {
       operation: 'process_spawn',
       decision: 'denied',
@@ -537,8 +544,7 @@ async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
       details: { stage: 'sandbox', code: 'SANDBOX_UNAVAILABLE' },
     });
   }
-  const request = early?.request ?? sandboxRequest(r);
-  const egress = early ? early.egress : await egressFor(r, request.policy);
+  const { backend, request, egress } = early;
   let assessment: Assessment | undefined;
   // Cancelled while the policy or the approval was pending: start nothing.
   req.signal?.throwIfAborted();
@@ -553,10 +559,8 @@ async function sandbox(r: Run, early?: EarlyLaunch): Promise<GuardedResult> {
         details: { stage: 'approval', hosts: req.egressGrants.join(',') },
       });
     }
-    early?.go();
-    const run = early
-      ? await early.run
-      : await backend.run(egress ? ({ ...request, egress } as EgressSandboxRequest) : request);
+    early.go();
+    const run = await early.run;
     await outcome(r, run);
     const refusedHosts = egress?.refused() ?? [];
     const refused = egress ? (await import('@codex/egress')).summarizeRefused(refusedHosts) : null;
