@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // `relay` is its own entry: the sandbox's egress bridge bundles it without the proxy.
+  // `relay` is its own entry (`@codex/egress/relay`): usable without loading the proxy.
   entry: ['src/index.ts', 'src/relay.ts'],
   format: ['esm'],
   dts: true,

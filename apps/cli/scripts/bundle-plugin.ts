@@ -6,8 +6,8 @@
 // 2. Third-party packages stay outside. Each is required at run time from the library that
 //    declares it (`requireFrom`), so the bundle needs no dependency list of its own and a library's
 //    dependency resolves as it does without the bundle, in pnpm's strict layout too.
-// 3. A library file that finds its own assets through `import.meta.url` (the sandbox helper, the
-//    egress bridge, the plugin worker, lazily loaded leaf chunks such as the policy engine's
+// 3. A library file that finds its own assets through `import.meta.url` (the sandbox helper's
+//    source, the plugin worker, lazily loaded leaf chunks such as the policy engine's
 //    2 MB wasm grammar) gets the URL of where that file really is in its installed package, found
 //    at run time the way Node's resolver would (`packageDir` below). So the assets are used from
 //    their packages, in place, wherever npm or pnpm put them.

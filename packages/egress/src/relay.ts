@@ -1,7 +1,7 @@
 /**
  * `@codex/egress/relay`: joins two byte streams in both directions, as the egress proxy's tunnels
- * (CONNECT, SOCKS5) and the in-sandbox bridge do. Node-only and free of dependencies, so that a
- * small process (the bridge) can carry it without the proxy.
+ * (CONNECT, SOCKS5) do. Node-only and free of dependencies, so that a small process can carry it
+ * without the proxy. (The in-sandbox bridge is the sandbox helper's `--forward`, in C.)
  *
  * What it adds to two `pipe()` calls is how the pair ends. An error on either side takes both
  * down at once, as does a side that closes without having ended (a reset). A side that closes after

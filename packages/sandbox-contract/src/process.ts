@@ -102,8 +102,9 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   };
   let exited = false;
   let cancelled: { readonly reason: unknown } | undefined;
+  // The go-ahead socket: the descriptor after extraFds.
+  const gate = o.gate ? (child.stdio[3 + extra.length] as Writable | null) : null;
   if (o.gate) {
-    const gate = child.stdio[3 + extra.length] as Writable | null;
     gate?.on('error', () => {}); // the launcher may be gone already (setup failed): its exit says why
     o.gate.then(
       () => {
@@ -150,7 +151,7 @@ export async function runCaptured(argv: readonly string[], o: CapturedRunOptions
   clearTimeout(grace);
   child.stdout?.destroy();
   child.stderr?.destroy();
-  if (o.gate) (child.stdio[3 + extra.length] as Writable | null)?.destroy();
+  gate?.destroy();
   if (error) throw new SandboxSetupError(`cannot start ${argv[0]}: ${error.message}`);
   if (cancelled) throw cancelled.reason;
   return {

@@ -243,7 +243,6 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     }
     // Egress (`proxied`): a per-run proxy on Unix sockets, bridged into the sandbox's netns.
-    const command = request.command;
     let egressEnv: Readonly<Record<string, string>> = {};
     let egressBinds: readonly string[] = [];
     let forwards: readonly string[] = [];
@@ -256,7 +255,7 @@ export async function runLinux(request: SandboxRequest, probe: LinuxProbe): Prom
     const plan = planLaunch({
       policy,
       mechanisms,
-      command,
+      command: request.command,
       egressBinds,
       forwards,
       cwd,
