@@ -641,47 +641,44 @@ struct conn {
 #define FWD_PIPE_BYTES (256 * 1024)
 
 static int parse_forward(const char *spec, struct forward *f) {
-  /* 127.0.0.1:PORT=/path or [::1]:PORT=/path */
-  const char *eq = strchr(spec, '=');
-  if (!eq || eq[1] != '/') return -1;
-  int v6 = 0;
-  char host[64];
-  const char *colon;
-  if (spec[0] == '[') {
-    const char *close = strchr(spec, ']');
-    if (!close || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof host) return -1;
-    memcpy(host, spec + 1, (size_t)(close - spec - 1));
-    host[close - spec - 1] = 0;
-    colon = close + 1;
+  /* Exactly 127.0.0.1:PORT=/path or [::1]:PORT=/path: the sandbox's own loopback, nothing else. */
+  int v6;
+  const char *p;
+  if (strncmp(spec, "127.0.0.1:", 10) == 0) {
+    v6 = 0;
+    p = spec + 10;
+  } else if (strncmp(spec, "[::1]:", 6) == 0) {
     v6 = 1;
+    p = spec + 6;
   } else {
-    colon = strchr(spec, ':');
-    if (!colon || colon > eq || (size_t)(colon - spec) >= sizeof host) return -1;
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = 0;
+    return -1;
   }
+  const char *eq = strchr(p, '=');
+  if (!eq || eq[1] != '/' || strlen(eq + 1) >= sizeof(((struct sockaddr_un *)0)->sun_path)) return -1;
   char *end = NULL;
-  long port = strtol(colon + 1, &end, 10);
+  long port = strtol(p, &end, 10);
   if (end != eq || port < 1 || port > 65535) return -1;
-  if (strlen(eq + 1) >= sizeof(((struct sockaddr_un *)0)->sun_path)) return -1;
-  int fd;
-  int one = 1;
+  struct sockaddr_storage ss = {0};
+  socklen_t len;
   if (v6) {
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
-    if (strcmp(host, "::1") != 0 || inet_pton(AF_INET6, host, &a.sin6_addr) != 1) return -1;
-    fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("forward: socket");
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("forward: bind");
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
   } else {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (strcmp(host, "127.0.0.1") != 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1) return -1;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("forward: socket");
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("forward: bind");
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
   }
+  int one = 1;
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) die("forward: socket");
+  if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0) die("forward: bind");
   if (listen(fd, 128) != 0) die("forward: listen");
   f->listen_fd = fd;
   f->path = eq + 1;

@@ -1,7 +1,7 @@
 // The helper's egress forwarder (`--forward`) on its own, on loopback: a proxy side that writes
 // small chunks to a client that reads nothing must leave the forwarder idle, not spinning.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,27 @@ async function freePort(): Promise<number> {
 }
 
 describe.skipIf(!helper)('helper --forward', () => {
+  it('refuses a spec that is not the loopback address, a port and an absolute socket path: one line, exit 121, nothing run', () => {
+    const marker = join(dir, 'ran');
+    for (const spec of [
+      '10.0.0.1:3128=/x.sock',
+      '0.0.0.0:3128=/x.sock',
+      '[::]:3128=/x.sock',
+      '127.0.0.1:0=/x.sock',
+      '127.0.0.1:70000=/x.sock',
+      '127.0.0.1:3128=relative.sock',
+      '127.0.0.1:3128',
+      `127.0.0.1:3128=/${'x'.repeat(200)}`,
+    ]) {
+      const r = spawnSync(helper!, ['--forward', spec, '--', 'touch', marker], { encoding: 'utf8' });
+      expect(r.status, spec).toBe(121);
+      expect(r.stderr, spec).toBe(
+        `codex-sandbox-helper: --forward wants 127.0.0.1:PORT=/socket or [::1]:PORT=/socket, got ${spec}\n`,
+      );
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('stays idle when the pipe is full of small chunks and the client reads nothing (no busy poll)', async () => {
     const sock = join(dir, 'up.sock');
     let sent = 0;
