@@ -65,17 +65,26 @@ describe.skipIf(MISSING)('codex plugin run', () => {
     expect(out).toBe(`${JSON.stringify(doc, null, 2)}\n`);
   }, 60_000);
 
-  it("reads all of stdin from a pipe whose writer is slow (parts 300 ms apart, a Node parent's pipe)", async () => {
-    const child = spawn(process.execPath, [BIN, 'plugin', 'run', wasm('json-format')], {
+  /** Runs `command args` with stdin written in `parts`, 300 ms apart; its exit code and stdout. */
+  async function slowStdin(command: string, args: string[], parts: string[]) {
+    const child = spawn(command, args, {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    child.stdin.write('{"first": ');
-    await new Promise((r) => setTimeout(r, 300));
-    child.stdin.write('[1, 2,');
-    await new Promise((r) => setTimeout(r, 300));
-    child.stdin.end(' 3], "last": true}');
-    const { code, out } = await readLate(child, 0);
+    for (const [i, part] of parts.entries()) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 300));
+      if (i === parts.length - 1) child.stdin.end(part);
+      else child.stdin.write(part);
+    }
+    return readLate(child, 0);
+  }
+
+  it("reads all of stdin from a pipe whose writer is slow (parts 300 ms apart, a Node parent's pipe)", async () => {
+    const { code, out } = await slowStdin(
+      process.execPath,
+      [BIN, 'plugin', 'run', wasm('json-format')],
+      ['{"first": ', '[1, 2,', ' 3], "last": true}'],
+    );
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ first: [1, 2, 3], last: true });
   });
@@ -85,14 +94,11 @@ describe.skipIf(MISSING)('codex plugin run', () => {
     async () => {
       // python3 makes fd 0 non-blocking, then becomes codex: the first read gets EAGAIN.
       const become = `import os; os.set_blocking(0, False); os.execv(${JSON.stringify(process.execPath)}, ["node", ${JSON.stringify(BIN)}, "plugin", "run", ${JSON.stringify(wasm('json-format'))}])`;
-      const child = spawn('python3', ['-c', become], {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, CODEX_HOME: home },
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
-      child.stdin.write('{"first": ');
-      await new Promise((r) => setTimeout(r, 300));
-      child.stdin.end('[1, 2, 3], "last": true}');
-      const { code, out } = await readLate(child, 0);
+      const { code, out } = await slowStdin(
+        'python3',
+        ['-c', become],
+        ['{"first": ', '[1, 2, 3], "last": true}'],
+      );
       expect(code).toBe(0);
       expect(JSON.parse(out)).toEqual({ first: [1, 2, 3], last: true });
     },

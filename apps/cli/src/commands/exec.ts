@@ -82,9 +82,9 @@ function terminal(ctx: CliContext): Approver {
  * After a proxied run whose refused hosts a person may grant: on a terminal, offer to run the
  * command once more with them allowed for that run only. Returns the hosts to grant, or none.
  */
-async function offerGrants(ctx: CliContext, r: GuardedResult, approver: Approver | undefined) {
+async function offerGrants(ctx: CliContext, r: GuardedResult, onTerminal: boolean) {
   const hosts = r.egressGrantable ?? [];
-  if (hosts.length === 0 || approver?.how !== 'on the terminal') return [];
+  if (hosts.length === 0 || !onTerminal) return [];
   const answer = await question(
     ctx,
     `codex: exec: the egress proxy refused ${hosts.join(', ')}`,
@@ -174,7 +174,8 @@ export const command: Command = {
     const given = (values['allow-host'] as string[] | undefined) ?? [];
     const first = await run(given, 'by --allow-host');
     const code = report(ctx, first, flags);
-    const more = await offerGrants(ctx, first, approver);
+    // Asked only where the policy's questions are (not with --yes, --json or without a TTY).
+    const more = await offerGrants(ctx, first, approver !== undefined && values.yes !== true);
     if (more.length === 0) return code;
     return report(ctx, await run([...given, ...more], 'on the terminal'), flags);
   },
