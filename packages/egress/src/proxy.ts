@@ -11,6 +11,8 @@ import {
 import { Socks5Server } from '@pondwader/socks5-server';
 import { addressRefusal, canonicalIp, parseCidrs } from './address.js';
 import { EgressConfigError, EgressStartError } from './errors.js';
+import { createHttpForwarder } from './http-forward.js';
+import { forwardHeaders } from './http-message.js';
 import { type ReadForwarder, readForwarder, relay } from './relay.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 import { compileHostList, matchHost, normaliseHost } from './rules.js';
@@ -125,38 +127,6 @@ export interface EgressProxy {
 type Verdict =
   | { readonly ok: true; readonly address: string; readonly host: string; readonly port: number }
   | { readonly ok: false; readonly status: number; readonly rule: string; readonly reason: string };
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-/** rawHeaders minus hop-by-hop ones (and those named in Connection), as [name, value] pairs. */
-function forwardHeaders(raw: readonly string[], replaceHost?: string): [string, string][] {
-  const named = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
-    }
-  }
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
-    if (replaceHost !== undefined && lower === 'host') continue;
-    out.push([name, raw[i + 1]!]);
-  }
-  if (replaceHost !== undefined) out.unshift(['Host', replaceHost]);
-  return out;
-}
 
 function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Refused'}`;
@@ -380,23 +350,6 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     return { ok: true, address, host, port };
   }
 
-  /**
-   * A response body arrives in 64 KiB reads, up to 32 of them in one turn of the event loop.
-   * Held back (corked) until that turn ends, they leave as one write instead of one each.
-   */
-  function coalesceWrites(from: http.IncomingMessage, to: http.ServerResponse): void {
-    let corked = false;
-    from.on('data', () => {
-      if (corked) return;
-      corked = true;
-      to.cork();
-      setImmediate(() => {
-        corked = false;
-        to.uncork();
-      });
-    });
-  }
-
   /** What each upstream socket reads goes to its client through this (see relay.ts). */
   const forwarders = new WeakMap<net.Socket, ReadForwarder>();
 
@@ -477,7 +430,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   }
 
   // ---- HTTP proxy (absolute-form + CONNECT) ----
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: limits.idleTimeoutMs });
+  const upstream = createHttpForwarder({
+    connectTimeoutMs: limits.connectTimeoutMs,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    highWaterMark: RELAY_HIGH_WATER_MARK,
+    track,
+  });
   const httpServer = http.createServer({
     highWaterMark: RELAY_HIGH_WATER_MARK,
     maxHeaderSize: limits.maxHeaderBytes,
@@ -535,35 +493,19 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           refuseHttp(v.status, `refused ${hostname}:${port} (${v.rule}): ${v.reason}`);
           return;
         }
-        const headers = forwardHeaders(req.rawHeaders, url.host);
-        // `highWaterMark` reaches the agent's sockets (Node >= 20.1); @types/node omits it.
-        const upOptions: http.RequestOptions & { highWaterMark: number } = {
-          host: v.address,
-          port,
-          method,
-          path: `${url.pathname}${url.search}`,
-          headers: headers as unknown as http.OutgoingHttpHeaders,
-          agent,
-          highWaterMark: RELAY_HIGH_WATER_MARK,
-          setHost: false,
-          timeout: limits.connectTimeoutMs,
-        };
-        const upReq = http.request(upOptions);
-        upReq.on('timeout', () => upReq.destroy(new Error('upstream timeout')));
-        upReq.on('response', (up) => {
-          upReq.setTimeout(limits.idleTimeoutMs);
-          const out = forwardHeaders(up.rawHeaders);
-          res.writeHead(up.statusCode ?? 502, up.statusMessage, out as unknown as http.OutgoingHttpHeaders);
-          up.pipe(res);
-          coalesceWrites(up, res);
-          up.on('error', () => res.destroy());
-        });
-        upReq.on('error', () => refuseHttp(502, `upstream ${hostname}:${port} failed`));
-        req.on('error', () => upReq.destroy());
-        res.on('close', () => {
-          if (!res.writableFinished) upReq.destroy();
-        });
-        req.pipe(upReq);
+        upstream.forward(
+          req,
+          res,
+          {
+            address: v.address,
+            port,
+            method,
+            path: `${url.pathname}${url.search}`,
+            headers: forwardHeaders(req.rawHeaders, url.host),
+            label: `${hostname}:${port}`,
+          },
+          refuseHttp,
+        );
       },
       () => refuseHttp(500, 'internal error'),
     );
@@ -726,7 +668,6 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         socksNet.close();
       }
       for (const s of sockets) s.destroy();
-      agent.destroy();
       httpServer.closeAllConnections();
       await Promise.all(closed);
     },

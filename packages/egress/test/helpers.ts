@@ -200,3 +200,47 @@ export function roundTrip(
     s.write(data);
   });
 }
+
+export type ScriptedAnswer = string | Buffer | null | ((socket: net.Socket) => void);
+
+/**
+ * A raw HTTP/1.1 server on `host` that answers each request head (bodies are not read) with what
+ * `answer` returns: bytes written as they are, a function given the socket, or null to close the
+ * connection without answering. `nth` counts requests on that connection from 1.
+ */
+export async function startScripted(
+  host: string,
+  answer: (request: string, nth: number, connection: number) => ScriptedAnswer,
+): Promise<{ port: number; connections: number; requests: string[]; close(): Promise<void> }> {
+  const state = { connections: 0, requests: [] as string[] };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    const connection = ++state.connections;
+    sockets.add(s);
+    let buf = '';
+    let nth = 0;
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const request = buf.slice(0, end + 4);
+        buf = buf.slice(end + 4);
+        state.requests.push(request);
+        const a = answer(request, ++nth, connection);
+        if (a === null) s.destroy();
+        else if (typeof a === 'function') a(s);
+        else s.write(a);
+      }
+    });
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return Object.assign(state, {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  });
+}

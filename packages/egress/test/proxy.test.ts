@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   rawExchange,
   roundTrip,
   startEcho,
+  startScripted,
   startUpstream,
   type Upstream,
   viaProxy,
@@ -220,6 +222,224 @@ describe('plain HTTP (absolute form)', () => {
     const r = await viaProxy(portOf(p), `http://registry.test:${port}/`);
     expect(r.status).toBe(502);
     expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/`)).status).toBe(200);
+  });
+});
+
+describe('plain HTTP: the response, read by the proxy', () => {
+  const ok = (body: string, extra = '') =>
+    `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+  it('a chunked response arrives whole and re-framed, its extensions and trailers dropped', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => (s) => {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n');
+      // Written in small pieces: chunk heads and data split across reads.
+      const parts = ['5;ext=1\r\nhel', 'lo\r\n', '7\r', '\n, world', '\r\n0\r\nX-Sum: 9\r\n', '\r\n'];
+      for (const [i, part] of parts.entries()) setTimeout(() => s.write(part), 5 * i);
+    });
+    const r = await viaProxy(portOf(p), `http://registry.test:${up.port}/`);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('hello, world');
+    expect(r.headers['transfer-encoding']).toBe('chunked');
+    expect(r.headers.trailer).toBeUndefined();
+    await up.close();
+  });
+
+  it('a response that ends when the server closes arrives whole, to HTTP/1.1 and HTTP/1.0 clients', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => (s) => s.end('HTTP/1.0 200 OK\r\n\r\nuntil the end'));
+    const r = await viaProxy(portOf(p), `http://registry.test:${up.port}/`);
+    expect(r).toMatchObject({ status: 200, body: 'until the end' });
+    const old = await rawExchange(
+      portOf(p),
+      `GET http://registry.test:${up.port}/ HTTP/1.0\r\nHost: registry.test\r\n\r\n`,
+    );
+    expect(old.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(old.text).not.toMatch(/transfer-encoding/i);
+    expect(old.text.endsWith('\r\n\r\nuntil the end')).toBe(true);
+    expect(old.closed).toBe(true);
+    await up.close();
+  });
+
+  it.each([
+    ['a bare LF', 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok', 'bare LF'],
+    ['two framings', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', 'both'],
+    ['a folded field', 'HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok', 'header line'],
+    ['a length of +2', 'HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok', 'Content-Length'],
+    ['an unasked upgrade', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n', 'switching'],
+    [
+      'a head over 64 KiB',
+      `HTTP/1.1 200 OK\r\n${'X-Big: aaaaaaaaaaaaaaaa\r\n'.repeat(3000)}\r\n`,
+      'larger than',
+    ],
+  ])('%s gets a 502 naming the fault, and the proxy keeps serving', async (_name, bytes, fault) => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => bytes);
+    const r = await viaProxy(portOf(p), `http://registry.test:${up.port}/`);
+    expect(r.status).toBe(502);
+    expect(r.headers['x-codex-egress']).toBe('refused');
+    expect(r.body).toContain('malformed response');
+    expect(r.body).toContain(fault);
+    expect((await viaProxy(portOf(p), `http://registry.test:${A.port}/again`)).status).toBe(200);
+    await up.close();
+  });
+
+  it('a response the server stops sending halfway reaches the client cut, never as complete', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => (s) => {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789');
+      setTimeout(() => s.destroy(), 20);
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: portOf(p), path: `http://registry.test:${up.port}/`, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.complete ? 'complete' : 'incomplete'));
+          res.on('error', () => resolve('error'));
+          res.on('aborted', () => resolve('aborted'));
+        },
+      );
+      req.on('error', () => resolve('error'));
+      req.end();
+    });
+    expect(outcome).not.toBe('complete');
+    await up.close();
+  });
+
+  it('keeps upstream connections for the next request, but not after Connection: close or extra bytes', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', (request) =>
+      request.includes('/close')
+        ? ok('bye', 'Connection: close\r\n')
+        : request.includes('/extra')
+          ? `${ok('ab')}junk`
+          : request.startsWith('HEAD')
+            ? 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'
+            : ok('hi'),
+    );
+    const url = (path: string) => `http://registry.test:${up.port}${path}`;
+    expect((await viaProxy(portOf(p), url('/1'))).body).toBe('hi');
+    expect((await viaProxy(portOf(p), url('/2'))).body).toBe('hi');
+    const h = await viaProxy(portOf(p), url('/3'), { method: 'HEAD' });
+    expect(h).toMatchObject({ status: 200, body: '' });
+    expect(h.headers['content-length']).toBe('5');
+    expect((await viaProxy(portOf(p), url('/4'))).body).toBe('hi');
+    expect(up.connections).toBe(1);
+    expect((await viaProxy(portOf(p), url('/close'))).body).toBe('bye');
+    expect((await viaProxy(portOf(p), url('/5'))).body).toBe('hi');
+    expect(up.connections).toBe(2);
+    expect((await viaProxy(portOf(p), url('/extra'))).body).toBe('ab');
+    expect((await viaProxy(portOf(p), url('/6'))).body).toBe('hi');
+    expect(up.connections).toBe(3);
+    await up.close();
+  });
+
+  it('a kept connection the server drops as the next request arrives: sent again on a new one', async () => {
+    const p = await proxy();
+    // Every connection answers its first request and drops at the second, unanswered.
+    const up = await startScripted('127.0.0.2', (_request, nth) => (nth === 1 ? ok('fine') : null));
+    const url = `http://registry.test:${up.port}/`;
+    expect((await viaProxy(portOf(p), url)).body).toBe('fine');
+    expect((await viaProxy(portOf(p), url)).body).toBe('fine');
+    expect(up.connections).toBe(2);
+    expect(up.requests).toHaveLength(3);
+    await up.close();
+  });
+
+  it('a response that comes before the request body is all sent: that connection is not used again', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => ok('early'));
+    const url = `http://registry.test:${up.port}/`;
+    const early = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: portOf(p), method: 'POST', path: url, agent: false },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve(Buffer.concat(parts).toString()));
+        },
+      );
+      req.on('error', reject);
+      req.write('part one,');
+      setTimeout(() => req.end('part two'), 50);
+    });
+    expect(early).toBe('early');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await viaProxy(portOf(p), url)).body).toBe('early');
+    expect(up.connections).toBe(2);
+    await up.close();
+  });
+
+  it('interim responses are not passed on; the final one is', async () => {
+    const p = await proxy();
+    const up = await startScripted(
+      '127.0.0.2',
+      () => `HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n${ok('final')}`,
+    );
+    const r = await viaProxy(portOf(p), `http://registry.test:${up.port}/`);
+    expect(r).toMatchObject({ status: 200, body: 'final' });
+    await up.close();
+  });
+
+  it('request bodies reach the server, with a length or chunked', async () => {
+    const p = await proxy();
+    const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/post`, {
+      method: 'POST',
+      body: 'x=1&y=2',
+    });
+    expect(JSON.parse(r.body)).toMatchObject({ method: 'POST', body: 'x=1&y=2' });
+    const chunked = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: portOf(p),
+          method: 'PUT',
+          path: `http://registry.test:${A.port}/put`,
+          agent: false,
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve(Buffer.concat(parts).toString()));
+        },
+      );
+      req.on('error', reject);
+      req.write('first,');
+      setTimeout(() => req.end('second'), 10);
+    });
+    expect(JSON.parse(chunked)).toMatchObject({ method: 'PUT', body: 'first,second' });
+  });
+
+  it('a slow reader of a large download gets every byte, in order', async () => {
+    const p = await proxy();
+    const SIZE = 24 * 1024 * 1024;
+    const body = Buffer.alloc(SIZE);
+    for (let i = 0; i < SIZE; i++) body[i] = (i * 7 + (i >> 16)) & 0xff;
+    const up = await startScripted('127.0.0.2', () => (s) => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      s.write(body);
+    });
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: portOf(p), path: `http://registry.test:${up.port}/big`, agent: false },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            parts.push(c);
+            res.pause();
+            setTimeout(() => res.resume(), 2);
+          });
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(got.length).toBe(SIZE);
+    expect(got.equals(body)).toBe(true);
+    await up.close();
   });
 });
 

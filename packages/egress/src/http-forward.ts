@@ -1,0 +1,358 @@
+/**
+ * Plain-HTTP requests forwarded to their pinned upstream address over connections of the proxy's
+ * own, kept alive between requests, and the response passed back without copying its body.
+ *
+ * Each upstream socket reads into one reused buffer (`onread`); a body read is written to the
+ * client straight from it, and the socket reads again once that write is done, as the tunnels do
+ * (relay.ts). The response is read by http-message.ts and its head rebuilt by node's
+ * ServerResponse, which also frames the body for the client (Content-Length, or chunked when the
+ * length is not known).
+ */
+import type http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type BodyFraming,
+  bodyFraming,
+  ChunkedDecoder,
+  findHeadEnd,
+  forwardHeaders,
+  keepsAlive,
+  MalformedResponseError,
+  parseResponseHead,
+} from './http-message.js';
+
+export interface HttpForwarderOptions {
+  readonly connectTimeoutMs: number;
+  /** An exchange whose upstream is silent this long is ended. */
+  readonly idleTimeoutMs: number;
+  /** Stream buffer size of the upstream sockets. */
+  readonly highWaterMark: number;
+  /** Every socket opened is given here (the proxy destroys them all when it closes). */
+  readonly track: (socket: Duplex) => void;
+}
+
+/** One request, already decided: where to send it and what to send. */
+export interface ForwardedRequest {
+  readonly address: string;
+  readonly port: number;
+  readonly method: string;
+  /** Origin-form target (`/path?query`). */
+  readonly path: string;
+  /** The fields to send, hop-by-hop ones removed and Host set. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** For error messages: the host as the client named it. */
+  readonly label: string;
+}
+
+export interface HttpForwarder {
+  /**
+   * Sends `req`'s request (head from `request`, body from `req`) and answers `res` with the
+   * response. `fail` answers instead when no response head could be read (status, message).
+   */
+  forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: ForwardedRequest,
+    fail: (status: number, text: string) => void,
+  ): void;
+}
+
+/** Bytes each upstream socket reads at once into its reused buffer. */
+export const UPSTREAM_READ_BYTES = 256 * 1024;
+/** Largest response head accepted (status line and fields). */
+export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** An idle upstream connection is kept this long, below the common 5 s server keep-alive. */
+const POOL_IDLE_MS = 4_000;
+const POOL_MAX_IDLE_PER_ORIGIN = 8;
+
+/** An upstream connection; the exchange using it sets the two handlers. */
+interface Conn {
+  readonly key: string;
+  readonly socket: net.Socket;
+  /** The bytes of one read, a view of the socket's reused buffer; false pauses reading. */
+  onBytes: ((data: Buffer) => boolean) | null;
+  /** The upstream ended ('end') or the socket closed ('close'). */
+  onGone: ((how: 'end' | 'close') => void) | null;
+  /** It carried an earlier exchange (a server may have closed it meanwhile). */
+  reused: boolean;
+}
+
+export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarder {
+  const idle = new Map<string, Conn[]>();
+
+  const unpool = (conn: Conn) => {
+    const list = idle.get(conn.key);
+    const i = list?.indexOf(conn) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    if (list?.length === 0) idle.delete(conn.key);
+  };
+
+  function connect(address: string, port: number, key: string): Promise<Conn | null> {
+    return new Promise((resolve) => {
+      const conn: { -readonly [K in keyof Conn]: Conn[K] } = {
+        key,
+        socket: null as unknown as net.Socket,
+        onBytes: null,
+        onGone: null,
+        reused: false,
+      };
+      const readBuffer = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
+      // `highWaterMark` is honoured by net.connect (Node >= 18.17) though @types/node omits it.
+      const connectOptions: net.TcpNetConnectOpts & { highWaterMark: number } = {
+        host: address,
+        port,
+        noDelay: true,
+        highWaterMark: options.highWaterMark,
+        onread: {
+          buffer: readBuffer,
+          callback: (bytes) => {
+            if (conn.onBytes) return conn.onBytes(readBuffer.subarray(0, bytes));
+            // Bytes nobody asked for (an idle connection): the server is out of turn.
+            socket.destroy();
+            return false;
+          },
+        },
+      };
+      const socket = net.connect(connectOptions);
+      conn.socket = socket;
+      options.track(socket);
+      const timer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+        resolve(conn);
+      });
+      socket.on('error', () => socket.destroy());
+      socket.on('end', () => (conn.onGone ? conn.onGone('end') : socket.destroy()));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        unpool(conn);
+        conn.onGone?.('close');
+        resolve(null);
+      });
+    });
+  }
+
+  function release(conn: Conn): void {
+    conn.onBytes = null;
+    conn.onGone = null;
+    const list = idle.get(conn.key) ?? [];
+    if (conn.socket.destroyed || list.length >= POOL_MAX_IDLE_PER_ORIGIN) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.reused = true;
+    list.push(conn);
+    idle.set(conn.key, list);
+    conn.socket.setTimeout(POOL_IDLE_MS);
+    // Reading while idle is how a close (or a stray byte) from the server is noticed.
+    conn.socket.resume();
+  }
+
+  function acquire(address: string, port: number): Promise<Conn | null> {
+    const key = `${address}|${port}`;
+    const pooled = idle.get(key)?.pop();
+    if (pooled) {
+      unpool(pooled);
+      pooled.socket.setTimeout(options.idleTimeoutMs);
+      return Promise.resolve(pooled);
+    }
+    return connect(address, port, key);
+  }
+
+  return {
+    forward(req, res, request, fail) {
+      const hasBody =
+        req.headers['transfer-encoding'] !== undefined ||
+        (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+      const start = () =>
+        void acquire(request.address, request.port).then((conn) => {
+          if (conn === null) fail(502, `upstream ${request.label} unreachable`);
+          else if (res.destroyed) release(conn);
+          else exchange(conn, req, res, request, hasBody, fail, retry);
+        });
+      // A kept-alive connection the server closed just before our request arrived fails before
+      // any response byte; a request without a body is then sent once more on a new connection.
+      const retry = hasBody ? null : start;
+      start();
+    },
+  };
+
+  function exchange(
+    conn: Conn,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: ForwardedRequest,
+    hasBody: boolean,
+    fail: (status: number, text: string) => void,
+    retry: (() => void) | null,
+  ): void {
+    const { socket } = conn;
+    let phase: 'head' | 'body' | 'done' = 'head';
+    let head: Buffer = Buffer.alloc(0);
+    let framing: BodyFraming = { kind: 'none', length: null };
+    let remaining = 0;
+    const chunks = new ChunkedDecoder();
+    let sawBytes = false;
+    let requestDone = !hasBody;
+    let reusable = true;
+    let complete = false;
+    // Writes to the client from the socket's read buffer not yet done: reading waits for them.
+    let pending = 0;
+
+    const detach = () => {
+      phase = 'done';
+      conn.onBytes = null;
+      conn.onGone = null;
+    };
+    const abort = (why: string) => {
+      if (phase === 'done') return;
+      detach();
+      socket.destroy();
+      if (!res.headersSent) fail(502, `upstream ${request.label} ${why}`);
+      else res.destroy();
+    };
+    const finishIfDone = () => {
+      if (!complete || pending > 0 || phase === 'done') return;
+      detach();
+      if (reusable && requestDone) release(conn);
+      else socket.destroy();
+    };
+    const completeBody = () => {
+      complete = true;
+      res.end();
+      finishIfDone();
+    };
+    const afterWrite = (error?: Error | null) => {
+      pending--;
+      if (error) abort('write to the client failed');
+      else if (pending === 0) {
+        if (complete) finishIfDone();
+        else if (phase === 'body') socket.resume();
+      }
+    };
+    /** `owned`: a buffer of its own (from the head's), not a view of the socket's read buffer. */
+    const write = (data: Buffer, owned: boolean) => {
+      if (data.length === 0) return;
+      if (owned) res.write(data);
+      else {
+        pending++;
+        res.write(data, afterWrite);
+      }
+    };
+
+    const body = (data: Buffer, owned: boolean): boolean => {
+      switch (framing.kind) {
+        case 'length': {
+          const take = Math.min(remaining, data.length);
+          write(data.subarray(0, take), owned);
+          remaining -= take;
+          if (data.length > take) reusable = false; // more than it framed: not to be trusted again
+          if (remaining === 0 && !complete) completeBody();
+          break;
+        }
+        case 'chunked': {
+          const used = chunks.feed(data, (piece) => write(piece, owned));
+          if (chunks.done && !complete) {
+            if (used < data.length) reusable = false;
+            completeBody();
+          }
+          break;
+        }
+        case 'close':
+          write(data, owned);
+          break;
+        case 'none':
+          if (data.length > 0) reusable = false;
+          break;
+      }
+      return pending === 0;
+    };
+
+    const respond = (data: Buffer): boolean => {
+      head = head.length === 0 ? Buffer.from(data) : Buffer.concat([head, data]);
+      for (;;) {
+        const end = findHeadEnd(head);
+        if ((end < 0 ? head.length : end) > MAX_RESPONSE_HEAD_BYTES) {
+          throw new MalformedResponseError(`response head larger than ${MAX_RESPONSE_HEAD_BYTES} bytes`);
+        }
+        if (end < 0) return true;
+        const parsed = parseResponseHead(head.subarray(0, end));
+        head = head.subarray(end);
+        if (parsed.status === 101) throw new MalformedResponseError('switching protocols was not asked for');
+        if (parsed.status < 200) continue; // an interim response (100, 103): not forwarded
+        framing = bodyFraming(parsed, request.method);
+        if (!keepsAlive(parsed) || framing.kind === 'close') reusable = false;
+        const out = forwardHeaders(parsed.rawHeaders).filter(([n]) => n.toLowerCase() !== 'content-length');
+        if (framing.length !== null) out.push(['Content-Length', String(framing.length)]);
+        res.writeHead(parsed.status, parsed.reason, out as unknown as http.OutgoingHttpHeaders);
+        phase = 'body';
+        remaining = framing.length ?? 0;
+        const rest = head;
+        head = Buffer.alloc(0);
+        if (framing.kind === 'none' || (framing.kind === 'length' && remaining === 0)) {
+          if (rest.length > 0) reusable = false;
+          completeBody();
+          return true; // released (it reads while idle) or destroyed
+        }
+        return body(rest, true);
+      }
+    };
+
+    conn.onBytes = (data) => {
+      sawBytes = true;
+      try {
+        return phase === 'head' ? respond(data) : phase === 'body' ? body(data, false) : false;
+      } catch (e) {
+        abort(e instanceof MalformedResponseError ? `sent a malformed response (${e.message})` : 'failed');
+        return false;
+      }
+    };
+    conn.onGone = (how) => {
+      if (phase === 'body' && framing.kind === 'close' && how === 'end') {
+        reusable = false;
+        if (!complete) completeBody();
+        return;
+      }
+      if (phase === 'head' && !sawBytes && conn.reused && retry !== null && !res.destroyed) {
+        detach();
+        socket.destroy();
+        retry();
+        return;
+      }
+      if (complete) return; // closing after the body was whole: its last writes are under way
+      abort(phase === 'head' ? 'closed the connection without a response' : 'ended the response early');
+    };
+    res.on('close', () => {
+      if (phase === 'done') return;
+      detach();
+      socket.destroy();
+    });
+
+    const lines = [`${request.method} ${request.path} HTTP/1.1`];
+    for (const [name, value] of request.headers) lines.push(`${name}: ${value}`);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (chunked) lines.push('Transfer-Encoding: chunked');
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    socket.resume();
+    if (!hasBody) return;
+    req.on('data', (data: Buffer) => {
+      if (socket.destroyed) return;
+      socket.cork();
+      if (chunked) socket.write(`${data.length.toString(16)}\r\n`);
+      const ok = socket.write(data);
+      if (chunked) socket.write('\r\n');
+      socket.uncork();
+      if (!ok) {
+        req.pause();
+        socket.once('drain', () => req.resume());
+      }
+    });
+    req.once('end', () => {
+      if (chunked && !socket.destroyed) socket.write('0\r\n\r\n');
+      requestDone = true;
+      finishIfDone();
+    });
+  }
+}
