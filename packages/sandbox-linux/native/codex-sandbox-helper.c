@@ -757,12 +757,20 @@ static void run_forwarder(struct forward *fw, int nfw) {
   int nconns = 0;
   struct pollfd *pfd = NULL;
   int accept_paused = 0; /* out of descriptors: accept again once a connection has closed */
+  /* Descriptors this process may hold. Only stdio (/dev/null) and the listeners are open besides
+   * the connections, each of which holds six (client, upstream, two pipes): a connection is
+   * accepted only when there is room for all six, so a burst past the limit waits in the
+   * listener's backlog instead of being accepted and then closed halfway through its set-up. */
+  struct rlimit nofile;
+  long fd_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY ? (long)nofile.rlim_cur : -1;
+  int live = 0;
   for (;;) {
     pfd = realloc(pfd, sizeof *pfd * (size_t)(nfw + 4 * nconns));
     if (!pfd) _exit(1);
     int n = 0;
+    int room = fd_limit < 0 || 3 + nfw + 6L * (live + 1) <= fd_limit;
     for (int i = 0; i < nfw; i++)
-      pfd[n++] = (struct pollfd){.fd = accept_paused ? -1 : fw[i].listen_fd, .events = POLLIN};
+      pfd[n++] = (struct pollfd){.fd = accept_paused || !room ? -1 : fw[i].listen_fd, .events = POLLIN};
     for (int i = 0; i < nconns; i++) {
       struct conn *c = &conns[i];
       for (int d = 0; d < 2; d++) {
@@ -789,12 +797,13 @@ static void run_forwarder(struct forward *fw, int nfw) {
         if (pfd[base + 2 * d].revents || pfd[base + 2 * d + 1].revents) bad = pump(&c->h[d]) != 0;
       if (bad || (c->h[0].shut && c->h[1].shut)) {
         close_conn(c);
+        live--;
         accept_paused = 0;
       }
     }
     for (int i = 0; i < nfw; i++) {
       if (!(pfd[i].revents & POLLIN)) continue;
-      for (;;) {
+      while (fd_limit < 0 || 3 + nfw + 6L * (live + 1) <= fd_limit) {
         int client = accept4(fw[i].listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client < 0) {
           /* Without a descriptor to spare the pending connection stays readable: stop polling
@@ -818,7 +827,8 @@ static void run_forwarder(struct forward *fw, int nfw) {
           if (errno == EMFILE || errno == ENFILE) accept_paused = 1;
           close(client); /* no proxy, or no descriptors: the client sees the connection close */
           conns[slot].live = 0;
-        }
+        } else
+          live++;
       }
     }
   }

@@ -88,4 +88,84 @@ describe.skipIf(!helper)('helper --forward', () => {
       proxy.close();
     }
   }, 30_000);
+  it('out of descriptors: stops accepting without spinning, and serves again once connections close', async () => {
+    const sock = join(dir, 'echo.sock');
+    const proxy = net.createServer((c) => {
+      c.on('error', () => {});
+      c.pipe(c);
+    });
+    await new Promise<void>((r) => proxy.listen(sock, r));
+    const port = await freePort();
+    // 20 descriptors: after the listener and stdio, room for about two forwarded connections
+    // (each is a client, an upstream socket and two pipes: six descriptors).
+    const child = spawn(
+      'sh',
+      [
+        '-c',
+        `ulimit -n 20 && exec "$0" "$@"`,
+        helper!,
+        '--forward',
+        `127.0.0.1:${port}=${sock}`,
+        '--',
+        'sleep',
+        '30',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    /** One round trip on a new connection: 'echo', 'closed', or 'waiting' after `ms`. */
+    const exchange = (c: net.Socket, text: string, ms: number) =>
+      new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('waiting'), ms);
+        c.once('data', (d: Buffer) => {
+          clearTimeout(timer);
+          resolve(d.toString() === text ? 'echo' : `wrong: ${d}`);
+        });
+        c.once('close', () => {
+          clearTimeout(timer);
+          resolve('closed');
+        });
+        c.write(text);
+      });
+    const clients: net.Socket[] = [];
+    try {
+      await sleep(300);
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+      const forwarder = Number(kids[0]);
+      for (let i = 0; i < 8; i++) {
+        const c = net.connect(port, '127.0.0.1');
+        c.on('error', () => {});
+        clients.push(c);
+      }
+      const first = await Promise.all(clients.map((c, i) => exchange(c, `ping ${i}`, 1000)));
+      // As many as there are descriptors for are served; the rest wait in the backlog (none is
+      // accepted and then closed for want of a descriptor, none answered wrongly).
+      expect(first.filter((r) => r === 'echo').length).toBeGreaterThan(0);
+      expect(first.filter((r) => r === 'waiting').length).toBeGreaterThan(0);
+      expect(first.every((r) => r === 'echo' || r === 'waiting')).toBe(true);
+      const before = cpu(forwarder);
+      await sleep(1000);
+      expect(cpu(forwarder) - before).toBeLessThan(0.2);
+      // Close the served ones: the waiting ones are then served, in turn, as descriptors free up.
+      const waiting = clients.filter((_c, i) => first[i] === 'waiting');
+      for (const [i, c] of clients.entries()) if (first[i] !== 'waiting') c.destroy();
+      for (const c of waiting) {
+        const got = await new Promise<string>((resolve) => {
+          c.once('data', (d: Buffer) => resolve(d.toString()));
+          c.once('close', () => resolve('closed'));
+        });
+        expect(got).toMatch(/^ping \d$/);
+        c.destroy();
+      }
+      const late = net.connect(port, '127.0.0.1');
+      late.on('error', () => {});
+      clients.push(late);
+      expect(await exchange(late, 'after', 3000)).toBe('echo');
+    } finally {
+      for (const c of clients) c.destroy();
+      child.kill('SIGKILL');
+      proxy.close();
+    }
+  }, 30_000);
 });
