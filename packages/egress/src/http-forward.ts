@@ -330,10 +330,17 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       socket.destroy();
     });
 
+    // The body's framing is the proxy's to state, from what node's server read: never a
+    // Content-Length of the client's left out (a Connection field may name it, and the body would
+    // then reach the server as a request of its own) nor one beside the chunked framing.
     const lines = [`${request.method} ${request.path} HTTP/1.1`];
-    for (const [name, value] of request.headers) lines.push(`${name}: ${value}`);
+    for (const [name, value] of request.headers) {
+      if (name.toLowerCase() !== 'content-length') lines.push(`${name}: ${value}`);
+    }
     const chunked = req.headers['transfer-encoding'] !== undefined;
+    const length = req.headers['content-length'];
     if (chunked) lines.push('Transfer-Encoding: chunked');
+    else if (length !== undefined) lines.push(`Content-Length: ${length}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
     socket.resume();
     if (!hasBody) return;

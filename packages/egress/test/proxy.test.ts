@@ -463,6 +463,23 @@ describe('method limits (net-read-only)', () => {
     expect(A.seen.length).toBe(before);
   });
 
+  it('a request body cannot be passed off upstream as a second request (Connection naming Content-Length)', async () => {
+    const p = await proxy({ methods: 'read-only', profile: 'net-read-only' });
+    // The client's Connection field names Content-Length, a hop-by-hop name then: dropping it but
+    // still sending the body would leave the server to read the body as a request of its own.
+    const inner = 'DELETE /smuggled HTTP/1.1\r\nHost: registry.test\r\nContent-Length: 0\r\n\r\n';
+    const before = A.seen.length;
+    const r = await rawExchange(
+      portOf(p),
+      `GET http://registry.test:${A.port}/get HTTP/1.1\r\nHost: registry.test\r\nConnection: content-length\r\n` +
+        `Content-Length: ${inner.length}\r\n\r\n${inner}`,
+      500,
+    );
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(A.seen.slice(before).map((s) => [s.method, s.url, s.body])).toEqual([['GET', '/get', inner]]);
+  });
+
   it('lets any method through under workspace-net', async () => {
     const p = await proxy({ methods: 'any' });
     const r = await viaProxy(portOf(p), `http://registry.test:${A.port}/publish`, {
