@@ -80,6 +80,26 @@ interface Conn {
 
 export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarder {
   const idle = new Map<string, Conn[]>();
+  // Exchanges to end when their client's connection closes, by that connection. A response queued
+  // behind another on a pipelining connection gets no 'close' of its own when the client goes.
+  const clients = new WeakMap<Duplex, Set<() => void>>();
+
+  /** Calls `gone` when `client` closes, until the returned function is called. */
+  function watchClient(client: Duplex, gone: () => void): () => void {
+    let watchers = clients.get(client);
+    if (watchers === undefined) {
+      const set = new Set<() => void>();
+      watchers = set;
+      clients.set(client, set);
+      client.once('close', () => {
+        clients.delete(client);
+        for (const w of [...set]) w();
+      });
+    }
+    const own = watchers;
+    own.add(gone);
+    return () => own.delete(gone);
+  }
 
   const unpool = (conn: Conn) => {
     const list = idle.get(conn.key);
@@ -169,7 +189,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       const start = () =>
         void acquire(request.address, request.port).then((conn) => {
           if (conn === null) fail(502, `upstream ${request.label} unreachable`);
-          else if (res.destroyed) release(conn);
+          else if (res.destroyed || req.socket.destroyed) release(conn);
           else exchange(conn, req, res, request, hasBody, fail, retry);
         });
       // A kept-alive connection the server closed just before our request arrived fails before
@@ -201,10 +221,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     // Writes to the client from the socket's read buffer not yet done: reading waits for them.
     let pending = 0;
 
+    let unwatch = () => {};
     const detach = () => {
       phase = 'done';
       conn.onBytes = null;
       conn.onGone = null;
+      unwatch();
     };
     const abort = (why: string) => {
       if (phase === 'done') return;
@@ -324,11 +346,17 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       if (complete) return; // closing after the body was whole: its last writes are under way
       abort(phase === 'head' ? 'closed the connection without a response' : 'ended the response early');
     };
-    res.on('close', () => {
+    const clientGone = () => {
       if (phase === 'done') return;
       detach();
       socket.destroy();
-    });
+    };
+    res.on('close', clientGone);
+    if (req.socket.destroyed) {
+      clientGone();
+      return;
+    }
+    unwatch = watchClient(req.socket, clientGone);
 
     // The body's framing is the proxy's to state, from what node's server read: never a
     // Content-Length of the client's left out (a Connection field may name it, and the body would

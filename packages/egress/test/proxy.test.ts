@@ -441,6 +441,34 @@ describe('plain HTTP: the response, read by the proxy', () => {
     expect(got.equals(body)).toBe(true);
     await up.close();
   });
+
+  it('a client gone while its pipelined response waits behind another: both upstream connections close', async () => {
+    const p = await proxy();
+    const closed: number[] = [];
+    const up = await startScripted('127.0.0.2', (request, _nth, connection) => (s) => {
+      s.on('close', () => closed.push(connection));
+      if (request.includes('/stall')) return;
+      // A download that keeps coming: its response is queued behind /stall's and never written.
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${1 << 30}\r\n\r\n`);
+      const more = setInterval(() => (s.destroyed ? clearInterval(more) : s.write(Buffer.alloc(65536))), 5);
+    });
+    const url = (path: string) => `http://registry.test:${up.port}${path}`;
+    const client = net.connect(portOf(p), '127.0.0.1', () =>
+      client.write(
+        `GET ${url('/stall')} HTTP/1.1\r\nHost: registry.test\r\n\r\n` +
+          `GET ${url('/big')} HTTP/1.1\r\nHost: registry.test\r\n\r\n`,
+      ),
+    );
+    client.on('error', () => {});
+    for (let i = 0; i < 100 && up.connections < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(up.connections).toBe(2);
+    expect(closed).toEqual([]);
+    client.destroy();
+    for (let i = 0; i < 100 && closed.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(closed.sort()).toEqual([1, 2]);
+    await up.close();
+  });
 });
 
 describe('method limits (net-read-only)', () => {
