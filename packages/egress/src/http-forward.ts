@@ -65,6 +65,8 @@ export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 /** An idle upstream connection is kept this long, below the common 5 s server keep-alive. */
 const POOL_IDLE_MS = 4_000;
 const POOL_MAX_IDLE_PER_ORIGIN = 8;
+/** Methods a request of which may be sent again when a kept connection drops it unanswered. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** An upstream connection; the exchange using it sets the two handlers. */
 interface Conn {
@@ -193,8 +195,9 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
           else exchange(conn, req, res, request, hasBody, fail, retry);
         });
       // A kept-alive connection the server closed just before our request arrived fails before
-      // any response byte; a request without a body is then sent once more on a new connection.
-      const retry = hasBody ? null : start;
+      // any response byte; an idempotent request without a body is then sent once more on a new
+      // connection. Others are not: the server may have acted on it before closing (RFC 9110 9.2.2).
+      const retry = hasBody || !IDEMPOTENT.has(request.method) ? null : start;
       start();
     },
   };

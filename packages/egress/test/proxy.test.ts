@@ -347,6 +347,20 @@ describe('plain HTTP: the response, read by the proxy', () => {
     await up.close();
   });
 
+  it('a request that is not idempotent is never sent twice, even without a body', async () => {
+    const p = await proxy();
+    // The server may have acted on a request and then closed without answering: a POST (or a
+    // DELETE's cousin PATCH) is not repeated behind the client's back; the client gets a 502.
+    const up = await startScripted('127.0.0.2', (_request, nth) => (nth === 1 ? ok('fine') : null));
+    const url = `http://registry.test:${up.port}/`;
+    expect((await viaProxy(portOf(p), url)).body).toBe('fine');
+    const r = await viaProxy(portOf(p), url, { method: 'POST' });
+    expect(r.status).toBe(502);
+    expect(up.requests.map((q) => q.split(' ')[0])).toEqual(['GET', 'POST']);
+    expect(up.connections).toBe(1);
+    await up.close();
+  });
+
   it('a response that comes before the request body is all sent: that connection is not used again', async () => {
     const p = await proxy();
     const up = await startScripted('127.0.0.2', () => ok('early'));
