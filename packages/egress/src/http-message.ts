@@ -14,7 +14,7 @@
  * how to frame is refused (502), never guessed. Requests are still parsed by node's server
  * (llhttp), and the response head the client sees is rebuilt by node's ServerResponse with one
  * framing of the proxy's choosing, so the client and the proxy cannot disagree on where a response
- * ends. The differential test (test/http-response.test.ts) holds this parser to node's on a corpus
+ * ends. The differential test (test/http-message.test.ts) holds this parser to node's on a corpus
  * of valid and hostile responses.
  */
 
@@ -164,17 +164,26 @@ export function keepsAlive(head: ResponseHead): boolean {
 const MAX_CHUNK_LINE = 4096;
 const MAX_TRAILERS = 16 * 1024;
 
-// The decoder's states.
+// The decoder's states. Size and the Ext* ones are those of a chunk-size line.
 const Chunk = {
   Size: 0,
-  Ext: 1,
-  SizeLf: 2,
-  Data: 3,
-  DataCr: 4,
-  DataLf: 5,
-  Trailer: 6,
-  TrailerLf: 7,
-  Done: 8,
+  ExtNameStart: 1,
+  ExtName: 2,
+  ExtValueStart: 3,
+  ExtToken: 4,
+  ExtQuoted: 5,
+  ExtQuotedPair: 6,
+  ExtAfterQuoted: 7,
+  SizeLf: 8,
+  Data: 9,
+  DataCr: 10,
+  DataLf: 11,
+  TrailerStart: 12,
+  TrailerName: 13,
+  TrailerValue: 14,
+  TrailerLf: 15,
+  EndLf: 16,
+  Done: 17,
 } as const;
 
 function hexValue(c: number): number {
@@ -182,6 +191,15 @@ function hexValue(c: number): number {
   const l = c | 0x20;
   return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 }
+
+/** tchar (RFC 9110 5.6.2), by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+/** A field value's bytes: tab, space, visible characters and obs-text. */
+const isFieldByte = (c: number) => c === 0x09 || (c >= 0x20 && c !== 0x7f);
 
 /**
  * An incremental decoder of a chunked body. {@link feed} hands out each piece of data as a view
@@ -194,7 +212,8 @@ export class ChunkedDecoder {
   private digits = 0;
   private lineBytes = 0;
   private trailerBytes = 0;
-  private lineEmpty = true;
+  /** The name of the trailer field being read, lower case (only as long as a framing field's). */
+  private trailerName = '';
 
   get done(): boolean {
     return this.state === Chunk.Done;
@@ -220,25 +239,44 @@ export class ChunkedDecoder {
             if (++this.digits > 13) throw new MalformedResponseError('chunk size too large');
             this.left = this.left * 16 + h;
           } else if (this.digits === 0) throw new MalformedResponseError('chunk size expected');
-          else if (c === 0x3b) this.state = Chunk.Ext;
+          else if (c === 0x3b) this.state = Chunk.ExtNameStart;
           else if (c === CR) this.state = Chunk.SizeLf;
           else throw new MalformedResponseError('bad chunk size line');
           break;
         }
-        case Chunk.Ext:
-          if (c === CR) this.state = Chunk.SizeLf;
-          else if (c === LF || (c < 0x20 && c !== 0x09) || c === 0x7f) {
-            throw new MalformedResponseError('bad chunk extension');
-          }
+        // chunk-ext = *( ";" name [ "=" ( token / quoted-string ) ] ), without whitespace, as llhttp.
+        case Chunk.ExtNameStart:
+          if (TCHAR[c] !== 1) throw new MalformedResponseError('bad chunk extension');
+          this.state = Chunk.ExtName;
+          break;
+        case Chunk.ExtName:
+        case Chunk.ExtToken:
+          if (TCHAR[c] === 1) break;
+          if (c === 0x3d && this.state === Chunk.ExtName) this.state = Chunk.ExtValueStart;
+          else this.extEnd(c);
+          break;
+        case Chunk.ExtValueStart:
+          if (c === 0x22) this.state = Chunk.ExtQuoted;
+          else if (TCHAR[c] === 1) this.state = Chunk.ExtToken;
+          else throw new MalformedResponseError('bad chunk extension');
+          break;
+        case Chunk.ExtQuoted:
+          if (c === 0x22) this.state = Chunk.ExtAfterQuoted;
+          else if (c === 0x5c) this.state = Chunk.ExtQuotedPair;
+          else if (!isFieldByte(c)) throw new MalformedResponseError('bad chunk extension');
+          break;
+        case Chunk.ExtQuotedPair:
+          if (!isFieldByte(c)) throw new MalformedResponseError('bad chunk extension');
+          this.state = Chunk.ExtQuoted;
+          break;
+        case Chunk.ExtAfterQuoted:
+          this.extEnd(c);
           break;
         case Chunk.SizeLf:
           if (c !== LF) throw new MalformedResponseError('chunk size line must end in CRLF');
           this.digits = 0;
           this.lineBytes = 0;
-          if (this.left === 0) {
-            this.state = Chunk.Trailer;
-            this.lineEmpty = true;
-          } else this.state = Chunk.Data;
+          this.state = this.left === 0 ? Chunk.TrailerStart : Chunk.Data;
           break;
         case Chunk.DataCr:
           if (c !== CR) throw new MalformedResponseError('chunk data must end in CRLF');
@@ -248,26 +286,51 @@ export class ChunkedDecoder {
           if (c !== LF) throw new MalformedResponseError('chunk data must end in CRLF');
           this.state = Chunk.Size;
           break;
-        case Chunk.Trailer:
+        // Trailer fields are read as strictly as header fields, then dropped.
+        case Chunk.TrailerStart:
+          if (c === CR) this.state = Chunk.EndLf;
+          else if (TCHAR[c] === 1) {
+            this.trailerName = String.fromCharCode(c).toLowerCase();
+            this.state = Chunk.TrailerName;
+          } else throw new MalformedResponseError('bad trailer line');
+          break;
+        case Chunk.TrailerName:
+          if (TCHAR[c] === 1) {
+            if (this.trailerName.length <= 17) this.trailerName += String.fromCharCode(c).toLowerCase();
+          } else if (c === 0x3a) {
+            if (this.trailerName === 'content-length' || this.trailerName === 'transfer-encoding') {
+              throw new MalformedResponseError(`${this.trailerName} in the trailers`);
+            }
+            this.state = Chunk.TrailerValue;
+          } else throw new MalformedResponseError('bad trailer line');
+          break;
+        case Chunk.TrailerValue:
           if (c === CR) this.state = Chunk.TrailerLf;
-          else if (c === LF || (c < 0x20 && c !== 0x09) || c === 0x7f) {
-            throw new MalformedResponseError('bad trailer line');
-          } else this.lineEmpty = false;
-          if (++this.trailerBytes > MAX_TRAILERS) throw new MalformedResponseError('trailers too large');
+          else if (!isFieldByte(c)) throw new MalformedResponseError('bad trailer line');
           break;
         case Chunk.TrailerLf:
           if (c !== LF) throw new MalformedResponseError('trailer line must end in CRLF');
-          if (this.lineEmpty) this.state = Chunk.Done;
-          else {
-            this.state = Chunk.Trailer;
-            this.lineEmpty = true;
-          }
+          this.state = Chunk.TrailerStart;
+          break;
+        case Chunk.EndLf:
+          if (c !== LF) throw new MalformedResponseError('trailer line must end in CRLF');
+          this.state = Chunk.Done;
           break;
       }
-      if ((this.state === Chunk.Size || this.state === Chunk.Ext) && ++this.lineBytes > MAX_CHUNK_LINE) {
+      if (this.state < Chunk.SizeLf && ++this.lineBytes > MAX_CHUNK_LINE) {
         throw new MalformedResponseError('chunk size line too long');
+      }
+      if (this.state >= Chunk.TrailerStart && ++this.trailerBytes > MAX_TRAILERS) {
+        throw new MalformedResponseError('trailers too large');
       }
     }
     return i;
+  }
+
+  /** After an extension's name or value: another extension, or the end of the line. */
+  private extEnd(c: number): void {
+    if (c === 0x3b) this.state = Chunk.ExtNameStart;
+    else if (c === CR) this.state = Chunk.SizeLf;
+    else throw new MalformedResponseError('bad chunk extension');
   }
 }

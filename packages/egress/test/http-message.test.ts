@@ -122,7 +122,8 @@ describe('body framing', () => {
 });
 
 describe('chunked decoder', () => {
-  const body = '5;name=value\r\nhello\r\n1a\r\n, a body in several chunks\r\n0\r\nX-Trailer: 1\r\n\r\n';
+  const body =
+    '5;name=value;q="a\\"b;c"\r\nhello\r\n1a;x\r\n, a body in several chunks\r\n0\r\nX-Trailer: 1\r\nY: \r\n\r\n';
   const decoded = 'hello, a body in several chunks';
 
   it('decodes the same whatever the reads are cut into, and stops after the trailers', () => {
@@ -210,6 +211,7 @@ function node(path: string, method: string): Promise<{ status: number; body: str
  * response as framed.
  * Any other way of reading what node refuses fails the case.
  */
+const TE = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
 const corpus: [string, string, 'same' | 'stricter' | 'framed', string?][] = [
   ['content-length', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', 'same'],
   ['content-length zero', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'same'],
@@ -279,6 +281,54 @@ const corpus: [string, string, 'same' | 'stricter' | 'framed', string?][] = [
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 \r\nok\r\n0\r\n\r\n',
     'same',
   ],
+  // Chunk extensions and trailers, read as strictly as node reads them (they are dropped, but a
+  // response node would refuse is not passed on as well-formed).
+  [
+    'extensions, quoted and escaped',
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a="x;\\"y\t\xff";b;c=d\r\nhello\r\n0;e\r\n\r\n`,
+    'same',
+  ],
+  ['an extension without a name', `${TE}5;\r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['whitespace after an extension', `${TE}5;a=b \r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['a tab in an extension name', `${TE}5;a\tb\r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['obs-text in an unquoted extension', `${TE}5;a=\xff\r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['junk after a quoted extension', `${TE}5;a="x"y\r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['CRLF inside a quoted extension', `${TE}5;a="x\r\n"\r\nhello\r\n0\r\n\r\n`, 'same'],
+  ['trailers, obs-text and an empty value', `${TE}5\r\nhello\r\n0\r\nX: \xff\r\nY:\r\n\r\n`, 'same'],
+  ['a trailer line without a colon', `${TE}5\r\nhello\r\n0\r\ngarbage\r\n\r\n`, 'same'],
+  ['a bad trailer name', `${TE}5\r\nhello\r\n0\r\nX(: 1\r\n\r\n`, 'same'],
+  ['a space before a trailer colon', `${TE}5\r\nhello\r\n0\r\nX : 1\r\n\r\n`, 'same'],
+  ['a folded trailer', `${TE}5\r\nhello\r\n0\r\nX: 1\r\n 2\r\n\r\n`, 'same'],
+  ['a NUL in a trailer', `${TE}5\r\nhello\r\n0\r\nX: a\x00\r\n\r\n`, 'same'],
+  ['Content-Length in the trailers', `${TE}5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n`, 'same'],
+  ['a 13-digit chunk size', `${TE}0000000000005\r\nhello\r\n000\r\n\r\n`, 'same'],
+  ['5000 one-byte chunks', `${TE}${'1\r\na\r\n'.repeat(5000)}0\r\n\r\n`, 'same'],
+  ['a reason with obs-text and a tab', 'HTTP/1.1 200 \xe9t\xe9\tok\r\nContent-Length: 2\r\n\r\nok', 'same'],
+  ['a reason that is empty', 'HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok', 'same'],
+  ['two spaces before the status', 'HTTP/1.1  200 OK\r\nContent-Length: 2\r\n\r\nok', 'same'],
+  ['DEL in a value', 'HTTP/1.1 200 OK\r\nX: a\x7fb\r\nContent-Length: 2\r\n\r\nok', 'same'],
+  ['a line starting with a tab', 'HTTP/1.1 200 OK\r\n\tX: 1\r\nContent-Length: 2\r\n\r\nok', 'same'],
+  ['Content-Length 2 2', 'HTTP/1.1 200 OK\r\nContent-Length: 2 2\r\n\r\nok', 'same'],
+  ['an empty Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\nok', 'same'],
+  ['a Content-Length past 2^64', 'HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nok', 'same'],
+  [
+    'chunked and a length, HTTP/1.0',
+    'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nok',
+    'same',
+  ],
+  ['a 14-digit chunk size', `${TE}00000000000005\r\nhello\r\n0\r\n\r\n`, 'stricter'],
+  ['an empty extension value', `${TE}5;a=\r\nhello\r\n0\r\n\r\n`, 'stricter'],
+  ['Transfer-Encoding in the trailers', `${TE}5\r\nhello\r\n0\r\nTransfer-Encoding: x\r\n\r\n`, 'stricter'],
+  ['DEL in the reason', 'HTTP/1.1 200 O\x7fK\r\nContent-Length: 2\r\n\r\nok', 'stricter'],
+  ['HTTP/0.9', 'HTTP/0.9 200 OK\r\nContent-Length: 2\r\n\r\nok', 'stricter'],
+  ['an empty line before the status line', '\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'stricter'],
+  // node takes `chunked,` for another coding and reads the chunked bytes as the body.
+  [
+    'Transfer-Encoding chunked,',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    'stricter',
+  ],
+  ['Transfer-Encoding empty', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\nok', 'stricter'],
   // node reads the coded body (the proxy would have to pass it on under a coding it cannot check).
   [
     'gzip, chunked',
