@@ -30,6 +30,8 @@ export interface HttpForwarderOptions {
   readonly highWaterMark: number;
   /** Every socket opened is given here (the proxy destroys them all when it closes). */
   readonly track: (socket: Duplex) => void;
+  /** Default {@link MAX_CONNECTIONS_PER_ORIGIN}. */
+  readonly maxConnectionsPerOrigin?: number;
 }
 
 /** One request, already decided: where to send it and what to send. */
@@ -65,6 +67,10 @@ export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 /** An idle upstream connection is kept this long, below the common 5 s server keep-alive. */
 const POOL_IDLE_MS = 4_000;
 const POOL_MAX_IDLE_PER_ORIGIN = 8;
+/** Interim (1xx) responses accepted before the final one. */
+const MAX_INTERIM_RESPONSES = 16;
+/** Upstream connections open at once to one address and port, by default; more requests wait. */
+export const MAX_CONNECTIONS_PER_ORIGIN = 64;
 /** Methods a request of which may be sent again when a kept connection drops it unanswered. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -82,6 +88,18 @@ interface Conn {
 
 export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarder {
   const idle = new Map<string, Conn[]>();
+  // Connections open per origin, and requests waiting for one to close or come free: a client
+  // that pipelines (or opens) many requests at once cannot open as many upstream connections,
+  // each with its read buffer.
+  const maxOpen = options.maxConnectionsPerOrigin ?? MAX_CONNECTIONS_PER_ORIGIN;
+  const open = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  const wake = (key: string) => {
+    const queue = waiting.get(key);
+    const next = queue?.shift();
+    if (queue?.length === 0) waiting.delete(key);
+    next?.();
+  };
   // Exchanges to end when their client's connection closes, by that connection. A response queued
   // behind another on a pipelining connection gets no 'close' of its own when the client goes.
   const clients = new WeakMap<Duplex, Set<() => void>>();
@@ -139,6 +157,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       const socket = net.connect(connectOptions);
       conn.socket = socket;
       options.track(socket);
+      open.set(key, (open.get(key) ?? 0) + 1);
       const timer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -150,8 +169,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       socket.on('close', () => {
         clearTimeout(timer);
         unpool(conn);
+        const left = (open.get(key) ?? 1) - 1;
+        if (left === 0) open.delete(key);
+        else open.set(key, left);
         conn.onGone?.('close');
         resolve(null);
+        wake(key);
       });
     });
   }
@@ -170,6 +193,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     conn.socket.setTimeout(POOL_IDLE_MS);
     // Reading while idle is how a close (or a stray byte) from the server is noticed.
     conn.socket.resume();
+    wake(conn.key);
   }
 
   function acquire(address: string, port: number): Promise<Conn | null> {
@@ -179,6 +203,13 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       unpool(pooled);
       pooled.socket.setTimeout(options.idleTimeoutMs);
       return Promise.resolve(pooled);
+    }
+    if ((open.get(key) ?? 0) >= maxOpen) {
+      return new Promise((resolve) => {
+        const queue = waiting.get(key) ?? [];
+        queue.push(() => resolve(acquire(address, port)));
+        waiting.set(key, queue);
+      });
     }
     return connect(address, port, key);
   }
@@ -218,6 +249,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     let remaining = 0;
     const chunks = new ChunkedDecoder();
     let sawBytes = false;
+    let interim = 0;
     let requestDone = !hasBody;
     let reusable = true;
     let complete = false;
@@ -236,7 +268,8 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
       detach();
       socket.destroy();
       if (!res.headersSent) fail(502, `upstream ${request.label} ${why}`);
-      else res.destroy();
+      // A reset, not a FIN: a body that ends with the connection must not look complete.
+      else (res.socket as net.Socket | null)?.resetAndDestroy();
     };
     const finishIfDone = () => {
       if (!complete || pending > 0 || phase === 'done') return;
@@ -296,9 +329,11 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     };
 
     const respond = (data: Buffer): boolean => {
+      // Only the new bytes (and the three before them) are searched for the head's end.
+      const scanFrom = Math.max(0, head.length - 3);
       head = head.length === 0 ? Buffer.from(data) : Buffer.concat([head, data]);
-      for (;;) {
-        const end = findHeadEnd(head);
+      for (let from = scanFrom; ; from = 0) {
+        const end = findHeadEnd(head, from);
         if ((end < 0 ? head.length : end) > MAX_RESPONSE_HEAD_BYTES) {
           throw new MalformedResponseError(`response head larger than ${MAX_RESPONSE_HEAD_BYTES} bytes`);
         }
@@ -306,7 +341,13 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
         const parsed = parseResponseHead(head.subarray(0, end));
         head = head.subarray(end);
         if (parsed.status === 101) throw new MalformedResponseError('switching protocols was not asked for');
-        if (parsed.status < 200) continue; // an interim response (100, 103): not forwarded
+        if (parsed.status < 200) {
+          // An interim response (100, 103): not forwarded, and not without end.
+          if (++interim > MAX_INTERIM_RESPONSES) {
+            throw new MalformedResponseError(`more than ${MAX_INTERIM_RESPONSES} interim responses`);
+          }
+          continue;
+        }
         framing = bodyFraming(parsed, request.method);
         if (!keepsAlive(parsed) || framing.kind === 'close') reusable = false;
         const out = forwardHeaders(parsed.rawHeaders).filter(([n]) => n.toLowerCase() !== 'content-length');

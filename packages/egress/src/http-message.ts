@@ -111,6 +111,10 @@ export function parseResponseHead(head: Buffer): ResponseHead {
     // No folded lines, no space before the colon: both are old ways to smuggle a field.
     if (!TOKEN.test(name)) throw new MalformedResponseError(`bad header line "${line.slice(0, 64)}"`);
     const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+    // llhttp takes no tab after a length's digits; nor does this reader.
+    if (/^content-length$/i.test(name) && /\t[\t ]*$/.test(line)) {
+      throw new MalformedResponseError('a tab after Content-Length');
+    }
     if (!FIELD_VALUE.test(value)) throw new MalformedResponseError(`bad value of header ${name}`);
     rawHeaders.push(name, value);
   }

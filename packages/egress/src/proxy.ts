@@ -38,6 +38,8 @@ export interface EgressLimits {
   readonly connectTimeoutMs?: number;
   /** A tunnel or request idle this long is closed; default 5 min. */
   readonly idleTimeoutMs?: number;
+  /** Plain-HTTP connections open at once to one upstream address and port; more requests wait. Default 64. */
+  readonly maxConnectionsPerUpstream?: number;
   /** Decisions kept for {@link EgressProxy.decisions} (oldest dropped first); default 10,000. */
   readonly maxRecordedDecisions?: number;
 }
@@ -182,6 +184,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     idleTimeoutMs: options.limits?.idleTimeoutMs ?? 300_000,
     maxRecorded: options.limits?.maxRecordedDecisions ?? 10_000,
   };
+  const perUpstream = options.limits?.maxConnectionsPerUpstream;
+  if (perUpstream !== undefined && !(Number.isInteger(perUpstream) && perUpstream > 0)) {
+    throw new EgressConfigError(
+      `limits.maxConnectionsPerUpstream must be a positive integer, got ${perUpstream}`,
+    );
+  }
   const grants = new Set<string>();
   const grant = (h: string) => {
     const n = normaliseHost(h);
@@ -435,6 +443,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     idleTimeoutMs: limits.idleTimeoutMs,
     highWaterMark: RELAY_HIGH_WATER_MARK,
     track,
+    ...(perUpstream !== undefined ? { maxConnectionsPerOrigin: perUpstream } : {}),
   });
   const httpServer = http.createServer({
     highWaterMark: RELAY_HIGH_WATER_MARK,

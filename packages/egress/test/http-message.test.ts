@@ -260,6 +260,9 @@ const corpus: [string, string, 'same' | 'stricter' | 'framed', string?][] = [
     'same',
   ],
   ['length +5', 'HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello', 'same'],
+  ['a tab before a length', 'HTTP/1.1 200 OK\r\nContent-Length:\t5\r\n\r\nhello', 'same'],
+  ['a tab after a length', 'HTTP/1.1 200 OK\r\nContent-Length: 5\t\r\n\r\nhello', 'same'],
+  ['spaces around a length', 'HTTP/1.1 200 OK\r\nContent-Length:   5  \r\n\r\nhello', 'same'],
   ['length 0x5', 'HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello', 'same'],
   ['huge chunk size', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'f'.repeat(17)}\r\nx`, 'same'],
   [

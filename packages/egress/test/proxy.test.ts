@@ -307,6 +307,60 @@ describe('plain HTTP: the response, read by the proxy', () => {
     await up.close();
   });
 
+  it('a body that ends with the connection, cut by a reset upstream, reaches an HTTP/1.0 client as a reset', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () => (s) => {
+      s.write('HTTP/1.0 200 OK\r\n\r\nthe first part');
+      setTimeout(() => s.resetAndDestroy(), 50);
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      const c = net.connect(portOf(p), '127.0.0.1', () =>
+        c.write(`GET http://registry.test:${up.port}/ HTTP/1.0\r\nHost: registry.test\r\n\r\n`),
+      );
+      let text = '';
+      c.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      c.on('end', () => resolve(`end after ${JSON.stringify(text.slice(-14))}`));
+      c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(outcome).toBe('ECONNRESET');
+    await up.close();
+  });
+
+  it('interim responses without end get a 502', async () => {
+    const p = await proxy();
+    const up = await startScripted('127.0.0.2', () =>
+      'HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n'.repeat(40),
+    );
+    const r = await viaProxy(portOf(p), `http://registry.test:${up.port}/`);
+    expect(r.status).toBe(502);
+    expect(r.body).toContain('more than 16 interim responses');
+    await up.close();
+  });
+
+  it('opens at most limits.maxConnectionsPerUpstream connections to one upstream; other requests wait their turn', async () => {
+    const p = await proxy({ limits: { maxConnectionsPerUpstream: 2 } });
+    let now = 0;
+    let most = 0;
+    const up = await startScripted('127.0.0.2', () => (s) => {
+      most = Math.max(most, ++now);
+      setTimeout(() => {
+        now--;
+        s.write(ok('done'));
+      }, 60);
+    });
+    const url = `http://registry.test:${up.port}/`;
+    const all = await Promise.all(Array.from({ length: 6 }, () => viaProxy(portOf(p), url)));
+    expect(all.map((r) => r.body)).toEqual(Array(6).fill('done'));
+    expect(up.connections).toBe(2);
+    expect(most).toBe(2);
+    await expect(
+      startEgressProxy({ profile: 'workspace-net', limits: { maxConnectionsPerUpstream: 0 } }),
+    ).rejects.toThrow('limits.maxConnectionsPerUpstream must be a positive integer');
+    await up.close();
+  });
+
   it('keeps upstream connections for the next request, but not after Connection: close or extra bytes', async () => {
     const p = await proxy();
     const up = await startScripted('127.0.0.2', (request) =>
