@@ -173,23 +173,18 @@ async function contextFor(
   cwd: string,
 ): Promise<CliContext> {
   // Loaded here, not at start: `codex help` and `codex --version` need no config (nor core).
-  const { codexHome, effectiveProfile, loadConfig } = await import('@codex/core');
-  const home = codexHome(env);
-  const loaded = loadConfig(g.config ?? `${home}/config.toml`, { overrides: g.set ?? [] });
+  const { resolveSettings } = await import('@codex/core');
   const both = g.profile !== undefined && g.sandbox !== undefined;
   // CODEX_PROFILE is checked before the flags, as it always was.
-  const { profile, source: profileSource } = effectiveProfile(loaded, env, both ? {} : g);
+  const settings = resolveSettings(env, {
+    ...{ configFile: g.config, overrides: g.set ?? [] },
+    ...(both ? {} : { profile: g.profile, sandbox: g.sandbox }),
+  });
   if (both) throw new UsageError('--profile and -s/--sandbox both choose the profile; give one');
   return {
     ...out,
     color: out.color && !g['no-color'],
-    ...{ version, env, cwd, codexHome: home, profile, profileSource },
-    ...{
-      config: loaded.config,
-      configPath: loaded.path,
-      configExists: loaded.exists,
-      configIgnored: loaded.ignored,
-    },
+    ...{ version, env, cwd, ...settings },
     json: g.json === true,
     debug: g.debug === true,
     ...(g['ask-for-approval'] === undefined ? {} : { approvalFlag: g['ask-for-approval'] }),

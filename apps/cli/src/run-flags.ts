@@ -80,7 +80,7 @@ export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunF
   const maxProcesses = intFlag('max-processes', values['max-processes']);
   return {
     profile,
-    explicit: typeof values.profile === 'string' || ctx.profileSource !== 'default',
+    explicit: typeof values.profile === 'string' || ctx.explicitProfile,
     workspace: resolveWorkspace(ctx.config, profile, ctx.cwd, {
       writable,
       ...(workspaceRoots ? { workspaceRoots } : {}),

@@ -6,7 +6,7 @@ import {
   parseProfile,
   type SecurityProfile,
 } from '@codex/security-profile';
-import type { LoadedConfig } from './config.js';
+import { codexHome, type LoadedConfig, loadConfig } from './config.js';
 import { profileForSandboxMode } from './config-compat.js';
 
 /** Where the effective profile came from; only `flag`, `env` and `config` count as explicit. */
@@ -40,6 +40,51 @@ export function effectiveProfile(
     source = 'flag';
   }
   return { profile, source };
+}
+
+export interface SettingsChoice extends ProfileChoice {
+  /** The config file (`--config`); default `$CODEX_HOME/config.toml`. */
+  readonly configFile?: string | undefined;
+  /** `-c key=value` overrides, applied over the file. */
+  readonly overrides?: readonly string[] | undefined;
+}
+
+/** What a command runs under: `$CODEX_HOME`, the loaded config and the effective profile. */
+export interface Settings {
+  readonly codexHome: string;
+  readonly config: CodexConfig;
+  readonly configPath: string;
+  /** False when the file does not exist (the defaults apply). */
+  readonly configExists: boolean;
+  /** The original CLI's agent-only keys (model, history…) the config file had; ignored here. */
+  readonly configIgnored: readonly string[];
+  /** The effective profile (see {@link effectiveProfile}). */
+  readonly profile: SecurityProfile;
+  /** Where the profile came from; only `flag`, `env` and `config` count as explicit. */
+  readonly profileSource: ProfileSource;
+  /** The profile was asked for (flag, `CODEX_PROFILE` or the config): needed for `trusted`. */
+  readonly explicitProfile: boolean;
+}
+
+/**
+ * Loads the config (`choice.configFile`, default `$CODEX_HOME/config.toml`, with `choice.overrides`)
+ * and picks the effective profile from `choice`, `CODEX_PROFILE` and the config. Throws
+ * `ConfigError` for a bad config and `INVALID_PROFILE` for an unknown profile name.
+ */
+export function resolveSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  choice: SettingsChoice = {},
+): Settings {
+  const home = codexHome(env);
+  const loaded = loadConfig(choice.configFile ?? `${home}/config.toml`, {
+    overrides: choice.overrides ?? [],
+  });
+  const { profile, source } = effectiveProfile(loaded, env, choice);
+  return {
+    ...{ codexHome: home, config: loaded.config, configPath: loaded.path },
+    ...{ configExists: loaded.exists, configIgnored: loaded.ignored },
+    ...{ profile, profileSource: source, explicitProfile: source !== 'default' },
+  };
 }
 
 /** The environment variable for the approval mode (between an explicit choice and the config). */

@@ -37,6 +37,9 @@ export {
   effectiveProfile,
   type ProfileChoice,
   type ProfileSource,
+  resolveSettings,
+  type Settings,
+  type SettingsChoice,
 } from './effective.js';
 export { createEngine } from './engine.js';
 export { AgentRunError, ApprovalsError, CwdOutsideWorkspaceError, PolicyUnreadableError } from './errors.js';

@@ -113,7 +113,7 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
   const workspaceRoots = ((values.workspace as string[] | undefined) ?? []).map((w) => resolve(ctx.cwd, w));
   const shell = await createGuardedShell({
     ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
-    ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+    ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
     ...{
       policies: (values.policy as string[] | undefined) ?? [],
       allowDegraded: values['allow-degraded'] === true,

@@ -44,7 +44,7 @@ export const command: Command = {
     }
     if (action === 'show') {
       const profile = name === undefined ? ctx.profile : parseProfile(name);
-      const explicit = name !== undefined || ctx.profileSource !== 'default';
+      const explicit = name !== undefined || ctx.explicitProfile;
       const policy = sandboxPolicyFor(profile, resolveWorkspace(ctx.config, profile, ctx.cwd), explicit);
       line(ctx.stdout, JSON.stringify(policy, null, 2));
       return EXIT.OK;

@@ -184,7 +184,7 @@ export const command: Command = {
     const engine = await queueEngine(ctx, f, logger);
     const run = await createPlanRun({
       ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
-      ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+      ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
       ...{ allowDegraded: f.allowDegraded, policies: f.policies, approvalMode: f.approvalMode },
       ...{ maxConcurrent: f.maxConcurrent, logger, engine, metrics: !f.dryRun },
       onEvent: progressReporter(ctx),

@@ -56,7 +56,7 @@ export const command: Command = {
     const guard = await openWorkerGuard(
       {
         ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
-        ...{ explicitProfile: ctx.profileSource !== 'default', version: ctx.version },
+        ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
         ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
       },
       () => new q.AgentRegistry(),
