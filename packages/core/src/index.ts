@@ -1,8 +1,10 @@
+import type { PluginRunResult } from '@codex/wasm-plugin';
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedOnceOptions } from './exec-once.js';
 import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+import type { PluginOnceOptions } from './plugin-once.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 import type { WorkerGuard, WorkerGuardOptions } from './worker-guard.js';
@@ -120,6 +122,7 @@ export type {
   PlanEngine,
   PlanRun,
   PlanRunOptions,
+  PluginOnceOptions,
   ResearchProviderOptions,
   WorkerGuard,
   WorkerGuardOptions,
@@ -158,6 +161,14 @@ export async function openResearchProvider(
   options: ResearchProviderOptions,
 ): Promise<OpenedResearchProvider> {
   return (await import('./research.js')).openResearchProvider(options);
+}
+
+/**
+ * `codex plugin run` as a library: one run of a WASM plugin on this thread, every run and
+ * violation in the config's audit log (closed before it returns); loaded on first use.
+ */
+export async function runPluginOnce(path: string, options: PluginOnceOptions): Promise<PluginRunResult> {
+  return (await import('./plugin-once.js')).runPluginOnce(path, options);
 }
 
 /** `codex mcp proxy` as a library: an audited MCP permission proxy in front of one server. */

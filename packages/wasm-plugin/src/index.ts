@@ -57,5 +57,6 @@ export {
   parseAllowList,
   pluginRunJson,
   readPluginManifest,
+  readStdinInput,
 } from './run-inputs.js';
 export type { PoolStats } from './workers.js';

@@ -1,7 +1,8 @@
 // What a host (`codex plugin run|inspect`) reads before a run and shows after it: the grant from
 // comma lists, a memory limit in megabytes, the manifest (given, or the sidecar next to the
-// plugin), the inspection as rows and the run's result as JSON.
-import { existsSync, readFileSync } from 'node:fs';
+// plugin), the input from stdin, the inspection as rows and the run's result as JSON.
+import { existsSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { parseCapability } from './capabilities.js';
 import { ManifestUnreadableError } from './errors.js';
 import type { PluginInspection } from './inspect.js';
@@ -44,6 +45,49 @@ export function readPluginManifest(pluginPath: string, manifestPath?: string): P
     throw new ManifestUnreadableError(path, (error as NodeJS.ErrnoException).code ?? String(error));
   }
   return parseManifestJson(text, path);
+}
+
+/**
+ * This process's stdin, read to its end, as a plugin's input; empty when `emptyOnTerminal` and
+ * stdin is a terminal (the plugin then gets no input instead of waiting for typing).
+ *
+ * A file on stdin is read directly. A pipe or socket is read directly too, as far as it goes
+ * without blocking (building process.stdin costs a one-shot run a few ms); a non-blocking one
+ * (what a Node parent's `stdio: 'pipe'` may give) answers EAGAIN when the writer is slower, and
+ * the rest then comes through process.stdin, after what was read.
+ */
+export async function readStdinInput(options: { emptyOnTerminal?: boolean } = {}): Promise<Uint8Array> {
+  if (isFile(0)) return readFileSync(0);
+  if (options.emptyOnTerminal && isatty(0)) return new Uint8Array();
+  const chunks: Buffer[] = [];
+  if (readAvailable(chunks)) return Buffer.concat(chunks);
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads stdin into `chunks` until its end (true) or until it would block (false). */
+function readAvailable(chunks: Buffer[]): boolean {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+      if ((error as NodeJS.ErrnoException).code === 'EOF') return true;
+      throw error;
+    }
+    if (n === 0) return true;
+    chunks.push(buf.subarray(0, n));
+  }
+}
+
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false; // no stdin at all: process.stdin reads as empty
+  }
 }
 
 /** An inspection as `[name, value]` rows: kind, hash, imports and exports, capabilities, manifest. */

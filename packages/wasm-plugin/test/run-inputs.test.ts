@@ -1,6 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LIMITS,
@@ -94,4 +96,55 @@ describe.skipIf(NO_PLUGINS)('describePluginInspection', () => {
       ['manifest requests', 'env:X, clock'],
     ]);
   });
+});
+
+describe('readStdinInput', () => {
+  // A child process reads its stdin with the built function and prints what it got.
+  const dist = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+  const script = `const { readStdinInput } = await import(${JSON.stringify(dist)});
+process.stdout.write(Buffer.from(await readStdinInput({ emptyOnTerminal: true })));`;
+  const args = ['--input-type=module', '-e', script];
+
+  it('reads a file on stdin, and nothing from no stdin', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'plugin-stdin-')), 'in.json');
+    writeFileSync(file, '{"a": 1}');
+    const fd = openSync(file, 'r');
+    try {
+      const r = spawnSync(process.execPath, args, { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+      expect(r).toMatchObject({ status: 0, stdout: '{"a": 1}', stderr: '' });
+    } finally {
+      closeSync(fd);
+    }
+    const none = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(none).toMatchObject({ status: 0, stdout: '' });
+  });
+
+  /** The child's output when its stdin gets `parts` 200 ms apart. */
+  async function slowly(command: string, argv: string[], parts: string[]): Promise<string> {
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const exited = new Promise((r) => child.on('close', r));
+    for (const [i, part] of parts.entries()) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      if (i === parts.length - 1) child.stdin.end(part);
+      else child.stdin.write(part);
+    }
+    expect(await exited).toBe(0);
+    return out;
+  }
+
+  it('reads all of a pipe whose writer is slow', async () => {
+    expect(await slowly(process.execPath, args, ['one ', 'two ', 'three'])).toBe('one two three');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/python3'))(
+    'and of one whose descriptor is non-blocking (read until EAGAIN, the rest through process.stdin)',
+    async () => {
+      const become = `import os; os.set_blocking(0, False); os.execv(${JSON.stringify(process.execPath)}, ["node", *${JSON.stringify(args)}])`;
+      expect(await slowly('python3', ['-c', become], ['first ', 'last'])).toBe('first last');
+    },
+  );
 });

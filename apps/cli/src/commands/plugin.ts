@@ -1,8 +1,6 @@
-import { fstatSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isatty } from 'node:tty';
-import { createAuditLoggerFromConfig } from '@codex/audit';
-import { pluginCacheDir } from '@codex/core';
+import { pluginCacheDir, runPluginOnce } from '@codex/core';
 import {
   DEFAULT_LIMITS,
   describePluginInspection,
@@ -14,7 +12,7 @@ import {
   parseAllowList,
   pluginRunJson,
   readPluginManifest,
-  runPlugin,
+  readStdinInput,
 } from '@codex/wasm-plugin';
 import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -63,31 +61,28 @@ MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin
     if (file === undefined) throw new UsageError(`missing <plugin.wasm> for "codex plugin ${action}"`);
     const path = resolve(ctx.cwd, file);
     const manifest = loadManifest(ctx, path, values.manifest as string | undefined);
-    const cacheDir = pluginCacheDir(ctx.codexHome);
     if (action === 'inspect') {
       for (const flag of Object.keys(RUN_OPTIONS)) {
         if (flag !== 'manifest' && values[flag] !== undefined) {
           throw new UsageError(`--${flag} applies to "codex plugin run" only`);
         }
       }
-      return inspect(ctx, path, cacheDir, manifest);
+      return inspect(ctx, path, pluginCacheDir(ctx.codexHome), manifest);
     }
-
     const allow = allowFlags(values.allow as string[] | undefined);
     const limits = limitFlags(values);
     const input = await readInput(ctx, values.input as string | undefined);
-    // Every run and every violation goes to the audit log ([audit] in config.toml).
-    const audit = createAuditLoggerFromConfig(ctx.config.audit, { home: ctx.codexHome, env: ctx.env });
-    let result: PluginRunResult;
-    try {
-      result = await runPlugin(path, {
-        inline: true, // one run in a short-lived process: no worker thread start
-        ...{ allow: ['stdio', ...allow], limits, input, env: ctx.env, profile: ctx.profile, cacheDir, audit },
-        ...(manifest ? { manifest } : {}),
-      });
-    } finally {
-      await audit.close();
-    }
+    const { config, codexHome, env, profile } = ctx;
+    const result = await runPluginOnce(path, {
+      config,
+      codexHome,
+      env,
+      profile,
+      allow,
+      limits,
+      input,
+      manifest,
+    });
     printResult(ctx, file, result);
     return result.exitCode;
   },
@@ -140,19 +135,9 @@ function loadManifest(ctx: CliContext, pluginPath: string, flag: string | undefi
   return usageOn([ManifestUnreadableError], () => readPluginManifest(pluginPath, given));
 }
 
+/** --input FILE, else stdin (`-`, or no --input: then nothing from a terminal). */
 async function readInput(ctx: CliContext, input: string | undefined): Promise<Uint8Array> {
-  if (input === undefined || input === '-') {
-    // A file on stdin is read directly. A pipe or socket is read directly too, as far as it
-    // goes without blocking (building process.stdin costs a one-shot run a few ms); a
-    // non-blocking one (what a Node parent's `stdio: 'pipe'` may give) answers EAGAIN when the
-    // writer is slower, and the rest then comes through process.stdin, after what was read.
-    if (isFile(0)) return readFileSync(0);
-    if (input === undefined && isatty(0)) return new Uint8Array();
-    const chunks: Buffer[] = [];
-    if (readAvailable(chunks)) return Buffer.concat(chunks);
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
+  if (input === undefined || input === '-') return readStdinInput({ emptyOnTerminal: input === undefined });
   try {
     return readFileSync(resolve(ctx.cwd, input));
   } catch (error) {
@@ -168,29 +153,4 @@ function numberFlag(values: Record<string, unknown>, name: string): number | und
     throw new UsageError(`--${name} must be a positive number of megabytes, got "${String(raw)}"`);
   }
   return n;
-}
-
-/** Reads stdin into `chunks` until its end (true) or until it would block (false). */
-function readAvailable(chunks: Buffer[]): boolean {
-  for (;;) {
-    const buf = Buffer.allocUnsafe(65536);
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return false;
-      if ((error as NodeJS.ErrnoException).code === 'EOF') return true;
-      throw error;
-    }
-    if (n === 0) return true;
-    chunks.push(buf.subarray(0, n));
-  }
-}
-
-function isFile(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false; // no stdin at all: process.stdin reads as empty
-  }
 }
