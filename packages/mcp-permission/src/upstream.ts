@@ -81,9 +81,17 @@ export interface ProxyTarget {
 
 /**
  * The server `codex mcp proxy|inspect` fronts, opened (not started). A malformed `pass` item throws
- * `ServerEnvError`, a bad header or no server at all `UpstreamOptionsError`.
+ * `ServerEnvError`; a bad header, no server, both a command and a URL, or a URL that is not
+ * http(s) throws `UpstreamOptionsError` (checked before any file is read).
  */
 export function openProxyTarget(o: ProxyTargetOptions): ProxyTarget {
+  const given = (o.command ?? []).length > 0;
+  if (o.url === undefined && !given)
+    throw new UpstreamOptionsError('give the server command after --, or --url');
+  if (o.url !== undefined && given)
+    throw new UpstreamOptionsError('give either a server command after -- or --url, not both');
+  if (o.url !== undefined && !/^https?:\/\//.test(o.url))
+    throw new UpstreamOptionsError(`--url must be http(s), got "${o.url}"`);
   const config = loadMcpProxyConfig(o.configFile === undefined ? undefined : resolve(o.cwd, o.configFile));
   const command = o.command ?? [];
   const upstream = openUpstream({

@@ -106,4 +106,18 @@ describe('openProxyTarget', () => {
       UpstreamOptionsError,
     );
   });
+
+  it('needs exactly one server, a command or an http(s) URL, before reading any file', () => {
+    // the rules file does not exist: the server is checked first
+    const base = { cwd: '/', env: {}, codexHome: '/nonexistent', configFile: '/nonexistent/rules.json' };
+    expect(() => openProxyTarget({ ...base, command: [] })).toThrow(
+      /^give the server command after --, or --url$/,
+    );
+    expect(() => openProxyTarget({ ...base, command: ['s'], url: 'http://h/' })).toThrow(
+      /^give either a server command after -- or --url, not both$/,
+    );
+    expect(() => openProxyTarget({ ...base, url: 'ftp://h/' })).toThrow(
+      new UpstreamOptionsError('--url must be http(s), got "ftp://h/"'),
+    );
+  });
 });

@@ -30,16 +30,11 @@ async function setup(ctx: CliContext, argv: readonly string[]): Promise<ProxyTar
   const { values, positionals, rest } = parse(argv, PROXY_OPTIONS);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument "${positionals[1]}"; put the server command after --`);
-  const url = values.url as string | undefined;
-  if (url === undefined && rest.length === 0)
-    throw new UsageError('give the server command after --, or --url');
-  if (url !== undefined && rest.length > 0)
-    throw new UsageError('give either a server command after -- or --url, not both');
-  if (url !== undefined && !/^https?:\/\//.test(url))
-    throw new UsageError(`--url must be http(s), got "${url}"`);
+  // The target checks the rest: one server, a command after -- or an http(s) --url.
   return usageOn([ServerEnvError, UpstreamOptionsError], () =>
     openProxyTarget({
-      ...{ url, command: rest, cwd: ctx.cwd, env: ctx.env, codexHome: ctx.codexHome },
+      ...{ url: values.url as string | undefined, command: rest, cwd: ctx.cwd, env: ctx.env },
+      codexHome: ctx.codexHome,
       pass: values.env as string[] | undefined,
       headers: values.header as string[] | undefined,
       configFile: values['mcp-config'] as string | undefined,
