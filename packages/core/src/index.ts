@@ -1,3 +1,4 @@
+import type { Logger } from '@codex/supervisor';
 import type { PluginRunResult } from '@codex/wasm-plugin';
 import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedOnceOptions } from './exec-once.js';
@@ -5,6 +6,13 @@ import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
 import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
 import type { PluginOnceOptions } from './plugin-once.js';
+import type {
+  GuardedWorkerOptions,
+  GuardedWorkerStart,
+  QueueEngineModule,
+  QueueKeySource,
+  QueueModuleLike,
+} from './queue.js';
 import type { OpenedResearchProvider, ResearchProviderOptions } from './research.js';
 import type { PlanEngine, PlanRun, PlanRunOptions } from './supervise.js';
 import type { WorkerGuard, WorkerGuardOptions } from './worker-guard.js';
@@ -116,6 +124,8 @@ export type {
   GuardedSessionOptions,
   GuardedShell,
   GuardedShellOptions,
+  GuardedWorkerOptions,
+  GuardedWorkerStart,
   OpenedResearchProvider,
   PermissionProxyOptions,
   PermissionProxyRun,
@@ -123,6 +133,9 @@ export type {
   PlanRun,
   PlanRunOptions,
   PluginOnceOptions,
+  QueueEngineModule,
+  QueueKeySource,
+  QueueModuleLike,
   ResearchProviderOptions,
   WorkerGuard,
   WorkerGuardOptions,
@@ -143,6 +156,7 @@ export async function createStandardAgents(options: AgentOptions): Promise<Agent
 export async function createGuardedShell(options: GuardedShellOptions): Promise<GuardedShell> {
   return (await import('./mcp-serve.js')).createGuardedShell(options);
 }
+
 export type { CoreErrorCode } from './errors.js';
 
 /**
@@ -185,6 +199,28 @@ export async function openWorkerGuard<A>(
   newRegistry: () => AgentRegistryLike<A>,
 ): Promise<WorkerGuard<A>> {
   return (await import('./worker-guard.js')).openWorkerGuard(options, newRegistry);
+}
+
+/**
+ * `codex worker` as a library: the job-signing key, the worker guard and the queue's worker,
+ * started from the queue module given (`@codex/supervisor-queue`); loaded on first use.
+ */
+export async function startGuardedWorker<A, W extends { close(o: { abort: boolean }): Promise<void> }>(
+  q: QueueModuleLike<A, W>,
+  options: GuardedWorkerOptions,
+): Promise<{ readonly worker: W; readonly host: string; close(): Promise<void> }> {
+  return (await import('./queue.js')).startGuardedWorker(q, options);
+}
+
+/**
+ * `codex supervise --queue` as a library: the queue engine (of the queue module given), with the
+ * job-signing key from `keyFile` or the environment; loaded on first use.
+ */
+export async function connectQueueEngine<E>(
+  q: QueueEngineModule<E>,
+  options: QueueKeySource & { readonly url: string; readonly logger?: Logger | undefined },
+): Promise<E> {
+  return (await import('./queue.js')).connectQueueEngine(q, options);
 }
 
 /**

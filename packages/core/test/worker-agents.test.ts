@@ -2,8 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '@codex/security-profile';
+import { silentLogger } from '@codex/supervisor';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { AGENT_TYPES, openWorkerGuard, standardAgentsFor } from '../src/index.js';
+import {
+  AGENT_TYPES,
+  connectQueueEngine,
+  type GuardedWorkerStart,
+  openWorkerGuard,
+  standardAgentsFor,
+  startGuardedWorker,
+} from '../src/index.js';
 
 let home: string;
 beforeEach(() => {
@@ -79,4 +87,87 @@ it('openWorkerGuard takes a given worker id and host', async () => {
   );
   expect(guard.worker).toMatchObject({ workerId: 'w1', host: 'h1' });
   await guard.close();
+});
+
+/** A queue module with the shape core uses: its worker records how it was started and closed. */
+function fakeQueue(fail?: Error) {
+  const events: string[] = [];
+  const queue = {
+    AgentRegistry: Registry,
+    loadQueueKey: (o: { keyFile?: string }) => {
+      events.push(`key ${o.keyFile ?? 'env'}`);
+      return new Uint8Array(32);
+    },
+    QueueWorker: {
+      async start(o: GuardedWorkerStart<unknown>) {
+        events.push(`start ${o.url} ${o.ceiling} ${o.concurrency} ${o.workerId === undefined ? '' : 'id'}`);
+        if (fail) throw fail;
+        return { close: async (c: { abort: boolean }) => void events.push(`close abort=${c.abort}`) };
+      },
+    },
+  };
+  return { queue, events };
+}
+
+it('startGuardedWorker loads the key (a file relative to cwd), starts the worker on the guard, closes both', async () => {
+  const { queue, events } = fakeQueue();
+  const options = { config: defaultConfig(), codexHome: home, cwd: home, env: {}, explicitProfile: false };
+  const started = await startGuardedWorker(queue, {
+    ...{ ...options, version: '0.0.0-test', host: 'h1' },
+    ...{ url: 'redis://127.0.0.1:6379/0', keyFile: 'queue.key', ceiling: 'offline', concurrency: 2 },
+    logger: () => {
+      events.push('logger');
+      return silentLogger;
+    },
+  });
+  expect(started.host).toBe('h1');
+  await started.close();
+  expect(events).toEqual([
+    `key ${join(home, 'queue.key')}`,
+    'logger',
+    'start redis://127.0.0.1:6379/0 offline 2 id',
+    'close abort=true',
+  ]);
+});
+
+it('startGuardedWorker makes no logger without a key, and fails as the worker fails to start', async () => {
+  const { queue, events } = fakeQueue(new Error('no redis'));
+  const options = { config: defaultConfig(), codexHome: home, cwd: home, env: {}, explicitProfile: false };
+  const start = (q: typeof queue) =>
+    startGuardedWorker(q, {
+      ...{ ...options, version: '0.0.0-test' },
+      ...{ url: 'redis://127.0.0.1:1/0', ceiling: 'offline', concurrency: 1 },
+      logger: () => {
+        events.push('logger');
+        return silentLogger;
+      },
+    });
+  const noKey = () => {
+    throw new Error('no key');
+  };
+  await expect(start({ ...queue, loadQueueKey: noKey })).rejects.toThrow('no key');
+  expect(events).toEqual([]);
+  // the guard it opened (the audit log) is closed again before the error is passed on
+  await expect(start(queue)).rejects.toThrow('no redis');
+  expect(events).toEqual(['key env', 'logger', 'start redis://127.0.0.1:1/0 offline 1 id']);
+});
+
+it('connectQueueEngine connects the engine with the key from a file relative to cwd, or from env', async () => {
+  const seen: unknown[] = [];
+  const queue = {
+    loadQueueKey: (o: { keyFile?: string; env?: unknown }) => {
+      seen.push(o);
+      return new Uint8Array(32);
+    },
+    QueueEngine: {
+      connect: async (o: { url: string; key: Uint8Array; logger?: unknown }) => ({ ...o, engine: true }),
+    },
+  };
+  const engine = await connectQueueEngine(queue, {
+    ...{ url: 'redis://127.0.0.1:6379/0', cwd: home, env: { A: '1' }, keyFile: 'k' },
+    logger: silentLogger,
+  });
+  expect(engine).toMatchObject({ url: 'redis://127.0.0.1:6379/0', engine: true, logger: silentLogger });
+  await connectQueueEngine(queue, { url: 'redis://h/0', cwd: home, env: {} });
+  expect(seen).toEqual([{ env: { A: '1' }, keyFile: join(home, 'k') }, { env: {} }]);
 });

@@ -2,6 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   AGENT_TYPES,
+  connectQueueEngine,
   createPlanRun,
   describeDryRun,
   describeRunReport,
@@ -126,11 +127,7 @@ async function queueEngine(
   const q = await loadQueueModule('codex supervise --queue', ctx.version);
   q.parseQueueUrl(f.queue);
   if (f.dryRun) return undefined;
-  const key = q.loadQueueKey({
-    env: ctx.env,
-    ...(f.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, f.keyFile) }),
-  });
-  return q.QueueEngine.connect({ url: f.queue, key, ...(logger ? { logger } : {}) });
+  return connectQueueEngine(q, { url: f.queue, keyFile: f.keyFile, cwd: ctx.cwd, env: ctx.env, logger });
 }
 
 /** Runs the plan until done or interrupted (SIGINT/SIGTERM cancel it; processes are killed). */

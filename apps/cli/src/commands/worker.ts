@@ -1,12 +1,13 @@
 // `codex worker`: takes signed tasks from a BullMQ/Redis queue and runs each through this
 // machine's own guard (exec policy → sandbox → audit), never above its profile ceiling.
 //
-// What the tasks run under (the audit log, @codex/core's standard agents per profile, the same
-// ones `codex supervise` runs in-process, and metrics) comes from core's openWorkerGuard.
+// The worker and what its tasks run under (the audit log, @codex/core's standard agents per
+// profile, the same ones `codex supervise` runs in-process, and metrics) come from core's
+// startGuardedWorker.
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { AGENT_TYPES, openWorkerGuard } from '@codex/core';
-import { createLogger, type Logger } from '@codex/supervisor';
+import { AGENT_TYPES, startGuardedWorker } from '@codex/core';
+import { createLogger } from '@codex/supervisor';
 import { intFlag, parse } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -41,36 +42,23 @@ export const command: Command = {
   async run(ctx, argv) {
     const flags = parseWorkerFlags(ctx, argv);
     const q = await loadQueueModule('codex worker', ctx.version);
-    const { loadQueueKey, QueueWorker } = q;
-    const key = loadQueueKey({
-      env: ctx.env,
-      ...(flags.keyFile === undefined ? {} : { keyFile: resolve(ctx.cwd, flags.keyFile) }),
+    const { worker, host, close } = await startGuardedWorker(q, {
+      ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
+      ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
+      ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
+      ...{ url: flags.url, keyFile: flags.keyFile, ceiling: ctx.profile, concurrency: flags.concurrency },
+      logger: () =>
+        createLogger({
+          level: ctx.debug ? 'debug' : 'info',
+          destination:
+            flags.logFile === undefined
+              ? ctx.stderr
+              : createWriteStream(resolve(ctx.cwd, flags.logFile), { flags: 'a' }),
+        }),
     });
-    const logger: Logger = createLogger({
-      level: ctx.debug ? 'debug' : 'info',
-      destination:
-        flags.logFile === undefined
-          ? ctx.stderr
-          : createWriteStream(resolve(ctx.cwd, flags.logFile), { flags: 'a' }),
-    });
-    const guard = await openWorkerGuard(
-      {
-        ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env },
-        ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
-        ...{ allowDegraded: flags.allowDegraded, approvalMode: flags.approvalMode, policies: flags.policies },
-      },
-      () => new q.AgentRegistry(),
-    );
-    const { url, concurrency } = flags;
-    const options = { url, key, ceiling: ctx.profile, concurrency, logger, ...guard.worker };
-    const worker = await QueueWorker.start(options).catch(async (error: unknown) => {
-      await guard.close();
-      throw error;
-    });
-    printReady(ctx, worker, guard.worker.host, concurrency);
+    printReady(ctx, worker, host, flags.concurrency);
     await waitForSignal(ctx);
-    await worker.close({ abort: true });
-    await guard.close();
+    await close();
     const s = worker.stats;
     if (ctx.json) line(ctx.stdout, JSON.stringify({ stopped: { worker: worker.id, ...s } }));
     else
