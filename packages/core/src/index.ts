@@ -4,7 +4,7 @@ import type { AgentOptions, Agents, GuardedSessionOptions } from './agents.js';
 import type { GuardedOnceOptions } from './exec-once.js';
 import type { GuardedCommand, GuardedResult } from './guarded.js';
 import type { PermissionProxyOptions, PermissionProxyRun } from './mcp-proxy.js';
-import type { GuardedShell, GuardedShellOptions } from './mcp-serve.js';
+import type { GuardedShell, GuardedShellOptions, ServeGuardedShellOptions } from './mcp-serve.js';
 import type { PluginOnceOptions } from './plugin-once.js';
 import type {
   GuardedWorkerOptions,
@@ -137,6 +137,7 @@ export type {
   QueueKeySource,
   QueueModuleLike,
   ResearchProviderOptions,
+  ServeGuardedShellOptions,
   WorkerGuard,
   WorkerGuardOptions,
 };
@@ -157,6 +158,13 @@ export async function createGuardedShell(options: GuardedShellOptions): Promise<
   return (await import('./mcp-serve.js')).createGuardedShell(options);
 }
 
+/**
+ * `codex mcp serve` as a library: the guarded shell on stdio or loopback HTTP until the client
+ * leaves (stdio) or `signal` aborts, then closed.
+ */
+export async function serveGuardedShell(options: ServeGuardedShellOptions): Promise<void> {
+  return (await import('./mcp-serve.js')).serveGuardedShell(options);
+}
 export type { CoreErrorCode } from './errors.js';
 
 /**

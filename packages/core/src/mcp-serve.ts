@@ -442,3 +442,37 @@ class Shell implements GuardedShell {
 export function createGuardedShell(options: GuardedShellOptions): GuardedShell {
   return new Shell(options);
 }
+
+export interface ServeGuardedShellOptions extends GuardedShellOptions {
+  /** Streamable HTTP on a loopback address (`port` 0 picks a free one) instead of stdio. */
+  readonly http?: { readonly host?: string; readonly port?: number } | undefined;
+  /** Serving ends when this aborts (a stdio client may end it first by disconnecting). */
+  readonly signal: AbortSignal;
+  /** HTTP: called with the server's URL once it listens. */
+  readonly onListening?: ((url: string) => void) | undefined;
+}
+
+/**
+ * `codex mcp serve`: the guarded shell served on stdio until the client disconnects or `signal`
+ * aborts, or on HTTP until `signal` aborts; then the shell is closed (running commands killed).
+ */
+export async function serveGuardedShell(options: ServeGuardedShellOptions): Promise<void> {
+  const { http, signal, onListening, ...shellOptions } = options;
+  const stop = new Promise<void>((r) => {
+    if (signal.aborted) r();
+    else signal.addEventListener('abort', () => r(), { once: true });
+  });
+  const shell = createGuardedShell(shellOptions);
+  try {
+    if (http === undefined) {
+      await Promise.race([shell.serveStdio(), stop]);
+      return;
+    }
+    const server = await shell.serveHttp(http);
+    onListening?.(server.url);
+    await stop;
+    await server.close();
+  } finally {
+    await shell.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type PermissionProxyRun, runPermissionProxy } from '@codex/core';
+import { type PermissionProxyRun, runPermissionProxy, serveGuardedShell } from '@codex/core';
 import {
   ChildProcessTransport,
   describePins,
@@ -104,9 +104,16 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
   // Evaluations cost microseconds next to a sandbox launch; optimising the policy engine's wasm
   // would cost 1-2 s of CPU at start-up and hold up exit while it finishes.
   oneShotWasm();
-  const { createGuardedShell } = await import('@codex/core');
   const workspaceRoots = ((values.workspace as string[] | undefined) ?? []).map((w) => resolve(ctx.cwd, w));
-  const shell = await createGuardedShell({
+  const host = values.host === undefined ? {} : { host: values.host as string };
+  const http =
+    values.http === true
+      ? { port: intFlag('port', values.port, { min: 0, max: 65535 }) ?? 0, ...host }
+      : undefined;
+  const ac = new AbortController();
+  process.once('SIGINT', () => ac.abort());
+  process.once('SIGTERM', () => ac.abort());
+  await serveGuardedShell({
     ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
     ...{ explicitProfile: ctx.explicitProfile, version: ctx.version },
     ...{
@@ -116,28 +123,13 @@ async function serve(ctx: CliContext, argv: readonly string[]): Promise<number> 
     },
     ...(workspaceRoots.length ? { workspaceRoots } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
+    ...{ http, signal: ac.signal },
+    onListening: (url) => {
+      line(ctx.stderr, `codex mcp serve: Streamable HTTP on ${url} (profile ${ctx.profile})`);
+      if (ctx.json) line(ctx.stdout, JSON.stringify({ url }));
+    },
   });
-  const stop = new Promise<void>((r) => {
-    process.once('SIGINT', () => r());
-    process.once('SIGTERM', () => r());
-  });
-  try {
-    if (values.http !== true) {
-      await Promise.race([shell.serveStdio(), stop]);
-      return EXIT.OK;
-    }
-    const http = await shell.serveHttp({
-      host: (values.host as string | undefined) ?? '127.0.0.1',
-      port: intFlag('port', values.port, { min: 0, max: 65535 }) ?? 0,
-    });
-    line(ctx.stderr, `codex mcp serve: Streamable HTTP on ${http.url} (profile ${ctx.profile})`);
-    if (ctx.json) line(ctx.stdout, JSON.stringify({ url: http.url }));
-    await stop;
-    await http.close();
-    return EXIT.OK;
-  } finally {
-    await shell.close();
-  }
+  return EXIT.OK;
 }
 
 function pinsCommand(ctx: CliContext, argv: readonly string[]): number {
