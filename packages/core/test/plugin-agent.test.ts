@@ -1,32 +1,13 @@
 // The supervisor's plugin agent: a violation inside a WASM plugin reaches the plan report with its
 // precise error code, on an empty CODEX_HOME (the plugin is built on the spot) and on a warm one.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CodexError, defaultConfig } from '@codex/security-profile';
 import { FuelExhaustedError, runPlugin, WasmPluginError } from '@codex/wasm-plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanRun } from '../src/index.js';
-
-const SOURCES = join(
-  dirname(createRequire(import.meta.url).resolve('@codex/wasm-plugin/package.json')),
-  'plugins',
-);
-
-/** clang with the wasm32-wasi target and libc; required under CI=true. */
-function clangMissing(): boolean {
-  if (process.env.CI === 'true') return false;
-  try {
-    const libc = execFileSync('clang', ['--target=wasm32-wasi', '-print-file-name=libc.a'], {
-      encoding: 'utf8',
-    }).trim();
-    return libc === '' || libc === 'libc.a';
-  } catch {
-    return true;
-  }
-}
+import { buildPlugin, clangMissing } from './wasm.js';
 
 const MISSING = clangMissing();
 let dir: string;
@@ -34,17 +15,7 @@ let loop: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'codex-core-plugin-agent-'));
-  loop = join(dir, 'infinite-loop.wasm');
-  if (!MISSING) {
-    execFileSync('clang', [
-      '--target=wasm32-wasi',
-      '-O2',
-      '-s',
-      '-o',
-      loop,
-      join(SOURCES, 'infinite-loop.c'),
-    ]);
-  }
+  if (!MISSING) loop = buildPlugin('infinite-loop', dir);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,31 +1,12 @@
 // `codex plugin run` as a library: one inline run, its input and limits, and the audit log.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { defaultConfig } from '@codex/security-profile';
 import { FuelExhaustedError } from '@codex/wasm-plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPluginOnce } from '../src/index.js';
-
-const SOURCES = join(
-  dirname(createRequire(import.meta.url).resolve('@codex/wasm-plugin/package.json')),
-  'plugins',
-);
-
-/** clang with the wasm32-wasi target and libc; required under CI=true. */
-function clangMissing(): boolean {
-  if (process.env.CI === 'true') return false;
-  try {
-    const libc = execFileSync('clang', ['--target=wasm32-wasi', '-print-file-name=libc.a'], {
-      encoding: 'utf8',
-    }).trim();
-    return libc === '' || libc === 'libc.a';
-  } catch {
-    return true;
-  }
-}
+import { buildPlugin, clangMissing } from './wasm.js';
 
 const MISSING = clangMissing();
 let dir: string;
@@ -33,16 +14,7 @@ let plugin: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'codex-core-plugin-once-'));
-  plugin = join(dir, 'json-format.wasm');
-  if (!MISSING)
-    execFileSync('clang', [
-      '--target=wasm32-wasi',
-      '-O2',
-      '-s',
-      '-o',
-      plugin,
-      join(SOURCES, 'json-format.c'),
-    ]);
+  if (!MISSING) plugin = buildPlugin('json-format', dir);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -43,31 +43,44 @@ export async function startUpstream(host: string, name = host): Promise<Upstream
   };
 }
 
-/** A raw TCP server that echoes bytes back, counting connections. */
-export async function startEcho(
+/**
+ * Listens on `host` (any free port) and tracks every connection; `close` destroys them and stops
+ * the server.
+ */
+async function listenRaw(
+  server: net.Server,
   host: string,
-): Promise<{ port: number; connections: number; received: Buffer[]; close(): Promise<void> }> {
-  const state = { connections: 0, received: [] as Buffer[] };
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    state.connections++;
+  server.on('connection', (s: net.Socket) => {
     sockets.add(s);
-    s.on('data', (d: Buffer) => {
-      state.received.push(d);
-      s.write(d);
-    });
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, host, r));
-  return Object.assign(state, {
+  return {
     port: (server.address() as net.AddressInfo).port,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
+  };
+}
+
+/** A raw TCP server that echoes bytes back, counting connections. */
+export async function startEcho(
+  host: string,
+): Promise<{ port: number; connections: number; received: Buffer[]; close(): Promise<void> }> {
+  const state = { connections: 0, received: [] as Buffer[] };
+  const server = net.createServer((s) => {
+    state.connections++;
+    s.on('data', (d: Buffer) => {
+      state.received.push(d);
+      s.write(d);
+    });
   });
+  return Object.assign(state, await listenRaw(server, host));
 }
 
 export interface ProxyResponse {
@@ -213,10 +226,8 @@ export async function startScripted(
   answer: (request: string, nth: number, connection: number) => ScriptedAnswer,
 ): Promise<{ port: number; connections: number; requests: string[]; close(): Promise<void> }> {
   const state = { connections: 0, requests: [] as string[] };
-  const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     const connection = ++state.connections;
-    sockets.add(s);
     let buf = '';
     let nth = 0;
     s.on('data', (d: Buffer) => {
@@ -231,16 +242,6 @@ export async function startScripted(
         else s.write(a);
       }
     });
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, host, r));
-  return Object.assign(state, {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  });
+  return Object.assign(state, await listenRaw(server, host));
 }
