@@ -40,6 +40,11 @@ export interface EgressLimits {
   readonly idleTimeoutMs?: number;
   /** Plain-HTTP connections open at once to one upstream address and port; more requests wait. Default 64. */
   readonly maxConnectionsPerUpstream?: number;
+  /**
+   * Tunnels (CONNECT and SOCKS5) open at once; one more is refused (`tunnel-limit`, 503). Each
+   * holds a 1 MiB read buffer. Default 256.
+   */
+  readonly maxTunnels?: number;
   /** Decisions kept for {@link EgressProxy.decisions} (oldest dropped first); default 10,000. */
   readonly maxRecordedDecisions?: number;
 }
@@ -89,7 +94,7 @@ export interface EgressDecision {
   /**
    * Which rule decided: `allow:<pattern>`, `grant:<host>`, `deny:<pattern>`, `not-allowed`,
    * `method`, `private-address`, `unresolvable`, `malformed`, `header-limit`, `timeout`,
-   * `tunnel-not-tls`, `unsupported`, `audit-failed`.
+   * `tunnel-not-tls`, `tunnel-limit`, `unsupported`, `audit-failed`.
    */
   readonly rule: string;
   readonly reason: string;
@@ -185,10 +190,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     maxRecorded: options.limits?.maxRecordedDecisions ?? 10_000,
   };
   const perUpstream = options.limits?.maxConnectionsPerUpstream;
-  if (perUpstream !== undefined && !(Number.isInteger(perUpstream) && perUpstream > 0)) {
-    throw new EgressConfigError(
-      `limits.maxConnectionsPerUpstream must be a positive integer, got ${perUpstream}`,
-    );
+  const maxTunnels = options.limits?.maxTunnels ?? 256;
+  for (const [key, value] of [
+    ['maxConnectionsPerUpstream', perUpstream],
+    ['maxTunnels', maxTunnels],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new EgressConfigError(`limits.${key} must be a positive integer, got ${value}`);
+    }
   }
   const grants = new Set<string>();
   const grant = (h: string) => {
@@ -205,6 +214,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const track = (s: Duplex) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
+  };
+  // Tunnels open (or being decided), each counted until its client side closes.
+  let tunnels = 0;
+  const tunnelRoom = (client: Duplex): boolean => {
+    if (tunnels >= maxTunnels) return false;
+    tunnels++;
+    client.once('close', () => tunnels--);
+    return true;
   };
 
   function record(d: Omit<EgressDecision, 'time'>): void {
@@ -536,6 +553,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.end(rawRefusal(400, 'refused: CONNECT target must be host:port'));
       return;
     }
+    if (!tunnelRoom(client)) {
+      const why = `more than ${maxTunnels} tunnels open`;
+      refuse('connect', target.host, target.port, 'CONNECT', 503, 'tunnel-limit', why);
+      client.end(rawRefusal(503, `refused ${target.host}:${target.port} (tunnel-limit): ${why}`));
+      return;
+    }
     void decide('connect', target.host, target.port, 'CONNECT').then(
       async (v) => {
         if (!v.ok) {
@@ -593,6 +616,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   if (socksTarget !== null) {
     const socks = new Socks5Server();
     socks.setRulesetValidator(async (conn) => {
+      if (!tunnelRoom(conn.socket)) {
+        const why = `more than ${maxTunnels} tunnels open`;
+        conn.metadata = refuse('socks5', conn.destAddress, conn.destPort, null, 503, 'tunnel-limit', why);
+        return false;
+      }
       const v = await decide('socks5', conn.destAddress, conn.destPort, null);
       conn.metadata = v;
       return v.ok;

@@ -723,6 +723,42 @@ describe('a tunnel whose client goes away', () => {
   });
 });
 
+describe('tunnel limit', () => {
+  it('refuses a tunnel past limits.maxTunnels (503, tunnel-limit, audited), and opens one again when another closes', async () => {
+    const p = await proxy({ limits: { maxTunnels: 2 } });
+    const target = `registry.test:${echoA.port}`;
+    const one = await connectTunnel(portOf(p), target);
+    const two = await connectTunnel(portOf(p), target);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    const third = await connectTunnel(portOf(p), target);
+    expect(third.status).toBe(503);
+    expect(third.head).toContain('X-Codex-Egress: refused');
+    await expect(
+      SocksClient.createConnection({
+        proxy: { host: '127.0.0.1', port: socksPortOf(p), type: 5 },
+        command: 'connect',
+        destination: { host: 'registry.test', port: echoA.port },
+      }),
+    ).rejects.toThrow();
+    expect(
+      p
+        .decisions()
+        .filter((d) => d.rule === 'tunnel-limit')
+        .map((d) => d.protocol),
+    ).toEqual(['connect', 'socks5']);
+    // The open ones still carry data; closing one makes room.
+    expect((await roundTrip(one.socket, 'ping', 4))?.toString()).toBe('ping');
+    one.socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await connectTunnel(portOf(p), target);
+    expect(again.status).toBe(200);
+    for (const t of [two, third, again]) t.socket.destroy();
+    await expect(startEgressProxy({ profile: 'workspace-net', limits: { maxTunnels: -1 } })).rejects.toThrow(
+      'limits.maxTunnels must be a positive integer',
+    );
+  });
+});
+
 describe('CONNECT', () => {
   it('tunnels to an allowed host at the pinned address', async () => {
     rebindCalls = 0;
