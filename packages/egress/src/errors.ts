@@ -1,7 +1,11 @@
 import { CodexError } from '@codex/security-profile';
 
 /** Every `code` an error of this package carries (stable across releases). */
-export type EgressErrorCode = 'EGRESS_CONFIG_INVALID' | 'EGRESS_START_FAILED' | 'EGRESS_UNRESOLVABLE';
+export type EgressErrorCode =
+  | 'EGRESS_CONFIG_INVALID'
+  | 'EGRESS_START_FAILED'
+  | 'EGRESS_UNRESOLVABLE'
+  | 'EGRESS_MALFORMED_RESPONSE';
 
 /** Options handed to the proxy are invalid (bad pattern, bad CIDR, bad hosts map). */
 export class EgressConfigError extends CodexError<EgressErrorCode> {
@@ -23,5 +27,15 @@ export class EgressResolveError extends CodexError<EgressErrorCode> {
   constructor(host: string, problem: string) {
     super('EGRESS_UNRESOLVABLE', `cannot resolve "${host}": ${problem}`);
     this.host = host;
+  }
+}
+
+/**
+ * An upstream response the plain-HTTP proxy refuses to forward (the client gets a 502 naming
+ * the fault); it does not leave the package.
+ */
+export class MalformedResponseError extends CodexError<EgressErrorCode> {
+  constructor(message: string) {
+    super('EGRESS_MALFORMED_RESPONSE', message);
   }
 }

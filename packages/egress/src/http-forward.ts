@@ -9,8 +9,10 @@
  * length is not known).
  */
 import type http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type DialOptions, dialPinned } from './dial.js';
+import { MalformedResponseError } from './errors.js';
 import {
   type BodyFraming,
   bodyFraming,
@@ -18,18 +20,11 @@ import {
   findHeadEnd,
   forwardHeaders,
   keepsAlive,
-  MalformedResponseError,
   parseResponseHead,
 } from './http-message.js';
 
-export interface HttpForwarderOptions {
-  readonly connectTimeoutMs: number;
-  /** An exchange whose upstream is silent this long is ended. */
-  readonly idleTimeoutMs: number;
-  /** Stream buffer size of the upstream sockets. */
-  readonly highWaterMark: number;
-  /** Every socket opened is given here (the proxy destroys them all when it closes). */
-  readonly track: (socket: Duplex) => void;
+/** How upstream connections are made (`idleTimeoutMs` also ends an exchange gone silent). */
+export interface HttpForwarderOptions extends Omit<DialOptions, 'onread'> {
   /** Default {@link MAX_CONNECTIONS_PER_ORIGIN}. */
   readonly maxConnectionsPerOrigin?: number;
 }
@@ -128,55 +123,39 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     if (list?.length === 0) idle.delete(conn.key);
   };
 
-  function connect(address: string, port: number, key: string): Promise<Conn | null> {
-    return new Promise((resolve) => {
-      const conn: { -readonly [K in keyof Conn]: Conn[K] } = {
-        key,
-        socket: null as unknown as net.Socket,
-        onBytes: null,
-        onGone: null,
-        reused: false,
-      };
-      const readBuffer = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
-      // `highWaterMark` is honoured by net.connect (Node >= 18.17) though @types/node omits it.
-      const connectOptions: net.TcpNetConnectOpts & { highWaterMark: number } = {
-        host: address,
-        port,
-        noDelay: true,
-        highWaterMark: options.highWaterMark,
-        onread: {
-          buffer: readBuffer,
-          callback: (bytes) => {
-            if (conn.onBytes) return conn.onBytes(readBuffer.subarray(0, bytes));
-            // Bytes nobody asked for (an idle connection): the server is out of turn.
-            socket.destroy();
-            return false;
-          },
+  async function connect(address: string, port: number, key: string): Promise<Conn | null> {
+    const readBuffer = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
+    const conn: { -readonly [K in keyof Conn]: Conn[K] } = {
+      key,
+      socket: null as unknown as net.Socket,
+      onBytes: null,
+      onGone: null,
+      reused: false,
+    };
+    const { socket, connected } = dialPinned(address, port, {
+      ...options,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes) => {
+          if (conn.onBytes) return conn.onBytes(readBuffer.subarray(0, bytes));
+          // Bytes nobody asked for (an idle connection): the server is out of turn.
+          socket.destroy();
+          return false;
         },
-      };
-      const socket = net.connect(connectOptions);
-      conn.socket = socket;
-      options.track(socket);
-      open.set(key, (open.get(key) ?? 0) + 1);
-      const timer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
-        resolve(conn);
-      });
-      socket.on('error', () => socket.destroy());
-      socket.on('end', () => (conn.onGone ? conn.onGone('end') : socket.destroy()));
-      socket.on('close', () => {
-        clearTimeout(timer);
-        unpool(conn);
-        const left = (open.get(key) ?? 1) - 1;
-        if (left === 0) open.delete(key);
-        else open.set(key, left);
-        conn.onGone?.('close');
-        resolve(null);
-        wake(key);
-      });
+      },
     });
+    conn.socket = socket;
+    open.set(key, (open.get(key) ?? 0) + 1);
+    socket.on('end', () => (conn.onGone ? conn.onGone('end') : socket.destroy()));
+    socket.on('close', () => {
+      unpool(conn);
+      const left = (open.get(key) ?? 1) - 1;
+      if (left === 0) open.delete(key);
+      else open.set(key, left);
+      conn.onGone?.('close');
+      wake(key);
+    });
+    return (await connected) ? conn : null;
   }
 
   function release(conn: Conn): void {
@@ -216,14 +195,16 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
 
   return {
     forward(req, res, request, fail) {
-      const hasBody =
-        req.headers['transfer-encoding'] !== undefined ||
-        (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+      // The request body as node's server read it: chunked, `length` bytes, or none.
+      const chunked = req.headers['transfer-encoding'] !== undefined;
+      const length = req.headers['content-length'];
+      const hasBody = chunked || (length !== undefined && length !== '0');
+      const requestBody = { chunked, length, hasBody };
       const start = () =>
         void acquire(request.address, request.port).then((conn) => {
           if (conn === null) fail(502, `upstream ${request.label} unreachable`);
           else if (res.destroyed || req.socket.destroyed) release(conn);
-          else exchange(conn, req, res, request, hasBody, fail, retry);
+          else exchange(conn, req, res, request, requestBody, fail, retry);
         });
       // A kept-alive connection the server closed just before our request arrived fails before
       // any response byte; an idempotent request without a body is then sent once more on a new
@@ -238,7 +219,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     req: http.IncomingMessage,
     res: http.ServerResponse,
     request: ForwardedRequest,
-    hasBody: boolean,
+    { chunked, length, hasBody }: { chunked: boolean; length: string | undefined; hasBody: boolean },
     fail: (status: number, text: string) => void,
     retry: (() => void) | null,
   ): void {
@@ -409,8 +390,6 @@ export function createHttpForwarder(options: HttpForwarderOptions): HttpForwarde
     for (const [name, value] of request.headers) {
       if (name.toLowerCase() !== 'content-length') lines.push(`${name}: ${value}`);
     }
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    const length = req.headers['content-length'];
     if (chunked) lines.push('Transfer-Encoding: chunked');
     else if (length !== undefined) lines.push(`Content-Length: ${length}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');

@@ -18,14 +18,7 @@
  * of valid and hostile responses.
  */
 
-/** A response the proxy refuses to forward, with what is wrong with it. */
-export class MalformedResponseError extends Error {
-  readonly code = 'MALFORMED_RESPONSE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedResponseError';
-  }
-}
+import { MalformedResponseError } from './errors.js';
 
 export interface ResponseHead {
   readonly versionMinor: 0 | 1;

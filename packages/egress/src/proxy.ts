@@ -10,6 +10,7 @@ import {
 } from '@codex/security-profile';
 import { Socks5Server } from '@pondwader/socks5-server';
 import { addressRefusal, canonicalIp, parseCidrs } from './address.js';
+import { dialPinned } from './dial.js';
 import { EgressConfigError, EgressStartError } from './errors.js';
 import { createHttpForwarder } from './http-forward.js';
 import { forwardHeaders } from './http-message.js';
@@ -215,14 +216,6 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
-  // Tunnels open (or being decided), each counted until its client side closes.
-  let tunnels = 0;
-  const tunnelRoom = (client: Duplex): boolean => {
-    if (tunnels >= maxTunnels) return false;
-    tunnels++;
-    client.once('close', () => tunnels--);
-    return true;
-  };
 
   function record(d: Omit<EgressDecision, 'time'>): void {
     const decision: EgressDecision = { time: new Date().toISOString(), ...d };
@@ -280,6 +273,32 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   ): Verdict {
     record({ protocol, host, port, method, decision: 'denied', rule, reason, grantable });
     return { ok: false, status, rule, reason };
+  }
+
+  // Tunnels open (or being decided), each counted until its client side closes.
+  let tunnels = 0;
+  /** Counts a tunnel to `host:port`; past `maxTunnels` it is refused (recorded) instead. */
+  function admitTunnel(
+    client: Duplex,
+    protocol: EgressProtocol,
+    host: string,
+    port: number,
+    method: string | null,
+  ): Verdict | null {
+    if (tunnels >= maxTunnels) {
+      return refuse(
+        protocol,
+        host,
+        port,
+        method,
+        503,
+        'tunnel-limit',
+        `more than ${maxTunnels} tunnels open`,
+      );
+    }
+    tunnels++;
+    client.once('close', () => tunnels--);
+    return null;
   }
 
   async function decide(
@@ -379,35 +398,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const forwarders = new WeakMap<net.Socket, ReadForwarder>();
 
   /** Connects to the pinned address; resolves with the socket once connected, or null. */
-  function connectPinned(address: string, port: number): Promise<net.Socket | null> {
-    return new Promise((resolve) => {
-      // `highWaterMark` is honoured by net.connect (Node >= 18.17) though @types/node omits it.
-      const reads = readForwarder();
-      const options: net.TcpNetConnectOpts & { highWaterMark: number } = {
-        host: address,
-        port,
-        noDelay: true,
-        highWaterMark: RELAY_HIGH_WATER_MARK,
-        onread: reads.onread,
-      };
-      const upstream = net.connect(options);
-      forwarders.set(upstream, reads);
-      track(upstream);
-      const timer = setTimeout(() => {
-        upstream.destroy();
-        resolve(null);
-      }, limits.connectTimeoutMs);
-      upstream.once('connect', () => {
-        clearTimeout(timer);
-        upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
-        resolve(upstream);
-      });
-      upstream.once('error', () => {
-        clearTimeout(timer);
-        upstream.destroy();
-        resolve(null);
-      });
+  async function connectPinned(address: string, port: number): Promise<net.Socket | null> {
+    const reads = readForwarder();
+    const { socket, connected } = dialPinned(address, port, {
+      ...{ highWaterMark: RELAY_HIGH_WATER_MARK, onread: reads.onread, track },
+      ...{ connectTimeoutMs: limits.connectTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs },
     });
+    forwarders.set(socket, reads);
+    return (await connected) ? socket : null;
   }
 
   /**
@@ -553,13 +551,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.end(rawRefusal(400, 'refused: CONNECT target must be host:port'));
       return;
     }
-    if (!tunnelRoom(client)) {
-      const why = `more than ${maxTunnels} tunnels open`;
-      refuse('connect', target.host, target.port, 'CONNECT', 503, 'tunnel-limit', why);
-      client.end(rawRefusal(503, `refused ${target.host}:${target.port} (tunnel-limit): ${why}`));
-      return;
-    }
-    void decide('connect', target.host, target.port, 'CONNECT').then(
+    const full = admitTunnel(client, 'connect', target.host, target.port, 'CONNECT');
+    void (full ? Promise.resolve(full) : decide('connect', target.host, target.port, 'CONNECT')).then(
       async (v) => {
         if (!v.ok) {
           client.end(rawRefusal(v.status, `refused ${target.host}:${target.port} (${v.rule}): ${v.reason}`));
@@ -616,12 +609,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   if (socksTarget !== null) {
     const socks = new Socks5Server();
     socks.setRulesetValidator(async (conn) => {
-      if (!tunnelRoom(conn.socket)) {
-        const why = `more than ${maxTunnels} tunnels open`;
-        conn.metadata = refuse('socks5', conn.destAddress, conn.destPort, null, 503, 'tunnel-limit', why);
-        return false;
-      }
-      const v = await decide('socks5', conn.destAddress, conn.destPort, null);
+      const v =
+        admitTunnel(conn.socket, 'socks5', conn.destAddress, conn.destPort, null) ??
+        (await decide('socks5', conn.destAddress, conn.destPort, null));
       conn.metadata = v;
       return v.ok;
     });
