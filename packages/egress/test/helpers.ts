@@ -89,11 +89,20 @@ export interface ProxyResponse {
   body: string;
 }
 
-/** One plain-HTTP request in absolute form through the proxy. */
+/**
+ * One plain-HTTP request in absolute form through the proxy. `parts`: a body sent in pieces
+ * `gapMs` apart (default 10) without a length, so node sends it chunked.
+ */
 export function viaProxy(
   proxyPort: number,
   url: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    body?: string;
+    parts?: readonly string[];
+    gapMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<ProxyResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -126,7 +135,12 @@ export function viaProxy(
       },
     );
     req.on('error', reject);
-    req.end(options.body);
+    const parts = options.parts ?? [];
+    if (parts.length === 0) req.end(options.body);
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1;
+      setTimeout(() => (last ? req.end(part) : req.write(part)), i * (options.gapMs ?? 10));
+    }
   });
 }
 

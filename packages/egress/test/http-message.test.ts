@@ -1,12 +1,12 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MalformedResponseError } from '../src/errors.js';
 import {
   bodyFraming,
   ChunkedDecoder,
   findHeadEnd,
   keepsAlive,
-  MalformedResponseError,
   parseResponseHead,
 } from '../src/http-message.js';
 

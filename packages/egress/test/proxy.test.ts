@@ -419,20 +419,12 @@ describe('plain HTTP: the response, read by the proxy', () => {
     const p = await proxy();
     const up = await startScripted('127.0.0.2', () => ok('early'));
     const url = `http://registry.test:${up.port}/`;
-    const early = await new Promise<string>((resolve, reject) => {
-      const req = http.request(
-        { host: '127.0.0.1', port: portOf(p), method: 'POST', path: url, agent: false },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
-          res.on('end', () => resolve(Buffer.concat(parts).toString()));
-        },
-      );
-      req.on('error', reject);
-      req.write('part one,');
-      setTimeout(() => req.end('part two'), 50);
+    const early = await viaProxy(portOf(p), url, {
+      method: 'POST',
+      parts: ['part one,', 'part two'],
+      gapMs: 50,
     });
-    expect(early).toBe('early');
+    expect(early.body).toBe('early');
     await new Promise((r) => setTimeout(r, 100));
     expect((await viaProxy(portOf(p), url)).body).toBe('early');
     expect(up.connections).toBe(2);
@@ -457,26 +449,11 @@ describe('plain HTTP: the response, read by the proxy', () => {
       body: 'x=1&y=2',
     });
     expect(JSON.parse(r.body)).toMatchObject({ method: 'POST', body: 'x=1&y=2' });
-    const chunked = await new Promise<string>((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: portOf(p),
-          method: 'PUT',
-          path: `http://registry.test:${A.port}/put`,
-          agent: false,
-        },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
-          res.on('end', () => resolve(Buffer.concat(parts).toString()));
-        },
-      );
-      req.on('error', reject);
-      req.write('first,');
-      setTimeout(() => req.end('second'), 10);
+    const chunked = await viaProxy(portOf(p), `http://registry.test:${A.port}/put`, {
+      method: 'PUT',
+      parts: ['first,', 'second'],
     });
-    expect(JSON.parse(chunked)).toMatchObject({ method: 'PUT', body: 'first,second' });
+    expect(JSON.parse(chunked.body)).toMatchObject({ method: 'PUT', body: 'first,second' });
   });
 
   it('a slow reader of a large download gets every byte, in order', async () => {
