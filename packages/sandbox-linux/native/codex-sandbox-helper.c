@@ -163,6 +163,17 @@ static void die_msg(const char *msg) {
   exit(EXIT_SETUP);
 }
 
+/* A descriptor number given to `flag` (--cgroup-fd, --gate): 3 to 1023, else a setup error. */
+static int fd_arg(const char *value, const char *flag) {
+  char *end = NULL;
+  long n = strtol(value, &end, 10);
+  if (!end || *end || n < 3 || n > 1023) {
+    fprintf(stderr, "codex-sandbox-helper: %s needs a descriptor number above 2\n", flag);
+    exit(EXIT_SETUP);
+  }
+  return (int)n;
+}
+
 static int landlock_abi(void) {
   long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
   return abi < 0 ? -errno : (int)abi;
@@ -751,6 +762,11 @@ static int pump(struct half *h) {
   return 0;
 }
 
+/* With `live` connections open, whether one more fits under the descriptor limit (-1: none). */
+static int room_for_one_more(long fd_limit, int nfw, int live) {
+  return fd_limit < 0 || 3 + nfw + 6L * (live + 1) <= fd_limit;
+}
+
 /* The forwarder's loop: never returns. It runs until the command (its parent) exits. */
 static void run_forwarder(struct forward *fw, int nfw) {
   struct conn *conns = NULL;
@@ -768,7 +784,7 @@ static void run_forwarder(struct forward *fw, int nfw) {
     pfd = realloc(pfd, sizeof *pfd * (size_t)(nfw + 4 * nconns));
     if (!pfd) _exit(1);
     int n = 0;
-    int room = fd_limit < 0 || 3 + nfw + 6L * (live + 1) <= fd_limit;
+    int room = room_for_one_more(fd_limit, nfw, live);
     for (int i = 0; i < nfw; i++)
       pfd[n++] = (struct pollfd){.fd = accept_paused || !room ? -1 : fw[i].listen_fd, .events = POLLIN};
     for (int i = 0; i < nconns; i++) {
@@ -803,7 +819,7 @@ static void run_forwarder(struct forward *fw, int nfw) {
     }
     for (int i = 0; i < nfw; i++) {
       if (!(pfd[i].revents & POLLIN)) continue;
-      while (fd_limit < 0 || 3 + nfw + 6L * (live + 1) <= fd_limit) {
+      while (room_for_one_more(fd_limit, nfw, live)) {
         int client = accept4(fw[i].listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client < 0) {
           /* Without a descriptor to spare the pending connection stays readable: stop polling
@@ -961,17 +977,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--cgroup") == 0 && more) {
       cgroup = argv[++i];
     } else if (strcmp(a, "--cgroup-fd") == 0 && more) {
-      char *end = NULL;
-      long n = strtol(argv[++i], &end, 10);
-      if (!end || *end || n < 3 || n > 1023) die_msg("--cgroup-fd needs a descriptor number above 2");
-      cgroup_fd = (int)n;
+      cgroup_fd = fd_arg(argv[++i], a);
     } else if (strcmp(a, "--forward") == 0 && more) {
       fwd[nfwd++] = argv[++i];
     } else if (strcmp(a, "--gate") == 0 && more) {
-      char *end = NULL;
-      long n = strtol(argv[++i], &end, 10);
-      if (!end || *end || n < 3 || n > 1023) die_msg("--gate needs a descriptor number above 2");
-      gate_fd = (int)n;
+      gate_fd = fd_arg(argv[++i], a);
     } else if (strcmp(a, "--nproc") == 0 && more) {
       char *end = NULL;
       nproc = strtol(argv[++i], &end, 10);

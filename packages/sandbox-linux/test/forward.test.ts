@@ -169,3 +169,32 @@ describe.skipIf(!helper)('helper --forward', () => {
     }
   }, 30_000);
 });
+
+describe.skipIf(!helper)('helper --gate and descriptor arguments', () => {
+  it('--gate and --cgroup-fd take a descriptor number above 2: anything else is one line, exit 121, nothing run', () => {
+    const marker = join(dir, 'ran-fd');
+    for (const flag of ['--gate', '--cgroup-fd']) {
+      for (const value of ['2', '1024', 'x', '3x', '']) {
+        const r = spawnSync(helper!, [flag, value, '--', 'touch', marker], { encoding: 'utf8' });
+        expect(r.status, `${flag} ${value}`).toBe(121);
+        expect(r.stderr).toBe(`codex-sandbox-helper: ${flag} needs a descriptor number above 2\n`);
+      }
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('runs the command on "g" from the gate, and exits 122 without running it on anything else', () => {
+    const marker = join(dir, 'ran-gate');
+    // The gate is the read end of a pipe that carries `input`, then end of file.
+    const run = (input: string) =>
+      spawnSync('sh', ['-c', 'printf %s "$1" | "$0" --gate 3 -- touch "$2" 3<&0', helper!, input, marker], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+    expect(run('').status).toBe(122);
+    expect(run('x').status).toBe(122);
+    expect(existsSync(marker)).toBe(false);
+    expect(run('g').status).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
