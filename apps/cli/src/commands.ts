@@ -1,4 +1,4 @@
-import type { Command } from './context.js';
+import type { Command } from './spec.js';
 
 /** Subcommands, loaded lazily so that each pays only for the packages it uses. */
 export const COMMANDS: Readonly<

@@ -14,9 +14,3 @@ export interface CliContext extends Output, Settings {
   /** `-a/--ask-for-approval` given as a global option (before or after the command name). */
   readonly approvalFlag?: string;
 }
-
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  run(ctx: CliContext, argv: readonly string[]): Promise<number>;
-}

@@ -1,9 +1,18 @@
 import { CodexError } from '@codex/security-profile';
-import { firstWord, type GlobalValues, parse } from './args.js';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
 import { line, type Output, table, wantColor } from './output.js';
+import {
+  bool,
+  firstWord,
+  GLOBAL_FLAGS,
+  type GlobalValues,
+  helpFor,
+  optionsTable,
+  parseInput,
+  pickAction,
+} from './spec.js';
 
 export interface MainIO {
   readonly stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -22,19 +31,7 @@ Commands:
 ${table(rows)}
 
 Global options:
-  -p, --profile <name>  offline (default), net-read-only, workspace-write, workspace-net, trusted
-  -s, --sandbox <mode>  the original CLI's modes: read-only (offline), workspace-write,
-                        danger-full-access (trusted); profile names work too
-      --config <file>   config file (default: $CODEX_HOME/config.toml, CODEX_HOME=~/.codex)
-  -c, --set <key=value> override a config key (dotted, TOML value), e.g. -c approval.mode=untrusted
-  -a, --ask-for-approval <mode>
-                        untrusted, on-request (default) or never: when a command the policy
-                        does not allow outright is asked about (exec, supervise, worker, mcp serve)
-      --json            machine-readable output on stdout; errors as JSON on stderr
-      --no-color        no ANSI colour (also NO_COLOR=1)
-      --debug           print stack traces on errors
-  -h, --help            help for codex or a command
-  -V, --version         print the version
+${optionsTable({ ...GLOBAL_FLAGS, version: bool('print the version', 'V') })}
 
 Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
 Commands document further codes in their own help.
@@ -134,34 +131,26 @@ async function run(
     line(out.stdout, `codex ${version}`);
     return EXIT.OK;
   }
-  const parsed = parse(globals, {});
-  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
   if (name === undefined || name === 'help') {
+    const asked = parseInput('', { run: () => 0 }, globals).globals.help === true;
     const topic = name === 'help' ? rest[0] : undefined;
     if (topic !== undefined) return run([topic, '--help'], version, out, env, cwd);
-    if (name === undefined && !parsed.values.help) {
-      line(out.stderr, helpText(version));
-      return EXIT.USAGE;
-    }
-    line(out.stdout, helpText(version));
-    return EXIT.OK;
+    line(name === undefined && !asked ? out.stderr : out.stdout, helpText(version));
+    return name === undefined && !asked ? EXIT.USAGE : EXIT.OK;
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw new UsageError(`unknown command "${name}"${suggest(name)}`);
-
   const { command } = await entry.load();
-  // Global flags may also follow the subcommand name; the subcommand re-parses its own argv.
-  const dashdash = rest.indexOf('--');
-  const own = dashdash === -1 ? rest : rest.slice(0, dashdash);
-  if (own.includes('--help') || own.includes('-h') || parsed.values.help) {
-    line(out.stdout, `${command.usage}\n\n${command.summary}`);
+  // Global flags may also follow the subcommand name: the action's parse reads both.
+  const words = [...globals, ...rest];
+  const before = words.indexOf('--') === -1 ? words : words.slice(0, words.indexOf('--'));
+  if (before.includes('--help') || before.includes('-h')) {
+    line(out.stdout, `${helpFor(name, command)}`);
     return EXIT.OK;
   }
-  const after = globalValuesFrom(own);
-  const before = parsed.values as GlobalValues;
-  const g = { ...before, ...after, set: [...(before.set ?? []), ...(after.set ?? [])] } as GlobalValues;
-  const ctx = await contextFor(g, version, out, env, cwd);
-  return command.run(ctx, rest);
+  const [action, own, word] = pickAction(name, command, words);
+  const input = parseInput(word ? `${name} ${word}` : name, action, own);
+  return action.run(await contextFor(input.globals, version, out, env, cwd), input);
 }
 
 /** Resolves the config and the effective profile: `--profile` > `CODEX_PROFILE` > config > default. */
@@ -189,23 +178,4 @@ async function contextFor(
     debug: g.debug === true,
     ...(g['ask-for-approval'] === undefined ? {} : { approvalFlag: g['ask-for-approval'] }),
   };
-}
-
-/** Reads global flags that appear after the subcommand name, without judging the others. */
-function globalValuesFrom(argv: readonly string[]): Partial<GlobalValues> {
-  const values: Partial<GlobalValues> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
-    if (flag === '--profile' || flag === '-p') values.profile = inline ?? argv[++i];
-    else if (flag === '--sandbox' || flag === '-s') values.sandbox = inline ?? argv[++i];
-    else if (flag === '--set' || flag === '-c')
-      values.set = [...(values.set ?? []), inline ?? argv[++i] ?? ''];
-    else if (flag === '--config') values.config = inline ?? argv[++i];
-    else if (flag === '--ask-for-approval' || flag === '-a') values['ask-for-approval'] = inline ?? argv[++i];
-    else if (flag === '--json') values.json = true;
-    else if (flag === '--debug') values.debug = true;
-    else if (flag === '--no-color') values['no-color'] = true;
-  }
-  return values;
 }

@@ -38,3 +38,28 @@ const TONES = { ok: 'green', warning: 'yellow', error: 'red', dim: 'dim' } as co
 export function styler(out: Output): Styler {
   return (style, text) => paint(out, TONES[style], text);
 }
+
+/** `--json`: `doc` as one JSON document on stdout; otherwise the line or lines `text` gives. */
+export function print(
+  ctx: Output & { readonly json: boolean },
+  doc: unknown,
+  text: () => string | readonly string[],
+): void {
+  const t = ctx.json ? JSON.stringify(doc, null, 2) : text();
+  for (const l of typeof t === 'string' ? [t] : t) line(ctx.stdout, l);
+}
+
+/** A signal that SIGINT or SIGTERM aborts (a long command's way to stop cleanly), until `done()`. */
+export function interrupts(): { readonly signal: AbortSignal; done(): void } {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    signal: ac.signal,
+    done() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}

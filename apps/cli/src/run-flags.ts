@@ -8,43 +8,53 @@ import {
   sandboxPolicyFor,
   type Workspace,
 } from '@codex/core';
-import { type Assessment, createTerminalFilter, describeAssessment } from '@codex/sandbox-contract';
 import {
-  CAPABILITIES,
-  parseProfile,
-  type SecurityProfile,
-  UnknownApprovalModeError,
-} from '@codex/security-profile';
-import { intFlag } from './args.js';
+  type Assessment,
+  createTerminalFilter,
+  DEFAULT_TIMEOUT_MS,
+  describeAssessment,
+} from '@codex/sandbox-contract';
+import { CAPABILITIES, type SecurityProfile, UnknownApprovalModeError } from '@codex/security-profile';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
+import { bool, defined, type Flags, int, list, str, type Values } from './spec.js';
 
-export const RUN_OPTIONS = {
-  workspace: { type: 'string', multiple: true },
-  writable: { type: 'string', multiple: true },
-  'allow-degraded': { type: 'boolean' },
-  'require-full-isolation': { type: 'boolean' },
-  rung: { type: 'string' },
-  timeout: { type: 'string' },
-  'max-output': { type: 'string' },
-  'max-processes': { type: 'string' },
-} as const;
+/** Flags of the commands that run something in the sandbox (`codex exec`, `codex sandbox run`). */
+export const RUN_FLAGS = {
+  workspace: list('DIR', 'a workspace root (repeatable; default: [sandbox] workspace_roots, else the cwd)'),
+  writable: list('DIR', 'one more writable root (workspace-* profiles)'),
+  'allow-degraded': bool('run even when the sandbox cannot enforce the profile'),
+  'require-full-isolation': bool('refuse anything below the full rung (also sandbox.require_full_isolation)'),
+  rung: str('R', 'use this rung of the degradation chain (see codex sandbox status)'),
+  timeout: int('MS', `kill the process tree after MS ms (default ${DEFAULT_TIMEOUT_MS})`),
+  'max-output': int('BYTES', 'keep at most BYTES of stdout and of stderr'),
+  'max-processes': int('N', 'at most N processes in the sandbox'),
+} as const satisfies Flags;
 
-/** `-a/--ask-for-approval`: for the commands that run the guarded pipeline (exec, supervise, worker, mcp serve). */
-export const APPROVAL_OPTIONS = { 'ask-for-approval': { type: 'string', short: 'a' } } as const;
+/** `-a/--ask-for-approval`, for the commands that run the guarded pipeline (exec, supervise, worker, mcp serve). */
+export const APPROVAL_FLAG = {
+  'ask-for-approval': str(
+    'MODE',
+    `how prompt decisions are handled (${APPROVAL_MODES.join(', ')};\ndefault ${APPROVAL_ENV}, else config approval.mode, else on-request)`,
+    'a',
+  ),
+} as const satisfies Flags;
 
-/** Help text for the flag, shared by every command that takes it. */
-export const APPROVAL_HELP = `-a, --ask-for-approval MODE  how prompt decisions are handled (${APPROVAL_MODES.join(', ')};
-                      default ${APPROVAL_ENV}, else config approval.mode, else on-request)`;
+/** `--policy`, for the commands that evaluate the exec policy. */
+export const POLICY_FLAG = {
+  policy: list(
+    '[LAYER:]FILE',
+    'add an exec-policy layer (TOML, or .json); LAYER: user (default), project, admin',
+  ),
+} as const satisfies Flags;
 
 /**
  * The approval mode: `-a/--ask-for-approval`, else `CODEX_APPROVAL_MODE`, else the config's
  * `approval.mode` (default `on-request`). A bad value is a usage error naming the valid modes.
  */
-export function approvalModeFor(ctx: CliContext, values: Record<string, unknown>): ApprovalMode {
-  const raw = values['ask-for-approval'] ?? ctx.approvalFlag;
-  const flag = typeof raw === 'string' ? raw : undefined;
+export function approvalModeFor(ctx: CliContext): ApprovalMode {
+  const flag = ctx.approvalFlag;
   try {
     return effectiveApprovalMode(ctx.config, ctx.env, flag).mode;
   } catch (error) {
@@ -68,30 +78,22 @@ export interface RunFlags {
 }
 
 /** Reads the shared run flags (`--workspace`, `--writable`, limits…) against the context. */
-export function runFlags(ctx: CliContext, values: Record<string, unknown>): RunFlags {
-  const profile = typeof values.profile === 'string' ? parseProfile(values.profile) : ctx.profile;
-  const writable = (values.writable as string[] | undefined) ?? [];
+export function runFlags(ctx: CliContext, values: Values<typeof RUN_FLAGS>): RunFlags {
+  const { profile, explicitProfile: explicit } = ctx;
+  const { writable = [], workspace: workspaceRoots, rung } = values;
   if (CAPABILITIES[profile].write === 'none' && writable.length > 0) {
     throw new UsageError(`--writable cannot be used with profile ${profile}, which writes nothing`);
   }
-  const workspaceRoots = values.workspace as string[] | undefined;
-  const timeoutMs = intFlag('timeout', values.timeout);
-  const maxOutputBytes = intFlag('max-output', values['max-output']);
-  const maxProcesses = intFlag('max-processes', values['max-processes']);
   return {
-    profile,
-    explicit: typeof values.profile === 'string' || ctx.explicitProfile,
+    ...{ profile, explicit, allowDegraded: values['allow-degraded'] === true },
     workspace: resolveWorkspace(ctx.config, profile, ctx.cwd, {
       writable,
       ...(workspaceRoots ? { workspaceRoots } : {}),
     }),
-    allowDegraded: values['allow-degraded'] === true,
     requireFullIsolation:
       values['require-full-isolation'] === true || ctx.config.sandbox.require_full_isolation,
-    ...(typeof values.rung === 'string' ? { rung: values.rung } : {}),
-    ...(timeoutMs ? { timeoutMs } : {}),
-    ...(maxOutputBytes ? { maxOutputBytes } : {}),
-    ...(maxProcesses ? { maxProcesses } : {}),
+    ...defined({ rung, timeoutMs: values.timeout, maxOutputBytes: values['max-output'] }),
+    ...defined({ maxProcesses: values['max-processes'] }),
   };
 }
 

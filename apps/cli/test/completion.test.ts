@@ -30,7 +30,7 @@ function complete(words: string[]): string[] {
 }
 
 describe('codex completion', () => {
-  it('bash completes commands, a command’s actions and its flags (from its own --help)', () => {
+  it('bash completes commands, a command’s actions and its flags (from the declaration its --help is made from)', () => {
     expect(complete(['codex', 'au'])).toEqual(['audit']);
     expect(complete(['codex', 'audit', 've'])).toEqual(['verify']);
     expect(complete(['codex', '--json', 'exec', '--ask'])).toEqual(['--ask-for-approval']);
@@ -73,6 +73,6 @@ describe('codex completion', () => {
 
   it('an unknown or missing shell is a usage error (exit 2)', () => {
     expect(codex(['completion', 'tcsh'])).toMatchObject({ status: 2, stdout: '' });
-    expect(codex(['completion']).stderr).toMatch(/missing shell/);
+    expect(codex(['completion']).stderr).toMatch(/missing <shell>/);
   });
 });

@@ -89,7 +89,8 @@ describe('codex research --provider local (offline default)', () => {
 
   it('usage errors exit 2 with one line', () => {
     for (const [args, pattern] of [
-      [['research'], /missing the question/],
+      [['research'], /missing <question> for "codex research"/],
+      [['research', '  '], /missing the question/],
       [['research', 'q', '--provider', 'bing'], /unknown provider "bing"/],
       [['research', 'q', '--provider', 'searxng'], /needs --endpoint/],
       [['research', 'q', '--max-sources', '0'], /--max-sources must be a positive integer/],

@@ -71,7 +71,7 @@ describe('codex supervise: plan validation', () => {
     const help = codex(['supervise', '--help'], { home });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(
-      /Usage: codex supervise <plan\.yaml\|plan\.json> \[--max-concurrent N\] \[--json\]/,
+      /Usage: codex supervise <plan\.yaml\|plan\.json> \[--max-concurrent N\] \[--dry-run\]/,
     );
     expect(help.stdout).toMatch(/130 interrupted/);
   });

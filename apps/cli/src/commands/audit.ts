@@ -24,20 +24,12 @@ import {
   verifyLogJson,
 } from '@codex/audit';
 import { CodexError } from '@codex/security-profile';
-import { parse } from '../args.js';
-import type { CliContext, Command } from '../context.js';
+import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { line, paint, styler, table } from '../output.js';
+import { interrupts, line, paint, print, styler, table } from '../output.js';
+import { action, bool, type Command, type Flags, int, list, str, type Values } from '../spec.js';
 
-const USAGE = `Usage: codex audit tail [-f] [-n <N>] [--file <log>] [--json]
-       codex audit query [--decision <d>]… [--operation <op>]… [--profile <p>]… [--session <id>]…
-                         [--task <id>]… [--since <time>] [--until <time>] [--file <log>] [--json]
-       codex audit verify [<file>…] [--key-env <VAR>] [--partial] [--pubkey <pem>]… [--checkpoints <file>] [--json]
-       codex audit verify --export <otlp.jsonl> --pubkey <pem>… [--key-env <VAR>] [--json]
-       codex audit checkpoint [--file <log>] [--key <pem>] [--key-env <VAR>] [--json]
-       codex audit stats [--since <time>] [--until <time>] [--file <log>] [--json]
-
-The log is [audit].path of the config (default $CODEX_HOME/audit/audit.jsonl), with its rotated
+const HELP = `The log is [audit].path of the config (default $CODEX_HOME/audit/audit.jsonl), with its rotated
 files (<log>.1, <log>.2, …) read oldest first; --file names another log.
 <time> is a duration back from now (90s, 15m, 1h, 2d, 1w) or an ISO 8601 date.
 --json prints one JSON object per line (tail, query) or one JSON document (verify, stats).
@@ -57,66 +49,85 @@ Exit codes: 0 intact, 1 tampered or corrupt, 2 usage or configuration error,
             8 forged checkpoint (bad signature, unknown key, malformed or out of order),
             130 interrupted (tail -f).`;
 
-const FILTER_OPTIONS = {
-  decision: { type: 'string', multiple: true },
-  operation: { type: 'string', multiple: true },
-  profile: { type: 'string', multiple: true },
-  session: { type: 'string', multiple: true },
-  task: { type: 'string', multiple: true },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  file: { type: 'string' },
+const FILE = { file: str('LOG', 'another log than the configured one') } as const satisfies Flags;
+const KEY_ENV = {
+  'key-env': str('VAR', 'the variable holding the HMAC key (default [audit].hmac_key_env)'),
 } as const;
+const FILTER = {
+  decision: list('D', 'only entries with this decision (repeatable)'),
+  operation: list('OP', 'only entries of this operation (repeatable)'),
+  profile: list('P', 'only entries under this profile (repeatable)'),
+  session: list('ID', 'only entries of this session (repeatable)'),
+  task: list('ID', 'only entries of this task (repeatable)'),
+  since: str('TIME', 'only entries from TIME on'),
+  until: str('TIME', 'only entries before TIME'),
+  ...FILE,
+} as const satisfies Flags;
+
+const TAIL = {
+  follow: bool('print entries as they are written', 'f'),
+  lines: int('N', 'the last N entries (default 10)', { min: 0 }, 'n'),
+  ...FILE,
+} as const satisfies Flags;
 
 export const command: Command = {
   summary:
     'Read, query, checkpoint and verify the tamper-evident audit log (tail, query, verify, checkpoint, stats).',
-  usage: USAGE,
-  async run(ctx, argv) {
-    const action = argv.find((a) => !a.startsWith('-'));
-    const pipe = watchPipe(ctx);
-    try {
-      switch (action) {
-        case 'tail':
-          return await tail(ctx, argv, pipe);
-        case 'query':
-          return await query(ctx, argv, pipe);
-        case 'verify':
-          return await verifyCommand(ctx, argv);
-        case 'checkpoint':
-          return await checkpointCommand(ctx, argv);
-        case 'stats':
-          return await stats(ctx, argv);
-        case undefined:
-          throw new UsageError(
-            'missing action for "codex audit"; use tail, query, verify, checkpoint or stats',
-          );
-        default:
-          throw new UsageError(
-            `unknown action "${action}" for "codex audit"; use tail, query, verify, checkpoint or stats`,
-          );
-      }
-    } catch (error) {
-      if (error instanceof AuditError) {
-        // Bad --since/--until values are usage errors; a missing HMAC key is a configuration error.
-        if (error.code === 'AUDIT_INVALID_TIME') throw new UsageError(error.message);
-        if (error instanceof InvalidAuditFilterError)
-          throw new UsageError(
-            `invalid --${error.field} "${error.value}"; valid values: ${error.allowed.join(', ')}`,
-          );
-        if (error instanceof AuditTrustedKeyRequiredError)
-          throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
-        if (error instanceof AuditExportFilesError) throw new UsageError('--export takes no log files');
-        if (error instanceof AuditExportKeysRequiredError)
-          throw new UsageError("--export needs the hosts' public keys (--pubkey <pem>, repeatable)");
-        if (error.code === 'AUDIT_MISSING_KEY' || error.code === 'AUDIT_INVALID_OPTIONS')
-          throw new CodexError('INVALID_CONFIG', error.message);
-        throw new CodexError(error.code, error.message, { cause: error });
-      }
-      throw error;
-    }
+  help: HELP,
+  actions: {
+    tail: action({
+      flags: TAIL,
+      run: (ctx, { values }) => guard(ctx, (pipe) => tail(ctx, values, pipe)),
+    }),
+    query: action({
+      flags: FILTER,
+      run: (ctx, { values }) => guard(ctx, (pipe) => query(ctx, values, pipe)),
+    }),
+    verify: action({
+      args: '[<file>…]',
+      flags: {
+        ...KEY_ENV,
+        partial: bool('the files are the end of a log: trust the first line as the anchor'),
+        pubkey: list('PEM', 'a trusted checkpoint key (default $CODEX_HOME/audit/checkpoint-key.pub.pem)'),
+        checkpoints: str('FILE', 'the signed checkpoints (default <log>.checkpoints)'),
+        export: str('OTLP.jsonl', 'verify a merged OTLP export host by host'),
+      },
+      run: (ctx, { values, args }) => guard(ctx, () => verifyCommand(ctx, values, args)),
+    }),
+    checkpoint: action({
+      flags: {
+        ...FILE,
+        key: str('PEM', 'the P-256 private key to sign with (default: the host key)'),
+        ...KEY_ENV,
+      },
+      run: (ctx, { values }) => guard(ctx, () => checkpointCommand(ctx, values)),
+    }),
+    stats: action({ flags: FILTER, run: (ctx, { values }) => guard(ctx, () => stats(ctx, values)) }),
   },
 };
+
+/** Runs an action; the audit library's errors about flags become usage errors (exit 2). */
+async function guard(ctx: CliContext, fn: (pipe: PipeWatch) => Promise<number>): Promise<number> {
+  try {
+    return await fn(watchPipe(ctx));
+  } catch (error) {
+    if (!(error instanceof AuditError)) throw error;
+    // Bad --since/--until values are usage errors; a missing HMAC key is a configuration error.
+    if (error.code === 'AUDIT_INVALID_TIME') throw new UsageError(error.message);
+    if (error instanceof InvalidAuditFilterError)
+      throw new UsageError(
+        `invalid --${error.field} "${error.value}"; valid values: ${error.allowed.join(', ')}`,
+      );
+    if (error instanceof AuditTrustedKeyRequiredError)
+      throw new UsageError('--checkpoints needs a trusted key (--pubkey <pem>)');
+    if (error instanceof AuditExportFilesError) throw new UsageError('--export takes no log files');
+    if (error instanceof AuditExportKeysRequiredError)
+      throw new UsageError("--export needs the hosts' public keys (--pubkey <pem>, repeatable)");
+    if (error.code === 'AUDIT_MISSING_KEY' || error.code === 'AUDIT_INVALID_OPTIONS')
+      throw new CodexError('INVALID_CONFIG', error.message);
+    throw new CodexError(error.code, error.message, { cause: error });
+  }
+}
 
 /**
  * `codex audit query | head -1`: once the reader of stdout goes away, writes fail with EPIPE.
@@ -143,27 +154,14 @@ function watchPipe(ctx: CliContext): PipeWatch {
   return { signal: ac.signal, gone: () => ac.signal.aborted };
 }
 
-function positionalsAfterAction(positionals: readonly string[]): string[] {
-  return positionals.slice(1);
-}
-
-function noExtra(positionals: readonly string[]): void {
-  const extra = positionalsAfterAction(positionals)[0];
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-}
-
 /** Where the log and its keys are found: the config, CODEX_HOME, the working directory, the environment. */
 function setup(ctx: CliContext): AuditSetup {
   return { config: ctx.config.audit, home: ctx.codexHome, cwd: ctx.cwd, env: ctx.env };
 }
 
 /** The configured log, or --file. */
-function logPath(ctx: CliContext, file: unknown): string {
-  return auditLogPath(setup(ctx), file as string | undefined);
-}
-
-function filterFrom(values: Record<string, unknown>) {
-  return parseAuditFilter(values as Parameters<typeof parseAuditFilter>[0]);
+function logPath(ctx: CliContext, file: string | undefined): string {
+  return auditLogPath(setup(ctx), file);
 }
 
 async function filesOf(ctx: CliContext, path: string): Promise<string[]> {
@@ -183,16 +181,8 @@ function printRecord(ctx: CliContext, r: AuditRecord): void {
   line(ctx.stdout, ctx.json ? JSON.stringify(r.entry) : describeAuditEntry(r.entry, styler(ctx)));
 }
 
-async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    follow: { type: 'boolean', short: 'f' },
-    lines: { type: 'string', short: 'n' },
-    file: { type: 'string' },
-  });
-  noExtra(positionals);
-  const count = values.lines === undefined ? 10 : Number(values.lines);
-  if (!Number.isInteger(count) || count < 0)
-    throw new UsageError(`invalid -n "${String(values.lines)}"; expected a whole number`);
+async function tail(ctx: CliContext, values: Values<typeof TAIL>, pipe: PipeWatch): Promise<number> {
+  const count = values.lines ?? 10;
   const path = logPath(ctx, values.file);
   const tail = await tailEntries(path, { count, onCorrupt: (c) => warnCorrupt(ctx, c) });
   for (const r of tail.last) {
@@ -203,25 +193,17 @@ async function tail(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): 
     if (tail.files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  pipe.signal.addEventListener('abort', stop, { once: true });
+  const stop = interrupts();
   try {
-    for await (const r of tail.follow(ac.signal)) printRecord(ctx, r);
+    for await (const r of tail.follow(AbortSignal.any([stop.signal, pipe.signal]))) printRecord(ctx, r);
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    pipe.signal.removeEventListener('abort', stop);
+    stop.done();
   }
   return pipe.gone() ? EXIT.OK : EXIT.INTERRUPTED;
 }
 
-async function query(ctx: CliContext, argv: readonly string[], pipe: PipeWatch): Promise<number> {
-  const { values, positionals } = parse(argv, FILTER_OPTIONS);
-  noExtra(positionals);
-  const filter = filterFrom(values);
+async function query(ctx: CliContext, values: Values<typeof FILTER>, pipe: PipeWatch): Promise<number> {
+  const filter = parseAuditFilter(values);
   const files = await filesOf(ctx, logPath(ctx, values.file));
   let n = 0;
   for await (const r of readEntries(files, filter, { onCorrupt: (c) => warnCorrupt(ctx, c) })) {
@@ -233,59 +215,40 @@ async function query(ctx: CliContext, argv: readonly string[], pipe: PipeWatch):
   return EXIT.OK;
 }
 
-async function stats(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(argv, FILTER_OPTIONS);
-  noExtra(positionals);
-  const filter = filterFrom(values);
+async function stats(ctx: CliContext, values: Values<typeof FILTER>): Promise<number> {
+  const filter = parseAuditFilter(values);
   const files = await filesOf(ctx, logPath(ctx, values.file));
   const s = await auditStats(files, filter);
   for (const c of s.corrupt) warnCorrupt(ctx, c);
-  if (ctx.json) {
-    line(ctx.stdout, JSON.stringify(s, null, 2));
-    return EXIT.OK;
-  }
-  line(ctx.stdout, table(describeAuditStats(s)));
+  print(ctx, s, () => table(describeAuditStats(s)));
   return EXIT.OK;
 }
 
-async function checkpointCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    file: { type: 'string' },
-    key: { type: 'string' },
-    'key-env': { type: 'string' },
-  });
-  noExtra(positionals);
+async function checkpointCommand(
+  ctx: CliContext,
+  values: { file?: string; key?: string; 'key-env'?: string },
+): Promise<number> {
   const written = await checkpointAudit(setup(ctx), {
-    file: values.file as string | undefined,
-    key: values.key as string | undefined,
-    keyEnv: values['key-env'] as string | undefined,
+    ...{ file: values.file, key: values.key, keyEnv: values['key-env'] },
     onKeyCreated: (keyDir) =>
       line(ctx.stderr, paint(ctx, 'dim', `codex: created the checkpoint key in ${keyDir}`)),
   });
-  if (ctx.json) line(ctx.stdout, JSON.stringify(written, null, 2));
-  else
-    line(
-      ctx.stdout,
-      `checkpoint: seq ${written.seq} ${written.hash.slice(0, 16)}… signed into ${written.file}`,
-    );
+  print(
+    ctx,
+    written,
+    () => `checkpoint: seq ${written.seq} ${written.hash.slice(0, 16)}… signed into ${written.file}`,
+  );
   return EXIT.OK;
 }
 
-async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    'key-env': { type: 'string' },
-    partial: { type: 'boolean' },
-    pubkey: { type: 'string', multiple: true },
-    checkpoints: { type: 'string' },
-    export: { type: 'string' },
-  });
+async function verifyCommand(
+  ctx: CliContext,
+  values: { 'key-env'?: string; partial?: boolean; pubkey?: string[]; checkpoints?: string; export?: string },
+  files: string[],
+): Promise<number> {
   const v = await verifyAudit(setup(ctx), {
-    files: positionalsAfterAction(positionals),
-    export: values.export as string | undefined,
-    keyEnv: values['key-env'] as string | undefined,
-    pubkeys: values.pubkey as string[] | undefined,
-    partial: values.partial === true,
-    checkpoints: values.checkpoints as string | undefined,
+    ...{ files, export: values.export, keyEnv: values['key-env'], pubkeys: values.pubkey },
+    ...{ partial: values.partial === true, checkpoints: values.checkpoints },
   });
   if (v.kind === 'export') return reportExport(ctx, v.result);
   if (ctx.json) line(ctx.stdout, JSON.stringify(verifyLogJson(v.result, v.exitCode, v.checkpoints), null, 2));
@@ -295,12 +258,7 @@ async function verifyCommand(ctx: CliContext, argv: readonly string[]): Promise<
 
 /** A merged export: one line per host; the exit code is the most serious host's (see docs). */
 function reportExport(ctx: CliContext, r: ExportVerifyResult): number {
-  if (ctx.json) {
-    const doc = verifyExportJson(r);
-    line(ctx.stdout, JSON.stringify(doc, null, 2));
-    return doc.exitCode;
-  }
-  const { lines, exitCode } = describeExportVerify(r, styler(ctx));
-  for (const l of lines) line(ctx.stdout, l);
-  return exitCode;
+  const doc = verifyExportJson(r);
+  print(ctx, doc, () => describeExportVerify(r, styler(ctx)).lines);
+  return doc.exitCode;
 }

@@ -1,7 +1,6 @@
-import { GLOBAL_OPTIONS, parse } from '../args.js';
 import { COMMANDS } from '../commands.js';
-import type { Command } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { action, actionsOf, type Command, GLOBAL_FLAGS } from '../spec.js';
 
 /** What a shell can complete for one command: its actions (`audit tail`…) and its flags. */
 export interface CommandWords {
@@ -14,34 +13,30 @@ export interface CommandWords {
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
-/**
- * Reads the words out of a command's own usage text (what `codex <cmd> --help` prints), so the
- * completion never lists a flag the help does not, and a new flag in the help completes at once.
- */
-export function wordsFromUsage(name: string, summary: string, usage: string): CommandWords {
-  const actions = new Set<string>();
-  for (const m of usage.matchAll(new RegExp(`codex ${name} ([a-z][a-z-]*)\\b`, 'g'))) actions.add(m[1]!);
+/** A command's words from its declaration: the same one its parser and its --help are made from. */
+function wordsOf(name: string, c: Command): CommandWords {
   const flags = new Set<string>();
-  for (const m of usage.matchAll(/(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])/g)) flags.add(m[1]!);
-  return { name, summary, actions: [...actions].sort(), flags: [...flags].sort() };
+  for (const [, a] of actionsOf(c))
+    for (const [long, f] of Object.entries(a.flags ?? {})) {
+      flags.add(`--${long}`);
+      if (f.short) flags.add(`-${f.short}`);
+    }
+  return { name, summary: c.summary, actions: Object.keys(c.actions ?? {}).sort(), flags: [...flags].sort() };
 }
 
 function globalFlags(): string[] {
-  const out = ['--version', '-V'];
-  for (const [long, o] of Object.entries(GLOBAL_OPTIONS)) {
-    out.push(`--${long}`);
-    if ('short' in o) out.push(`-${o.short}`);
-  }
-  return out.sort();
+  return [
+    ...wordsOf('', { summary: '', help: '', action: { flags: GLOBAL_FLAGS, run: () => 0 } }).flags,
+    '--version',
+    '-V',
+  ].sort();
 }
 
 /** Every command's words, loading each command module once (completion is generated rarely). */
 export async function commandWords(): Promise<CommandWords[]> {
   const words: CommandWords[] = [];
-  for (const [name, entry] of Object.entries(COMMANDS)) {
-    const { command } = await entry.load();
-    words.push(wordsFromUsage(name, entry.summary, command.usage));
-  }
+  for (const [name, entry] of Object.entries(COMMANDS))
+    words.push(wordsOf(name, (await entry.load()).command));
   return words;
 }
 
@@ -132,21 +127,18 @@ export async function completionScript(shell: Shell): Promise<string> {
 
 export const command: Command = {
   summary: 'Print a shell completion script (bash, zsh or fish)',
-  usage: `Usage: codex completion bash|zsh|fish
-
-  bash: source <(codex completion bash)          (or save it under ~/.local/share/bash-completion/completions/codex)
+  help: `  bash: source <(codex completion bash)          (or save it under ~/.local/share/bash-completion/completions/codex)
   zsh:  codex completion zsh > "\${fpath[1]}/_codex"
   fish: codex completion fish > ~/.config/fish/completions/codex.fish
 
-The words come from the command table and each command's own --help text.`,
-  async run(ctx, argv) {
-    const { positionals } = parse(argv, {});
-    const [shell, extra] = positionals;
-    if (shell === undefined) throw new UsageError('missing shell: codex completion bash|zsh|fish');
-    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    if (!(SHELLS as readonly string[]).includes(shell))
-      throw new UsageError(`unknown shell "${shell}"; use bash, zsh or fish`);
-    ctx.stdout.write(await completionScript(shell as Shell));
-    return EXIT.OK;
-  },
+The words come from the same declaration of each command as its parser and its --help.`,
+  action: action({
+    args: '<shell>',
+    async run(ctx, { args: [shell] }) {
+      if (!(SHELLS as readonly string[]).includes(shell!))
+        throw new UsageError(`unknown shell "${shell}"; use bash, zsh or fish`);
+      ctx.stdout.write(await completionScript(shell as Shell));
+      return EXIT.OK;
+    },
+  }),
 };

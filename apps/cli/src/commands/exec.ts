@@ -1,27 +1,23 @@
 import { isatty } from 'node:tty';
 import { ADMIN_POLICY, APPROVALS_FILE, type Approver, type GuardedResult, runGuardedOnce } from '@codex/core';
 import { DEFAULT_TIMEOUT_MS, sandboxResultJson } from '@codex/sandbox-contract';
-import { parse } from '../args.js';
-import type { CliContext, Command } from '../context.js';
+import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
 import {
-  APPROVAL_HELP,
-  APPROVAL_OPTIONS,
+  APPROVAL_FLAG,
   approvalModeFor,
   liveOutput,
   oneShotWasm,
-  RUN_OPTIONS,
+  POLICY_FLAG,
+  RUN_FLAGS,
   type RunFlags,
   reportAssessment,
   runFlags,
 } from '../run-flags.js';
+import { action, bool, type Command, type Flags, list } from '../spec.js';
 
-const USAGE = `Usage: codex exec [--profile P] [-a MODE] [--workspace DIR]… [--writable DIR]… [--yes] [--policy [LAYER:]FILE]…
-                  [--allow-degraded] [--require-full-isolation] [--timeout MS] [--max-output BYTES]
-                  [--max-processes N] [--rung R] [--allow-host HOST]… [--json] -- <cmd…>
-
-Runs one command the way the agent does (the @codex/core guarded pipeline):
+const HELP = `Runs one command the way the agent does (the @codex/core guarded pipeline):
   1. exec policy (built-in defaults, config [policy] files, $CODEX_HOME/${APPROVALS_FILE},
      <workspace>/.codex/policy.toml, ${ADMIN_POLICY}, --policy): forbidden is refused;
      prompt depends on the approval mode (-a): on-request (default) runs a command that is
@@ -45,9 +41,7 @@ refused), and on a terminal codex offers to run the command again with the refus
 for that run only.
 
 Exit codes: the command's own; 124 timeout; 125 refused (policy, approval, sandbox) or the
-sandbox could not be set up; 128+N killed by signal N; 2 usage error.
-
-  ${APPROVAL_HELP}`;
+sandbox could not be set up; 128+N killed by signal N; 2 usage error.`;
 
 /** One question on the terminal (stderr), the answer trimmed and lower-cased. */
 async function question(ctx: CliContext, text: string, choices: string): Promise<string> {
@@ -131,52 +125,52 @@ function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
   return r.exitCode;
 }
 
+const FLAGS = {
+  ...RUN_FLAGS,
+  ...APPROVAL_FLAG,
+  yes: bool('approve what the policy would ask about (not with -a never)', 'y'),
+  ...POLICY_FLAG,
+  'allow-host': list('HOST', 'allow HOST through the egress proxy for this command only (proxied profiles)'),
+} as const satisfies Flags;
+
 export const command: Command = {
   summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
-  usage: USAGE,
-  async run(ctx, argv) {
-    const options = {
-      ...RUN_OPTIONS,
-      ...APPROVAL_OPTIONS,
-      yes: { type: 'boolean', short: 'y' },
-      policy: { type: 'string', multiple: true },
-      'allow-host': { type: 'string', multiple: true },
-    } as const;
-    const { values, positionals, rest } = parse(argv, options);
-    if (positionals.length > 0)
-      throw new UsageError(`unexpected argument "${positionals[0]}"; put the command after --`);
-    if (rest.length === 0 || !rest[0])
-      throw new UsageError('missing command: codex exec [options] -- <cmd…>');
-    const flags = runFlags(ctx, values);
-    const approvalMode = approvalModeFor(ctx, values);
-    if (approvalMode === 'never' && values.yes === true)
-      throw new UsageError(
-        '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
-      );
-    const approver = approverFor(ctx, values.yes === true);
-    const run = (egressGrants: readonly string[], egressGrantedBy: string) =>
-      runGuardedOnce(
-        {
-          command: rest,
-          ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
-          ...flags,
-          ...liveOutput(ctx),
-          ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
-          ...(egressGrants.length > 0 ? { egressGrants, egressGrantedBy } : {}),
-        },
-        {
-          ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
-          policies: (values.policy as string[] | undefined) ?? [],
-          beforeParserLoad: oneShotWasm,
-          ...(approver ? { approver } : { unattended: 'without a TTY' }),
-        },
-      );
-    const given = (values['allow-host'] as string[] | undefined) ?? [];
-    const first = await run(given, 'by --allow-host');
-    const code = report(ctx, first, flags);
-    // Asked only where the policy's questions are (not with --yes, --json or without a TTY).
-    const more = await offerGrants(ctx, first, approver !== undefined && values.yes !== true);
-    if (more.length === 0) return code;
-    return report(ctx, await run([...given, ...more], 'on the terminal'), flags);
-  },
+  help: HELP,
+  action: action({
+    flags: FLAGS,
+    command: '<cmd…>',
+    async run(ctx, { values, rest }) {
+      const flags = runFlags(ctx, values);
+      const approvalMode = approvalModeFor(ctx);
+      if (approvalMode === 'never' && values.yes)
+        throw new UsageError(
+          '--yes approves prompts and approval mode never refuses them unasked; use one of the two',
+        );
+      const approver = approverFor(ctx, values.yes === true);
+      const run = (egressGrants: readonly string[], egressGrantedBy: string) =>
+        runGuardedOnce(
+          {
+            command: rest,
+            ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
+            ...flags,
+            ...liveOutput(ctx),
+            ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),
+            ...(egressGrants.length > 0 ? { egressGrants, egressGrantedBy } : {}),
+          },
+          {
+            ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, approvalMode },
+            policies: values.policy ?? [],
+            beforeParserLoad: oneShotWasm,
+            ...(approver ? { approver } : { unattended: 'without a TTY' }),
+          },
+        );
+      const given = values['allow-host'] ?? [];
+      const first = await run(given, 'by --allow-host');
+      const code = report(ctx, first, flags);
+      // Asked only where the policy's questions are (not with --yes, --json or without a TTY).
+      const more = await offerGrants(ctx, first, approver !== undefined && values.yes !== true);
+      if (more.length === 0) return code;
+      return report(ctx, await run([...given, ...more], 'on the terminal'), flags);
+    },
+  }),
 };

@@ -14,95 +14,72 @@ import {
   readPluginManifest,
   readStdinInput,
 } from '@codex/wasm-plugin';
-import { intFlag, parse } from '../args.js';
-import type { CliContext, Command } from '../context.js';
+import type { CliContext } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
-import { line, table } from '../output.js';
+import { line, print, table } from '../output.js';
+import { action, type Command, defined, type Flags, int, list, str, type Values } from '../spec.js';
 
-const RUN_OPTIONS = {
-  allow: { type: 'string', multiple: true },
-  fuel: { type: 'string' },
-  timeout: { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  memory: { type: 'string' },
-  'memory-mb': { type: 'string' },
-  'max-output': { type: 'string' },
-  input: { type: 'string', short: 'i' },
-  manifest: { type: 'string' },
-} as const;
+const MANIFEST = {
+  manifest: str('FILE', 'the manifest (default: <plugin>.plugin.json next to the plugin)'),
+} as const satisfies Flags;
+
+const RUN = {
+  allow: list('stdio,env:NAME,clock,random', 'capabilities to grant (default: stdio only)'),
+  fuel: int('N', `instructions the plugin may run (default ${DEFAULT_LIMITS.fuel})`),
+  timeout: int('MS', `wall-clock limit (default ${DEFAULT_LIMITS.timeoutMs} ms)`),
+  'timeout-ms': int('MS'),
+  memory: str('MB', `linear memory limit (default ${DEFAULT_LIMITS.memoryBytes / 1048576} MB)`),
+  'memory-mb': str('MB'),
+  'max-output': int('BYTES', 'most bytes of stdout and of stderr'),
+  input: str('FILE|-', "the plugin's stdin (default: stdin when it is not a terminal)", 'i'),
+  ...MANIFEST,
+} as const satisfies Flags;
 
 export const command: Command = {
   summary: 'Run or inspect a sandboxed WebAssembly plugin (fuel, time and memory limits; no fs/network)',
-  usage: `Usage: codex plugin run <plugin.wasm> [--allow stdio,env:NAME,clock,random] [--fuel N]
-                         [--timeout MS] [--memory MB] [--max-output BYTES]
-                         [--input FILE|-] [--manifest FILE] [--json]
-       codex plugin inspect <plugin.wasm> [--manifest FILE] [--json]
-
-The plugin reads --input (default: stdin when it is not a terminal) and its stdout/stderr are
-passed through. Defaults: fuel ${DEFAULT_LIMITS.fuel}, timeout ${DEFAULT_LIMITS.timeoutMs} ms, memory ${DEFAULT_LIMITS.memoryBytes / 1048576} MB.
-Only stdio is granted unless --allow says more; the filesystem, sockets and processes are never
-available to a plugin. A manifest (default: <plugin>.plugin.json next to the file) may ask for
+  help: `The plugin's stdout/stderr are passed through. Only stdio is granted unless --allow says more;
+the filesystem, sockets and processes are never available to a plugin. A manifest may ask for
 less, never for more than the grant and limits. Each run and each violation is written to the
 audit log ([audit] in config.toml) as operation plugin_run.
 
 Exit codes: the plugin's own exit code; 1 for a violation (FUEL_EXHAUSTED, PLUGIN_TIMEOUT,
 MEMORY_LIMIT, CAPABILITY_DENIED, OUTPUT_LIMIT, PLUGIN_TRAP) or an invalid plugin; 2 for usage.`,
-  async run(ctx, argv) {
-    const { values, positionals } = parse(argv, RUN_OPTIONS);
-    const [action, file, extra] = positionals;
-    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    if (action !== 'run' && action !== 'inspect') {
-      throw new UsageError(
-        action === undefined
-          ? 'missing action for "codex plugin"; use run or inspect'
-          : `unknown action "${action}" for "codex plugin"; use run or inspect`,
-      );
-    }
-    if (file === undefined) throw new UsageError(`missing <plugin.wasm> for "codex plugin ${action}"`);
-    const path = resolve(ctx.cwd, file);
-    const manifest = loadManifest(ctx, path, values.manifest as string | undefined);
-    if (action === 'inspect') {
-      for (const flag of Object.keys(RUN_OPTIONS)) {
-        if (flag !== 'manifest' && values[flag] !== undefined) {
-          throw new UsageError(`--${flag} applies to "codex plugin run" only`);
-        }
-      }
-      return inspect(ctx, path, pluginCacheDir(ctx.codexHome), manifest);
-    }
-    const allow = allowFlags(values.allow as string[] | undefined);
-    const limits = limitFlags(values);
-    const input = await readInput(ctx, values.input as string | undefined);
-    const { config, codexHome, env, profile } = ctx;
-    const result = await runPluginOnce(path, {
-      config,
-      codexHome,
-      env,
-      profile,
-      allow,
-      limits,
-      input,
-      manifest,
-    });
-    printResult(ctx, file, result);
-    return result.exitCode;
+  actions: {
+    run: action({
+      args: '<plugin.wasm>',
+      flags: RUN,
+      async run(ctx, { values, args: [file] }) {
+        const path = resolve(ctx.cwd, file!);
+        const result = await runPluginOnce(path, {
+          ...{ config: ctx.config, codexHome: ctx.codexHome, env: ctx.env, profile: ctx.profile },
+          manifest: loadManifest(ctx, path, values.manifest),
+          allow: usageOn([Error], () => parseAllowList(values.allow ?? []), '--allow: '),
+          limits: limitFlags(values),
+          input: await readInput(ctx, values.input),
+        });
+        printResult(ctx, file!, result);
+        return result.exitCode;
+      },
+    }),
+    inspect: action({
+      args: '<plugin.wasm>',
+      flags: MANIFEST,
+      run(ctx, { values, args: [file] }) {
+        const path = resolve(ctx.cwd, file!);
+        return inspect(ctx, path, pluginCacheDir(ctx.codexHome), loadManifest(ctx, path, values.manifest));
+      },
+    }),
   },
 };
 
-function allowFlags(raw: readonly string[] | undefined): string[] {
-  return usageOn([Error], () => parseAllowList(raw ?? []), '--allow: ');
-}
-
-function limitFlags(values: Record<string, unknown>) {
-  const limits: { fuel?: number; timeoutMs?: number; memoryBytes?: number; maxOutputBytes?: number } = {};
-  const fuel = intFlag('fuel', values.fuel);
-  if (fuel !== undefined) limits.fuel = fuel;
-  const timeout = intFlag('timeout', values.timeout) ?? intFlag('timeout-ms', values['timeout-ms']);
-  if (timeout !== undefined) limits.timeoutMs = timeout;
+function limitFlags(values: Values<typeof RUN>) {
   const memory = numberFlag(values, 'memory') ?? numberFlag(values, 'memory-mb');
-  if (memory !== undefined) limits.memoryBytes = memoryLimitBytes(memory);
-  const maxOutput = intFlag('max-output', values['max-output']);
-  if (maxOutput !== undefined) limits.maxOutputBytes = maxOutput;
-  return limits;
+  return defined({
+    fuel: values.fuel,
+    timeoutMs: values.timeout ?? values['timeout-ms'],
+    memoryBytes: memory === undefined ? undefined : memoryLimitBytes(memory),
+    maxOutputBytes: values['max-output'],
+  });
 }
 
 function printResult(ctx: CliContext, file: string, result: PluginRunResult): void {
@@ -121,11 +98,7 @@ async function inspect(
   manifest: PluginManifest | undefined,
 ): Promise<number> {
   const info = await inspectPlugin(path, { cacheDir, ...(manifest ? { manifest } : {}) });
-  if (ctx.json) {
-    line(ctx.stdout, JSON.stringify(info, null, 2));
-    return EXIT.OK;
-  }
-  line(ctx.stdout, table(describePluginInspection(info, manifest)));
+  print(ctx, info, () => table(describePluginInspection(info, manifest)));
   return EXIT.OK;
 }
 
@@ -145,7 +118,7 @@ async function readInput(ctx: CliContext, input: string | undefined): Promise<Ui
   }
 }
 
-function numberFlag(values: Record<string, unknown>, name: string): number | undefined {
+function numberFlag(values: Values<typeof RUN>, name: 'memory' | 'memory-mb'): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);

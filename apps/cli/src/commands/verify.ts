@@ -1,9 +1,9 @@
 import { AttestError, type FileSignature, verifyFile } from '@codex/attest';
 import { CodexError } from '@codex/security-profile';
-import { parse } from '../args.js';
-import type { Command } from '../context.js';
+
 import { EXIT, UsageError } from '../errors.js';
-import { line } from '../output.js';
+import { print } from '../output.js';
+import { action, type Command, type Flags, str, type Values } from '../spec.js';
 
 /** The artifact, bundle and policy were all readable, and the bundle does not verify. Exits 1. */
 export class VerificationFailedError extends CodexError {
@@ -31,25 +31,17 @@ function failed(error: unknown): never {
   throw new UsageError(OTHER_KIND[error.reason] ?? error.message);
 }
 
-function checkSignature(f: VerifyFlags): FileSignature {
-  try {
-    const signer =
-      f.keyPath !== undefined
-        ? { key: f.keyPath }
-        : { identity: f.identity as string, issuer: f.issuer as string, trustedRoot: f.rootPath };
-    return verifyFile(f.file, f.bundlePath, signer);
-  } catch (error) {
-    failed(error);
-  }
-}
+const FLAGS = {
+  bundle: str('BUNDLE.json', 'the sigstore bundle (required)'),
+  key: str('PUB.pem', 'accept a key-signed bundle by this public key only'),
+  'certificate-identity': str('ID', 'keyless: the signer identity (certificate SAN)'),
+  'certificate-oidc-issuer': str('URL', "keyless: the identity's OIDC issuer"),
+  'trusted-root': str('FILE', 'keyless: a trusted_root.json instead of the shipped one'),
+} as const satisfies Flags;
 
 export const command: Command = {
   summary: 'Verify a file against a sigstore bundle (key-signed, or keyless via the shipped trusted root)',
-  usage: `Usage: codex verify <file> --bundle <bundle.json> --key <pub.pem>
-       codex verify <file> --bundle <bundle.json> --certificate-identity <identity>
-                    --certificate-oidc-issuer <issuer> [--trusted-root <trusted_root.json>]
-
---key checks a key-signed bundle (for example one written by "pnpm release:check") against that
+  help: `--key checks a key-signed bundle (for example one written by "pnpm release:check") against that
 public key only. --certificate-identity/--certificate-oidc-issuer check a keyless bundle: the
 certificate must chain to a Fulcio CA in the Sigstore trusted root shipped inside @sigstore/tuf
 (offline; --trusted-root replaces it), carry a CT log SCT, have a verified Rekor entry, and name
@@ -58,68 +50,49 @@ an in-toto attestation, one of its subjects).
 
 Exit codes: 0 verified; 1 the bundle does not verify for this file, key or identity;
 2 bad input (flags, unreadable file, bundle or key).`,
-  async run(ctx, argv) {
-    const flags = parseVerifyFlags(argv);
-    const signer = checkSignature(flags);
-    const { file, bundlePath, keyPath } = flags;
-    if (ctx.json) {
-      line(ctx.stdout, JSON.stringify({ verified: true, file, bundle: bundlePath, ...signer }));
-    } else {
-      const who = signer.mode === 'key' ? `key ${keyPath}` : `${signer.identity} (issuer ${signer.issuer})`;
-      line(ctx.stdout, `verified: ${file} signed by ${who}`);
-    }
-    return EXIT.OK;
-  },
+  action: action({
+    args: '<file>',
+    flags: FLAGS,
+    run(ctx, { values, args: [file] }) {
+      const signer = checkSignature(file!, values);
+      const who =
+        signer.mode === 'key' ? `key ${values.key}` : `${signer.identity} (issuer ${signer.issuer})`;
+      const doc = { verified: true, file, bundle: values.bundle, ...signer };
+      print(ctx, doc, () => `verified: ${file} signed by ${who}`);
+      return EXIT.OK;
+    },
+  }),
 };
 
-interface VerifyFlags {
-  file: string;
-  bundlePath: string;
-  keyPath: string | undefined;
-  identity: string | undefined;
-  issuer: string | undefined;
-  rootPath: string | undefined;
-}
-
-/** The flags, checked for a coherent combination (key-signed or keyless); bad input exits 2. */
-function parseVerifyFlags(argv: readonly string[]): VerifyFlags {
-  const { values, positionals } = parse(argv, {
-    bundle: { type: 'string' },
-    key: { type: 'string' },
-    'certificate-identity': { type: 'string' },
-    'certificate-oidc-issuer': { type: 'string' },
-    'trusted-root': { type: 'string' },
-  });
-  const [file, extra] = positionals;
-  if (file === undefined)
-    throw new UsageError('missing <file>; usage: codex verify <file> --bundle <bundle.json> …');
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  const bundlePath = values.bundle as string | undefined;
-  if (bundlePath === undefined) throw new UsageError('missing --bundle <bundle.json>');
-  const keyPath = values.key as string | undefined;
-  const identity = values['certificate-identity'] as string | undefined;
-  const issuer = values['certificate-oidc-issuer'] as string | undefined;
-  const rootPath = values['trusted-root'] as string | undefined;
+/** The signer the flags name, checked for a coherent combination (key-signed or keyless), then the check. */
+function checkSignature(file: string, v: Values<typeof FLAGS>): FileSignature {
+  const { bundle, key, 'certificate-identity': identity, 'certificate-oidc-issuer': issuer } = v;
   const keyless = identity !== undefined || issuer !== undefined;
-  if (keyPath !== undefined && keyless) {
+  if (bundle === undefined) throw new UsageError('missing --bundle <bundle.json>');
+  if (key !== undefined && keyless)
     throw new UsageError('use either --key or --certificate-identity/--certificate-oidc-issuer, not both');
-  }
-  if (keyPath === undefined && !keyless) {
+  if (key === undefined && !keyless)
     throw new UsageError(
       'say who must have signed: --key <pub.pem>, or --certificate-identity and --certificate-oidc-issuer',
     );
-  }
-  if (keyless && (identity === undefined || issuer === undefined)) {
-    throw new UsageError(
-      'keyless verification needs both --certificate-identity and --certificate-oidc-issuer',
-    );
-  }
-  if (identity === '' || issuer === '') {
+  if (identity === undefined || issuer === undefined) {
+    if (keyless)
+      throw new UsageError(
+        'keyless verification needs both --certificate-identity and --certificate-oidc-issuer',
+      );
+  } else if (identity === '' || issuer === '') {
     // @sigstore/verify skips an empty identity or issuer check: that would accept any signer.
     throw new UsageError('--certificate-identity and --certificate-oidc-issuer must not be empty');
   }
-  if (keyPath !== undefined && rootPath !== undefined) {
+  if (key !== undefined && v['trusted-root'] !== undefined)
     throw new UsageError('--trusted-root applies to keyless verification only');
+  try {
+    return verifyFile(
+      file,
+      bundle,
+      key !== undefined ? { key } : { identity: identity!, issuer: issuer!, trustedRoot: v['trusted-root'] },
+    );
+  } catch (error) {
+    failed(error);
   }
-  return { file, bundlePath, keyPath, identity, issuer, rootPath };
 }

@@ -1,0 +1,268 @@
+// A command is declared once, as data: its actions, positional arguments, flags and their help.
+// Parsing, the usage errors, `--help` and the shell completion are all read from that one
+// declaration, so they cannot disagree (a flag the help shows is a flag the parser takes).
+import { parseArgs } from 'node:util';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { table } from './output.js';
+
+export interface Flag {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  /** The value's name in the help (`MS`, `FILE`); string flags only. */
+  readonly arg?: string;
+  /** An integer flag (`_` separators allowed): read as a number in `min`..`max` (default 1..). */
+  readonly int?: { readonly min?: number; readonly max?: number };
+  /** One line (or a few) for the options table; a flag without it appears in the synopsis only. */
+  readonly help?: string;
+}
+export type Flags = Readonly<Record<string, Flag>>;
+
+/** What the parser read for `F`: booleans, numbers (`int`), strings or string lists. */
+export type Values<F extends Flags> = {
+  readonly [K in keyof F]?: F[K] extends { type: 'boolean' }
+    ? boolean
+    : F[K] extends { int: object }
+      ? number
+      : F[K] extends { multiple: true }
+        ? string[]
+        : string;
+};
+
+export interface Input<F extends Flags> {
+  readonly values: Values<F>;
+  /** The positional arguments (the action's name removed). */
+  readonly args: string[];
+  /** The words after `--`. */
+  readonly rest: string[];
+}
+
+export interface Action<F extends Flags = Flags> {
+  /** Positional arguments for the synopsis and the count check: `<file>`, `[<tool>]`, `[<file>…]`. */
+  readonly args?: string;
+  /** Words after `--`: `<cmd…>` (required) or `[<cmd…>]`; absent, none are accepted. */
+  readonly command?: string;
+  readonly flags?: F;
+  /** A line in the help under the synopsis. */
+  readonly about?: string;
+  run(ctx: CliContext, input: Input<F>): Promise<number> | number;
+}
+
+export interface Command {
+  readonly summary: string;
+  /** The rest of `--help`: what the command does, its exit codes. */
+  readonly help: string;
+  /** One action, or named ones (`codex audit tail`); `default` runs when none is named. */
+  readonly action?: Action;
+  readonly actions?: Readonly<Record<string, Action>>;
+  readonly default?: string;
+}
+
+/** A flag with a value (`--out FILE`); `short` is its one-letter form. */
+export const str = (arg: string, help?: string, short?: string) =>
+  ({ type: 'string', arg, ...(help ? { help } : {}), ...(short ? { short } : {}) }) as const;
+/** A repeatable flag with a value (`--policy FILE`…). */
+export const list = (arg: string, help?: string) => ({ ...str(arg, help), multiple: true }) as const;
+/** An integer flag, checked against `min`..`max` (default 1..). */
+export const int = (arg: string, help?: string, range: { min?: number; max?: number } = {}, short?: string) =>
+  ({ ...str(arg, help, short), int: range }) as const;
+/** A flag without a value (`--force`). */
+export const bool = (help?: string, short?: string) =>
+  ({ type: 'boolean', ...(help ? { help } : {}), ...(short ? { short } : {}) }) as const;
+
+/** Keeps each action's flag types for its `run` (a plain object literal would widen them). */
+export const action = <F extends Flags>(a: Action<F>): Action => a as unknown as Action;
+
+/** Options every command accepts, before or after the subcommand name. */
+export const GLOBAL_FLAGS = {
+  profile: str('NAME', 'offline (default), net-read-only, workspace-write, workspace-net, trusted', 'p'),
+  sandbox: str(
+    'MODE',
+    "the original CLI's modes: read-only (offline), workspace-write,\ndanger-full-access (trusted); profile names work too",
+    's',
+  ),
+  config: str('FILE', 'config file (default: $CODEX_HOME/config.toml, CODEX_HOME=~/.codex)'),
+  set: {
+    ...list('KEY=VALUE', 'override a config key (dotted, TOML value), e.g. -c approval.mode=untrusted'),
+    short: 'c',
+  },
+  'ask-for-approval': str(
+    'MODE',
+    'untrusted, on-request (default) or never: when a command the policy does not\nallow outright is asked about (exec, supervise, worker, mcp serve)',
+    'a',
+  ),
+  json: bool('machine-readable output on stdout; errors as JSON on stderr'),
+  'no-color': bool('no ANSI colour (also NO_COLOR=1)'),
+  debug: bool('print stack traces on errors'),
+  help: bool('help for codex or a command', 'h'),
+} as const satisfies Flags;
+
+export type GlobalValues = Values<typeof GLOBAL_FLAGS>;
+
+export function actionsOf(c: Command): [string | undefined, Action][] {
+  return c.actions ? Object.entries(c.actions) : [[undefined, c.action!]];
+}
+
+/**
+ * Where the words of a command begin: the index of the first positional argument or `--` in
+ * `argv`, skipping the values of string flags (global ones and `flags`); -1 if none.
+ */
+export function firstWord(argv: readonly string[], flags: Flags): number {
+  const takesValue = new Set<string>();
+  for (const [long, f] of Object.entries<Flag>({ ...GLOBAL_FLAGS, ...flags })) {
+    if (f.type !== 'string') continue;
+    takesValue.add(`--${long}`);
+    if (f.short !== undefined) takesValue.add(`-${f.short}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--' || !arg.startsWith('-')) return i;
+    if (takesValue.has(arg)) i++;
+  }
+  return -1;
+}
+
+/** The action `argv` names and `argv` without that name. */
+export function pickAction(name: string, c: Command, argv: readonly string[]): [Action, string[], string?] {
+  if (!c.actions) return [c.action!, [...argv]];
+  const all = Object.assign({}, ...Object.values(c.actions).map((a) => a.flags ?? {})) as Flags;
+  const at = firstWord(argv, all);
+  const word = at === -1 || argv[at] === '--' ? c.default : argv[at];
+  const rest = at === -1 || argv[at] === '--' ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
+  const names = Object.keys(c.actions);
+  const list = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  if (word === undefined) throw new UsageError(`missing action for "codex ${name}"; use ${list}`);
+  if (!Object.hasOwn(c.actions, word))
+    throw new UsageError(`unknown action "${word}" for "codex ${name}"; use ${list}`);
+  return [c.actions[word]!, rest, word];
+}
+
+/**
+ * Strict parsing of `argv` (global flags and the action's) with one-line errors, then the count of
+ * positional arguments and the words after `--` checked against the action's declaration.
+ */
+export function parseInput(
+  label: string,
+  a: Action,
+  argv: readonly string[],
+): Input<Flags> & { globals: GlobalValues } {
+  const dashdash = argv.indexOf('--');
+  const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const rest = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  const flags: Flags = { ...GLOBAL_FLAGS, ...a.flags };
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...head], options: flags, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node's messages are multi-line and mention `--` tricks; keep the first sentence.
+    const first = String((error as Error).message).split('\n')[0]!;
+    const message = first.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
+  }
+  const values: Record<string, unknown> = { ...parsed.values };
+  for (const [name, f] of Object.entries(flags)) {
+    if (f.int && values[name] !== undefined) values[name] = intFlag(name, values[name], f.int);
+  }
+  checkCount(label, a, parsed.positionals, rest);
+  // An action's flag of a global's name is that global re-described for its help (`-a`), unless
+  // it takes another kind of value (`codex audit query --profile P…` filters; it sets no profile).
+  const globals: Record<string, unknown> = {};
+  for (const [name, g] of Object.entries<Flag>(GLOBAL_FLAGS)) {
+    const own = a.flags?.[name];
+    if (!own || (own.type === g.type && own.multiple === g.multiple)) globals[name] = values[name];
+  }
+  return {
+    values: values as Values<Flags>,
+    globals: globals as GlobalValues,
+    args: parsed.positionals,
+    rest,
+  };
+}
+
+function checkCount(label: string, a: Action, args: readonly string[], rest: readonly string[]): void {
+  const words = (a.args ?? '').split(/ +/).filter(Boolean);
+  const required = words.filter((w) => w.startsWith('<'));
+  const max = words.some((w) => w.endsWith('…') || w.endsWith('…]')) ? Infinity : words.length;
+  if (args.length < required.length)
+    throw new UsageError(`missing ${required[args.length]} for "codex ${label}"`);
+  if (args.length > max) {
+    const hint = a.command ? '; put the command after --' : '';
+    throw new UsageError(`unexpected argument "${args[max]}"${hint}`);
+  }
+  if (a.command === undefined && rest.length > 0) throw new UsageError(`"codex ${label}" takes no command`);
+  if (a.command?.startsWith('<') && rest.length === 0)
+    throw new UsageError(`missing command: codex ${label} [options] -- ${a.command}`);
+}
+
+/**
+ * The integer value of flag `--name`; anything else, or a value outside `min`..`max`, is a usage
+ * error.
+ */
+export function intFlag(name: string, raw: unknown, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  const digits = String(raw).replace(/_/g, '');
+  const n = Number(digits);
+  if (/^\d+$/.test(digits) && Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  const range =
+    min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from ${min} to ${max}`;
+  throw new UsageError(`--${name} must be ${range}, got "${String(raw)}"`);
+}
+
+/** `-s, --sandbox MODE`, as the synopsis and the options table name a flag. */
+function flagName(long: string, f: Flag, sep = ' '): string {
+  const value = f.type === 'string' ? `${sep}${f.arg ?? 'VALUE'}` : '';
+  return `${f.short ? `-${f.short}, ` : '    '}--${long}${value}`;
+}
+
+function synopsisFlag(long: string, f: Flag): string {
+  const name = f.short ? `-${f.short}` : `--${long}`;
+  return `[${name}${f.type === 'string' ? ` ${f.arg ?? 'VALUE'}` : ''}]${f.multiple ? '…' : ''}`;
+}
+
+/** The options table: every flag with help, its help's lines aligned under the first. */
+export function optionsTable(flags: Flags): string {
+  const rows: string[][] = [];
+  for (const [long, f] of Object.entries(flags)) {
+    if (!f.help) continue;
+    const [first, ...more] = f.help.split('\n');
+    rows.push([`  ${flagName(long, f)}`, first!], ...more.map((l) => ['', l]));
+  }
+  return table(rows);
+}
+
+/** `codex <cmd> --help`: a synopsis line per action, the options, then the command's own text. */
+export function helpFor(name: string, c: Command): string {
+  const lines: string[] = [];
+  const described: Record<string, Flag> = {};
+  for (const [word, a] of actionsOf(c)) {
+    const parts = [`codex ${name}${word ? ` ${word}` : ''}`, ...(a.args ? [a.args] : [])];
+    for (const [long, f] of Object.entries(a.flags ?? {})) {
+      parts.push(synopsisFlag(long, f));
+      if (f.help) described[long] = f;
+    }
+    if (a.command) parts.push(a.command.startsWith('[') ? `[-- ${a.command.slice(1)}` : `-- ${a.command}`);
+    lines.push(...wrap(parts, lines.length === 0 ? 'Usage: ' : '       '));
+    if (a.about) lines.push(`         ${a.about}`);
+  }
+  const options = Object.keys(described).length > 0 ? `\n\nOptions:\n${optionsTable(described)}` : '';
+  return `${lines.join('\n')}${options}\n\n${c.help}\n\nGlobal options (codex --help) apply too.`;
+}
+
+/** Words joined into lines of at most 100 columns, continuation lines indented under the first. */
+function wrap(parts: readonly string[], lead: string): string[] {
+  const out: string[] = [];
+  let current = lead + parts[0];
+  const indent = ' '.repeat(lead.length + parts[0]!.length + 1);
+  for (const p of parts.slice(1)) {
+    if (current.length + 1 + p.length > 100) {
+      out.push(current);
+      current = indent + p;
+    } else current += ` ${p}`;
+  }
+  return [...out, current];
+}
+
+/** `o` without its undefined properties (options are typed with exactOptionalPropertyTypes). */
+export function defined<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
