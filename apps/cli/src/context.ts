@@ -13,4 +13,6 @@ export interface CliContext extends Output, Settings {
   readonly debug: boolean;
   /** `-a/--ask-for-approval` given as a global option (before or after the command name). */
   readonly approvalFlag?: string;
+  /** Aborted once stdout's reader is gone (`| head -1`): stop writing, exit 0. */
+  readonly stdoutGone: AbortSignal;
 }

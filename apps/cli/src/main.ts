@@ -2,7 +2,7 @@ import { CodexError } from '@codex/security-profile';
 import { COMMANDS } from './commands.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
-import { line, type Output, table, wantColor } from './output.js';
+import { line, type Output, table, wantColor, watchStdout } from './output.js';
 import {
   bool,
   firstWord,
@@ -75,24 +75,29 @@ export async function main(argv: readonly string[], version: string, io: MainIO 
   const debug = argv.includes('--debug');
   const jsonErrors = argv.includes('--json');
   const color = wantColor(env, argv.includes('--no-color'), stdout.isTTY === true);
-  const code = await run(argv, version, { stdout, stderr, color }, env, io.cwd ?? process.cwd()).catch(
-    (error: unknown) => {
-      const usage = error instanceof UsageError;
-      const known = error instanceof CodexError;
-      const message = error instanceof Error ? error.message : String(error);
-      if (jsonErrors) {
-        const errorCode = known ? error.code : 'INTERNAL';
-        line(stderr, JSON.stringify({ error: { code: errorCode, message } }));
-      } else {
-        line(stderr, `codex: error: ${message}`);
-      }
-      if (debug && error instanceof Error && error.stack) line(stderr, error.stack);
-      else if (!known && !jsonErrors) line(stderr, 'codex: run with --debug for the stack trace');
-      if (usage) return EXIT.USAGE;
-      if (known && (error.code === 'INVALID_CONFIG' || error.code === 'UNKNOWN_PROFILE')) return EXIT.USAGE;
-      return EXIT.FAILURE;
-    },
-  );
+  const out = { stdout, stderr, color };
+  const code = await run(
+    argv,
+    version,
+    { ...out, stdoutGone: watchStdout(out) },
+    env,
+    io.cwd ?? process.cwd(),
+  ).catch((error: unknown) => {
+    const usage = error instanceof UsageError;
+    const known = error instanceof CodexError;
+    const message = error instanceof Error ? error.message : String(error);
+    if (jsonErrors) {
+      const errorCode = known ? error.code : 'INTERNAL';
+      line(stderr, JSON.stringify({ error: { code: errorCode, message } }));
+    } else {
+      line(stderr, `codex: error: ${message}`);
+    }
+    if (debug && error instanceof Error && error.stack) line(stderr, error.stack);
+    else if (!known && !jsonErrors) line(stderr, 'codex: run with --debug for the stack trace');
+    if (usage) return EXIT.USAGE;
+    if (known && (error.code === 'INVALID_CONFIG' || error.code === 'UNKNOWN_PROFILE')) return EXIT.USAGE;
+    return EXIT.FAILURE;
+  });
   if (io.stdout === undefined) {
     process.exitCode = code;
     if (ONE_SHOT.has(splitCommand(argv).name ?? '')) exitWhenFlushed(code);
@@ -122,7 +127,7 @@ function exitWhenFlushed(code: number): void {
 async function run(
   argv: readonly string[],
   version: string,
-  out: Output,
+  out: Output & { readonly stdoutGone: AbortSignal },
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Promise<number> {
@@ -157,7 +162,7 @@ async function run(
 async function contextFor(
   g: GlobalValues,
   version: string,
-  out: Output,
+  out: Output & { readonly stdoutGone: AbortSignal },
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Promise<CliContext> {

@@ -29,6 +29,23 @@ export function line(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
 }
 
+/**
+ * `codex audit query | head -1`: once the reader of stdout goes away, writes fail with EPIPE. Like
+ * other Unix tools, codex then stops quietly (the returned signal aborts; long commands check it)
+ * instead of crashing with a stack trace. Any other write error is reported once, on stderr.
+ */
+export function watchStdout(out: Output): AbortSignal {
+  const ac = new AbortController();
+  // Left attached after the command returns: the EPIPE of its last writes arrives later.
+  out.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    const closed = error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED';
+    if (!closed && !ac.signal.aborted)
+      line(out.stderr, `codex: error: cannot write output (${error.code ?? error.message})`);
+    ac.abort();
+  });
+  return ac.signal;
+}
+
 /** Rows as an aligned plain-text table (the one the libraries' descriptions use too). */
 export { textTable as table } from '@codex/security-profile';
 

@@ -50,7 +50,6 @@ export interface Action<F extends Flags = Flags> {
 }
 
 export interface Command {
-  readonly summary: string;
   /** The rest of `--help`: what the command does, its exit codes. */
   readonly help: string;
   /** One action, or named ones (`codex audit tail`); `default` runs when none is named. */

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pkg from '../package.json' with { type: 'json' };
-import { codex } from './helpers.js';
+import { BIN, codex } from './helpers.js';
 
 let home: string;
 beforeEach(() => {
@@ -22,6 +23,19 @@ function expectOneLineError(r: { status: number | null; stderr: string; stdout: 
 }
 
 describe('codex basics', () => {
+  it.each([['--help'], ['exec', '--help'], ['completion', 'bash'], ['profile', 'list']])(
+    '`codex %s | true`: a reader gone before the output (EPIPE) is exit 0, nothing on stderr',
+    (...args) => {
+      const script = `"${process.execPath}" "${BIN}" ${args.join(' ')} | true; exit \${PIPESTATUS[0]}`;
+      const r = spawnSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        env: { ...process.env, CODEX_HOME: home },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    },
+  );
+
   it('--version prints the package version', () => {
     const r = codex(['--version']);
     expect(r).toEqual({ status: 0, stdout: `codex ${pkg.version}\n`, stderr: '' });

@@ -106,7 +106,6 @@ describe('parseInput', () => {
 
 describe('pickAction and helpFor', () => {
   const cmd: Command = {
-    summary: 's',
     help: 'More text.',
     default: 'list',
     actions: {

@@ -71,17 +71,15 @@ const TAIL = {
 } as const satisfies Flags;
 
 export const command: Command = {
-  summary:
-    'Read, query, checkpoint and verify the tamper-evident audit log (tail, query, verify, checkpoint, stats).',
   help: HELP,
   actions: {
     tail: action({
       flags: TAIL,
-      run: (ctx, { values }) => guard(ctx, (pipe) => tail(ctx, values, pipe)),
+      run: (ctx, { values }) => guard(() => tail(ctx, values)),
     }),
     query: action({
       flags: FILTER,
-      run: (ctx, { values }) => guard(ctx, (pipe) => query(ctx, values, pipe)),
+      run: (ctx, { values }) => guard(() => query(ctx, values)),
     }),
     verify: action({
       args: '[<file>…]',
@@ -92,7 +90,7 @@ export const command: Command = {
         checkpoints: str('FILE', 'the signed checkpoints (default <log>.checkpoints)'),
         export: str('OTLP.jsonl', 'verify a merged OTLP export host by host'),
       },
-      run: (ctx, { values, args }) => guard(ctx, () => verifyCommand(ctx, values, args)),
+      run: (ctx, { values, args }) => guard(() => verifyCommand(ctx, values, args)),
     }),
     checkpoint: action({
       flags: {
@@ -100,16 +98,16 @@ export const command: Command = {
         key: str('PEM', 'the P-256 private key to sign with (default: the host key)'),
         ...KEY_ENV,
       },
-      run: (ctx, { values }) => guard(ctx, () => checkpointCommand(ctx, values)),
+      run: (ctx, { values }) => guard(() => checkpointCommand(ctx, values)),
     }),
-    stats: action({ flags: FILTER, run: (ctx, { values }) => guard(ctx, () => stats(ctx, values)) }),
+    stats: action({ flags: FILTER, run: (ctx, { values }) => guard(() => stats(ctx, values)) }),
   },
 };
 
 /** Runs an action; the audit library's errors about flags become usage errors (exit 2). */
-async function guard(ctx: CliContext, fn: (pipe: PipeWatch) => Promise<number>): Promise<number> {
+async function guard(fn: () => Promise<number>): Promise<number> {
   try {
-    return await fn(watchPipe(ctx));
+    return await fn();
   } catch (error) {
     if (!(error instanceof AuditError)) throw error;
     // Bad --since/--until values are usage errors; a missing HMAC key is a configuration error.
@@ -127,31 +125,6 @@ async function guard(ctx: CliContext, fn: (pipe: PipeWatch) => Promise<number>):
       throw new CodexError('INVALID_CONFIG', error.message);
     throw new CodexError(error.code, error.message, { cause: error });
   }
-}
-
-/**
- * `codex audit query | head -1`: once the reader of stdout goes away, writes fail with EPIPE.
- * Like other Unix tools we stop quietly with exit 0 instead of crashing with a stack trace.
- */
-interface PipeWatch {
-  readonly signal: AbortSignal;
-  readonly gone: () => boolean;
-}
-function watchPipe(ctx: CliContext): PipeWatch {
-  const ac = new AbortController();
-  const onError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
-      ac.abort();
-      return;
-    }
-    // Any other write error: report it once, on stderr, and stop writing.
-    if (!ac.signal.aborted)
-      line(ctx.stderr, `codex: error: cannot write output (${error.code ?? error.message})`);
-    ac.abort();
-  };
-  // Left attached after the command returns: the EPIPE of its last writes arrives later.
-  ctx.stdout.on('error', onError);
-  return { signal: ac.signal, gone: () => ac.signal.aborted };
 }
 
 /** Where the log and its keys are found: the config, CODEX_HOME, the working directory, the environment. */
@@ -181,33 +154,34 @@ function printRecord(ctx: CliContext, r: AuditRecord): void {
   line(ctx.stdout, ctx.json ? JSON.stringify(r.entry) : describeAuditEntry(r.entry, styler(ctx)));
 }
 
-async function tail(ctx: CliContext, values: Values<typeof TAIL>, pipe: PipeWatch): Promise<number> {
+async function tail(ctx: CliContext, values: Values<typeof TAIL>): Promise<number> {
+  const gone = ctx.stdoutGone;
   const count = values.lines ?? 10;
   const path = logPath(ctx, values.file);
   const tail = await tailEntries(path, { count, onCorrupt: (c) => warnCorrupt(ctx, c) });
   for (const r of tail.last) {
-    if (pipe.gone()) return EXIT.OK;
+    if (gone.aborted) return EXIT.OK;
     printRecord(ctx, r);
   }
-  if (!values.follow || pipe.gone()) {
+  if (!values.follow || gone.aborted) {
     if (tail.files.length === 0) line(ctx.stderr, paint(ctx, 'dim', `codex: no audit log at ${path}`));
     return EXIT.OK;
   }
   const stop = interrupts();
   try {
-    for await (const r of tail.follow(AbortSignal.any([stop.signal, pipe.signal]))) printRecord(ctx, r);
+    for await (const r of tail.follow(AbortSignal.any([stop.signal, gone]))) printRecord(ctx, r);
   } finally {
     stop.done();
   }
-  return pipe.gone() ? EXIT.OK : EXIT.INTERRUPTED;
+  return gone.aborted ? EXIT.OK : EXIT.INTERRUPTED;
 }
 
-async function query(ctx: CliContext, values: Values<typeof FILTER>, pipe: PipeWatch): Promise<number> {
+async function query(ctx: CliContext, values: Values<typeof FILTER>): Promise<number> {
   const filter = parseAuditFilter(values);
   const files = await filesOf(ctx, logPath(ctx, values.file));
   let n = 0;
   for await (const r of readEntries(files, filter, { onCorrupt: (c) => warnCorrupt(ctx, c) })) {
-    if (pipe.gone()) return EXIT.OK;
+    if (ctx.stdoutGone.aborted) return EXIT.OK;
     printRecord(ctx, r);
     n++;
   }

@@ -14,19 +14,19 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
 /** A command's words from its declaration: the same one its parser and its --help are made from. */
-function wordsOf(name: string, c: Command): CommandWords {
+function wordsOf(name: string, summary: string, c: Command): CommandWords {
   const flags = new Set<string>();
   for (const [, a] of actionsOf(c))
     for (const [long, f] of Object.entries(a.flags ?? {})) {
       flags.add(`--${long}`);
       if (f.short) flags.add(`-${f.short}`);
     }
-  return { name, summary: c.summary, actions: Object.keys(c.actions ?? {}).sort(), flags: [...flags].sort() };
+  return { name, summary, actions: Object.keys(c.actions ?? {}).sort(), flags: [...flags].sort() };
 }
 
 function globalFlags(): string[] {
   return [
-    ...wordsOf('', { summary: '', help: '', action: { flags: GLOBAL_FLAGS, run: () => 0 } }).flags,
+    ...wordsOf('', '', { help: '', action: { flags: GLOBAL_FLAGS, run: () => 0 } }).flags,
     '--version',
     '-V',
   ].sort();
@@ -36,7 +36,7 @@ function globalFlags(): string[] {
 export async function commandWords(): Promise<CommandWords[]> {
   const words: CommandWords[] = [];
   for (const [name, entry] of Object.entries(COMMANDS))
-    words.push(wordsOf(name, (await entry.load()).command));
+    words.push(wordsOf(name, entry.summary, (await entry.load()).command));
   return words;
 }
 
@@ -126,7 +126,6 @@ export async function completionScript(shell: Shell): Promise<string> {
 }
 
 export const command: Command = {
-  summary: 'Print a shell completion script (bash, zsh or fish)',
   help: `  bash: source <(codex completion bash)          (or save it under ~/.local/share/bash-completion/completions/codex)
   zsh:  codex completion zsh > "\${fpath[1]}/_codex"
   fish: codex completion fish > ~/.config/fish/completions/codex.fish

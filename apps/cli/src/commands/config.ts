@@ -4,11 +4,15 @@ import { line, print } from '../output.js';
 import { action, type Command } from '../spec.js';
 
 export const command: Command = {
-  summary: 'Show the effective configuration (after defaults) and the file it was read from.',
   help: "show prints the configuration after defaults, the file it came from and the effective\nprofile; path prints the file's path.",
   default: 'show',
   actions: {
-    path: action({ run: (ctx) => (line(ctx.stdout, ctx.configPath), EXIT.OK) }),
+    path: action({
+      run(ctx) {
+        line(ctx.stdout, ctx.configPath);
+        return EXIT.OK;
+      },
+    }),
     show: action({ run: show }),
   },
 };

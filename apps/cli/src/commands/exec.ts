@@ -134,7 +134,6 @@ const FLAGS = {
 } as const satisfies Flags;
 
 export const command: Command = {
-  summary: 'Run a command: exec policy, then the OS sandbox, with every decision audited',
   help: HELP,
   action: action({
     flags: FLAGS,

@@ -11,7 +11,6 @@ const WHAT = {
 } as const;
 
 export const command: Command = {
-  summary: 'Write a commented config.toml and a project exec policy for the build tools found here',
   help: `Writes $CODEX_HOME/config.toml (every key explained) and .codex/policy.toml in this directory
 with allow rules for the build tools it finds (npm/pnpm/yarn scripts, cargo, go, pytest, make),
 each rule explained. Existing files are never overwritten without --force; running it again

@@ -142,7 +142,6 @@ function pinsCommand(ctx: CliContext, { values, args }: Input<{ pins: typeof PRO
 }
 
 export const command: Command = {
-  summary: 'Serve a guarded shell over MCP, or put a permission proxy in front of an MCP server',
   help: `serve gives any MCP client a guarded shell (docs/mcp-serve.md): tools run_command and
 check_command, through the same exec policy → approval → sandbox → audit pipeline as codex exec;
 a prompt decision is asked through MCP elicitation (refused when the client cannot elicit), except

@@ -36,7 +36,6 @@ const RUN = {
 } as const satisfies Flags;
 
 export const command: Command = {
-  summary: 'Run or inspect a sandboxed WebAssembly plugin (fuel, time and memory limits; no fs/network)',
   help: `The plugin's stdout/stderr are passed through. Only stdio is granted unless --allow says more;
 the filesystem, sockets and processes are never available to a plugin. A manifest may ask for
 less, never for more than the grant and limits. Each run and each violation is written to the

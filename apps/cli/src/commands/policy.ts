@@ -62,7 +62,6 @@ function check(explain: boolean) {
 }
 
 export const command: Command = {
-  summary: 'Decide whether a command may run (allow / prompt / forbidden) and explain why',
   help: HELP,
   actions: {
     check: check(false),

@@ -6,7 +6,6 @@ import { line, paint, print, table } from '../output.js';
 import { action, type Command } from '../spec.js';
 
 export const command: Command = {
-  summary: 'List the security profiles, or show the sandbox policy a profile yields for this workspace.',
   help: 'list shows the profiles and what each allows; show prints the sandbox policy a profile\n(default: the effective one) yields for this workspace, as JSON.',
   default: 'list',
   actions: {

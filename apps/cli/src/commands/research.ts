@@ -99,7 +99,6 @@ async function writeReport(ctx: CliContext, report: ResearchReport, out: string 
 }
 
 export const command: Command = {
-  summary: 'Research a question from local files or a SearXNG-style search API; prints a cited report.',
   help: `--provider searxng needs a profile with network; --provider mcp takes the server command
 after --. Network fetches and MCP tool calls are written to the audit log ([audit] in
 config.toml). Progress goes to stderr when it is a terminal. Exit codes: 0 report written, 1 no

@@ -144,7 +144,6 @@ async function execute(ctx: CliContext, run: PlanRun, f: SuperviseFlags): Promis
 }
 
 export const command: Command = {
-  summary: 'Run a plan of sub-agents (DAG) with a concurrency cap, timeouts and merged results',
   help: HELP,
   action: action({
     args: '<plan.yaml|plan.json>',

@@ -80,7 +80,6 @@ function osAlias(platform: NodeJS.Platform, os: string, name: string) {
 const { workspace, writable, rung } = RUN_FLAGS;
 
 export const command: Command = {
-  summary: 'Show which sandbox mechanisms work here, or run a command in the sandbox (no exec policy)',
   help: `status  probes bubblewrap, Landlock, seccomp and cgroups and prints every rung of the
         degradation chain with the reason each mechanism is (un)available, and what the
         effective profile gets here.

@@ -40,7 +40,6 @@ const FLAGS = {
 } as const satisfies Flags;
 
 export const command: Command = {
-  summary: 'Verify a file against a sigstore bundle (key-signed, or keyless via the shipped trusted root)',
   help: `--key checks a key-signed bundle (for example one written by "pnpm release:check") against that
 public key only. --certificate-identity/--certificate-oidc-issuer check a keyless bundle: the
 certificate must chain to a Fulcio CA in the Sigstore trusted root shipped inside @sigstore/tuf

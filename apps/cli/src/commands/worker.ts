@@ -32,7 +32,6 @@ const FLAGS = {
 } as const satisfies Flags;
 
 export const command: Command = {
-  summary: 'Run tasks of distributed plans from a Redis queue under this machine’s own guard',
   help: `Takes tasks of "codex supervise --queue" plans from Redis and runs them here, each through this
 machine's exec policy, sandbox and audit log, exactly as a local task would run. --profile is the
 ceiling: the highest profile this worker runs tasks under (default: the effective profile); a task
