@@ -111,6 +111,27 @@ export function reportAssessment(ctx: CliContext, a: Assessment): void {
 }
 
 /**
+ * The end of a sandboxed run, as `codex exec` and `codex sandbox run` print it: a refusal on
+ * stderr (a JSON error with --json), else the result as JSON on stdout with --json, else a
+ * timeout on stderr (the command's own output was live).
+ */
+export function reportRun(
+  ctx: CliContext,
+  who: string,
+  r: { refusal?: { code: string; message: string }; json?: object; timedOut?: boolean; timeoutMs?: number },
+): void {
+  if (r.refusal) {
+    const { code, message } = r.refusal;
+    if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code, message } }));
+    else line(ctx.stderr, paint(ctx, 'red', `codex: ${who}: refused (${code}): ${message}`));
+  } else if (ctx.json) line(ctx.stdout, JSON.stringify(r.json, null, 2));
+  else if (r.timedOut) {
+    const after = `${r.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`;
+    line(ctx.stderr, paint(ctx, 'red', `codex: ${who}: timed out after ${after}; killed the process tree`));
+  }
+}
+
+/**
  * Live output for the terminal; nothing in --json mode (the result carries it). On a terminal it
  * is stripped of control sequences that act on it (OSC 52 clipboard writes, erasure, cursor moves).
  */

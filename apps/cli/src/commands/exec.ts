@@ -1,6 +1,6 @@
 import { isatty } from 'node:tty';
 import { ADMIN_POLICY, APPROVALS_FILE, type Approver, type GuardedResult, runGuardedOnce } from '@codex/core';
-import { DEFAULT_TIMEOUT_MS, sandboxResultJson } from '@codex/sandbox-contract';
+import { sandboxResultJson } from '@codex/sandbox-contract';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { line, paint } from '../output.js';
@@ -13,9 +13,10 @@ import {
   RUN_FLAGS,
   type RunFlags,
   reportAssessment,
+  reportRun,
   runFlags,
 } from '../run-flags.js';
-import { action, bool, type Command, type Flags, list } from '../spec.js';
+import { action, bool, type Command, defined, type Flags, list } from '../spec.js';
 
 const HELP = `Runs one command the way the agent does (the @codex/core guarded pipeline):
   1. exec policy (built-in defaults, config [policy] files, $CODEX_HOME/${APPROVALS_FILE},
@@ -95,32 +96,20 @@ function approverFor(ctx: CliContext, yes: boolean): Approver | undefined {
 }
 
 function report(ctx: CliContext, r: GuardedResult, flags: RunFlags): number {
-  if (r.refusal) {
-    const { code } = r.refusal;
-    const message =
-      code === 'APPROVAL_REQUIRED'
-        ? `the policy asks before running this (${r.reasons[0]}) and there is no terminal to ask on; pass --yes to approve${r.notContained ? ` (not run unasked: ${r.notContained})` : ''}`
-        : r.refusal.message;
-    if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code, message } }));
-    else line(ctx.stderr, paint(ctx, 'red', `codex: exec: refused (${code}): ${message}`));
-  } else if (ctx.json) {
-    const policy = {
-      decision: r.decision,
-      reasons: r.reasons,
-      causes: r.evaluation?.causes ?? [],
-      ...(r.approval ? { approval: r.approval } : {}),
-    };
-    line(ctx.stdout, JSON.stringify({ policy, ...sandboxResultJson(r.run!) }, null, 2));
-  } else if (r.run?.timedOut) {
-    line(
-      ctx.stderr,
-      paint(
-        ctx,
-        'red',
-        `codex: exec: timed out after ${flags.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms; killed the process tree`,
-      ),
-    );
-  }
+  const why = r.notContained ? ` (not run unasked: ${r.notContained})` : '';
+  const refusal =
+    r.refusal?.code === 'APPROVAL_REQUIRED'
+      ? {
+          code: r.refusal.code,
+          message: `the policy asks before running this (${r.reasons[0]}) and there is no terminal to ask on; pass --yes to approve${why}`,
+        }
+      : r.refusal;
+  const { decision, reasons, approval } = r;
+  const policy = { decision, reasons, causes: r.evaluation?.causes ?? [], ...defined({ approval }) };
+  reportRun(ctx, 'exec', {
+    ...defined({ refusal, timeoutMs: flags.timeoutMs, timedOut: r.run?.timedOut }),
+    ...(r.run ? { json: { policy, ...sandboxResultJson(r.run) } } : {}),
+  });
   if (r.egressRefused && !ctx.json) line(ctx.stderr, paint(ctx, 'yellow', `codex: ${r.egressRefused}`));
   return r.exitCode;
 }

@@ -18,11 +18,10 @@ import {
   type Plan,
   PlanError,
   type RunReport,
-  type Supervisor,
   type SupervisorEvent,
 } from '@codex/supervisor';
 import type { CliContext } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError, usageOn } from '../errors.js';
 import { interrupts, line, styler, table } from '../output.js';
 import { loadQueueModule } from '../queue.js';
 import { APPROVAL_FLAG, approvalModeFor, oneShotWasm, POLICY_FLAG } from '../run-flags.js';
@@ -113,18 +112,13 @@ async function queueEngine(
 /** Runs the plan until done or interrupted (SIGINT/SIGTERM cancel it; processes are killed). */
 async function execute(ctx: CliContext, run: PlanRun, f: SuperviseFlags): Promise<number> {
   const maxConcurrent = f.values['max-concurrent'];
-  let plan: Plan;
-  let handle: ReturnType<Supervisor['start']>;
-  try {
-    plan = run.loadPlan(f.text, f.file);
-    if (f.values['dry-run']) return dryRun(ctx, plan, maxConcurrent);
-    // The header first, so the per-task lines that follow (stderr) have their context.
-    if (!ctx.json) line(ctx.stdout, planHeader(plan, { maxConcurrent, profile: ctx.profile }));
-    handle = run.supervisor.start(plan, { source: f.file, ...defined({ maxConcurrent }) });
-  } catch (error) {
-    if (error instanceof PlanError) return planError(ctx, error);
-    throw error;
-  }
+  // A bad plan is bad input: exit 2, with the plan error's code (PLAN_CYCLE…) under --json.
+  const plan = usageOn([PlanError], () => run.loadPlan(f.text, f.file));
+  if (f.values['dry-run']) return dryRun(ctx, plan, maxConcurrent);
+  // The header first, so the per-task lines that follow (stderr) have their context.
+  if (!ctx.json) line(ctx.stdout, planHeader(plan, { maxConcurrent, profile: ctx.profile }));
+  const start = () => run.supervisor.start(plan, { source: f.file, ...defined({ maxConcurrent }) });
+  const handle = usageOn([PlanError], start);
   const stop = interrupts();
   stop.signal.addEventListener('abort', () => handle.cancel('interrupted'));
   let report: RunReport;
@@ -170,12 +164,6 @@ export const command: Command = {
     },
   }),
 };
-
-function planError(ctx: CliContext, error: PlanError): number {
-  if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code: error.code, message: error.message } }));
-  else line(ctx.stderr, `codex: error: ${error.message}`);
-  return EXIT.USAGE;
-}
 
 /**
  * A line on stderr when a task starts (its agent begins working on it) and when it ends, from the

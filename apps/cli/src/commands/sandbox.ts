@@ -1,16 +1,11 @@
 import { backendForPlatform, exitCodeOf, GUARDED_EXIT, runSandboxOnly, sandboxStatus } from '@codex/core';
-import {
-  type Assessment,
-  DEFAULT_TIMEOUT_MS,
-  describeBackendStatus,
-  sandboxResultJson,
-} from '@codex/sandbox-contract';
+import { type Assessment, describeBackendStatus, sandboxResultJson } from '@codex/sandbox-contract';
 import { CodexError } from '@codex/security-profile';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { line, paint, print, styler } from '../output.js';
-import { liveOutput, policyFor, RUN_FLAGS, reportAssessment, runFlags } from '../run-flags.js';
-import { action, type Command, type Values } from '../spec.js';
+import { line, print, styler } from '../output.js';
+import { liveOutput, policyFor, RUN_FLAGS, reportAssessment, reportRun, runFlags } from '../run-flags.js';
+import { action, type Command, defined, type Values } from '../spec.js';
 
 async function status(ctx: CliContext, values: Values<typeof RUN_FLAGS>): Promise<number> {
   const backend = await backendForPlatform();
@@ -42,21 +37,15 @@ async function runOnly(ctx: CliContext, values: Values<typeof RUN_FLAGS>, cmd: s
       ...{ policy, command: cmd, cwd: ctx.cwd, env: ctx.env },
       ...liveOutput(ctx),
     });
-    if (ctx.json) line(ctx.stdout, JSON.stringify(sandboxResultJson(r), null, 2));
-    else if (r.timedOut)
-      line(
-        ctx.stderr,
-        paint(
-          ctx,
-          'red',
-          `codex: sandbox: timed out after ${flags.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms; killed the process tree`,
-        ),
-      );
+    reportRun(ctx, 'sandbox', {
+      json: sandboxResultJson(r),
+      timedOut: r.timedOut,
+      ...defined({ timeoutMs: flags.timeoutMs }),
+    });
     return exitCodeOf(r);
   } catch (error) {
     if (!(error instanceof CodexError && error.code.startsWith('SANDBOX_'))) throw error;
-    if (ctx.json) line(ctx.stderr, JSON.stringify({ error: { code: error.code, message: error.message } }));
-    else line(ctx.stderr, paint(ctx, 'red', `codex: sandbox: refused (${error.code}): ${error.message}`));
+    reportRun(ctx, 'sandbox', { refusal: error });
     return GUARDED_EXIT.REFUSED;
   }
 }
