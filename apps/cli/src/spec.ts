@@ -14,7 +14,7 @@ export interface Flag {
   readonly arg?: string;
   /** An integer flag (`_` separators allowed): read as a number in `min`..`max` (default 1..). */
   readonly int?: { readonly min?: number; readonly max?: number };
-  /** One line (or a few) for the options table; a flag without it appears in the synopsis only. */
+  /** One line (or a few) for the options table; a flag without it is accepted but not shown. */
   readonly help?: string;
 }
 export type Flags = Readonly<Record<string, Flag>>;
@@ -46,6 +46,8 @@ export interface Action<F extends Flags = Flags> {
   readonly flags?: F;
   /** A line in the help under the synopsis. */
   readonly about?: string;
+  /** The flags part of the synopsis, when not every flag is to be listed (`[run options]`). */
+  readonly synopsis?: string;
   run(ctx: CliContext, input: Input<F>): Promise<number> | number;
 }
 
@@ -235,9 +237,12 @@ export function helpFor(name: string, c: Command): string {
   const described: Record<string, Flag> = {};
   for (const [word, a] of actionsOf(c)) {
     const parts = [`codex ${name}${word ? ` ${word}` : ''}`, ...(a.args ? [a.args] : [])];
+    if (a.synopsis) parts.push(a.synopsis);
     for (const [long, f] of Object.entries(a.flags ?? {})) {
-      parts.push(synopsisFlag(long, f));
-      if (f.help) described[long] = f;
+      // A flag without help (an old spelling: --timeout-ms) is accepted but not shown.
+      if (!f.help) continue;
+      if (!a.synopsis) parts.push(synopsisFlag(long, f));
+      described[long] = f;
     }
     if (a.command) parts.push(a.command.startsWith('[') ? `[-- ${a.command.slice(1)}` : `-- ${a.command}`);
     lines.push(...wrap(parts, lines.length === 0 ? 'Usage: ' : '       '));

@@ -19,8 +19,7 @@ import { action, type Command, type Flags, str } from '../spec.js';
 export const POLICY_EXIT: Readonly<Record<Decision, number>> = { allow: 0, prompt: 10, forbidden: 20 };
 
 const HELP = `check prints the decision (allow, prompt, forbidden) and why; explain also prints every
-parsed segment, the rules that matched it and their justifications. --script is a shell string
-(parsed with tree-sitter-bash); otherwise the argv after -- is checked.
+parsed segment, the rules that matched it and their justifications.
 Policy layers come from --policy, config [policy] files (user), the approvals saved by "always"
 ($CODEX_HOME/${APPROVALS_FILE}, user; as codex exec), <workspace>/.codex/policy.toml (project)
 and ${ADMIN_POLICY} (admin).
@@ -33,7 +32,10 @@ evaluation failed (never allow), 2 usage error.`;
 
 const CHECK = {
   ...POLICY_FLAG,
-  script: str("'<shell>'", 'a shell string to check instead of the argv after --'),
+  script: str(
+    "'<shell>'",
+    'a shell string (parsed with tree-sitter-bash) to check instead of the argv after --',
+  ),
 } as const satisfies Flags;
 
 function check(explain: boolean) {

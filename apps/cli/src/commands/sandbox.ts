@@ -55,6 +55,7 @@ function osAlias(platform: NodeJS.Platform, os: string, name: string) {
   return action({
     flags: RUN_FLAGS,
     command: '<cmd…>',
+    synopsis: '[run options]',
     about: `the original CLI's name: run with the ${os} sandbox (an error on another OS)`,
     run(ctx, { values, rest }) {
       if (process.platform !== platform)
