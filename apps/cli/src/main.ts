@@ -5,6 +5,7 @@ import { EXIT, UsageError } from './errors.js';
 import { line, type Output, table, wantColor, watchStdout } from './output.js';
 import {
   bool,
+  defined,
   firstWord,
   GLOBAL_FLAGS,
   type GlobalValues,
@@ -147,15 +148,25 @@ async function run(
   if (!entry) throw new UsageError(`unknown command "${name}"${suggest(name)}`);
   const { command } = await entry.load();
   // Global flags may also follow the subcommand name: the action's parse reads both.
-  const words = [...globals, ...rest];
-  const before = words.indexOf('--') === -1 ? words : words.slice(0, words.indexOf('--'));
-  if (before.includes('--help') || before.includes('-h')) {
+  // Words before the command name are global options only; after it, the action's and globals.
+  const pre = parseInput('', { run: () => 0 }, globals).globals;
+  const after = rest.indexOf('--') === -1 ? rest : rest.slice(0, rest.indexOf('--'));
+  if (pre.help || after.includes('--help') || after.includes('-h')) {
     line(out.stdout, `${helpFor(name, command)}`);
     return EXIT.OK;
   }
-  const [action, own, word] = pickAction(name, command, words);
-  const input = parseInput(word ? `${name} ${word}` : name, action, own);
-  return action.run(await contextFor(input.globals, version, out, env, cwd), input);
+  const [action, own, word] = pickAction(name, command, rest);
+  const input = parseInput(word ? `${name} ${word}` : name, action, own, command.actions);
+  if (input.globals.help) {
+    line(out.stdout, `${helpFor(name, command)}`);
+    return EXIT.OK;
+  }
+  const g = {
+    ...defined(pre),
+    ...defined(input.globals),
+    set: [...(pre.set ?? []), ...(input.globals.set ?? [])],
+  };
+  return action.run(await contextFor(g, version, out, env, cwd), input);
 }
 
 /** Resolves the config and the effective profile: `--profile` > `CODEX_PROFILE` > config > default. */

@@ -20,6 +20,9 @@ import { UsageError } from './errors.js';
 import { line, paint } from './output.js';
 import { bool, defined, type Flags, int, list, str, type Values } from './spec.js';
 
+/** The longest time a timer can wait (2^31-1 ms, about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER = { max: 2_147_483_647 } as const;
+
 /** Flags of the commands that run something in the sandbox (`codex exec`, `codex sandbox run`). */
 export const RUN_FLAGS = {
   workspace: list('DIR', 'a workspace root (repeatable; default: [sandbox] workspace_roots, else the cwd)'),
@@ -27,7 +30,7 @@ export const RUN_FLAGS = {
   'allow-degraded': bool('run even when the sandbox cannot enforce the profile'),
   'require-full-isolation': bool('refuse anything below the full rung (also sandbox.require_full_isolation)'),
   rung: str('R', 'use this rung of the degradation chain (see codex sandbox status)'),
-  timeout: int('MS', `kill the process tree after MS ms (default ${DEFAULT_TIMEOUT_MS})`),
+  timeout: int('MS', `kill the process tree after MS ms (default ${DEFAULT_TIMEOUT_MS})`, MAX_TIMER),
   'max-output': int('BYTES', 'keep at most BYTES of stdout and of stderr'),
   'max-processes': int('N', 'at most N processes in the sandbox'),
 } as const satisfies Flags;

@@ -48,6 +48,8 @@ export interface Action<F extends Flags = Flags> {
   readonly about?: string;
   /** The flags part of the synopsis, when not every flag is to be listed (`[run options]`). */
   readonly synopsis?: string;
+  /** The values a shell may complete for its positional arguments (`bash`, `zsh`, `fish`). */
+  readonly complete?: readonly string[];
   run(ctx: CliContext, input: Input<F>): Promise<number> | number;
 }
 
@@ -111,7 +113,7 @@ export function actionsOf(c: Command): [string | undefined, Action][] {
  */
 export function firstWord(argv: readonly string[], flags: Flags): number {
   const takesValue = new Set<string>();
-  for (const [long, f] of Object.entries<Flag>({ ...GLOBAL_FLAGS, ...flags })) {
+  for (const [long, f] of [...Object.entries<Flag>(GLOBAL_FLAGS), ...Object.entries<Flag>(flags)]) {
     if (f.type !== 'string') continue;
     takesValue.add(`--${long}`);
     if (f.short !== undefined) takesValue.add(`-${f.short}`);
@@ -147,6 +149,7 @@ export function parseInput(
   label: string,
   a: Action,
   argv: readonly string[],
+  others: Readonly<Record<string, Action>> = {},
 ): Input<Flags> & { globals: GlobalValues } {
   const dashdash = argv.indexOf('--');
   const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
@@ -159,11 +162,19 @@ export function parseInput(
     // node's messages are multi-line and mention `--` tricks; keep the first sentence.
     const first = String((error as Error).message).split('\n')[0]!;
     const message = first.replace(/\. To specify a positional argument.*$/, '');
+    const unknown = /^Unknown option '(--?)([^'=]+)/.exec(message);
+    // A flag of another action of the same command (`plugin inspect --fuel`) says where it belongs.
+    const owner =
+      unknown && Object.entries(others).find(([, o]) => declares(o.flags ?? {}, unknown[1]!, unknown[2]!));
+    if (owner)
+      throw new UsageError(
+        `${unknown![1]}${unknown![2]} applies to "codex ${label.split(' ')[0]} ${owner[0]}" only`,
+      );
     throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
   }
   const values: Record<string, unknown> = { ...parsed.values };
   for (const [name, f] of Object.entries(flags)) {
-    if (f.int && values[name] !== undefined) values[name] = intFlag(name, values[name], f.int);
+    if (f.int && values[name] !== undefined) values[name] = intFlag(name, values[name], f.int, f.short);
   }
   checkCount(label, a, parsed.positionals, rest);
   // An action's flag of a global's name is that global re-described for its help (`-a`), unless
@@ -181,6 +192,9 @@ export function parseInput(
   };
 }
 
+const declares = (flags: Flags, dashes: string, name: string) =>
+  dashes === '--' ? Object.hasOwn(flags, name) : Object.values(flags).some((f) => f.short === name);
+
 function checkCount(label: string, a: Action, args: readonly string[], rest: readonly string[]): void {
   const words = (a.args ?? '').split(/ +/).filter(Boolean);
   const required = words.filter((w) => w.startsWith('<'));
@@ -188,11 +202,14 @@ function checkCount(label: string, a: Action, args: readonly string[], rest: rea
   if (args.length < required.length)
     throw new UsageError(`missing ${required[args.length]} for "codex ${label}"`);
   if (args.length > max) {
-    const hint = a.command ? '; put the command after --' : '';
+    // One argument that may hold spaces (a question, a file name), or a command that belongs after --.
+    const one =
+      words.length === 1 && words[0]!.startsWith('<') ? ` (quote ${words[0]} if it has spaces)` : '';
+    const hint = a.command && words.length === 0 ? '; put the command after --' : one;
     throw new UsageError(`unexpected argument "${args[max]}"${hint}`);
   }
   if (a.command === undefined && rest.length > 0) throw new UsageError(`"codex ${label}" takes no command`);
-  if (a.command?.startsWith('<') && rest.length === 0)
+  if (a.command?.startsWith('<') && (rest.length === 0 || rest[0] === ''))
     throw new UsageError(`missing command: codex ${label} [options] -- ${a.command}`);
 }
 
@@ -200,13 +217,23 @@ function checkCount(label: string, a: Action, args: readonly string[], rest: rea
  * The integer value of flag `--name`; anything else, or a value outside `min`..`max`, is a usage
  * error.
  */
-export function intFlag(name: string, raw: unknown, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number {
+export function intFlag(
+  name: string,
+  raw: unknown,
+  { min = 1, max = Number.MAX_SAFE_INTEGER } = {},
+  short?: string,
+): number {
   const digits = String(raw).replace(/_/g, '');
   const n = Number(digits);
   if (/^\d+$/.test(digits) && Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  const unbounded = max === Number.MAX_SAFE_INTEGER;
   const range =
-    min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from ${min} to ${max}`;
-  throw new UsageError(`--${name} must be ${range}, got "${String(raw)}"`);
+    unbounded && min <= 1
+      ? `a ${min === 1 ? 'positive' : 'non-negative'} integer`
+      : unbounded
+        ? `an integer of at least ${min}`
+        : `an integer from ${min} to ${max}`;
+  throw new UsageError(`${short ? `-${short}/` : ''}--${name} must be ${range}, got "${String(raw)}"`);
 }
 
 /** `-s, --sandbox MODE`, as the synopsis and the options table name a flag. */
@@ -222,13 +249,27 @@ function synopsisFlag(long: string, f: Flag): string {
 
 /** The options table: every flag with help, its help's lines aligned under the first. */
 export function optionsTable(flags: Flags): string {
+  const shown = Object.entries(flags).filter(([, f]) => f.help);
+  const width = Math.max(...shown.map(([long, f]) => flagName(long, f).length + 2));
   const rows: string[][] = [];
-  for (const [long, f] of Object.entries(flags)) {
-    if (!f.help) continue;
-    const [first, ...more] = f.help.split('\n');
+  for (const [long, f] of shown) {
+    // The help column wrapped so that a line stays within 100 columns (at least 40 for the help).
+    const [first, ...more] = f.help!.split('\n').flatMap((l) => wrapWords(l, Math.max(40, 98 - width)));
     rows.push([`  ${flagName(long, f)}`, first!], ...more.map((l) => ['', l]));
   }
   return table(rows);
+}
+
+function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  return [...out, current];
 }
 
 /** `codex <cmd> --help`: a synopsis line per action, the options, then the command's own text. */

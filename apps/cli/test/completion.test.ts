@@ -38,6 +38,14 @@ describe('codex completion', () => {
     expect(complete(['codex', '--pro'])).toEqual(['--profile']);
     // after `--` the words belong to the command being run
     expect(complete(['codex', 'exec', '--', 'au'])).toEqual([]);
+    expect(complete(['codex', 'exec', '--', '--he'])).toEqual([]);
+    // a global flag's value is not the command's name
+    expect(complete(['codex', '-p', 'trusted', 'exec', '--ti'])).toEqual(['--timeout']);
+    expect(complete(['codex', '--config', 'c.toml', 'au'])).toEqual(['audit']);
+    // a command's positional values, and no old spellings the help does not show
+    expect(complete(['codex', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'fish', 'zsh']));
+    expect(complete(['codex', 'completion', 'z'])).toEqual(['zsh']);
+    expect(complete(['codex', 'plugin', '--timeout'])).toEqual(['--timeout']);
     // every flag a command's help mentions is offered for it
     const help = codex(['research', '--help']);
     for (const flag of help.stdout.match(/--[a-z][a-z0-9-]*/g) ?? [])

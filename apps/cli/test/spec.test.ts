@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/commands.js';
 import {
   action,
   bool,
   type Command,
   firstWord,
+  GLOBAL_FLAGS,
   helpFor,
   int,
   intFlag,
@@ -76,14 +78,47 @@ describe('parseInput', () => {
 
   it('checks the count of positionals and the command against the declaration', () => {
     expect(() => parseInput('x', a, [])).toThrow('missing <file> for "codex x"');
-    expect(() => parseInput('x', a, ['f', 't', 'extra'])).toThrow(
-      'unexpected argument "extra"; put the command after --',
+    expect(() => parseInput('x', a, ['f', 't', 'extra'])).toThrow(/^unexpected argument "extra"$/);
+    expect(() => parseInput('exec', action({ command: '<cmd…>', run }), ['ls'])).toThrow(
+      'unexpected argument "ls"; put the command after --',
     );
     const none = action({ run });
     expect(() => parseInput('y', none, ['--', 'ls'])).toThrow('"codex y" takes no command');
     const needs = action({ command: '<cmd…>', run });
     expect(() => parseInput('z', needs, [])).toThrow('missing command: codex z [options] -- <cmd…>');
     expect(parseInput('v', action({ args: '[<file>…]', run }), ['a', 'b', 'c']).args).toHaveLength(3);
+  });
+
+  it('an empty command after -- is a missing command; extra words get a hint', () => {
+    const needs = action({ command: '<cmd…>', run });
+    expect(() => parseInput('exec', needs, ['--', ''])).toThrow(
+      'missing command: codex exec [options] -- <cmd…>',
+    );
+    const question = action({ args: '<question>', command: '[<server…>]', run });
+    expect(() => parseInput('research', question, ['a', 'b'])).toThrow(
+      'unexpected argument "b" (quote <question> if it has spaces)',
+    );
+  });
+
+  it('a flag of another action of the command names the action it belongs to', () => {
+    const others = { run: action({ flags: { fuel: int('N') }, run }) };
+    const inspect = action({ flags: { manifest: str('FILE') }, run });
+    expect(() => parseInput('plugin inspect', inspect, ['--fuel', '1'], others)).toThrow(
+      '--fuel applies to "codex plugin run" only',
+    );
+    expect(() => parseInput('plugin inspect', inspect, ['--nope'], others)).toThrow(
+      "unknown option '--nope'",
+    );
+  });
+
+  it('integer errors name the flag as typed forms and the range in words', () => {
+    const tail = action({ flags: { lines: int('N', 'n', { min: 0 }, 'n') }, run });
+    expect(() => parseInput('audit tail', tail, ['-n', 'x'])).toThrow(
+      '-n/--lines must be a non-negative integer, got "x"',
+    );
+    expect(() => intFlag('port', '5', { min: 10 })).toThrow(
+      '--port must be an integer of at least 10, got "5"',
+    );
   });
 
   it('flag errors are one-line usage errors; integers are checked', () => {
@@ -101,6 +136,49 @@ describe('parseInput', () => {
     // the same kind of value: the global, described again for the command's help
     const same = action({ flags: { 'ask-for-approval': str('MODE', 'how', 'a') }, run });
     expect(parseInput('exec', same, ['-a', 'never']).globals['ask-for-approval']).toBe('never');
+  });
+});
+
+describe('the declared commands', () => {
+  it('a flag named like a global is that global described again (same kind of value) or listed here', async () => {
+    // `codex audit query --profile P…` filters entries by profile (repeatable): it is not the
+    // security profile, and with this rule it does not set it.
+    const ownMeaning = new Set(['audit query --profile', 'audit stats --profile']);
+    const clashes: string[] = [];
+    for (const [name, entry] of Object.entries(COMMANDS)) {
+      const { command } = await entry.load();
+      for (const [word, a] of Object.entries(command.actions ?? { '': command.action! }))
+        for (const [long, f] of Object.entries(a.flags ?? {})) {
+          const g = (GLOBAL_FLAGS as Record<string, { type: string; multiple?: boolean; short?: string }>)[
+            long
+          ];
+          if (!g) continue;
+          const same = g.type === f.type && g.multiple === f.multiple && g.short === f.short;
+          const label = `${name}${word ? ` ${word}` : ''} --${long}`;
+          if (!same && !ownMeaning.has(label)) clashes.push(label);
+        }
+    }
+    expect(clashes).toEqual([]);
+  });
+
+  it('every flag of every command has a help line or is an old spelling of one that has', async () => {
+    const oldSpellings = new Set(['timeout-ms', 'memory-mb', 'dir']);
+    for (const [, entry] of Object.entries(COMMANDS)) {
+      const { command } = await entry.load();
+      for (const [, a] of Object.entries(command.actions ?? { '': command.action! }))
+        for (const [long, f] of Object.entries(a.flags ?? {}))
+          if (!f.help) expect(oldSpellings).toContain(long);
+    }
+  });
+
+  it('every line of every --help fits in 100 columns', async () => {
+    for (const [name, entry] of Object.entries(COMMANDS)) {
+      const { command } = await entry.load();
+      const long = helpFor(name, command)
+        .split('\n')
+        .filter((l) => l.length > 100);
+      expect(long, name).toEqual([]);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  * `node:` module, so every backend can depend on it without depending on another backend.
  */
 import type { SandboxPolicy, SecurityProfile } from '@codex/security-profile';
+import { InvalidRungError } from './errors.js';
 
 /** What a sandbox mechanism can guarantee. */
 export const GUARANTEES = [
@@ -222,7 +223,10 @@ export function requiredGuarantees(policy: SandboxPolicy): Guarantee[] {
  */
 export function assessRung(policy: SandboxPolicy, status: BackendStatus, rungId: string): Assessment {
   const rung = status.rungs.find((r) => r.id === rungId);
-  if (!rung) throw new Error(`unknown rung "${rungId}" for backend ${status.backend}`);
+  if (!rung)
+    throw new InvalidRungError(
+      `unknown rung "${rungId}" for backend ${status.backend}; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
+    );
   const skipped = policy.skipSandbox;
   const mechanisms = skipped ? [] : rung.mechanisms.filter((m) => !rung.missing.includes(m));
   const enforced: Partial<Record<Guarantee, string[]>> = {};

@@ -92,7 +92,14 @@ describe('assessRung', () => {
     expect(a.mechanisms).toEqual(['fs']);
   });
   it('rejects an unknown rung', () => {
-    expect(() => assessRung(toSandboxPolicy('offline'), status(), 'nope')).toThrow(/unknown rung/);
+    expect(() => assessRung(toSandboxPolicy('offline'), status(), 'nope')).toThrow(/unknown rung "nope"/);
+    // a typed error (exec reports it as a refusal, exit 125), naming the rungs there are
+    expect(() => assessRung(toSandboxPolicy('offline'), status(), 'nope')).toThrow(
+      expect.objectContaining({
+        code: 'SANDBOX_INVALID_RUNG',
+        message: expect.stringMatching(/use one of /),
+      }),
+    );
   });
 });
 

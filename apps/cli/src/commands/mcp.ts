@@ -14,7 +14,14 @@ import {
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
 import { interrupts, line, print, table } from '../output.js';
-import { APPROVAL_FLAG, approvalModeFor, oneShotWasm, POLICY_FLAG, RUN_FLAGS } from '../run-flags.js';
+import {
+  APPROVAL_FLAG,
+  approvalModeFor,
+  MAX_TIMER,
+  oneShotWasm,
+  POLICY_FLAG,
+  RUN_FLAGS,
+} from '../run-flags.js';
 import {
   action,
   bool,
@@ -91,7 +98,7 @@ const SERVE = {
   ...POLICY_FLAG,
   'allow-degraded': RUN_FLAGS['allow-degraded'],
   ...APPROVAL_FLAG,
-  timeout: int('MS', 'the default timeout of a run_command call (default 60 s)'),
+  timeout: int('MS', 'the default timeout of a run_command call (default 60 s)', MAX_TIMER),
 } as const satisfies Flags;
 
 /** `codex mcp serve`: the guarded shell over stdio, or Streamable HTTP on loopback (`--http`). */
@@ -152,7 +159,8 @@ The proxy serves MCP over stdio (stdout carries protocol messages only; diagnost
 and starts the server command, or connects to a Streamable HTTP server with --url.
 Every tools/call is written to the audit log ([audit] in config.toml). inspect lists the server's
 tools with the risk, decision and pin status the proxy would use, and calls and pins nothing.
-Exit codes: 0 the client ended the session, 1 failure (including the server exiting first), 2 usage or config error, 130 interrupted.`,
+Exit codes: 0 the client ended the session, 1 failure (including the server exiting first),
+2 usage or config error, 130 interrupted.`,
   actions: {
     serve: action({ flags: SERVE, run: serve }),
     proxy: action({ flags: PROXY, command: '[<server command…>]', run: proxy }),

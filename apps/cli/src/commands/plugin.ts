@@ -17,6 +17,7 @@ import {
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, usageOn } from '../errors.js';
 import { line, print, table } from '../output.js';
+import { MAX_TIMER } from '../run-flags.js';
 import { action, type Command, defined, type Flags, int, list, str, type Values } from '../spec.js';
 
 const MANIFEST = {
@@ -26,8 +27,8 @@ const MANIFEST = {
 const RUN = {
   allow: list('stdio,env:NAME,clock,random', 'capabilities to grant (default: stdio only)'),
   fuel: int('N', `instructions the plugin may run (default ${DEFAULT_LIMITS.fuel})`),
-  timeout: int('MS', `wall-clock limit (default ${DEFAULT_LIMITS.timeoutMs} ms)`),
-  'timeout-ms': int('MS'),
+  timeout: int('MS', `wall-clock limit (default ${DEFAULT_LIMITS.timeoutMs} ms)`, MAX_TIMER),
+  'timeout-ms': int('MS', undefined, MAX_TIMER),
   memory: str('MB', `linear memory limit (default ${DEFAULT_LIMITS.memoryBytes / 1048576} MB)`),
   'memory-mb': str('MB'),
   'max-output': int('BYTES', 'most bytes of stdout and of stderr'),
