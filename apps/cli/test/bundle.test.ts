@@ -96,6 +96,23 @@ describe('the compiled-code cache', () => {
     expect(flags()).toBe('');
   });
 
+  it('a run that shows help or fails on its flags leaves the command entry to a run that works', () => {
+    // Help has its own entry (it runs none of the command's work) ...
+    expect(run(['policy', '--help']).cache).toEqual(['miss', 'wrote']);
+    expect(entries().map((e) => e.split('/').pop())).toEqual(['help.bin']);
+    expect(run(['exec', '-h']).cache).toEqual(['hit']);
+    // ... a usage error writes nothing ...
+    const bad = run(['policy', 'check', '--bogus']);
+    expect(bad.status).toBe(2);
+    expect(bad.cache).toEqual(['miss', 'not']);
+    expect(entries().map((e) => e.split('/').pop())).toEqual(['help.bin']);
+    // ... and the first real run writes the command's entry, which the next run uses.
+    expect(run(['policy', 'check', '--', 'ls']).cache).toEqual(['miss', 'wrote']);
+    expect(run(['policy', 'check', '--', 'ls']).cache).toEqual(['hit']);
+    // `--help` after `--` belongs to the command being checked: that is the command's own run.
+    expect(run(['policy', 'check', '--', 'ls', '--help']).cache).toEqual(['hit']);
+  });
+
   it('a damaged entry is refused and rewritten; the command runs as before', () => {
     const first = run(['profile', 'list']);
     const path = entryPath('profile');
