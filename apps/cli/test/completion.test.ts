@@ -77,6 +77,15 @@ describe('codex completion', () => {
       },
     );
     expect(r.stdout.split('\n')[0]).toBe('verify');
+    // after `--` the words belong to the command being run
+    const after = spawnSync(
+      'fish',
+      ['--no-config', '-c', `source ${scripts.fish}; complete -C "codex exec -- --he"`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(after.stdout).toBe('');
   });
 
   it('an unknown or missing shell is a usage error (exit 2)', () => {
