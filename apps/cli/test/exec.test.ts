@@ -40,6 +40,27 @@ function audit(): Entry[] {
     .map((l) => JSON.parse(l) as Entry);
 }
 
+describe('codex exec in a pipeline whose reader goes away', () => {
+  it.skipIf(!FULL)(
+    '`codex exec -- yes | head -1` stops the command (killed, 137) instead of running it forever; audited',
+    () => {
+      const script = `"${process.execPath}" "${BIN}" exec -- yes | head -1; exit \${PIPESTATUS[0]}`;
+      const r = spawnSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        cwd: dir,
+        timeout: 20_000,
+        env: { ...process.env, CODEX_HOME: home },
+      });
+      expect(r.signal).toBeNull(); // not the 20 s timeout
+      expect(r.stdout).toBe('y\n');
+      expect(r.status).toBe(137);
+      expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+      const ran = audit().find((e) => e.operation === 'process_spawn');
+      expect(ran).toBeDefined();
+    },
+  );
+});
+
 describe('codex exec under the proxied profiles (the bundled CLI reaches @codex/egress)', () => {
   it.skipIf(!FULL || !existsSync('/usr/bin/curl'))(
     'workspace-net: the proxy is set up, a host off the allow list gets 403 and is named on stderr and in the audit log; a client that ignores the proxy has no network',

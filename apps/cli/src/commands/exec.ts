@@ -140,6 +140,9 @@ export const command: Command = {
           {
             command: rest,
             ...{ cwd: ctx.cwd, env: ctx.env, profile: flags.profile, explicitProfile: flags.explicit },
+            // `codex exec -- yes | head -1`: once stdout's reader is gone, the command is stopped
+            // (its process tree killed), as a writer on a closed pipe would be.
+            signal: ctx.stdoutGone,
             ...flags,
             ...liveOutput(ctx),
             ...(ctx.json ? {} : { onAssessment: (a) => reportAssessment(ctx, a) }),

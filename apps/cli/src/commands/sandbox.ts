@@ -34,7 +34,7 @@ async function runOnly(ctx: CliContext, values: Values<typeof RUN_FLAGS>, cmd: s
     const r = await runSandboxOnly({
       ...{ ...flags, backend, config: ctx.config, codexHome: ctx.codexHome },
       ...(ctx.json ? {} : { onAssessment: (a: Assessment) => reportAssessment(ctx, a) }),
-      ...{ policy, command: cmd, cwd: ctx.cwd, env: ctx.env },
+      ...{ policy, command: cmd, cwd: ctx.cwd, env: ctx.env, signal: ctx.stdoutGone },
       ...liveOutput(ctx),
     });
     reportRun(ctx, 'sandbox', {
