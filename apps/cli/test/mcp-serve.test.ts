@@ -370,6 +370,35 @@ describe('codex mcp serve: signals', () => {
   }, 30_000);
 });
 
+describe('codex mcp serve over stdio, a client that stops reading', () => {
+  it('once its answers cannot be written (stdout closed), the server exits instead of serving nobody', async () => {
+    const server = spawn(process.execPath, [BIN, 'mcp', 'serve'], { cwd: dir, env: env(), stdio: 'pipe' });
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    let stderr = '';
+    server.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    server.stdout!.destroy(); // the client's read end, gone; stdin stays open
+    server.stdin!.on('error', () => {}); // our writes after it exits fail with EPIPE here
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'gone', version: '1' } },
+    };
+    // Asked until it answers into the closed pipe (the first write may come before it reads).
+    const ask = setInterval(() => server.stdin!.write(`${JSON.stringify(init)}\n`), 100);
+    const guard = setTimeout(() => server.kill('SIGKILL'), 15_000);
+    try {
+      expect(await exited).toBe(0);
+    } finally {
+      clearInterval(ask);
+      clearTimeout(guard);
+    }
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+  }, 30_000);
+});
+
 describe('codex mcp serve --http (Streamable HTTP on loopback)', () => {
   it('serves the same tools to a real SDK client over HTTP; refuses a non-loopback host', async () => {
     const server = spawn(process.execPath, [BIN, 'mcp', 'serve', '--http', '--json'], {

@@ -73,7 +73,9 @@ async function proxy(ctx: CliContext, { values, rest }: Input<typeof PROXY>): Pr
   let run: PermissionProxyRun;
   try {
     run = await runPermissionProxy({
-      ...{ server, profile: ctx.profile, config, pins, log, upstream, signal: stop.signal },
+      ...{ server, profile: ctx.profile, config, pins, log, upstream },
+      // stdout carries the protocol: once the client stops reading it, the session is over.
+      signal: AbortSignal.any([stop.signal, ctx.stdoutGone]),
       ...{ codexConfig: ctx.config, codexHome: ctx.codexHome, env: ctx.env },
       // stdout carries protocol messages only; every diagnostic goes to stderr or the audit log.
       ...{ input: process.stdin, output: ctx.stdout },
@@ -108,8 +110,10 @@ async function serve(ctx: CliContext, { values }: Input<typeof SERVE>): Promise<
   oneShotWasm();
   const workspaceRoots = (values.workspace ?? []).map((w) => resolve(ctx.cwd, w));
   const http = values.http ? { port: values.port ?? 0, ...defined({ host: values.host }) } : undefined;
-  // Stops on the first signal, for good: the server closes and the command returns.
-  const { signal } = interrupts();
+  // Stops on the first signal, for good: the server closes and the command returns. Over stdio it
+  // also stops once the client no longer reads its answers (stdout closed): nobody is served.
+  const stop = interrupts().signal;
+  const signal = values.http ? stop : AbortSignal.any([stop, ctx.stdoutGone]);
   await serveGuardedShell({
     ...{ config: ctx.config, codexHome: ctx.codexHome, cwd: ctx.cwd, env: ctx.env, profile: ctx.profile },
     ...{ explicitProfile: ctx.explicitProfile, version: ctx.version, policies: values.policy ?? [] },
