@@ -3,6 +3,7 @@ import {
   assessRung,
   type BackendStatus,
   describeAssessment,
+  findRung,
   type SandboxRequest,
 } from './contract.js';
 import {
@@ -39,12 +40,7 @@ export function admit(
   }
   if (request.command.length === 0 || !request.command[0]) throw new InvalidCommandError('empty command');
   const rungId = request.rung ?? status.selected;
-  const rung = status.rungs.find((r) => r.id === rungId);
-  if (!rung) {
-    throw new InvalidRungError(
-      `unknown rung "${rungId}"; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
-    );
-  }
+  const rung = findRung(status, rungId);
   if (!policy.skipSandbox && !rung.available) {
     throw new InvalidRungError(
       `rung "${rung.id}" cannot run here: ${rung.missing.join(', ')} unavailable (see codex sandbox status)`,

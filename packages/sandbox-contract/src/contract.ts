@@ -217,16 +217,21 @@ export function requiredGuarantees(policy: SandboxPolicy): Guarantee[] {
   return out;
 }
 
+/** The rung `rungId` of `status`; an unknown one is an {@link InvalidRungError} naming those there are. */
+export function findRung(status: BackendStatus, rungId: string): RungStatus {
+  const rung = status.rungs.find((r) => r.id === rungId);
+  if (rung) return rung;
+  throw new InvalidRungError(
+    `unknown rung "${rungId}"; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
+  );
+}
+
 /**
  * Generic assessment: which mechanisms of `rung` enforce each guarantee `policy` needs.
  * Backends may call this and add their own notes.
  */
 export function assessRung(policy: SandboxPolicy, status: BackendStatus, rungId: string): Assessment {
-  const rung = status.rungs.find((r) => r.id === rungId);
-  if (!rung)
-    throw new InvalidRungError(
-      `unknown rung "${rungId}" for backend ${status.backend}; use one of ${status.rungs.map((r) => r.id).join(', ')}`,
-    );
+  const rung = findRung(status, rungId);
   const skipped = policy.skipSandbox;
   const mechanisms = skipped ? [] : rung.mechanisms.filter((m) => !rung.missing.includes(m));
   const enforced: Partial<Record<Guarantee, string[]>> = {};
