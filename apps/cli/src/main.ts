@@ -137,8 +137,10 @@ async function run(
     line(out.stdout, `codex ${version}`);
     return EXIT.OK;
   }
+  // Words before the command name are global options only; after it, the action's and globals.
+  const pre = parseInput('', { run: () => 0 }, globals).globals;
   if (name === undefined || name === 'help') {
-    const asked = parseInput('', { run: () => 0 }, globals).globals.help === true;
+    const asked = pre.help === true;
     const topic = name === 'help' ? rest[0] : undefined;
     if (topic !== undefined) return run([topic, '--help'], version, out, env, cwd);
     line(name === undefined && !asked ? out.stderr : out.stdout, helpText(version));
@@ -147,20 +149,17 @@ async function run(
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw new UsageError(`unknown command "${name}"${suggest(name)}`);
   const { command } = await entry.load();
-  // Global flags may also follow the subcommand name: the action's parse reads both.
-  // Words before the command name are global options only; after it, the action's and globals.
-  const pre = parseInput('', { run: () => 0 }, globals).globals;
-  const after = rest.indexOf('--') === -1 ? rest : rest.slice(0, rest.indexOf('--'));
-  if (pre.help || after.includes('--help') || after.includes('-h')) {
-    line(out.stdout, `${helpFor(name, command)}`);
+  const help = () => {
+    line(out.stdout, helpFor(name, command));
     return EXIT.OK;
-  }
+  };
+  // Asked for before the flags are parsed (`codex verify --help` has no <file>), or inside a
+  // group of short flags (`-yh`), which only the parse finds.
+  const after = rest.indexOf('--') === -1 ? rest : rest.slice(0, rest.indexOf('--'));
+  if (pre.help || after.includes('--help') || after.includes('-h')) return help();
   const [action, own, word] = pickAction(name, command, rest);
   const input = parseInput(word ? `${name} ${word}` : name, action, own, command.actions);
-  if (input.globals.help) {
-    line(out.stdout, `${helpFor(name, command)}`);
-    return EXIT.OK;
-  }
+  if (input.globals.help) return help();
   const g = {
     ...defined(pre),
     ...defined(input.globals),

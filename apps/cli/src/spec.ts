@@ -112,12 +112,9 @@ export function actionsOf(c: Command): [string | undefined, Action][] {
  * `argv`, skipping the values of string flags (global ones and `flags`); -1 if none.
  */
 export function firstWord(argv: readonly string[], flags: Flags): number {
-  const takesValue = new Set<string>();
-  for (const [long, f] of [...Object.entries<Flag>(GLOBAL_FLAGS), ...Object.entries<Flag>(flags)]) {
-    if (f.type !== 'string') continue;
-    takesValue.add(`--${long}`);
-    if (f.short !== undefined) takesValue.add(`-${f.short}`);
-  }
+  // The globals' spellings and the command's, each kept: a command flag of a global's name
+  // (audit's --profile) does not take away the global's short form.
+  const takesValue = new Set([...spellings(GLOBAL_FLAGS, takesAValue), ...spellings(flags, takesAValue)]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--' || !arg.startsWith('-')) return i;
@@ -125,6 +122,15 @@ export function firstWord(argv: readonly string[], flags: Flags): number {
   }
   return -1;
 }
+
+/** `--long` and `-s` of every flag in `flags` that `keep` accepts. */
+export function spellings(flags: Flags, keep: (f: Flag) => boolean = () => true): string[] {
+  return Object.entries<Flag>(flags).flatMap(([long, f]) =>
+    keep(f) ? [`--${long}`, ...(f.short ? [`-${f.short}`] : [])] : [],
+  );
+}
+
+export const takesAValue = (f: Flag) => f.type === 'string';
 
 /** The action `argv` names and `argv` without that name. */
 export function pickAction(name: string, c: Command, argv: readonly string[]): [Action, string[], string?] {
@@ -162,14 +168,12 @@ export function parseInput(
     // node's messages are multi-line and mention `--` tricks; keep the first sentence.
     const first = String((error as Error).message).split('\n')[0]!;
     const message = first.replace(/\. To specify a positional argument.*$/, '');
-    const unknown = /^Unknown option '(--?)([^'=]+)/.exec(message);
+    const unknown = /^Unknown option '(--?[^'=]+)/.exec(message);
     // A flag of another action of the same command (`plugin inspect --fuel`) says where it belongs.
     const owner =
-      unknown && Object.entries(others).find(([, o]) => declares(o.flags ?? {}, unknown[1]!, unknown[2]!));
+      unknown && Object.entries(others).find(([, o]) => spellings(o.flags ?? {}).includes(unknown[1]!));
     if (owner)
-      throw new UsageError(
-        `${unknown![1]}${unknown![2]} applies to "codex ${label.split(' ')[0]} ${owner[0]}" only`,
-      );
+      throw new UsageError(`${unknown![1]} applies to "codex ${label.split(' ')[0]} ${owner[0]}" only`);
     throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Option/, 'option'));
   }
   const values: Record<string, unknown> = { ...parsed.values };
@@ -191,9 +195,6 @@ export function parseInput(
     rest,
   };
 }
-
-const declares = (flags: Flags, dashes: string, name: string) =>
-  dashes === '--' ? Object.hasOwn(flags, name) : Object.values(flags).some((f) => f.short === name);
 
 function checkCount(label: string, a: Action, args: readonly string[], rest: readonly string[]): void {
   const words = (a.args ?? '').split(/ +/).filter(Boolean);
@@ -237,8 +238,8 @@ export function intFlag(
 }
 
 /** `-s, --sandbox MODE`, as the synopsis and the options table name a flag. */
-function flagName(long: string, f: Flag, sep = ' '): string {
-  const value = f.type === 'string' ? `${sep}${f.arg ?? 'VALUE'}` : '';
+function flagName(long: string, f: Flag): string {
+  const value = f.type === 'string' ? ` ${f.arg ?? 'VALUE'}` : '';
   return `${f.short ? `-${f.short}, ` : '    '}--${long}${value}`;
 }
 
@@ -254,19 +255,23 @@ export function optionsTable(flags: Flags): string {
   const rows: string[][] = [];
   for (const [long, f] of shown) {
     // The help column wrapped so that a line stays within 100 columns (at least 40 for the help).
-    const [first, ...more] = f.help!.split('\n').flatMap((l) => wrapWords(l, Math.max(40, 98 - width)));
+    const [first, ...more] = f.help!.split('\n').flatMap((l) => fill(l.split(' '), Math.max(40, 98 - width)));
     rows.push([`  ${flagName(long, f)}`, first!], ...more.map((l) => ['', l]));
   }
   return table(rows);
 }
 
-function wrapWords(text: string, width: number): string[] {
+/**
+ * Words joined by spaces into lines of at most `width` columns (a longer word stands alone), the
+ * lines after the first starting with `indent`.
+ */
+function fill(words: readonly string[], width: number, indent = ''): string[] {
   const out: string[] = [];
   let current = '';
-  for (const word of text.split(' ')) {
+  for (const word of words) {
     if (current && current.length + 1 + word.length > width) {
       out.push(current);
-      current = word;
+      current = indent + word;
     } else current = current ? `${current} ${word}` : word;
   }
   return [...out, current];
@@ -286,25 +291,13 @@ export function helpFor(name: string, c: Command): string {
       described[long] = f;
     }
     if (a.command) parts.push(a.command.startsWith('[') ? `[-- ${a.command.slice(1)}` : `-- ${a.command}`);
-    lines.push(...wrap(parts, lines.length === 0 ? 'Usage: ' : '       '));
+    // Continuation lines start under the first word after `codex <name> [<action>]`.
+    const lead = `${lines.length === 0 ? 'Usage: ' : '       '}${parts[0]}`;
+    lines.push(...fill([lead, ...parts.slice(1)], 100, ' '.repeat(lead.length + 1)));
     if (a.about) lines.push(`         ${a.about}`);
   }
   const options = Object.keys(described).length > 0 ? `\n\nOptions:\n${optionsTable(described)}` : '';
   return `${lines.join('\n')}${options}\n\n${c.help}\n\nGlobal options (codex --help) apply too.`;
-}
-
-/** Words joined into lines of at most 100 columns, continuation lines indented under the first. */
-function wrap(parts: readonly string[], lead: string): string[] {
-  const out: string[] = [];
-  let current = lead + parts[0];
-  const indent = ' '.repeat(lead.length + parts[0]!.length + 1);
-  for (const p of parts.slice(1)) {
-    if (current.length + 1 + p.length > 100) {
-      out.push(current);
-      current = indent + p;
-    } else current += ` ${p}`;
-  }
-  return [...out, current];
 }
 
 /** `o` without its undefined properties (options are typed with exactOptionalPropertyTypes). */

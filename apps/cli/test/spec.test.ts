@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/commands.js';
 import {
   action,
+  actionsOf,
   bool,
   type Command,
   firstWord,
@@ -147,7 +148,7 @@ describe('the declared commands', () => {
     const clashes: string[] = [];
     for (const [name, entry] of Object.entries(COMMANDS)) {
       const { command } = await entry.load();
-      for (const [word, a] of Object.entries(command.actions ?? { '': command.action! }))
+      for (const [word, a] of actionsOf(command))
         for (const [long, f] of Object.entries(a.flags ?? {})) {
           const g = (GLOBAL_FLAGS as Record<string, { type: string; multiple?: boolean; short?: string }>)[
             long
@@ -165,7 +166,7 @@ describe('the declared commands', () => {
     const oldSpellings = new Set(['timeout-ms', 'memory-mb', 'dir']);
     for (const [, entry] of Object.entries(COMMANDS)) {
       const { command } = await entry.load();
-      for (const [, a] of Object.entries(command.actions ?? { '': command.action! }))
+      for (const [, a] of actionsOf(command))
         for (const [long, f] of Object.entries(a.flags ?? {}))
           if (!f.help) expect(oldSpellings).toContain(long);
     }

@@ -1,6 +1,6 @@
 import { COMMANDS } from '../commands.js';
 import { EXIT, UsageError } from '../errors.js';
-import { action, actionsOf, type Command, type Flag, GLOBAL_FLAGS } from '../spec.js';
+import { action, actionsOf, type Command, type Flag, GLOBAL_FLAGS, spellings, takesAValue } from '../spec.js';
 
 /** What a shell can complete for one command: its actions (`audit tail`…) and its flags. */
 export interface CommandWords {
@@ -19,21 +19,34 @@ function wordsOf(name: string, summary: string, c: Command): CommandWords {
   const words = new Set(Object.keys(c.actions ?? {}));
   for (const [, a] of actionsOf(c)) {
     for (const w of a.complete ?? []) words.add(w);
-    for (const [long, f] of Object.entries(a.flags ?? {})) {
-      if (!f.help) continue; // an old spelling, accepted but not offered
-      flags.add(`--${long}`);
-      if (f.short) flags.add(`-${f.short}`);
-    }
+    for (const w of spellings(a.flags ?? {}, shown)) flags.add(w);
   }
   return { name, summary, actions: [...words].sort(), flags: [...flags].sort() };
 }
 
+/** A flag without help is an old spelling: accepted, but not offered. */
+const shown = (f: Flag) => Boolean(f.help);
+
 function globalFlags(): string[] {
-  return [
-    ...wordsOf('', '', { help: '', action: { flags: GLOBAL_FLAGS, run: () => 0 } }).flags,
-    '--version',
-    '-V',
-  ].sort();
+  return [...spellings(GLOBAL_FLAGS, shown), '--version', '-V'].sort();
+}
+
+/**
+ * Shell text (bash and zsh alike) setting $cmd to the command's name among the words of array
+ * `words` from index `from` to before `to`: global flags and the values of those that take one are skipped, and
+ * completion stops after `--` (those words belong to the command being run).
+ */
+function findCommand(from: number, to: string, words: string, valueFlags: string): string {
+  return `  for ((i = ${from}; i < ${to}; i++)); do
+    w="\${${words}[i]}"
+    [[ $w == -- ]] && return 0
+    [[ -n $cmd ]] && continue
+    case "$w" in
+      ${valueFlags}) i=$((i + 1)) ;;
+      -*) ;;
+      *) cmd="$w" ;;
+    esac
+  done`;
 }
 
 /** Every command's words, loading each command module once (completion is generated rarely). */
@@ -55,17 +68,7 @@ _codex() {
   local cur cmd i w words
   cur="\${COMP_WORDS[COMP_CWORD]}"
   cmd=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
-    # after --, the words belong to the command being run
-    [[ $w == -- ]] && return 0
-    [[ -n $cmd ]] && continue
-    case "$w" in
-      ${valueFlags}) i=$((i + 1)) ;;
-      -*) ;;
-      *) cmd="$w" ;;
-    esac
-  done
+${findCommand(1, 'COMP_CWORD', 'COMP_WORDS', valueFlags)}
   case "$cmd" in
     "") words=${sq([...cmds.map((c) => c.name), ...globals].join(' '))} ;;
 ${cases}
@@ -90,16 +93,7 @@ _codex() {
   commands=(
 ${described}
   )
-  for ((i = 2; i < CURRENT; i++)); do
-    w="\${words[i]}"
-    [[ $w == -- ]] && return
-    [[ -n $cmd ]] && continue
-    case "$w" in
-      ${valueFlags}) i=$((i + 1)) ;;
-      -*) ;;
-      *) cmd="$w" ;;
-    esac
-  done
+${findCommand(2, 'CURRENT', 'words', valueFlags)}
   if [[ -z $cmd ]]; then
     _describe 'command' commands
     compadd -- ${globals.map(sq).join(' ')}
@@ -141,10 +135,7 @@ export async function completionScript(shell: Shell): Promise<string> {
   // A command's own flags first; the global ones it repeats are listed once, with the globals.
   const own = cmds.map((c) => ({ ...c, flags: c.flags.filter((f) => !globals.includes(f)) }));
   // The global flags that take a value: their value is not the command's name.
-  const valueFlags = Object.entries<Flag>(GLOBAL_FLAGS)
-    .filter(([, f]) => f.type === 'string')
-    .flatMap(([long, f]) => [...(f.short ? [`-${f.short}`] : []), `--${long}`])
-    .join('|');
+  const valueFlags = spellings(GLOBAL_FLAGS, takesAValue).join('|');
   const render = { bash: bashScript, zsh: zshScript, fish: fishScript }[shell];
   return render(own, globals, valueFlags);
 }
